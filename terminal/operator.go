@@ -1,0 +1,115 @@
+package terminal
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Role is what an operator may do.
+type Role string
+
+const (
+	RoleAttendant  Role = "attendant"  // sells, settles, opens and closes own shift
+	RoleSupervisor Role = "supervisor" // also voids, refunds, reprints, adds operators
+)
+
+// Lockout policy: after MaxPINFailures wrong PINs in a row, the operator is
+// locked for LockoutPeriod.
+const (
+	MaxPINFailures = 5
+	LockoutPeriod  = 15 * time.Minute
+)
+
+// Operator is a person who signs in at the terminal.
+type Operator struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Role        Role      `json:"role"`
+	PINHash     string    `json:"-"`
+	Failures    int       `json:"-"`
+	LockedUntil time.Time `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9._-]{1,31}$`)
+	pinRE  = regexp.MustCompile(`^[0-9]{4,12}$`)
+)
+
+// ValidateName checks an operator name: 2–32 lower-case letters, digits,
+// dots, dashes or underscores, starting with a letter.
+func ValidateName(name string) (string, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if !nameRE.MatchString(n) {
+		return "", Errorf(EINVALID, "operator name %q is not valid: 2–32 letters, digits, '.', '-' or '_', starting with a letter", name)
+	}
+	return n, nil
+}
+
+// ValidateRole checks a role.
+func ValidateRole(r string) (Role, error) {
+	switch Role(r) {
+	case RoleAttendant, RoleSupervisor:
+		return Role(r), nil
+	}
+	return "", Errorf(EINVALID, "role %q is not valid: attendant or supervisor", r)
+}
+
+// ValidatePIN checks a new PIN: 4–12 digits.
+func ValidatePIN(pin string) error {
+	if !pinRE.MatchString(pin) {
+		return Errorf(EINVALID, "a PIN is 4 to 12 digits")
+	}
+	return nil
+}
+
+// argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane). A PIN is
+// short, so the hash is slow by design and the lockout does the rest.
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPIN hashes a PIN with argon2id and a random salt, in the PHC string
+// format.
+func HashPIN(pin string) (string, error) {
+	if err := ValidatePIN(pin); err != nil {
+		return "", err
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(pin), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPIN reports whether pin matches a hash made by HashPIN.
+func CheckPIN(hash, pin string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 16 || p == 0 {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pin), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}

@@ -1,0 +1,377 @@
+package terminal
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SaleState is where a sale stands.
+type SaleState string
+
+const (
+	SalePaid     SaleState = "paid"     // fully tendered
+	SaleDeferred SaleState = "deferred" // pass issued, pay at exit
+	SaleSettled  SaleState = "settled"  // a deferred sale paid at exit
+	SaleVoided   SaleState = "voided"   // cancelled by a supervisor
+)
+
+// TenderKind is how a customer pays.
+type TenderKind string
+
+const (
+	TenderCash  TenderKind = "cash"
+	TenderMpesa TenderKind = "mpesa"
+	TenderCard  TenderKind = "card"
+	TenderDefer TenderKind = "defer"
+)
+
+// TenderRequest is a tender as keyed. Amount nil means "the rest": cash pays
+// what is left in each currency as priced; M-PESA and card pay what is left in
+// the base currency, converting other currencies at the catalogue rate.
+type TenderRequest struct {
+	Kind      TenderKind
+	Amount    *Money
+	Reference string // M-PESA receipt code, card approval code
+	CardLast4 string
+}
+
+// Tender is a tender as recorded.
+type Tender struct {
+	Kind      TenderKind `json:"kind"`
+	Currency  Currency   `json:"currency"`
+	Amount    int64      `json:"amount"` // minor units received (refunds: negative)
+	Change    int64      `json:"change,omitempty"`
+	Reference string     `json:"reference,omitempty"`
+	CardLast4 string     `json:"card_last4,omitempty"`
+}
+
+// Net is what the tender leaves in the till: amount less change.
+func (t Tender) Net() int64 { return t.Amount - t.Change }
+
+// Conversion records a currency conversion made for a sale: the amount due in
+// From became Converted in To at Rate from Source.
+type Conversion struct {
+	From      Currency `json:"from"`
+	To        Currency `json:"to"`
+	Amount    int64    `json:"amount"`
+	Converted int64    `json:"converted"`
+	Rate      string   `json:"rate"`
+	Source    string   `json:"source"`
+}
+
+var (
+	mpesaRE    = regexp.MustCompile(`^[A-Z0-9]{10}$`)
+	approvalRE = regexp.MustCompile(`^[A-Z0-9]{2,12}$`)
+	last4RE    = regexp.MustCompile(`^[0-9]{4}$`)
+)
+
+// NormalizeMpesaCode upper-cases and checks an M-PESA receipt code: 10
+// characters, A–Z and 0–9.
+func NormalizeMpesaCode(s string) (string, error) {
+	c := strings.ToUpper(strings.TrimSpace(s))
+	if !mpesaRE.MatchString(c) {
+		return "", Errorf(EINVALID, "M-PESA code %q is not valid: it has 10 letters and digits, e.g. SG722NMVXQ", s)
+	}
+	return c, nil
+}
+
+// ParseTender parses a tender as written on the command line: cash,
+// cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card (integrated PDQ), defer.
+func ParseTender(s string) (TenderRequest, error) {
+	kind, arg, _ := strings.Cut(strings.TrimSpace(s), ":")
+	switch TenderKind(strings.ToLower(kind)) {
+	case TenderCash:
+		if arg == "" {
+			return TenderRequest{Kind: TenderCash}, nil
+		}
+		m, err := ParseMoneyArg(arg)
+		if err != nil {
+			return TenderRequest{}, err
+		}
+		return TenderRequest{Kind: TenderCash, Amount: &m}, nil
+	case TenderMpesa:
+		code, amt, hasAmt := strings.Cut(arg, "=")
+		c, err := NormalizeMpesaCode(code)
+		if err != nil {
+			return TenderRequest{}, err
+		}
+		tr := TenderRequest{Kind: TenderMpesa, Reference: c}
+		if hasAmt {
+			v, err := ParseMajor("KES", amt)
+			if err != nil {
+				return TenderRequest{}, err
+			}
+			tr.Amount = &Money{"KES", v}
+		}
+		return tr, nil
+	case TenderCard:
+		if arg == "" {
+			return TenderRequest{Kind: TenderCard}, nil
+		}
+		code, last4, _ := strings.Cut(arg, "/")
+		code = strings.ToUpper(strings.TrimSpace(code))
+		if !approvalRE.MatchString(code) {
+			return TenderRequest{}, Errorf(EINVALID, "card approval code %q is not valid: 2–12 letters and digits from the PDQ slip", code)
+		}
+		if last4 != "" && !last4RE.MatchString(last4) {
+			return TenderRequest{}, Errorf(EINVALID, "card last four digits %q are not 4 digits", last4)
+		}
+		return TenderRequest{Kind: TenderCard, Reference: code, CardLast4: last4}, nil
+	case TenderDefer:
+		if arg != "" {
+			return TenderRequest{}, Errorf(EINVALID, "defer takes no amount: the pass carries what is due")
+		}
+		return TenderRequest{Kind: TenderDefer}, nil
+	}
+	return TenderRequest{}, Errorf(EINVALID, "unknown tender %q: use cash, cash:KES=AMOUNT, mpesa:CODE, card:APPROVAL, card or defer", s)
+}
+
+// ParseMoneyArg parses CUR=AMOUNT with the amount in major units: KES=5000.
+func ParseMoneyArg(s string) (Money, error) {
+	cur, amt, ok := strings.Cut(s, "=")
+	if !ok {
+		return Money{}, Errorf(EINVALID, "%q is not CURRENCY=AMOUNT, e.g. KES=5000", s)
+	}
+	c := Currency(strings.ToUpper(strings.TrimSpace(cur)))
+	v, err := ParseMajor(c, amt)
+	if err != nil {
+		return Money{}, err
+	}
+	return Money{c, v}, nil
+}
+
+// Tendering is the outcome of applying tenders to an amount due.
+type Tendering struct {
+	State       SaleState
+	Tenders     []Tender
+	Conversions []Conversion
+	Due         Totals // still due (deferred sales)
+	Change      Totals
+}
+
+// ApplyTenders applies tenders to what is due, in order. It is pure: it
+// changes nothing and refuses (EINVALID) when tenders fall short of the total,
+// overpay with something other than cash, pay a currency not due, or mix
+// defer with other tenders.
+func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, error) {
+	due = due.Clone().Clean()
+	if len(reqs) == 0 {
+		if len(due) == 0 {
+			return Tendering{State: SalePaid}, nil
+		}
+		return Tendering{}, Errorf(EINVALID, "no tender: %s is due", due)
+	}
+	if len(reqs) > 8 {
+		return Tendering{}, Errorf(EINVALID, "too many tenders (%d); at most 8", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Kind == TenderDefer {
+			if len(reqs) > 1 {
+				return Tendering{}, Errorf(EINVALID, "defer cannot be combined with other tenders")
+			}
+			if len(due) == 0 {
+				return Tendering{}, Errorf(EINVALID, "nothing is due, so nothing can be deferred")
+			}
+			return Tendering{State: SaleDeferred, Due: due}, nil
+		}
+	}
+	base := cat.BaseCurrency
+	// Currencies that no tender names are converted to the base currency:
+	// that is how a USD fee is paid in KES, at the catalogue rate.
+	named := map[Currency]bool{}
+	for _, r := range reqs {
+		if r.Amount != nil {
+			named[r.Amount.Currency] = true
+		} else if r.Kind == TenderCash {
+			for c := range due {
+				named[c] = true
+			}
+		}
+	}
+	out := Tendering{State: SalePaid, Change: Totals{}}
+	remaining := due.Clone()
+	for _, c := range due.Currencies() {
+		if c == base || named[c] {
+			continue
+		}
+		kes, rate, err := cat.Convert(c, remaining[c])
+		if err != nil {
+			return Tendering{}, err
+		}
+		out.Conversions = append(out.Conversions, Conversion{From: c, To: base, Amount: remaining[c], Converted: kes, Rate: rate.Rate, Source: rate.Source})
+		remaining[base] += kes
+		delete(remaining, c)
+	}
+	seenRef := map[string]bool{}
+	for _, r := range reqs {
+		if r.Reference != "" {
+			if seenRef[string(r.Kind)+r.Reference] {
+				return Tendering{}, Errorf(EINVALID, "%s reference %s is given twice", r.Kind, r.Reference)
+			}
+			seenRef[string(r.Kind)+r.Reference] = true
+		}
+		if r.Kind == TenderMpesa && r.Amount != nil && r.Amount.Currency != "KES" {
+			return Tendering{}, Errorf(EINVALID, "M-PESA pays in KES only")
+		}
+		if r.Amount == nil {
+			cs := []Currency{base}
+			if r.Kind == TenderCash {
+				cs = remaining.Currencies()
+			}
+			paid := false
+			for _, c := range cs {
+				if remaining[c] <= 0 {
+					continue
+				}
+				out.Tenders = append(out.Tenders, Tender{Kind: r.Kind, Currency: c, Amount: remaining[c], Reference: r.Reference, CardLast4: r.CardLast4})
+				remaining[c] = 0
+				paid = true
+			}
+			if !paid {
+				return Tendering{}, Errorf(EINVALID, "%s tender: nothing is left to pay", r.Kind)
+			}
+			continue
+		}
+		m := *r.Amount
+		if m.Minor <= 0 {
+			return Tendering{}, Errorf(EINVALID, "%s amount must be more than zero", r.Kind)
+		}
+		left, ok := remaining[m.Currency]
+		if !ok {
+			return Tendering{}, Errorf(EINVALID, "no %s is due (due: %s)", m.Currency, due)
+		}
+		if left == 0 {
+			return Tendering{}, Errorf(EINVALID, "%s tender of %s: nothing is left to pay in %s", r.Kind, m, m.Currency)
+		}
+		t := Tender{Kind: r.Kind, Currency: m.Currency, Amount: m.Minor, Reference: r.Reference, CardLast4: r.CardLast4}
+		if m.Minor > left {
+			if r.Kind != TenderCash {
+				return Tendering{}, Errorf(EINVALID, "%s amount %s is more than the %s due", r.Kind, m, Money{m.Currency, left})
+			}
+			t.Change = m.Minor - left
+			out.Change[m.Currency] += t.Change
+		}
+		remaining[m.Currency] = max(left-m.Minor, 0)
+		out.Tenders = append(out.Tenders, t)
+	}
+	if short := remaining.Clean(); len(short) > 0 {
+		return Tendering{}, Errorf(EINVALID, "tender short of the total: %s still due", short)
+	}
+	out.Change.Clean()
+	return out, nil
+}
+
+// Sale is a recorded sale (or refund: Kind "refund", negative amounts).
+type Sale struct {
+	ID               string       `json:"id"`
+	Number           int64        `json:"number"` // receipt number, per terminal
+	Kind             string       `json:"kind"`   // sale, refund
+	Terminal         string       `json:"terminal"`
+	Site             string       `json:"site"`
+	ShiftID          string       `json:"shift_id"`
+	Operator         string       `json:"operator"`
+	At               time.Time    `json:"at"`
+	State            SaleState    `json:"state"`
+	Vehicle          string       `json:"vehicle,omitempty"`
+	CatalogueVersion string       `json:"catalogue_version"`
+	Season           string       `json:"season,omitempty"`
+	Lines            []Line       `json:"lines"`
+	Totals           Totals       `json:"totals"`
+	Tenders          []Tender     `json:"tenders"`
+	Conversions      []Conversion `json:"conversions,omitempty"`
+	Due              Totals       `json:"due,omitempty"`
+	RefundOf         string       `json:"refund_of,omitempty"`
+	Void             *Void        `json:"void,omitempty"`
+	Pass             string       `json:"pass,omitempty"`
+}
+
+// Void records who voided a sale and why.
+type Void struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+var plateRE = regexp.MustCompile(`^[A-Z0-9 -]{2,12}$`)
+
+// NormalizePlate upper-cases a vehicle registration plate ("kcb 123a" →
+// "KCB 123A") and checks it: 2–12 letters, digits, spaces or dashes.
+func NormalizePlate(s string) (string, error) {
+	p := strings.Join(strings.Fields(strings.ToUpper(s)), " ")
+	if p == "" {
+		return "", nil
+	}
+	if !plateRE.MatchString(p) {
+		return "", Errorf(EINVALID, "vehicle plate %q is not valid: 2–12 letters, digits, spaces or dashes", s)
+	}
+	return p, nil
+}
+
+// ValidateReason checks a void or refund reason.
+func ValidateReason(s string) (string, error) {
+	r := strings.TrimSpace(s)
+	if r == "" {
+		return "", Errorf(EINVALID, "a reason is required")
+	}
+	if len(r) > 200 || !printable(r) {
+		return "", Errorf(EINVALID, "the reason must be at most 200 printable characters")
+	}
+	return r, nil
+}
+
+// SaleRequest is everything needed to make a sale.
+type SaleRequest struct {
+	Operator string
+	Lines    []LineRequest
+	Vehicle  string
+	Tenders  []TenderRequest
+}
+
+// Validate checks the parts of a request that need no catalogue or store.
+func (r SaleRequest) Validate() error {
+	if len(r.Lines) == 0 {
+		return Errorf(EINVALID, "the sale has no items")
+	}
+	if _, err := NormalizePlate(r.Vehicle); err != nil {
+		return err
+	}
+	if len(r.Tenders) == 0 {
+		return Errorf(EINVALID, "no tender: choose cash, M-PESA, card or defer")
+	}
+	return nil
+}
+
+// PartyCounts sums the people on a sale by category and band, for the pass.
+func (s *Sale) PartyCounts() []PartyCount {
+	idx := map[[2]string]int{}
+	var out []PartyCount
+	for _, l := range s.Lines {
+		if l.Kind != "entry" {
+			continue
+		}
+		k := [2]string{l.Category, l.Band}
+		if i, ok := idx[k]; ok {
+			out[i].Count += l.Qty
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, PartyCount{Category: l.Category, Band: l.Band, Count: l.Qty})
+	}
+	slices.SortFunc(out, func(a, b PartyCount) int { return strings.Compare(a.Category+a.Band, b.Category+b.Band) })
+	return out
+}
+
+// PartyCount is a number of people of a category and age band.
+type PartyCount struct {
+	Category string `json:"category"`
+	Band     string `json:"band"`
+	Count    int    `json:"count"`
+}
+
+// String is a short description used in messages.
+func (s *Sale) String() string {
+	return fmt.Sprintf("sale %d (%s, %s)", s.Number, s.State, s.Totals)
+}

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// AuditError says which stored record broke the audit.
+type AuditError struct {
+	Seq    int64  // the event, when the chain breaks
+	Table  string // the table whose row disagrees with the events
+	Row    string // that row's id
+	Reason string
+}
+
+func (e *AuditError) Error() string {
+	if e.Table != "" {
+		return fmt.Sprintf("audit: %s row %s: %s", e.Table, e.Row, e.Reason)
+	}
+	return fmt.Sprintf("audit: event %d: %s", e.Seq, e.Reason)
+}
+
+// VerifyAudit checks that the event log is an unbroken hash chain with no
+// sequence gaps, and that every sale row says what the events say of it: so
+// an edited event, a deleted event, or an edited sale is found and named.
+func (db *DB) VerifyAudit(ctx context.Context) error {
+	var v terminal.ChainVerifier
+	sales := map[string]*terminal.Sale{}
+	const batch = 1000
+	for {
+		evs, err := db.Events(ctx, v.LastSeq, batch)
+		if err != nil {
+			return err
+		}
+		for i := range evs {
+			e := &evs[i]
+			if err := v.Next(e); err != nil {
+				ce := err.(*terminal.ChainError)
+				return &AuditError{Seq: ce.Seq, Reason: ce.Reason}
+			}
+			if err := replay(sales, e); err != nil {
+				return &AuditError{Seq: e.Seq, Reason: err.Error()}
+			}
+		}
+		if len(evs) < batch {
+			break
+		}
+	}
+	var last int64
+	if err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
+		return err
+	}
+	if last != v.LastSeq {
+		return &AuditError{Seq: v.LastSeq + 1, Reason: "sequence gap"}
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT id, `+saleCols+` FROM sales ORDER BY number`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var id string
+		var doc, state string
+		var void any
+		if err := rows.Scan(&id, &doc, &state, &void); err != nil {
+			return err
+		}
+		want := sales[id]
+		if want == nil {
+			return &AuditError{Table: "sales", Row: id, Reason: "no event records this sale"}
+		}
+		var got terminal.Sale
+		if err := json.Unmarshal([]byte(doc), &got); err != nil {
+			return &AuditError{Table: "sales", Row: id, Reason: "unreadable: " + err.Error()}
+		}
+		got.State, got.Void = terminal.SaleState(state), nil
+		w := *want
+		w.Void = nil
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(w)
+		if !bytes.Equal(a, b) {
+			return &AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d differs from its events", got.Number)}
+		}
+		seen++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if seen != len(sales) {
+		return &AuditError{Table: "sales", Reason: fmt.Sprintf("%d sales recorded in events, %d in the table", len(sales), seen)}
+	}
+	tenders, err := db.tenderDigest(ctx)
+	if err != nil {
+		return err
+	}
+	for id, s := range sales {
+		want := map[string]int{}
+		for _, t := range s.Tenders {
+			want[fmt.Sprintf("%s|%s|%d|%d|%s", t.Kind, t.Currency, t.Amount, t.Change, t.Reference)]++
+		}
+		got := tenders[id]
+		if len(got) != len(want) {
+			return &AuditError{Table: "tenders", Row: id, Reason: "tenders differ from the sale's event"}
+		}
+		for k, n := range want {
+			if got[k] != n {
+				return &AuditError{Table: "tenders", Row: id, Reason: "tenders differ from the sale's event"}
+			}
+		}
+	}
+	return nil
+}
+
+func (db *DB) tenderDigest(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT sale_id, kind, currency, amount, change, reference FROM tenders`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var id, kind, cur, ref string
+		var amt, ch int64
+		if err := rows.Scan(&id, &kind, &cur, &amt, &ch, &ref); err != nil {
+			return nil, err
+		}
+		if out[id] == nil {
+			out[id] = map[string]int{}
+		}
+		out[id][fmt.Sprintf("%s|%s|%d|%d|%s", kind, cur, amt, ch, ref)]++
+	}
+	return out, rows.Err()
+}
+
+// replay applies an event to the sales it describes.
+func replay(sales map[string]*terminal.Sale, e *terminal.Event) error {
+	switch e.Type {
+	case terminal.EventSaleCreated:
+		var s terminal.Sale
+		if err := json.Unmarshal(e.Payload, &s); err != nil {
+			return fmt.Errorf("unreadable sale: %w", err)
+		}
+		sales[s.ID] = &s
+	case terminal.EventSaleRefunded:
+		var p struct{ Refund terminal.Sale }
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return fmt.Errorf("unreadable refund: %w", err)
+		}
+		sales[p.Refund.ID] = &p.Refund
+	case terminal.EventSaleVoided:
+		var p struct {
+			SaleID string `json:"sale_id"`
+		}
+		if err := json.Unmarshal(e.Payload, &p); err != nil || sales[p.SaleID] == nil {
+			return fmt.Errorf("void of an unknown sale")
+		}
+		sales[p.SaleID].State = terminal.SaleVoided
+	case terminal.EventPassSettled:
+		var p struct {
+			SaleID string `json:"sale_id"`
+		}
+		if err := json.Unmarshal(e.Payload, &p); err == nil && sales[p.SaleID] != nil {
+			sales[p.SaleID].State = terminal.SaleSettled
+		}
+	}
+	return nil
+}

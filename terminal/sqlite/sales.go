@@ -1,0 +1,343 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// PassIssuer signs the gate pass of a sale. It runs inside the sale's
+// transaction, so a sale and its pass are durable together or not at all.
+type PassIssuer interface {
+	IssuePass(ctx context.Context, s *terminal.Sale, cat *terminal.Catalogue) (string, error)
+}
+
+// SaleResult is a committed sale and the print job queued with it, if any.
+type SaleResult struct {
+	Sale     *terminal.Sale
+	PrintJob string
+}
+
+// Sell prices, tenders and records one sale in a single transaction: the
+// sale, its tenders, its pass, its print job and its event commit together,
+// before anything is printed or shown.
+func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes PassIssuer) (*SaleResult, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	plate, _ := terminal.NormalizePlate(req.Vehicle)
+	for _, t := range req.Tenders {
+		if t.Kind == terminal.TenderCard && t.Reference == "" {
+			return nil, terminal.Errorf(terminal.EINVALID, "a card tender needs the approval code from the PDQ slip (card:CODE), or an integrated PDQ")
+		}
+	}
+	cat, err := db.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := db.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &SaleResult{}
+	err = db.update(ctx, func(tx *Tx) error {
+		sh, err := tx.openShift(ctx, op.ID)
+		if err != nil {
+			return err
+		}
+		if sh == nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name)
+		}
+		priced, err := cat.Price(tx.now, id.Site, req.Lines)
+		if err != nil {
+			return err
+		}
+		tendering, err := terminal.ApplyTenders(cat, priced.Totals, req.Tenders)
+		if err != nil {
+			return err
+		}
+		if tendering.State == terminal.SaleDeferred {
+			if s, _ := cat.Site(id.Site); s.Kind != "park" {
+				return terminal.Errorf(terminal.EINVALID, "payment can be deferred only at a park gate, where the pass is settled at exit")
+			}
+		}
+		for _, t := range tendering.Tenders {
+			if t.Kind == terminal.TenderMpesa {
+				if err := tx.checkMpesaUnused(ctx, t.Reference); err != nil {
+					return err
+				}
+			}
+		}
+		s := &terminal.Sale{
+			ID: newID(), Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: sh.ID, Operator: op.Name,
+			At: tx.now, State: tendering.State, Vehicle: plate, CatalogueVersion: cat.Version, Season: priced.Season,
+			Lines: priced.Lines, Totals: priced.Totals, Tenders: tendering.Tenders, Conversions: tendering.Conversions,
+			Due: tendering.Due,
+		}
+		if s.Tenders == nil {
+			s.Tenders = []terminal.Tender{}
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) + 1 FROM sales`).Scan(&s.Number); err != nil {
+			return err
+		}
+		if passes != nil {
+			if s.Pass, err = passes.IssuePass(ctx, s, cat); err != nil {
+				return err
+			}
+		}
+		if err := tx.insertSale(ctx, s); err != nil {
+			return err
+		}
+		if res.PrintJob, err = tx.queuePrint(ctx, s.ID, printKind(s), false); err != nil {
+			return err
+		}
+		if _, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, s); err != nil {
+			return err
+		}
+		res.Sale = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func printKind(s *terminal.Sale) string {
+	if s.Pass != "" {
+		return "pass"
+	}
+	return "receipt"
+}
+
+func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
+	var n int64
+	err := tx.QueryRowContext(ctx, `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
+		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`, code).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check M-PESA code: %w", err)
+	}
+	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n)
+}
+
+func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) error {
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	var refundOf any
+	if s.RefundOf != "" {
+		refundOf = s.RefundOf
+	}
+	var pass any
+	if s.Pass != "" {
+		pass = s.Pass
+	}
+	opID := ""
+	if err := tx.QueryRowContext(ctx, `SELECT operator_id FROM shifts WHERE id = ?`, s.ShiftID).Scan(&opID); err != nil {
+		return fmt.Errorf("sale shift: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, string(doc), refundOf, pass); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") && s.RefundOf != "" {
+			return terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
+		}
+		return fmt.Errorf("insert sale: %w", err)
+	}
+	for _, t := range s.Tenders {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.ShiftID, t.Kind, t.Currency, t.Amount, t.Change, t.Reference, t.CardLast4); err != nil {
+			return fmt.Errorf("insert tender: %w", err)
+		}
+	}
+	return nil
+}
+
+// queuePrint stores a print job in tx, unless the printer is "none".
+func (tx *Tx) queuePrint(ctx context.Context, saleID, kind string, copy bool) (string, error) {
+	var printer string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'printer'`).Scan(&printer)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if printer == "" || printer == "none" {
+		return "", nil
+	}
+	id := newID()
+	var sid any
+	if saleID != "" {
+		sid = saleID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (id, sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id, sid, kind, copy, ts(tx.now)); err != nil {
+		return "", fmt.Errorf("queue print: %w", err)
+	}
+	return id, nil
+}
+
+const saleCols = `doc, state, void`
+
+func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
+	var doc, state string
+	var void sql.NullString
+	if err := row.Scan(&doc, &state, &void); err != nil {
+		return nil, err
+	}
+	var s terminal.Sale
+	if err := json.Unmarshal([]byte(doc), &s); err != nil {
+		return nil, fmt.Errorf("sale document: %w", err)
+	}
+	s.State = terminal.SaleState(state)
+	if void.Valid {
+		s.Void = new(terminal.Void)
+		if err := json.Unmarshal([]byte(void.String), s.Void); err != nil {
+			return nil, fmt.Errorf("sale void: %w", err)
+		}
+	}
+	return &s, nil
+}
+
+// Sale returns a sale by id.
+func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
+	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(id))))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", id)
+	}
+	return s, err
+}
+
+// Sales returns the sales made at or after since, oldest first.
+func (db *DB) Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+` FROM sales WHERE at >= ? ORDER BY number`, ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("sales: %w", err)
+	}
+	defer rows.Close()
+	out := []*terminal.Sale{}
+	for rows.Next() {
+		s, err := scanSale(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Void voids a sale of an open shift (a supervisor, with a reason), revoking
+// its pass. A sale of a closed shift is refunded instead.
+func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error) {
+	if sup == nil || sup.Role != terminal.RoleSupervisor {
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can void a sale")
+	}
+	r, err := terminal.ValidateReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	var out *terminal.Sale
+	err = db.update(ctx, func(tx *Tx) error {
+		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		if errors.Is(err, sql.ErrNoRows) {
+			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case s.State == terminal.SaleVoided:
+			return terminal.Errorf(terminal.ECONFLICT, "sale %d is already voided", s.Number)
+		case s.Kind == "refund":
+			return terminal.Errorf(terminal.ECONFLICT, "sale %d is a refund; refunds cannot be voided", s.Number)
+		}
+		var closed sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT closed_at FROM shifts WHERE id = ?`, s.ShiftID).Scan(&closed); err != nil {
+			return err
+		}
+		if closed.Valid {
+			return terminal.Errorf(terminal.ECONFLICT, "sale %d belongs to a closed shift: refund it instead", s.Number)
+		}
+		s.State = terminal.SaleVoided
+		s.Void = &terminal.Void{By: sup.Name, Reason: r, At: tx.now}
+		vj, _ := json.Marshal(s.Void)
+		if _, err := tx.ExecContext(ctx, `UPDATE sales SET state = ?, void = ? WHERE id = ?`, s.State, string(vj), s.ID); err != nil {
+			return fmt.Errorf("void: %w", err)
+		}
+		if _, err := tx.appendEvent(ctx, terminal.EventSaleVoided, sup.Name, map[string]any{"sale_id": s.ID, "number": s.Number, "reason": r, "pass": s.Pass != ""}); err != nil {
+			return err
+		}
+		out = s
+		return nil
+	})
+	return out, err
+}
+
+// Refund records a reversing sale for a paid or settled sale: negative lines
+// and totals, tenders mirrored negative, in the supervisor's open shift. The
+// original is never edited.
+func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error) {
+	if sup == nil || sup.Role != terminal.RoleSupervisor {
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can refund a sale")
+	}
+	r, err := terminal.ValidateReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	var out *terminal.Sale
+	err = db.update(ctx, func(tx *Tx) error {
+		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		if errors.Is(err, sql.ErrNoRows) {
+			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
+		}
+		if err != nil {
+			return err
+		}
+		if orig.Kind != "sale" || (orig.State != terminal.SalePaid && orig.State != terminal.SaleSettled) {
+			return terminal.Errorf(terminal.ECONFLICT, "sale %d is %s; only paid or settled sales can be refunded", orig.Number, orig.State)
+		}
+		sh, err := tx.openShift(ctx, sup.ID)
+		if err != nil {
+			return err
+		}
+		if sh == nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open one to pay the refund from", sup.Name)
+		}
+		rf := &terminal.Sale{
+			ID: newID(), Kind: "refund", Terminal: orig.Terminal, Site: orig.Site, ShiftID: sh.ID, Operator: sup.Name,
+			At: tx.now, State: terminal.SalePaid, Vehicle: orig.Vehicle, CatalogueVersion: orig.CatalogueVersion,
+			Totals: terminal.Totals{}, RefundOf: orig.ID,
+			Void: nil,
+		}
+		for _, l := range orig.Lines {
+			l.Qty, l.Total = -l.Qty, -l.Total
+			rf.Lines = append(rf.Lines, l)
+		}
+		for c, v := range orig.Totals {
+			rf.Totals[c] = -v
+		}
+		for _, t := range orig.Tenders {
+			rf.Tenders = append(rf.Tenders, terminal.Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) + 1 FROM sales`).Scan(&rf.Number); err != nil {
+			return err
+		}
+		if err := tx.insertSale(ctx, rf); err != nil {
+			return err
+		}
+		if _, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r}); err != nil {
+			return err
+		}
+		out = rf
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+func validateCash(what string, t terminal.Totals) error {
+	for c, v := range t {
+		if !c.Valid() {
+			return terminal.Errorf(terminal.EINVALID, "%s: unknown currency %q", what, c)
+		}
+		if v < 0 || v > terminal.MaxMinor {
+			return terminal.Errorf(terminal.EINVALID, "%s: %s is out of range", what, terminal.Money{Currency: c, Minor: v})
+		}
+	}
+	return nil
+}
+
+// openShift returns the operator's open shift in tx, or nil.
+func (tx *Tx) openShift(ctx context.Context, opID string) (*terminal.Shift, error) {
+	var sh terminal.Shift
+	var opened, float string
+	err := tx.QueryRowContext(ctx, `SELECT s.id, o.name, s.opened_at, s.float FROM shifts s JOIN operators o ON o.id = s.operator_id
+		WHERE s.operator_id = ? AND s.closed_at IS NULL`, opID).Scan(&sh.ID, &sh.Operator, &opened, &float)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open shift: %w", err)
+	}
+	sh.OpenedAt = parseTS(opened)
+	if err := json.Unmarshal([]byte(float), &sh.Float); err != nil {
+		return nil, fmt.Errorf("shift %s float: %w", sh.ID, err)
+	}
+	return &sh, nil
+}
+
+// OpenShift opens the operator's shift with a cash float.
+func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float terminal.Totals) (*terminal.Shift, error) {
+	if err := validateCash("float", float); err != nil {
+		return nil, err
+	}
+	sh := &terminal.Shift{ID: newID(), Operator: op.Name, Float: float.Clone()}
+	err := db.update(ctx, func(tx *Tx) error {
+		cur, err := tx.openShift(ctx, op.ID)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s already has a shift open since %s", op.Name, cur.OpenedAt.Local().Format("2006-01-02 15:04"))
+		}
+		sh.OpenedAt = tx.now
+		fl, _ := json.Marshal(sh.Float)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shifts (id, operator_id, opened_at, float) VALUES (?, ?, ?, ?)`, sh.ID, op.ID, ts(sh.OpenedAt), string(fl)); err != nil {
+			return fmt.Errorf("open shift: %w", err)
+		}
+		_, err = tx.appendEvent(ctx, terminal.EventShiftOpened, op.Name, sh)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sh, nil
+}
+
+// CurrentShift returns the operator's open shift, or ECONFLICT if none.
+func (db *DB) CurrentShift(ctx context.Context, op *terminal.Operator) (*terminal.Shift, error) {
+	var sh *terminal.Shift
+	err := db.read(ctx, func(tx *Tx) error {
+		var err error
+		sh, err = tx.openShift(ctx, op.ID)
+		return err
+	})
+	if err == nil && sh == nil {
+		err = terminal.Errorf(terminal.ECONFLICT, "%s has no open shift", op.Name)
+	}
+	return sh, err
+}
+
+func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.ShiftTender, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT t.kind, t.currency, t.amount, t.change, t.reference, s.state = 'voided'
+		FROM tenders t JOIN sales s ON s.id = t.sale_id WHERE t.shift_id = ? ORDER BY t.id`, shiftID)
+	if err != nil {
+		return nil, fmt.Errorf("shift tenders: %w", err)
+	}
+	defer rows.Close()
+	var out []terminal.ShiftTender
+	for rows.Next() {
+		var t terminal.ShiftTender
+		if err := rows.Scan(&t.Kind, &t.Currency, &t.Amount, &t.Change, &t.Reference, &t.Voided); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// zReport builds the Z-report of a shift as it stands in tx.
+func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.Totals) (terminal.ZReport, error) {
+	tenders, err := tx.shiftTenders(ctx, sh.ID)
+	if err != nil {
+		return terminal.ZReport{}, err
+	}
+	z := terminal.BuildZReport(*sh, tenders, counted)
+	rows, err := tx.QueryContext(ctx, `SELECT kind, state, doc FROM sales WHERE shift_id = ?`, sh.ID)
+	if err != nil {
+		return z, fmt.Errorf("shift sales: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, state, doc string
+		if err := rows.Scan(&kind, &state, &doc); err != nil {
+			return z, err
+		}
+		switch {
+		case state == string(terminal.SaleVoided):
+			z.Voided++
+		case kind == "refund":
+			z.Refunds++
+		default:
+			z.Sales++
+			if state == string(terminal.SaleDeferred) {
+				var s terminal.Sale
+				if err := json.Unmarshal([]byte(doc), &s); err != nil {
+					return z, err
+				}
+				z.Deferred++
+				z.DeferredDue.AddAll(s.Due)
+			}
+		}
+	}
+	z.Terminal, z.Site = tx.terminal, ""
+	var site string
+	_ = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'site'`).Scan(&site)
+	z.Site = site
+	return z, rows.Err()
+}
+
+// CloseShift closes the operator's open shift with the cash counted per
+// currency and returns its Z-report.
+func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error) {
+	if err := validateCash("counted cash", counted); err != nil {
+		return nil, err
+	}
+	var z terminal.ZReport
+	err := db.update(ctx, func(tx *Tx) error {
+		sh, err := tx.openShift(ctx, op.ID)
+		if err != nil {
+			return err
+		}
+		if sh == nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift to close (already closed?)", op.Name)
+		}
+		z, err = tx.zReport(ctx, sh, counted)
+		if err != nil {
+			return err
+		}
+		for _, c := range z.Expected.Currencies() {
+			if _, ok := counted[c]; !ok && z.Expected[c] != 0 {
+				return terminal.Errorf(terminal.EINVALID, "count the %s cash too: %s is expected in the drawer", c, terminal.Money{Currency: c, Minor: z.Expected[c]})
+			}
+		}
+		z.ClosedAt = tx.now
+		zj, _ := json.Marshal(z)
+		cj, _ := json.Marshal(counted)
+		if _, err := tx.ExecContext(ctx, `UPDATE shifts SET closed_at = ?, counted = ?, zreport = ? WHERE id = ?`, ts(tx.now), string(cj), string(zj), sh.ID); err != nil {
+			return fmt.Errorf("close shift: %w", err)
+		}
+		_, err = tx.appendEvent(ctx, terminal.EventShiftClosed, op.Name, z)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &z, nil
+}
+
+// read runs fn in a transaction that is always rolled back.
+func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
+	stx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer stx.Rollback()
+	tx := &Tx{Tx: stx, db: db, now: db.Now()}
+	_ = stx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'terminal_id'`).Scan(&tx.terminal)
+	return fn(tx)
+}
