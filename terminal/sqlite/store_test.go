@@ -381,10 +381,10 @@ func TestZReport(t *testing.T) {
 		}
 		return res.Sale
 	}
-	sell(familyCar(), "cash:KES=6000")                                                         // cash 5,300 (700 change)
-	sell(familyCar(), "mpesa:QWERTY1234")                                                      // M-PESA 5,300
-	sell([]terminal.LineRequest{{Code: "INT-ADULT", Qty: 1}}, "cash:USD=100")                  // cash USD 80 (20 change)
-	voided := sell([]terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, "cash:KES=2000")        // voided below
+	sell(familyCar(), "cash:KES=6000")                                                        // cash 5,300 (700 change)
+	sell(familyCar(), "mpesa:QWERTY1234")                                                     // M-PESA 5,300
+	sell([]terminal.LineRequest{{Code: "INT-ADULT", Qty: 1}}, "cash:USD=100")                 // cash USD 80 (20 change)
+	voided := sell([]terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, "cash:KES=2000")      // voided below
 	sell([]terminal.LineRequest{{Code: "INT-ADULT", Qty: 2}, {Code: "CAR", Qty: 1}}, "defer") // deferred
 	sell([]terminal.LineRequest{{Code: "EAC-CHILD", Qty: 1}}, "card:XY99")                    // card 500
 	if _, err := f.db.Void(ctx, f.admin, voided.ID, "keyed twice"); err != nil {
