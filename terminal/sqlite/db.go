@@ -34,8 +34,10 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	mu  sync.Mutex
-	cat *terminal.Catalogue // the active catalogue, loaded once
+	mu       sync.Mutex
+	cat      *terminal.Catalogue // the active catalogue, loaded once
+	identity *Identity           // immutable once initialised
+	stmts    map[string]*sql.Stmt
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -52,7 +54,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(1)
 	sdb.SetConnMaxIdleTime(0)
-	db := &DB{db: sdb, path: path, Now: time.Now}
+	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sql.Stmt{}}
 	var mode string
 	if err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		sdb.Close()
@@ -71,11 +73,46 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlNextNumber, sqlMpesaUsed,
+		sqlShiftOperator, sqlInsertSale, sqlInsertTender, sqlPrinterSetting, sqlInsertPrintJob); err != nil {
+		sdb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
 // Close closes the store.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, s := range db.stmts {
+		s.Close()
+	}
+	db.stmts = nil
+	db.mu.Unlock()
+	return db.db.Close()
+}
+
+// prepare parses the statements of the sale path once, at open. Parsing SQL
+// costs as much CPU as a sale's inserts. It must happen outside any
+// transaction: the store's one connection is busy while a transaction runs.
+func (db *DB) prepare(ctx context.Context, queries ...string) error {
+	for _, q := range queries {
+		st, err := db.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.stmts[q] = st
+	}
+	return nil
+}
+
+// prepared returns the statement prepared at open for q, if any.
+func (db *DB) prepared(q string) (*sql.Stmt, bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	st, ok := db.stmts[q]
+	return st, ok
+}
 
 // Path is the store's file.
 func (db *DB) Path() string { return db.path }
@@ -140,22 +177,41 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	now time.Time
-	// terminal is this terminal's id, read once per transaction.
+	// terminal is this terminal's id ("" before Init), id its identity.
 	terminal string
+	id       Identity
+}
+
+// ExecContext runs a statement in tx, prepared at open when it is on the
+// sale path.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st, ok := tx.db.prepared(q); ok {
+		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query in tx, prepared at open when it is on the
+// sale path.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, ok := tx.db.prepared(q); ok {
+		return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, q, args...)
 }
 
 // update runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
 // returns nil. The whole of fn sees one clock reading.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	// Read the identity before BEGIN: the store has one connection, which
+	// the transaction holds until it ends.
+	id, _ := db.Identity(ctx)
 	stx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer stx.Rollback()
-	tx := &Tx{Tx: stx, db: db, now: db.Now()}
-	if err := stx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'terminal_id'`).Scan(&tx.terminal); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read terminal id: %w", err)
-	}
+	tx := &Tx{Tx: stx, db: db, now: db.Now(), terminal: id.TerminalID, id: id}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -165,16 +221,24 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+const (
+	sqlLastEvent   = `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`
+	sqlInsertEvent = `INSERT INTO events (seq, id, type, at, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 // appendEvent writes an event in tx, chained to the last one.
 func (tx *Tx) appendEvent(ctx context.Context, typ, actor string, payload any) (*terminal.Event, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", typ, err)
+	body, ok := payload.(json.RawMessage)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(payload); err != nil {
+			return nil, fmt.Errorf("event %s: %w", typ, err)
+		}
 	}
 	e := &terminal.Event{Type: typ, At: tx.now, Actor: actor, Payload: body, Terminal: tx.terminal}
 	var last sql.NullInt64
 	var prev sql.NullString
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
+	err := tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
@@ -185,7 +249,7 @@ func (tx *Tx) appendEvent(ctx context.Context, typ, actor string, payload any) (
 	}
 	e.ID = id.String()
 	e.Hash = e.ComputeHash()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, id, type, at, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, sqlInsertEvent,
 		e.Seq, e.ID, e.Type, ts(e.At), e.Actor, e.Payload, e.PrevHash, e.Hash); err != nil {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
@@ -196,10 +260,11 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // Events returns up to limit events after seq, in order.
 func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal.Event, error) {
-	term, err := db.meta(ctx, "terminal_id")
+	id, err := db.Identity(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
+	term := id.TerminalID
 	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,19 @@ import (
 type PassIssuer interface {
 	IssuePass(ctx context.Context, s *terminal.Sale, cat *terminal.Catalogue) (string, error)
 }
+
+// Statements of the sale path, prepared at open.
+const (
+	sqlNextNumber = `SELECT coalesce(max(number), 0) + 1 FROM sales`
+	sqlMpesaUsed  = `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
+		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`
+	sqlShiftOperator = `SELECT operator_id FROM shifts WHERE id = ?`
+	sqlInsertSale    = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertTender   = `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlPrinterSetting = `SELECT value FROM settings WHERE key = 'printer'`
+	sqlInsertPrintJob = `INSERT INTO print_jobs (sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?)`
+)
 
 // SaleResult is a committed sale and the print job queued with it, if any.
 type SaleResult struct {
@@ -83,7 +97,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if s.Tenders == nil {
 			s.Tenders = []terminal.Tender{}
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) + 1 FROM sales`).Scan(&s.Number); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&s.Number); err != nil {
 			return err
 		}
 		if passes != nil {
@@ -91,13 +105,14 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return err
 			}
 		}
-		if err := tx.insertSale(ctx, s); err != nil {
+		doc, err := tx.insertSale(ctx, s)
+		if err != nil {
 			return err
 		}
 		if res.PrintJob, err = tx.queuePrint(ctx, s.ID, printKind(s), false); err != nil {
 			return err
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, s); err != nil {
+		if _, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, doc); err != nil {
 			return err
 		}
 		res.Sale = s
@@ -118,8 +133,7 @@ func printKind(s *terminal.Sale) string {
 
 func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 	var n int64
-	err := tx.QueryRowContext(ctx, `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
-		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`, code).Scan(&n)
+	err := tx.QueryRowContext(ctx, sqlMpesaUsed, code).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -129,10 +143,12 @@ func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n)
 }
 
-func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) error {
+// insertSale stores a sale and its tenders and returns the sale's JSON, which
+// is also its event's payload.
+func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) (json.RawMessage, error) {
 	doc, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var refundOf any
 	if s.RefundOf != "" {
@@ -143,46 +159,48 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) error {
 		pass = s.Pass
 	}
 	opID := ""
-	if err := tx.QueryRowContext(ctx, `SELECT operator_id FROM shifts WHERE id = ?`, s.ShiftID).Scan(&opID); err != nil {
-		return fmt.Errorf("sale shift: %w", err)
+	if err := tx.QueryRowContext(ctx, sqlShiftOperator, s.ShiftID).Scan(&opID); err != nil {
+		return nil, fmt.Errorf("sale shift: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, sqlInsertSale,
 		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, string(doc), refundOf, pass); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") && s.RefundOf != "" {
-			return terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
+			return nil, terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
 		}
-		return fmt.Errorf("insert sale: %w", err)
+		return nil, fmt.Errorf("insert sale: %w", err)
 	}
 	for _, t := range s.Tenders {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, sqlInsertTender,
 			s.ID, s.ShiftID, t.Kind, t.Currency, t.Amount, t.Change, t.Reference, t.CardLast4); err != nil {
-			return fmt.Errorf("insert tender: %w", err)
+			return nil, fmt.Errorf("insert tender: %w", err)
 		}
 	}
-	return nil
+	return doc, nil
 }
 
 // queuePrint stores a print job in tx, unless the printer is "none".
 func (tx *Tx) queuePrint(ctx context.Context, saleID, kind string, copy bool) (string, error) {
 	var printer string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'printer'`).Scan(&printer)
+	err := tx.QueryRowContext(ctx, sqlPrinterSetting).Scan(&printer)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
 	if printer == "" || printer == "none" {
 		return "", nil
 	}
-	id := newID()
 	var sid any
 	if saleID != "" {
 		sid = saleID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (id, sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?, ?)`,
-		id, sid, kind, copy, ts(tx.now)); err != nil {
+	r, err := tx.ExecContext(ctx, sqlInsertPrintJob, sid, kind, copy, ts(tx.now))
+	if err != nil {
 		return "", fmt.Errorf("queue print: %w", err)
 	}
-	return id, nil
+	id, err := r.LastInsertId()
+	if err != nil {
+		return "", fmt.Errorf("queue print: %w", err)
+	}
+	return strconv.FormatInt(id, 10), nil
 }
 
 const saleCols = `doc, state, void`
@@ -327,10 +345,10 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		for _, t := range orig.Tenders {
 			rf.Tenders = append(rf.Tenders, terminal.Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) + 1 FROM sales`).Scan(&rf.Number); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number); err != nil {
 			return err
 		}
-		if err := tx.insertSale(ctx, rf); err != nil {
+		if _, err := tx.insertSale(ctx, rf); err != nil {
 			return err
 		}
 		if _, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r}); err != nil {

@@ -22,12 +22,14 @@ func validateCash(what string, t terminal.Totals) error {
 	return nil
 }
 
+const sqlOpenShift = `SELECT s.id, o.name, s.opened_at, s.float FROM shifts s JOIN operators o ON o.id = s.operator_id
+	WHERE s.operator_id = ? AND s.closed_at IS NULL`
+
 // openShift returns the operator's open shift in tx, or nil.
 func (tx *Tx) openShift(ctx context.Context, opID string) (*terminal.Shift, error) {
 	var sh terminal.Shift
 	var opened, float string
-	err := tx.QueryRowContext(ctx, `SELECT s.id, o.name, s.opened_at, s.float FROM shifts s JOIN operators o ON o.id = s.operator_id
-		WHERE s.operator_id = ? AND s.closed_at IS NULL`, opID).Scan(&sh.ID, &sh.Operator, &opened, &float)
+	err := tx.QueryRowContext(ctx, sqlOpenShift, opID).Scan(&sh.ID, &sh.Operator, &opened, &float)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -135,11 +137,11 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 			}
 		}
 	}
-	z.Terminal, z.Site = tx.terminal, ""
-	var site string
-	_ = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'site'`).Scan(&site)
-	z.Site = site
-	return z, rows.Err()
+	if err := rows.Err(); err != nil {
+		return z, err
+	}
+	z.Terminal, z.Site = tx.id.Name, tx.id.Site
+	return z, nil
 }
 
 // CloseShift closes the operator's open shift with the cash counted per
@@ -183,12 +185,12 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 
 // read runs fn in a transaction that is always rolled back.
 func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
+	id, _ := db.Identity(ctx)
 	stx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer stx.Rollback()
-	tx := &Tx{Tx: stx, db: db, now: db.Now()}
-	_ = stx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'terminal_id'`).Scan(&tx.terminal)
+	tx := &Tx{Tx: stx, db: db, now: db.Now(), terminal: id.TerminalID, id: id}
 	return fn(tx)
 }

@@ -103,6 +103,12 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 // Identity returns who this terminal is, or an error if the store was never
 // initialised.
 func (db *DB) Identity(ctx context.Context) (Identity, error) {
+	db.mu.Lock()
+	cached := db.identity
+	db.mu.Unlock()
+	if cached != nil {
+		return *cached, nil
+	}
 	var id Identity
 	rows, err := db.db.QueryContext(ctx, `SELECT key, value FROM meta WHERE key IN ('terminal_id', 'name', 'site')`)
 	if err != nil {
@@ -129,6 +135,9 @@ func (db *DB) Identity(ctx context.Context) (Identity, error) {
 	if id.TerminalID == "" {
 		return id, terminal.Errorf(terminal.ENOTFOUND, "this data folder holds no terminal yet: run lango init first")
 	}
+	db.mu.Lock()
+	db.identity = &id
+	db.mu.Unlock()
 	return id, nil
 }
 
