@@ -1,0 +1,129 @@
+package printer
+
+import (
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// The documents Lango prints. They are plain data, filled by the caller
+// from the domain; Layout.Render turns one into an ESC/POS job for a
+// profile. Lang is "en" or "sw" (English otherwise); Copy marks a reprint.
+
+// Line is one sold item: "2 × Adult, EAC citizen  KES 4,000.00".
+type Line struct {
+	Qty         int            `json:"qty"`
+	Description string         `json:"description"`
+	Amount      terminal.Money `json:"amount"` // the line's total, not the unit price
+}
+
+// Tender is one payment: Kind is a contract tender word (cash, mpesa,
+// card, defer); Reference is the M-PESA code or the card approval.
+type Tender struct {
+	Kind      string         `json:"kind"`
+	Amount    terminal.Money `json:"amount"`
+	Reference string         `json:"reference,omitempty"`
+}
+
+// PassSlip is a gate pass, paid at entry or to be paid at exit.
+type PassSlip struct {
+	Lang     string
+	Copy     bool
+	Site     string // "Nairobi National Park"
+	Gate     string // "Main Gate, lane 2"; optional
+	Terminal string
+	Operator string
+	PassID   string // printed in 4-character groups
+	Issued   time.Time
+	// ValidUntil is printed when set.
+	ValidUntil time.Time
+	Lines      []Line
+	Vehicle    string // plate, "KDA 123A"
+	SeatBand   string // "7-12 seats"
+	Totals     terminal.Totals
+	Tenders    []Tender
+	// Due, when it has a non-zero amount, prints the PAY AT EXIT banner
+	// with the amount due per currency instead of the payment.
+	Due terminal.Totals
+	// QR is the exact pass text the exit terminal verifies.
+	QR     string
+	Footer string
+	// OpenDrawer kicks the cash drawer (never on a copy).
+	OpenDrawer bool
+}
+
+// Receipt is a sale receipt.
+type Receipt struct {
+	Lang       string
+	Copy       bool
+	Site       string
+	Terminal   string
+	Operator   string
+	SaleID     string
+	Time       time.Time
+	Lines      []Line
+	Totals     terminal.Totals
+	Tenders    []Tender
+	Change     terminal.Totals
+	PassID     string // when the sale issued a pass
+	Footer     string
+	OpenDrawer bool
+}
+
+// Settlement is the receipt for a deferred pass settled at exit. It names
+// the pass and the terminal that issued it, which may be another one.
+type Settlement struct {
+	Lang       string
+	Copy       bool
+	Site       string
+	Terminal   string
+	Operator   string
+	ReceiptID  string
+	Time       time.Time
+	PassID     string
+	IssuedBy   string // issuing terminal
+	IssuedAt   time.Time
+	Vehicle    string
+	Lines      []Line // what was deferred; optional
+	Totals     terminal.Totals
+	Tenders    []Tender
+	Change     terminal.Totals
+	Footer     string
+	OpenDrawer bool
+}
+
+// TenderTotal is the takings of one tender kind over a shift.
+type TenderTotal struct {
+	Kind   string          `json:"kind"`
+	Count  int             `json:"count"`
+	Totals terminal.Totals `json:"totals"`
+}
+
+// ZReport closes a shift: takings by tender and currency, and the cash
+// drawer per currency — float, expected, counted and their variance.
+type ZReport struct {
+	Lang     string
+	Copy     bool
+	Site     string
+	Terminal string
+	Operator string
+	ShiftID  string
+	Opened   time.Time
+	Closed   time.Time
+	Sales    int
+	Voids    int
+	ByTender []TenderTotal
+	Float    terminal.Totals
+	Expected terminal.Totals // cash that should be in the drawer, float included
+	Counted  terminal.Totals
+	Printed  time.Time
+}
+
+// TestPage shows that a printer works and what a profile prints: styles,
+// characters, columns and a QR code.
+type TestPage struct {
+	Lang     string
+	Terminal string
+	Printed  time.Time
+	QR       string // defaults to "LANGO TEST <terminal> <time>"
+}

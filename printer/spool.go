@@ -1,0 +1,282 @@
+package printer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// Job is one queued print job: ESC/POS bytes laid out when the sale was
+// committed.
+type Job struct {
+	ID       string
+	Data     []byte
+	Attempts int // failed attempts so far, for the log and the UI
+}
+
+// JobStore is the durable print queue the spool works from; the terminal's
+// store implements it.
+type JobStore interface {
+	// NextJob returns the oldest job neither printed nor given up.
+	NextJob(ctx context.Context) (Job, bool, error)
+	// MarkPrinted records that the printer confirmed job id.
+	MarkPrinted(ctx context.Context, id string, at time.Time) error
+	// MarkFailed records a failed attempt and its reason. The job stays
+	// first in line, unless final: a job that can never print (its bytes
+	// are damaged) leaves the queue.
+	MarkFailed(ctx context.Context, id string, reason string, final bool) error
+}
+
+// State is the spool's view of the printer, for the UI.
+type State struct {
+	Status Status    `json:"status"`
+	Err    error     `json:"-"` // the last failure; nil once a job printed
+	At     time.Time `json:"at"`
+}
+
+// Code is a stable word for the UI: the status code, or "unreachable".
+func (s State) Code() string { return s.Status.Code() }
+
+// Message is a line for the attendant: "ready", or why jobs are waiting.
+func (s State) Message() string {
+	if s.Err != nil {
+		return terminal.ErrorMessage(s.Err)
+	}
+	return s.Status.String()
+}
+
+// SpoolOptions tune a Spool; the zero value is fine.
+type SpoolOptions struct {
+	Logger *slog.Logger
+	// Now and After are the clock (time.Now and time.After by default).
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Jitter returns a number in [0, 1) (math/rand/v2 by default).
+	Jitter func() float64
+	// MinBackoff and MaxBackoff bound the wait between failed attempts,
+	// doubling from the first to the second (1 s and 1 min by default).
+	MinBackoff, MaxBackoff time.Duration
+	// Poll is how often an idle spool asks the printer for its status, so
+	// the UI shows "paper out" before the next sale (30 s by default).
+	Poll time.Duration
+	// OnState is called, from the worker, whenever the state changes.
+	OnState func(State)
+}
+
+// Spool prints the jobs of a JobStore in order. A job is marked printed
+// only after the printer confirmed it; while the printer is out of paper,
+// offline or missing, the spool retries with capped exponential backoff and
+// jitter, and a new job or Notify makes it try again at once.
+type Spool struct {
+	store JobStore
+	p     Printer
+	opts  SpoolOptions
+	log   *slog.Logger
+
+	printMu  sync.Mutex // one printing pass at a time
+	unmarked string     // printed, but MarkPrinted failed: never print again
+
+	mu    sync.Mutex
+	state State
+
+	wake   chan struct{}
+	stop   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// NewSpool returns a spool printing store's jobs on p.
+func NewSpool(store JobStore, p Printer, opts SpoolOptions) *Spool {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
+	if opts.Jitter == nil {
+		opts.Jitter = rand.Float64
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(time.Minute, opts.MinBackoff)
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 30 * time.Second
+	}
+	return &Spool{
+		store: store, p: p, opts: opts, log: opts.Logger.With("component", "spool"),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+}
+
+// Start runs the worker until Close or until ctx is done.
+func (s *Spool) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	s.wg.Add(1)
+	go s.run(ctx)
+}
+
+// Close stops the worker, interrupting a job being sent, and waits for it.
+func (s *Spool) Close() error {
+	s.once.Do(func() {
+		close(s.stop)
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.wg.Wait()
+	return nil
+}
+
+// Notify tells the worker a job was queued, or that the attendant asks
+// for a retry: it tries at once instead of waiting out its backoff.
+func (s *Spool) Notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// State is the last known printer state.
+func (s *Spool) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+func (s *Spool) setState(st Status, err error) {
+	s.mu.Lock()
+	prev := s.state
+	s.state = State{Status: st, Err: err, At: s.opts.Now()}
+	cur := s.state
+	s.mu.Unlock()
+	changed := prev.Status != cur.Status || (prev.Err == nil) != (cur.Err == nil) ||
+		(prev.Err != nil && cur.Err != nil && prev.Err.Error() != cur.Err.Error())
+	if changed && s.opts.OnState != nil {
+		s.opts.OnState(cur)
+	}
+}
+
+// PrintPending prints the waiting jobs in order and returns how many
+// printed. It stops at the first job the printer does not take, leaving it
+// queued, and returns that error (EDEVICE): `lango print --pending`.
+func (s *Spool) PrintPending(ctx context.Context) (int, error) {
+	s.printMu.Lock()
+	defer s.printMu.Unlock()
+	return s.printAll(ctx)
+}
+
+func (s *Spool) printAll(ctx context.Context) (int, error) {
+	n := 0
+	if s.unmarked != "" {
+		if err := s.store.MarkPrinted(ctx, s.unmarked, s.opts.Now()); err != nil {
+			return n, fmt.Errorf("spool: mark job %s printed: %w", s.unmarked, err)
+		}
+		s.unmarked = ""
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		job, ok, err := s.store.NextJob(ctx)
+		if err != nil {
+			return n, fmt.Errorf("spool: next job: %w", err)
+		}
+		if !ok {
+			return n, nil
+		}
+		perr := s.p.Print(ctx, job.Data)
+		if perr == nil {
+			if err := s.store.MarkPrinted(ctx, job.ID, s.opts.Now()); err != nil {
+				// Printed on paper: it must never print again, even if the
+				// store keeps offering it until the mark succeeds.
+				s.unmarked = job.ID
+				return n, fmt.Errorf("spool: mark job %s printed: %w", job.ID, err)
+			}
+			n++
+			s.log.Info("job printed", "job", job.ID, "attempts", job.Attempts+1)
+			s.setState(Status{Reachable: true}, nil)
+			continue
+		}
+		if ctx.Err() != nil {
+			return n, perr // stopping: not the printer's fault
+		}
+		final := terminal.ErrorKind(perr) == terminal.EINVALID
+		if err := s.store.MarkFailed(ctx, job.ID, terminal.ErrorMessage(perr), final); err != nil {
+			return n, fmt.Errorf("spool: mark job %s failed: %w", job.ID, errors.Join(err, perr))
+		}
+		if final {
+			s.log.Error("job cannot print; dropped from the queue", "job", job.ID, "err", perr)
+			continue
+		}
+		s.log.Warn("job not printed; will retry", "job", job.ID, "attempts", job.Attempts+1, "err", perr)
+		st, _ := s.p.Status(ctx)
+		s.setState(st, perr)
+		return n, perr
+	}
+}
+
+// backoff is the wait after the n-th consecutive failure: MinBackoff
+// doubled n-1 times, capped at MaxBackoff, the upper half jittered.
+func (s *Spool) backoff(n int) time.Duration {
+	d := s.opts.MinBackoff
+	for i := 1; i < n && d < s.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.MaxBackoff)
+	return d/2 + time.Duration(s.opts.Jitter()*float64(d/2))
+}
+
+func (s *Spool) run(ctx context.Context) {
+	defer s.wg.Done()
+	fails := 0
+	for {
+		s.printMu.Lock()
+		_, err := s.printAll(ctx)
+		s.printMu.Unlock()
+		wait := s.opts.Poll
+		if err != nil && ctx.Err() == nil {
+			fails++
+			wait = s.backoff(fails)
+			s.log.Debug("spool backing off", "wait", wait, "failures", fails)
+		} else {
+			fails = 0
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-s.opts.After(wait):
+			if fails == 0 {
+				s.poll(ctx)
+			}
+		}
+	}
+}
+
+// poll refreshes the state of an idle printer.
+func (s *Spool) poll(ctx context.Context) {
+	st, err := s.p.Status(ctx)
+	if err == nil && !st.Ready() {
+		err = notReady("", st)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	s.setState(st, err)
+}
