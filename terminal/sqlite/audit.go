@@ -117,7 +117,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 }
 
 func (db *DB) tenderDigest(ctx context.Context) (map[string]map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT sale_id, kind, currency, amount, change, reference FROM tenders`)
+	rows, err := db.db.QueryContext(ctx, `SELECT sale_id, kind, currency, amount, change, reference FROM tenders WHERE sale_id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}

@@ -86,8 +86,8 @@ func (db *DB) CurrentShift(ctx context.Context, op *terminal.Operator) (*termina
 }
 
 func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.ShiftTender, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT t.kind, t.currency, t.amount, t.change, t.reference, s.state = 'voided'
-		FROM tenders t JOIN sales s ON s.id = t.sale_id WHERE t.shift_id = ? ORDER BY t.id`, shiftID)
+	rows, err := tx.QueryContext(ctx, `SELECT t.kind, t.currency, t.amount, t.change, t.reference, coalesce(s.state = 'voided', 0)
+		FROM tenders t LEFT JOIN sales s ON s.id = t.sale_id WHERE t.shift_id = ? ORDER BY t.id`, shiftID)
 	if err != nil {
 		return nil, fmt.Errorf("shift tenders: %w", err)
 	}

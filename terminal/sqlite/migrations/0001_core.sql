@@ -75,7 +75,7 @@ CREATE UNIQUE INDEX sales_one_refund ON sales(refund_of) WHERE refund_of IS NOT 
 
 CREATE TABLE tenders (
 	id         INTEGER PRIMARY KEY,
-	sale_id    TEXT NOT NULL REFERENCES sales(id),
+	sale_id    TEXT REFERENCES sales(id), -- NULL for a settlement's tenders
 	shift_id   TEXT NOT NULL REFERENCES shifts(id),
 	kind       TEXT NOT NULL CHECK (kind IN ('cash', 'mpesa', 'card')),
 	currency   TEXT NOT NULL,
