@@ -88,8 +88,12 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				}
 			}
 		}
+		saleID, err := newSaleID(tx.now)
+		if err != nil {
+			return err
+		}
 		s := &terminal.Sale{
-			ID: newID(), Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: sh.ID, Operator: op.Name,
+			ID: saleID, Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: sh.ID, Operator: op.Name,
 			At: tx.now, State: tendering.State, Vehicle: plate, CatalogueVersion: cat.Version, Season: priced.Season,
 			Lines: priced.Lines, Totals: priced.Totals, Tenders: tendering.Tenders, Conversions: tendering.Conversions,
 			Due: tendering.Due,
@@ -276,6 +280,8 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 			return terminal.Errorf(terminal.ECONFLICT, "sale %d is already voided", s.Number)
 		case s.Kind == "refund":
 			return terminal.Errorf(terminal.ECONFLICT, "sale %d is a refund; refunds cannot be voided", s.Number)
+		case s.State == terminal.SaleSettled:
+			return terminal.Errorf(terminal.ECONFLICT, "sale %d was settled at exit; refund it instead", s.Number)
 		}
 		var closed sql.NullString
 		if err := tx.QueryRowContext(ctx, `SELECT closed_at FROM shifts WHERE id = ?`, s.ShiftID).Scan(&closed); err != nil {
@@ -290,7 +296,16 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 		if _, err := tx.ExecContext(ctx, `UPDATE sales SET state = ?, void = ? WHERE id = ?`, s.State, string(vj), s.ID); err != nil {
 			return fmt.Errorf("void: %w", err)
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventSaleVoided, sup.Name, map[string]any{"sale_id": s.ID, "number": s.Number, "reason": r, "pass": s.Pass != ""}); err != nil {
+		ev := map[string]any{"sale_id": s.ID, "number": s.Number, "reason": r}
+		if s.Pass != "" {
+			// The pass id is the sale id: revoke it here at once; the hub
+			// spreads the revocation to the other terminals.
+			if err := tx.mark(ctx, s.ID, "revoked", r); err != nil {
+				return err
+			}
+			ev["pass_id"] = s.ID
+		}
+		if _, err := tx.appendEvent(ctx, terminal.EventSaleVoided, sup.Name, ev); err != nil {
 			return err
 		}
 		out = s

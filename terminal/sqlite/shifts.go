@@ -140,6 +140,9 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 	if err := rows.Err(); err != nil {
 		return z, err
 	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM settlements WHERE shift_id = ?`, sh.ID).Scan(&z.Settlements); err != nil {
+		return z, fmt.Errorf("shift settlements: %w", err)
+	}
 	z.Terminal, z.Site = tx.id.Name, tx.id.Site
 	return z, nil
 }

@@ -43,7 +43,17 @@ func newTerminal(t testing.TB, settings map[string]string) *fixture {
 	return newTerminalAt(t, "kws.json", "NNP", settings)
 }
 
+func newTerminalNamed(t testing.TB, name string) *fixture {
+	t.Helper()
+	return newTerminalFull(t, "kws.json", "NNP", name, nil)
+}
+
 func newTerminalAt(t testing.TB, catalogue, site string, settings map[string]string) *fixture {
+	t.Helper()
+	return newTerminalFull(t, catalogue, site, "gate-1", settings)
+}
+
+func newTerminalFull(t testing.TB, catalogue, site, name string, settings map[string]string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "lango.db")
@@ -53,7 +63,7 @@ func newTerminalAt(t testing.TB, catalogue, site string, settings map[string]str
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = fakeClock()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: site, Name: "gate-1", Catalogue: readCatalogue(t, catalogue), AdminPIN: "1234", Settings: settings}); err != nil {
+	if _, err := db.Init(ctx, sqlite.InitRequest{Site: site, Name: name, Catalogue: readCatalogue(t, catalogue), AdminPIN: "1234", Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := db.Authenticate(ctx, "admin", "1234")

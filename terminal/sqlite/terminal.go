@@ -88,6 +88,9 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 		if err := tx.loadCatalogue(ctx, cat); err != nil {
 			return err
 		}
+		if err := tx.createKeys(ctx, site, name); err != nil {
+			return err
+		}
 		_, err := tx.addOperator(ctx, "", "admin", terminal.RoleSupervisor, hash)
 		return err
 	})
