@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,14 +121,6 @@ func zbarDecode(t *testing.T, name string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-}
-
-// zbarImage writes img to a temporary PNG and decodes it.
-func zbarImage(t *testing.T, img image.Image) []string {
-	t.Helper()
-	name := filepath.Join(t.TempDir(), "page.png")
-	writePNG(t, name, img)
-	return zbarDecode(t, name)
 }
 
 func writePNG(t *testing.T, name string, img image.Image) {

@@ -74,7 +74,7 @@ func newGlyphs() (*glyphs, error) {
 			}
 			face, err := opentype.NewFace(fs[bi], &opentype.FaceOptions{Size: cf.size, DPI: 72, Hinting: font.HintingFull})
 			if err != nil {
-				return nil, fmt.Errorf("Go Mono face: %w", err)
+				return nil, fmt.Errorf("load the mono face: %w", err)
 			}
 			g.faces[[2]bool{fb, bold}] = face
 		}

@@ -113,13 +113,6 @@ func (c *Certificate) MarshalBinary() ([]byte, error) {
 	return append(b, c.Signature...), nil
 }
 
-// embedded returns the form a pass embeds: the standalone form without its
-// version byte and site, which the pass carries once.
-func (c *Certificate) embedded() []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(c.Authority))
-	return c.appendTail(b, true)
-}
-
 func (c *Certificate) check() error {
 	switch {
 	case !isCode(c.Site):

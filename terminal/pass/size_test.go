@@ -280,7 +280,7 @@ func pretixSig1Like(key ed25519.PrivateKey, p Pass) encoded {
 }
 
 func pbVarint(b []byte, field int, v uint64) []byte {
-	b = appendUvarint(b, uint64(field<<3|0))
+	b = appendUvarint(b, uint64(field<<3) /* wire type 0: varint */)
 	return appendUvarint(b, v)
 }
 

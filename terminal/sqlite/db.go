@@ -283,15 +283,6 @@ func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal
 	return out, rows.Err()
 }
 
-func (db *DB) meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := db.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return v, err
-}
-
 // Counts returns the number of rows in each table, for tests and reports
 // that check that refused input changed nothing.
 func (db *DB) Counts(ctx context.Context) (map[string]int, error) {

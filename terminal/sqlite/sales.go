@@ -105,6 +105,11 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 			return err
 		}
 		if passes != nil {
+			for _, l := range s.Lines {
+				if l.Kind == "vehicle" && s.Vehicle == "" {
+					return terminal.Errorf(terminal.EINVALID, "enter the vehicle plate: the pass names the vehicle it admits")
+				}
+			}
 			if s.Pass, err = passes.IssuePass(ctx, s, cat); err != nil {
 				return err
 			}

@@ -1,0 +1,50 @@
+# Lango: `make run` starts the demo kiosk; `make test` runs every test.
+# Both install missing system packages first (Debian/Ubuntu).
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+BIN       := bin
+DEMO_DATA ?= $(CURDIR)/.data/demo
+
+# System packages: cgo and X11/GL headers for Fyne, zbar-tools (the QR
+# decoder the printer tests read passes with), socat, Xvfb for screenshots.
+DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## install missing system packages (apt-get as root, else print the command)
+	@sh scripts/deps.sh $(DEB_PACKAGES)
+
+.PHONY: build
+build: deps ## build bin/lango and bin/lango-hub with the version stamped
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+.PHONY: run
+run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub
+	$(BIN)/lango --data $(DEMO_DATA) run --demo
+
+.PHONY: test
+test: deps ## go vet, then every test with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+.PHONY: bench
+bench: ## the benchmarks of docs/BENCHMARKS.md
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./terminal/sqlite/ ./terminal/pass/ ./printer/ ./sync/...
+
+.PHONY: clean
+clean: ## remove build output and the demo data
+	rm -rf $(BIN) .data
