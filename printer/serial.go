@@ -87,6 +87,13 @@ func (p *Serial) connect() (*conn, error) {
 		return nil, openError(p.spec.Path, err)
 	}
 	p.c = startConn(pt, p.spec.Flow == FlowXonXoff, p.log)
+	// A previous session may have died inside a command (the terminal was
+	// killed mid-raster): clear the printer's buffers, then initialise it,
+	// so the first job is not swallowed as the rest of that command.
+	if err := p.c.write(append(escpos.ClearBuffers(), escpos.ESC, '@')); err != nil {
+		_ = p.disconnect()
+		return nil, openError(p.spec.Path, err)
+	}
 	return p.c, nil
 }
 

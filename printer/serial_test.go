@@ -396,8 +396,13 @@ func scriptedSerial(t *testing.T, baud int, sp *scriptedPort) *Serial {
 	return s
 }
 
-// TestConversation checks the exact bytes on the line: status before, the
-// job whole and untouched, GS r 1, status after — no query inside the job.
+// sessionStart is what the transport sends when it opens the port: clear
+// the buffers (a previous session may have died mid-command), initialise.
+func sessionStart() []byte { return append(escpos.ClearBuffers(), escpos.ESC, '@') }
+
+// TestConversation checks the exact bytes on the line: the session start,
+// status before, the job whole and untouched, GS r 1, status after — no
+// query inside the job.
 func TestConversation(t *testing.T) {
 	sp := newScriptedPort(t)
 	s := scriptedSerial(t, 115200, sp)
@@ -412,9 +417,9 @@ func TestConversation(t *testing.T) {
 		}
 		return b
 	}
-	want := append(append(append(q(), job...), escpos.JobDoneQuery()...), q()...)
+	want := append(append(append(append(sessionStart(), q()...), job...), escpos.JobDoneQuery()...), q()...)
 	if got := sp.bytes(); !bytes.Equal(got, want) {
-		t.Errorf("line carried %d bytes; want %d (status, job, GS r 1, status)", len(got), len(want))
+		t.Errorf("line carried %d bytes; want %d (session start, status, job, GS r 1, status)", len(got), len(want))
 	}
 	if st := sp.em.Stats(); st.Jobs != 1 {
 		t.Errorf("emulator printed %d jobs; want 1", st.Jobs)
@@ -450,7 +455,10 @@ func TestCancelCompletesCommand(t *testing.T) {
 	err := s.Print(ctx, job)
 	wantKind(t, err, terminal.EDEVICE)
 	got := sp.bytes()
-	body := got[9:] // after the three status queries
+	if !bytes.HasPrefix(got, sessionStart()) {
+		t.Fatalf("the line does not start with the session start")
+	}
+	body := got[len(sessionStart())+9:] // after the session start and the three status queries
 	if len(body) >= len(job) {
 		t.Fatalf("the whole job was sent before the deadline")
 	}

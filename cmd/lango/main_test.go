@@ -331,3 +331,27 @@ func firstSaleID(t *testing.T, c *cli) string {
 	}
 	return sales[0].ID
 }
+
+// TestCLIMissingPrinterPort: a missing port is a clear message; the sale
+// completes and its job waits for `lango print --pending`.
+func TestCLIMissingPrinterPort(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP("--printer", "serial:/dev/lango-no-such-port?profile=generic58")
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	var s struct {
+		ID    string
+		State string
+		Print struct{ Status, Job, Error string }
+	}
+	out := c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "cash", "--json")
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.State != "paid" || s.Print.Status != "queued" || s.Print.Job == "" || !strings.Contains(s.Print.Error, "/dev/lango-no-such-port") {
+		t.Fatalf("sell with a missing printer port = %+v; want paid, print queued with a message naming the port", s)
+	}
+	c.refused(3, "1 jobs wait in the spool, not lost", "print", "--pending")
+	if n := c.rowCounts()["sales"]; n != 1 {
+		t.Errorf("%d sales; want 1", n)
+	}
+}

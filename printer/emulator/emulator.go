@@ -10,6 +10,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,7 @@ type Stats struct {
 	StatusQueries int            `json:"status_queries"`
 	DrawerKicks   int            `json:"drawer_kicks"`
 	Overrun       int64          `json:"overrun"` // bytes lost to a full receive buffer
+	Cleared       int            `json:"cleared"` // DLE DC4 8: buffers cleared
 	Unknown       map[string]int `json:"unknown,omitempty"`
 	Unrendered    map[string]int `json:"unrendered,omitempty"` // understood, not drawn (barcodes, NV images)
 	Malformed     []string       `json:"malformed,omitempty"`
@@ -287,6 +289,15 @@ func (e *Emulator) receive(p []byte) {
 // process runs the non-real-time interpretation of p.
 func (e *Emulator) process(p []byte) error {
 	e.stats.Bytes += int64(len(p))
+	// DLE DC4 8 (clear buffers) acts in real time, even inside a command:
+	// drop the unfinished command and the unprinted page, keep what follows.
+	all := append(append([]byte(nil), e.pending...), p...)
+	if i := bytes.LastIndex(all, escpos.ClearBuffers()); i >= 0 {
+		e.stats.Cleared++
+		e.pending, e.skip = nil, 0
+		e.discardPage()
+		p = all[i+len(escpos.ClearBuffers()):]
+	}
 	if e.skip > 0 {
 		n := min(e.skip, int64(len(p)))
 		e.skip -= n
@@ -547,6 +558,14 @@ func (e *Emulator) cut(a []byte) error {
 
 // finishJob renders the paper since the last cut as a job, unless nothing
 // was printed on it.
+// discardPage drops the page being printed and the line being built, as a
+// printer clearing its buffers does.
+func (e *Emulator) discardPage() {
+	e.paper = paper{width: e.cfg.WidthDots}
+	e.lost = false
+	e.line = line{}
+}
+
 func (e *Emulator) finishJob() error {
 	defer func() { e.paper = paper{width: e.cfg.WidthDots}; e.lost = false }()
 	if e.lost {

@@ -245,3 +245,40 @@ func TestDirSinkNumbersOn(t *testing.T) {
 		}
 	}
 }
+
+// TestClearBuffersDropsCutOffCommand: a host that died inside a raster
+// image leaves the printer waiting for the rest of it; DLE DC4 8 drops the
+// unfinished command and page, so the next job prints whole, once.
+func TestClearBuffersDropsCutOffCommand(t *testing.T) {
+	var pages []Page
+	e, err := New(Config{WidthDots: 384, Sink: func(p Page) error { pages = append(pages, p); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GS v 0: 48 bytes a row, 200 rows declared; only 100 bytes arrive.
+	cutOff := append([]byte("\x1b@first job\n\x1dv0\x00\x30\x00\xc8\x00"), make([]byte, 100)...)
+	if _, err := e.Feed(cutOff); err != nil {
+		t.Fatal(err)
+	}
+	next := append(escpos.ClearBuffers(), []byte("\x1b@second job\n\x1dVA\x00")...)
+	for _, b := range next { // byte by byte: the sequence may arrive split
+		if _, err := e.Feed([]byte{b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(pages) != 1 {
+		t.Fatalf("%d pages; want 1 (the second job only)", len(pages))
+	}
+	if st := e.Stats(); st.Cleared != 1 {
+		t.Errorf("cleared %d times; want 1", st.Cleared)
+	}
+	// Without the clear, the second job would have been swallowed as raster
+	// data: check that the test can fail.
+	var swallowed []Page
+	e2, _ := New(Config{WidthDots: 384, Sink: func(p Page) error { swallowed = append(swallowed, p); return nil }})
+	e2.Feed(cutOff)
+	e2.Feed([]byte("\x1b@second job\n\x1dVA\x00"))
+	if len(swallowed) != 0 {
+		t.Errorf("without DLE DC4 8 the second job printed; the test proves nothing")
+	}
+}

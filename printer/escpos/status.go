@@ -173,3 +173,10 @@ func SensorReply(s Status) byte {
 	}
 	return b
 }
+
+// ClearBuffers is the real-time command DLE DC4 8 1 3 20 1 6 2 8: the
+// printer drops whatever it has received but not printed, including the
+// rest of a command cut off mid-way (a host that died inside a raster
+// image). Like DLE EOT it acts wherever it appears in the input. The
+// transport sends it when it opens the port, before anything else.
+func ClearBuffers() []byte { return []byte{DLE, 0x14, 8, 1, 3, 20, 1, 6, 2, 8} }
