@@ -13,6 +13,19 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// TestMain lets tests run this binary as lango itself (LANGO_TEST_MAIN=1),
+// for the tests that kill the terminal.
+func TestMain(m *testing.M) {
+	if os.Getenv("LANGO_TEST_MAIN") == "1" {
+		args := os.Args[1:]
+		mm := NewMain()
+		code := mm.Run(context.Background(), args)
+		mm.Close()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
 // cli runs lango in process with its own data folder and environment.
 type cli struct {
 	t    *testing.T
