@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlNextNumber, sqlMpesaUsed,
-		sqlShiftOperator, sqlInsertSale, sqlInsertTender, sqlPrinterSetting, sqlInsertPrintJob); err != nil {
+		sqlInsertSale, sqlInsertTender, sqlPrinterSetting, sqlInsertPrintJob); err != nil {
 		sdb.Close()
 		return nil, err
 	}

@@ -24,8 +24,7 @@ const (
 	sqlNextNumber = `SELECT coalesce(max(number), 0) + 1 FROM sales`
 	sqlMpesaUsed  = `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
 		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`
-	sqlShiftOperator = `SELECT operator_id FROM shifts WHERE id = ?`
-	sqlInsertSale    = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
+	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertTender   = `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlPrinterSetting = `SELECT value FROM settings WHERE key = 'printer'`
@@ -114,7 +113,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return err
 			}
 		}
-		doc, err := tx.insertSale(ctx, s)
+		doc, err := tx.insertSale(ctx, s, op.ID)
 		if err != nil {
 			return err
 		}
@@ -154,7 +153,7 @@ func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 
 // insertSale stores a sale and its tenders and returns the sale's JSON, which
 // is also its event's payload.
-func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) (json.RawMessage, error) {
+func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string) (json.RawMessage, error) {
 	doc, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
@@ -166,10 +165,6 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale) (json.RawMessage
 	var pass any
 	if s.Pass != "" {
 		pass = s.Pass
-	}
-	opID := ""
-	if err := tx.QueryRowContext(ctx, sqlShiftOperator, s.ShiftID).Scan(&opID); err != nil {
-		return nil, fmt.Errorf("sale shift: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, sqlInsertSale,
 		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, string(doc), refundOf, pass); err != nil {
@@ -368,7 +363,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number); err != nil {
 			return err
 		}
-		if _, err := tx.insertSale(ctx, rf); err != nil {
+		if _, err := tx.insertSale(ctx, rf, sup.ID); err != nil {
 			return err
 		}
 		if _, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r}); err != nil {

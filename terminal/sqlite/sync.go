@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lango-pos/lango/terminal"
+)
+
+// This file is the store's side of sync with the hub (package sync/client
+// drives it): how far the hub has acknowledged the outbox, what the terminal
+// knows of the hub, and the site feed. Every method is one short
+// transaction: sync never holds the store's connection across the network,
+// so a sale never waits for it for more than a few milliseconds.
+
+// SyncState is what the store knows of its sync with the hub.
+type SyncState struct {
+	HubID    string // the hub that acknowledged AckedSeq
+	AckedSeq int64  // every event up to here is held by the hub
+	LastSeq  int64  // the newest event in the outbox
+	// OldestUnsynced is the time of the first event the hub has not
+	// acknowledged; zero when none.
+	OldestUnsynced time.Time
+	LastSuccess    time.Time // last complete exchange
+	LastContact    time.Time // last answer of any kind from the hub
+	LastError      string
+	Online         bool          // the last attempt reached the hub
+	ClockOffset    time.Duration // hub clock minus this terminal's clock
+	CatalogueSeq   int64         // the hub catalogue publication applied
+	Rewinds        int64         // times the hub was found behind AckedSeq
+}
+
+// Queued is the number of events the hub has not acknowledged.
+func (s SyncState) Queued() int64 { return max(0, s.LastSeq-s.AckedSeq) }
+
+// SyncState reads the sync state from disk.
+func (db *DB) SyncState(ctx context.Context) (SyncState, error) {
+	var s SyncState
+	var lastSuccess, lastContact string
+	var online int
+	var offset int64
+	err := db.db.QueryRowContext(ctx, `SELECT hub_id, acked_seq, last_success, last_contact, last_error, online, clock_offset_ms, catalogue_seq, rewinds,
+		(SELECT coalesce(max(seq), 0) FROM events) FROM sync_state WHERE id = 1`).Scan(
+		&s.HubID, &s.AckedSeq, &lastSuccess, &lastContact, &s.LastError, &online, &offset, &s.CatalogueSeq, &s.Rewinds, &s.LastSeq)
+	if err != nil {
+		return s, fmt.Errorf("sync state: %w", err)
+	}
+	s.LastSuccess, s.LastContact = parseTS(lastSuccess), parseTS(lastContact)
+	s.Online, s.ClockOffset = online == 1, time.Duration(offset)*time.Millisecond
+	if s.LastSeq > s.AckedSeq {
+		var at string
+		err := db.db.QueryRowContext(ctx, `SELECT at FROM events WHERE seq > ? ORDER BY seq LIMIT 1`, s.AckedSeq).Scan(&at)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s, fmt.Errorf("sync state: %w", err)
+		}
+		s.OldestUnsynced = parseTS(at)
+	}
+	return s, nil
+}
+
+// SyncAcked records that hub hubID holds every event up to seq. seq may be
+// lower than the stored one: the hub was restored from an older backup and
+// the events after seq are sent again (counted in Rewinds).
+func (db *DB) SyncAcked(ctx context.Context, hubID string, seq int64) error {
+	if seq < 0 {
+		return terminal.Errorf(terminal.EINVALID, "acknowledged seq %d is negative", seq)
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET hub_id = ?, rewinds = rewinds + (? < acked_seq), acked_seq = ? WHERE id = 1`, hubID, seq, seq)
+		if err != nil {
+			return fmt.Errorf("sync acked: %w", err)
+		}
+		return nil
+	})
+}
+
+// SyncAttempt is the outcome of one sync attempt.
+type SyncAttempt struct {
+	At      time.Time
+	Reached bool   // the hub answered (even with a refusal)
+	Err     string // "" when the exchange completed
+}
+
+// RecordSyncAttempt stores the outcome of a sync attempt for the status
+// line.
+func (db *DB) RecordSyncAttempt(ctx context.Context, a SyncAttempt) error {
+	return db.update(ctx, func(tx *Tx) error {
+		var err error
+		switch {
+		case a.Reached && a.Err == "":
+			_, err = tx.ExecContext(ctx, `UPDATE sync_state SET online = 1, last_contact = ?, last_success = ?, last_error = '' WHERE id = 1`, ts(a.At), ts(a.At))
+		case a.Reached:
+			_, err = tx.ExecContext(ctx, `UPDATE sync_state SET online = 1, last_contact = ?, last_error = ? WHERE id = 1`, ts(a.At), a.Err)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE sync_state SET online = 0, last_error = ? WHERE id = 1`, a.Err)
+		}
+		if err != nil {
+			return fmt.Errorf("record sync: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetClockOffset stores the hub's clock minus this terminal's, learnt from
+// the hub's answers, so that the next process signs with the right time at
+// once.
+func (db *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
+	return db.update(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET clock_offset_ms = ? WHERE id = 1`, d.Milliseconds()); err != nil {
+			return fmt.Errorf("clock offset: %w", err)
+		}
+		return nil
+	})
+}
+
+// EventHash returns the hash of the event at seq, or "" if there is none.
+func (db *DB) EventHash(ctx context.Context, seq int64) (string, error) {
+	var h string
+	err := db.db.QueryRowContext(ctx, `SELECT hash FROM events WHERE seq = ?`, seq).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("event %d: %w", seq, err)
+	}
+	return h, nil
+}
+
+// FeedEvent is an event of another terminal of the site, relayed by the
+// hub, with that terminal's name.
+type FeedEvent struct {
+	terminal.Event
+	Name string
+}
+
+// FeedPeer is another terminal of the site and the feed cursor after a page
+// of the feed.
+type FeedPeer struct {
+	TerminalID string
+	Name       string
+	Seq        int64
+}
+
+// FeedCursors returns, for each other terminal of the site, the seq up to
+// which its events have been read from the feed.
+func (db *DB) FeedCursors(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT terminal, seq FROM sync_peers`)
+	if err != nil {
+		return nil, fmt.Errorf("feed cursors: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var s int64
+		if err := rows.Scan(&t, &s); err != nil {
+			return nil, err
+		}
+		out[t] = s
+	}
+	return out, rows.Err()
+}
+
+// FeedPeers returns the other terminals of the site known from the feed.
+func (db *DB) FeedPeers(ctx context.Context) ([]FeedPeer, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT terminal, name, seq FROM sync_peers ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("feed peers: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedPeer
+	for rows.Next() {
+		var p FeedPeer
+		if err := rows.Scan(&p.TerminalID, &p.Name, &p.Seq); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ApplyFeed stores a page of the site feed and what it means here, in one
+// transaction: pass.settled marks the pass settled and used, pass.used marks
+// it used, sale.voided with a pass revokes it. Marks name the terminal that
+// made them. Events at or below a terminal's cursor, and this terminal's
+// own, are skipped, so a page applied twice changes nothing. Cursors only
+// move forward. It returns the number of events applied.
+func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPeer) (int, error) {
+	id, err := db.Identity(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cursors, err := db.FeedCursors(ctx)
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	err = db.update(ctx, func(tx *Tx) error {
+		applied = 0
+		names := map[string]string{}
+		for _, p := range peers {
+			names[p.TerminalID] = p.Name
+		}
+		for i := range events {
+			e := &events[i]
+			if e.Terminal == id.TerminalID || e.Seq <= cursors[e.Terminal] {
+				continue
+			}
+			name := e.Name
+			if name == "" {
+				name = names[e.Terminal]
+			}
+			r, err := tx.ExecContext(ctx, `INSERT INTO sync_feed (terminal, seq, id, type, at, actor, payload, hash, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				e.Terminal, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, string(e.Payload), e.Hash, ts(tx.now))
+			if err != nil {
+				return fmt.Errorf("feed event: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				continue
+			}
+			if err := tx.applyFeedMarks(ctx, e, name); err != nil {
+				return err
+			}
+			applied++
+		}
+		for _, p := range peers {
+			if p.TerminalID == id.TerminalID {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_peers (terminal, name, seq) VALUES (?, ?, ?)
+				ON CONFLICT (terminal) DO UPDATE SET name = excluded.name, seq = max(seq, excluded.seq)`, p.TerminalID, p.Name, p.Seq); err != nil {
+				return fmt.Errorf("feed cursor: %w", err)
+			}
+		}
+		return nil
+	})
+	return applied, err
+}
+
+// applyFeedMarks records what a feed event says of a pass.
+func (tx *Tx) applyFeedMarks(ctx context.Context, e *FeedEvent, name string) error {
+	var p struct {
+		PassID       string `json:"pass_id"`
+		SettlementID string `json:"settlement_id"`
+		Reason       string `json:"reason"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.PassID == "" {
+		return nil
+	}
+	if _, err := uuid.Parse(p.PassID); err != nil {
+		return nil
+	}
+	var marks [][2]string // mark, ref
+	switch e.Type {
+	case terminal.EventPassSettled:
+		marks = [][2]string{{"settled", p.SettlementID}, {"used", p.SettlementID}}
+	case terminal.EventPassUsed:
+		marks = [][2]string{{"used", ""}}
+	case terminal.EventSaleVoided:
+		marks = [][2]string{{"revoked", p.Reason}}
+	}
+	for _, m := range marks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pass_marks (pass_id, mark, terminal, at, ref) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, p.PassID, m[0], name, ts(e.At), m[1]); err != nil {
+			return fmt.Errorf("feed mark: %w", err)
+		}
+	}
+	return nil
+}
+
+// FeedEvents returns up to limit stored feed events of terminalID after
+// seq, in order; terminalID "" means every terminal, ordered by terminal and
+// seq.
+func (db *DB) FeedEvents(ctx context.Context, terminalID string, afterSeq int64, limit int) ([]FeedEvent, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT f.terminal, coalesce(p.name, ''), f.seq, f.id, f.type, f.at, f.actor, f.payload, f.hash
+		FROM sync_feed f LEFT JOIN sync_peers p ON p.terminal = f.terminal
+		WHERE (? = '' OR f.terminal = ?) AND f.seq > ? ORDER BY f.terminal, f.seq LIMIT ?`, terminalID, terminalID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("feed: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedEvent
+	for rows.Next() {
+		var e FeedEvent
+		var at, payload string
+		if err := rows.Scan(&e.Terminal, &e.Name, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.Hash); err != nil {
+			return nil, err
+		}
+		e.At, e.Payload = parseTS(at), json.RawMessage(payload)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ApplyHubCatalogue makes cat, verified by the caller against the site
+// authority, the active catalogue (unless it already is) and records the
+// hub's publication number seq, in one transaction. A publication not newer
+// than the last applied is refused: an old signed catalogue cannot be
+// replayed.
+func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, seq int64) error {
+	active, err := db.Catalogue(ctx)
+	if err != nil && terminal.ErrorKind(err) != terminal.ENOTFOUND {
+		return err
+	}
+	switched := false
+	err = db.update(ctx, func(tx *Tx) error {
+		var have int64
+		if err := tx.QueryRowContext(ctx, `SELECT catalogue_seq FROM sync_state WHERE id = 1`).Scan(&have); err != nil {
+			return err
+		}
+		if seq <= have {
+			return terminal.Errorf(terminal.ECONFLICT, "catalogue publication %d is not newer than %d, already applied", seq, have)
+		}
+		if active == nil || active.Version != cat.Version || string(active.Raw()) != string(cat.Raw()) {
+			if err := tx.loadCatalogue(ctx, cat); err != nil {
+				return err
+			}
+			switched = true
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ? WHERE id = 1`, seq)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if switched {
+		db.mu.Lock()
+		db.cat = cat
+		db.mu.Unlock()
+	}
+	return nil
+}
+
+// AppendEventsForBenchmark appends n chained events of type typ with the
+// payloads payload(i) straight to the outbox, bypassing the domain, in
+// transactions of 10,000. It exists for tests and benchmarks that need a
+// large queue quickly (sync/hub's drain benchmark); nothing else calls it.
+func (db *DB) AppendEventsForBenchmark(ctx context.Context, n int, typ string, payload func(i int) json.RawMessage) error {
+	for done := 0; done < n; {
+		k := min(10000, n-done)
+		err := db.update(ctx, func(tx *Tx) error {
+			var last sql.NullInt64
+			var prev sql.NullString
+			if err := tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			st, err := tx.PrepareContext(ctx, sqlInsertEvent)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			e := terminal.Event{Seq: last.Int64, Hash: prev.String, Terminal: tx.terminal, Type: typ}
+			for i := range k {
+				e.Seq, e.PrevHash = e.Seq+1, e.Hash
+				e.ID, e.At = newID(), tx.now.Add(time.Duration(i)*time.Microsecond)
+				e.Payload = payload(done + i)
+				e.Hash = e.ComputeHash()
+				if _, err := st.ExecContext(ctx, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+		done += k
+	}
+	return nil
+}
