@@ -1,0 +1,248 @@
+package mpesa
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// standIn is a Daraja stand-in: it issues OAuth tokens, answers Transaction
+// Status queries with an acknowledgement and then posts the result to the
+// query's ResultURL, as Daraja does.
+type standIn struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	txns map[string]int64 // code → amount in minor units, what M-PESA holds
+	wg   sync.WaitGroup
+	n    int
+}
+
+func newStandIn(t *testing.T) *standIn {
+	s := &standIn{txns: map[string]int64{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth/v1/generate", func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "key" || p != "secret" {
+			http.Error(w, `{"errorMessage":"Invalid credentials"}`, http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, `{"access_token":"tok123","expires_in":"3599"}`)
+	})
+	mux.HandleFunc("POST /mpesa/transactionstatus/v1/query", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok123" {
+			http.Error(w, `{"errorMessage":"Invalid Access Token"}`, http.StatusUnauthorized)
+			return
+		}
+		var q StatusRequest
+		if err := json.NewDecoder(r.Body).Decode(&q); err != nil || q.CommandID != "TransactionStatusQuery" {
+			http.Error(w, `{"errorMessage":"Bad Request"}`, http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.n++
+		conv := fmt.Sprintf("AG_20240103_%08d", s.n)
+		amt, known := s.txns[q.TransactionID]
+		s.mu.Unlock()
+		json.NewEncoder(w).Encode(StatusAck{OriginatorConversationID: "o" + conv, ConversationID: conv, ResponseCode: "0", ResponseDescription: "Accept the service request successfully."})
+		var res StatusResult
+		res.Result.ConversationID, res.Result.TransactionID = conv, q.TransactionID
+		if known {
+			res.Result.ResultDesc = "The service request is processed successfully."
+			res.Result.ResultParameters.ResultParameter = []Param{
+				{Key: "ReceiptNo", Value: json.RawMessage(`"` + q.TransactionID + `"`)},
+				{Key: "Amount", Value: json.RawMessage(fmt.Sprintf("%d.%02d", amt/100, amt%100))},
+				{Key: "FinalisedTime", Value: json.RawMessage(`20240103091500`)},
+				{Key: "CreditPartyName", Value: json.RawMessage(`"222222 - eCitizen"`)},
+			}
+		} else {
+			res.Result.ResultCode, res.Result.ResultDesc = 2001, "The transaction receipt number does not exist."
+		}
+		body, _ := json.Marshal(res)
+		s.wg.Add(1)
+		go func() { // asynchronous, like Daraja
+			defer s.wg.Done()
+			time.Sleep(10 * time.Millisecond)
+			resp, err := http.Post(q.ResultURL, "application/json", bytes.NewReader(body))
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+	})
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// confirm posts a C2B confirmation, as M-PESA does after a customer pays.
+func confirm(t *testing.T, hubURL, code string, amount string) int {
+	t.Helper()
+	c := Confirmation{TransactionType: "Pay Bill", TransID: code, TransTime: "20240103080000", TransAmount: amount,
+		BusinessShortCode: "222222", BillRefNumber: "NNP", MSISDN: "2547 ***** 126", FirstName: "JOHN"}
+	body, _ := json.Marshal(c)
+	resp, err := http.Post(hubURL+"/mpesa/confirmation", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func newHub(t *testing.T, allowed string) (*Ledger, *httptest.Server) {
+	t.Helper()
+	l, err := OpenLedger(context.Background(), filepath.Join(t.TempDir(), "mpesa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	cb := &Callbacks{Ledger: l, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)}, ShortCode: "222222"}
+	mux := http.NewServeMux()
+	mux.Handle("/mpesa/", cb)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return l, srv
+}
+
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	daraja := newStandIn(t)
+	ledger, hub := newHub(t, "127.0.0.0/8")
+	at := time.Date(2024, 1, 3, 6, 0, 0, 0, time.UTC)
+	tenders := []Tender{
+		{Code: "SAA0000001", Amount: 530000, Site: "NNP", Terminal: "gate-1", SaleID: "s1", At: at},  // matched by C2B
+		{Code: "SAA0000002", Amount: 200000, Site: "NNP", Terminal: "gate-1", SaleID: "s2", At: at},  // C2B says 2,000.00 vs 200.00? mismatch
+		{Code: "SAA0000003", Amount: 1036000, Site: "NNP", Terminal: "exit-1", SaleID: "s3", At: at}, // no C2B; Transaction Status finds it
+		{Code: "SAA0000004", Amount: 50000, Site: "NNP", Terminal: "gate-1", SaleID: "s4", At: at},   // one code on two sales
+		{Code: "SAA0000004", Amount: 50000, Site: "NNP", Terminal: "gate-2", SaleID: "s5", At: at},
+		{Code: "SAA0000005", Amount: 70000, Site: "NNP", Terminal: "gate-2", SaleID: "s6", At: at}, // M-PESA never heard of it
+	}
+	for code, amt := range map[string]string{"SAA0000001": "5300.00", "SAA0000002": "2500", "SAA0000004": "500.00"} {
+		if st := confirm(t, hub.URL, code, amt); st != http.StatusOK {
+			t.Fatalf("confirmation of %s: %d", code, st)
+		}
+	}
+	// A repeated delivery is acknowledged and changes nothing.
+	if st := confirm(t, hub.URL, "SAA0000001", "9999.00"); st != http.StatusOK {
+		t.Fatalf("repeat confirmation: %d", st)
+	}
+	daraja.txns["SAA0000003"] = 1036000
+
+	rep, err := Reconcile(ctx, ledger, tenders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts[Unknown] != 2 {
+		t.Fatalf("before chasing: %v; want 2 unknown", rep.Counts)
+	}
+	client := NewClient(Config{BaseURL: daraja.srv.URL, ConsumerKey: "key", ConsumerSecret: "secret", Initiator: "lango", SecurityCredential: "x",
+		ShortCode: "222222", ResultURL: hub.URL + "/mpesa/result", TimeoutURL: hub.URL + "/mpesa/timeout"}, nil)
+	// Within the grace period nothing is asked.
+	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(30*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("chase within grace: %d, %v; want 0 asked", n, err)
+	}
+	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(2*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("chase: %d, %v; want 2 asked", n, err)
+	}
+	daraja.wg.Wait()
+	rep, err = Reconcile(ctx, ledger, tenders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"SAA0000001": Matched, "SAA0000002": Mismatched, "SAA0000003": Matched, "SAA0000004": Duplicated, "SAA0000005": Unknown}
+	for _, ln := range rep.Lines {
+		if ln.Status != want[ln.Code] {
+			t.Errorf("%s: %s (%s); want %s", ln.Code, ln.Status, ln.Detail, want[ln.Code])
+		}
+	}
+	for _, ln := range rep.Lines {
+		switch ln.Code {
+		case "SAA0000002":
+			if ln.Paid != 250000 || ln.Recorded != 200000 {
+				t.Errorf("mismatch line %+v", ln)
+			}
+		case "SAA0000003":
+			if ln.Source != "status" {
+				t.Errorf("SAA0000003 matched from %q; want the status result", ln.Source)
+			}
+		case "SAA0000004":
+			if len(ln.Sales) != 2 || ln.Sales[0].Terminal == ln.Sales[1].Terminal {
+				t.Errorf("duplicate line %+v; want the two terminals' sales", ln)
+			}
+		case "SAA0000005":
+			if !strings.Contains(ln.Detail, "2001") {
+				t.Errorf("unknown line detail %q; want M-PESA's answer", ln.Detail)
+			}
+		case "SAA0000001":
+			if ln.Paid != 530000 {
+				t.Errorf("repeat confirmation overwrote the first: %+v", ln)
+			}
+		}
+	}
+	// Asking again does not re-ask answered codes.
+	if n, _ := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(3*time.Hour)); n != 0 {
+		t.Errorf("second chase asked %d; want 0", n)
+	}
+}
+
+func TestCallbacksRefuseBadInput(t *testing.T) {
+	ctx := context.Background()
+	ledger, hub := newHub(t, "127.0.0.0/8")
+	good := `{"TransactionType":"Pay Bill","TransID":"SAA0000009","TransTime":"20240103080000","TransAmount":"100.00","BusinessShortCode":"222222","BillRefNumber":"NNP"}`
+	for _, tt := range []struct {
+		name, path, body string
+	}{
+		{"not JSON", "/mpesa/confirmation", "TransID=SAA0000009"},
+		{"truncated", "/mpesa/confirmation", good[:40]},
+		{"bad code", "/mpesa/confirmation", strings.Replace(good, "SAA0000009", "SAA-9", 1)},
+		{"bad amount", "/mpesa/confirmation", strings.Replace(good, `"100.00"`, `"1e3"`, 1)},
+		{"negative amount", "/mpesa/confirmation", strings.Replace(good, `"100.00"`, `"-100"`, 1)},
+		{"bad time", "/mpesa/confirmation", strings.Replace(good, "20240103080000", "yesterday", 1)},
+		{"another paybill", "/mpesa/confirmation", strings.Replace(good, `"222222"`, `"123456"`, 1)},
+		{"trailing data", "/mpesa/confirmation", good + "{}"},
+		{"oversize", "/mpesa/confirmation", `{"TransID":"` + strings.Repeat("A", 40000) + `"}`},
+		{"result for no query", "/mpesa/result", `{"Result":{"ResultCode":0,"ConversationID":"AG_nope","TransactionID":"SAA0000009"}}`},
+		{"unknown callback", "/mpesa/steal", good},
+	} {
+		resp, err := http.Post(hub.URL+tt.path, "application/json", strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%s: status %d; want 4xx", tt.name, resp.StatusCode)
+		}
+	}
+	if n, _ := ledger.Counts(ctx); n["payments"] != 0 || n["queries"] != 0 {
+		t.Fatalf("refused callbacks stored something: %v", n)
+	}
+	// From an address outside the allowed networks: refused, nothing stored.
+	ledger2, hub2 := newHub(t, "196.201.214.0/24")
+	if st := confirm(t, hub2.URL, "SAA0000010", "100"); st != http.StatusForbidden {
+		t.Errorf("confirmation from loopback to a hub allowing only Safaricom: %d; want 403", st)
+	}
+	if n, _ := ledger2.Counts(ctx); n["payments"] != 0 {
+		t.Errorf("a refused caller's confirmation was stored")
+	}
+	// The good one is accepted.
+	if st := confirm(t, hub.URL, "SAA0000011", "100"); st != http.StatusOK {
+		t.Errorf("good confirmation: %d", st)
+	}
+}
+
+func FuzzConfirmation(f *testing.F) {
+	f.Add([]byte(`{"TransID":"SAA0000009","TransTime":"20240103080000","TransAmount":"100.00","BusinessShortCode":"222222"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cb := &Callbacks{}
+		p, err := cb.confirmation(b)
+		if err == nil && (p.Amount <= 0 || len(p.Code) != 10) {
+			t.Fatalf("accepted %q as %+v", b, p)
+		}
+	})
+}
