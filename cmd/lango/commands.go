@@ -601,14 +601,11 @@ func (m *Main) cmdAudit(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	evs, _ := db.SQL().QueryContext(ctx, `SELECT count(*) FROM events`)
-	n := 0
-	if evs != nil {
-		if evs.Next() {
-			evs.Scan(&n)
-		}
-		evs.Close()
+	counts, err := db.Counts(ctx)
+	if err != nil {
+		return err
 	}
+	n := counts["events"]
 	if fs.json {
 		return m.printJSON(map[string]any{"ok": true, "events": n})
 	}
@@ -850,8 +847,7 @@ func (m *Main) cmdPrinter(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(m.Stderr, "lango: printer emulator (%s) on %s, jobs to %s; type 'paper out', 'paper in', 'cover open', 'cover closed' or 'status'\n", prof.Name, *link, *out)
-		errc := make(chan error, 1)
-		go func() { errc <- printer.Control(ctx, m.Stdin, m.Stderr, em) }()
+		go func() { _ = printer.Control(ctx, m.Stdin, m.Stderr, em) }() // stdin closed: no more commands, the printer goes on
 		return printer.ServePTY(ctx, *link, em)
 	}
 	return usagef("printer %s: use list, test or emulate", pos[0])
