@@ -1,0 +1,398 @@
+// Command lango-hub is the central sync service for Lango terminals:
+//
+//	lango-hub serve --data DIR --listen ADDR
+//	lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
+//	lango-hub terminal revoke --data DIR --site SITE --name NAME
+//	lango-hub terminal list --data DIR [--json]
+//	lango-hub catalogue publish --data DIR --site SITE FILE [--json]
+//	lango-hub report --data DIR [--json]
+//	lango-hub backup --data DIR FILE
+//
+// Exit status: 0 done, 1 refused, 2 usage, 3 the network or store is
+// unavailable. Errors are one line on stderr starting "lango-hub: ".
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	code := m.Main(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// UsageError is a mistake in the command line (exit status 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+
+// Main is the program: ParseFlags, then Run, then Close. End-to-end tests
+// drive it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Now is the hub's clock (time.Now); tests replace it.
+	Now func() time.Time
+
+	cmd      string // serve, terminal add, ...
+	data     string
+	listen   string
+	site     string
+	name     string
+	file     string
+	ttl      time.Duration
+	json     bool
+	logLevel string
+
+	store *hub.SQLiteStore
+	ready chan struct{}
+	addr  string
+}
+
+// NewMain returns a Main writing to the process's stdout and stderr.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now, ready: make(chan struct{})}
+}
+
+// Main parses, runs and closes, and returns the exit status; errors are
+// written to Stderr.
+func (m *Main) Main(ctx context.Context, args []string) int {
+	err := m.ParseFlags(ctx, args)
+	if err == nil {
+		err = m.Run(ctx)
+	}
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(m.Stderr, "lango-hub: "+oneLine(message(err)))
+	return ExitCode(err)
+}
+
+func message(err error) string {
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ue.Msg + " (lango-hub help)"
+	}
+	if terminal.ErrorKind(err) == terminal.EINTERNAL {
+		return err.Error()
+	}
+	return terminal.ErrorMessage(err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// ExitCode maps an error to the contract's exit status.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	switch terminal.ErrorKind(err) {
+	case terminal.EUNAVAILABLE, terminal.EDEVICE:
+		return 3
+	}
+	return 1
+}
+
+const usage = `usage:
+  lango-hub serve --data DIR --listen ADDR
+  lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
+  lango-hub terminal revoke --data DIR --site SITE --name NAME
+  lango-hub terminal list --data DIR [--json]
+  lango-hub catalogue publish --data DIR --site SITE FILE [--json]
+  lango-hub report --data DIR [--json]
+  lango-hub backup --data DIR FILE`
+
+// ParseFlags reads the command line (without the program name).
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("a command is required:\n%s", usage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "terminal", "catalogue":
+		if len(rest) == 0 {
+			return usagef("%s needs a subcommand", cmd)
+		}
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	case "help", "-h", "--help":
+		fmt.Fprintln(m.Stdout, usage)
+		return flag.ErrHelp
+	}
+	m.cmd = cmd
+	fs := flag.NewFlagSet("lango-hub "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&m.data, "data", m.defaultData(), "the hub's data folder")
+	var positional int
+	switch cmd {
+	case "serve":
+		fs.StringVar(&m.listen, "listen", "127.0.0.1:8750", "address to listen on")
+		fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
+	case "terminal add":
+		fs.StringVar(&m.site, "site", "", "site code")
+		fs.StringVar(&m.name, "name", "", "terminal name")
+		fs.DurationVar(&m.ttl, "ttl", 72*time.Hour, "how long the token stays valid")
+		fs.BoolVar(&m.json, "json", false, "print JSON")
+	case "terminal revoke":
+		fs.StringVar(&m.site, "site", "", "site code")
+		fs.StringVar(&m.name, "name", "", "terminal name")
+	case "terminal list", "report":
+		fs.BoolVar(&m.json, "json", false, "print JSON")
+	case "catalogue publish":
+		fs.StringVar(&m.site, "site", "", "site code")
+		fs.BoolVar(&m.json, "json", false, "print JSON")
+		positional = 1
+	case "backup":
+		positional = 1
+	default:
+		return usagef("unknown command %q:\n%s", cmd, usage)
+	}
+	pos, err := parseInterspersed(fs, rest)
+	if err != nil {
+		return usagef("%s: %v", cmd, err)
+	}
+	if len(pos) != positional {
+		return usagef("%s takes %d argument(s), got %d", cmd, positional, len(pos))
+	}
+	if positional == 1 {
+		m.file = pos[0]
+	}
+	if m.data == "" {
+		return usagef("--data DIR is required (or set LANGO_DATA)")
+	}
+	switch cmd {
+	case "terminal add", "terminal revoke":
+		if m.site == "" || m.name == "" {
+			return usagef("%s needs --site and --name", cmd)
+		}
+		if cmd == "terminal add" && m.ttl <= 0 {
+			return usagef("--ttl must be positive")
+		}
+	case "catalogue publish":
+		if m.site == "" {
+			return usagef("catalogue publish needs --site")
+		}
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+func (m *Main) defaultData() string {
+	if d := m.Getenv("LANGO_DATA"); d != "" {
+		return d
+	}
+	if d := m.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "lango-hub")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "lango-hub")
+	}
+	return ""
+}
+
+// DBPath is the hub's store in the data folder.
+func (m *Main) DBPath() string { return filepath.Join(m.data, "hub.db") }
+
+func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
+	if err := os.MkdirAll(m.data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	st, err := hub.OpenSQLite(ctx, m.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	m.store = st
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.level()}))
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl}), nil
+}
+
+func (m *Main) level() slog.Level {
+	var l slog.Level
+	if l.UnmarshalText([]byte(m.logLevel)) != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Run runs the parsed command. serve returns when ctx is done, after a
+// graceful shutdown.
+func (m *Main) Run(ctx context.Context) error {
+	h, err := m.open(ctx)
+	if err != nil {
+		return err
+	}
+	switch m.cmd {
+	case "serve":
+		return m.serve(ctx, h)
+	case "terminal add":
+		token, err := h.AddTerminal(ctx, m.site, m.name)
+		if err != nil {
+			return err
+		}
+		if m.json {
+			site, _ := hub.NormalizeSite(m.site)
+			name, _ := hub.NormalizeName(m.name)
+			return m.printJSON(map[string]any{"site": site, "name": name, "token": token, "expires_at": m.Now().Add(m.ttl).UTC().Format(time.RFC3339)})
+		}
+		fmt.Fprintln(m.Stdout, token)
+		return nil
+	case "terminal revoke":
+		return h.RevokeTerminal(ctx, m.site, m.name)
+	case "terminal list":
+		r, err := h.Report(ctx)
+		if err != nil {
+			return err
+		}
+		if m.json {
+			return m.printJSON(map[string]any{"terminals": r.Terminals})
+		}
+		return m.printTerminals(r.Terminals)
+	case "catalogue publish":
+		body, err := os.ReadFile(m.file)
+		if err != nil {
+			return terminal.Errorf(terminal.EINVALID, "cannot read %s: %v", m.file, err)
+		}
+		c, err := h.PublishCatalogue(ctx, m.site, body)
+		if err != nil {
+			return err
+		}
+		if m.json {
+			return m.printJSON(map[string]any{"site": c.Site, "seq": c.Seq, "version": c.Version, "authority": c.KeyID, "published_at": c.PublishedAt.UTC().Format(time.RFC3339)})
+		}
+		fmt.Fprintf(m.Stdout, "published catalogue %s for %s as publication %d\n", c.Version, c.Site, c.Seq)
+		return nil
+	case "report":
+		r, err := h.Report(ctx)
+		if err != nil {
+			return err
+		}
+		if m.json {
+			return m.printJSON(r)
+		}
+		return m.printReport(r)
+	case "backup":
+		if _, err := os.Stat(m.file); err == nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s already exists: choose a new file", m.file)
+		}
+		return m.store.Backup(ctx, m.file)
+	}
+	return usagef("unknown command %q", m.cmd)
+}
+
+func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
+	ln, err := net.Listen("tcp", m.listen)
+	if err != nil {
+		return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "cannot listen on " + m.listen, Err: err}
+	}
+	m.addr = ln.Addr().String()
+	id, _ := m.store.HubID(ctx)
+	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "hub_id", id)
+	close(m.ready)
+	return hub.NewServer(h).Serve(ctx, ln, 20*time.Second)
+}
+
+// Ready is closed once serve listens; Addr then says where.
+func (m *Main) Ready() <-chan struct{} { return m.ready }
+
+// Addr is the address serve listens on.
+func (m *Main) Addr() string { return m.addr }
+
+// Close releases the store.
+func (m *Main) Close() error {
+	if m.store == nil {
+		return nil
+	}
+	err := m.store.Close()
+	m.store = nil
+	return err
+}
+
+func (m *Main) printJSON(v any) error {
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (m *Main) printTerminals(ts []hub.ReportTerminal) error {
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SITE\tNAME\tEVENTS\tLAST SEQ\tLAST SEEN\tSTATE")
+	for _, t := range ts {
+		seen, state := "never", "enrolled"
+		if t.LastSeen != nil {
+			seen = t.LastSeen.Local().Format("2006-01-02 15:04")
+		}
+		if t.Revoked {
+			state = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", t.Site, t.Name, t.Events, t.LastSeq, seen, state)
+	}
+	return tw.Flush()
+}
+
+func (m *Main) printReport(r *hub.Report) error {
+	if err := m.printTerminals(r.Terminals); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout)
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SITE\tTENDER\tTAKINGS")
+	for _, t := range r.Takings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Site, t.Tender, terminal.Money{Currency: terminal.Currency(t.Currency), Minor: t.Amount})
+	}
+	tw.Flush()
+	fmt.Fprintf(m.Stdout, "\n%d unsettled deferred passes, %d conflicts\n", len(r.Unsettled), len(r.Conflicts))
+	for _, c := range r.Conflicts {
+		fmt.Fprintf(m.Stdout, "  %s %s %s%s%s %s\n", c.At.Local().Format("2006-01-02 15:04"), c.Kind, c.Site, " "+c.Terminal, " "+c.PassID+c.Code, c.Reason)
+	}
+	return nil
+}

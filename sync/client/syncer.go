@@ -1,0 +1,396 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lango-pos/lango/sync/wire"
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// Once runs one complete exchange with the hub: it asks where the hub
+// stands, applies a newer signed catalogue, uploads the outbox until the
+// hub holds all of it, then applies the site feed. The outcome is recorded for
+// Status. It returns a *terminal.Error: EUNAVAILABLE when the hub cannot be
+// reached (nothing is lost; the next Once resumes), EUNAUTHORIZED when the
+// hub refuses this terminal, ECONFLICT when the hub's records disagree with
+// the store's.
+func (s *Syncer) Once(ctx context.Context) error {
+	s.run.Lock()
+	defer s.run.Unlock()
+	reached, err := s.once(ctx)
+	if ctx.Err() != nil {
+		return err
+	}
+	a := sqlite.SyncAttempt{At: s.cfg.Now(), Reached: reached}
+	if err != nil {
+		a.Err = terminal.ErrorMessage(err)
+		if we, ok := WireError(err); ok && we.Message != "" {
+			a.Err += ": " + we.Message
+		}
+	}
+	if rerr := s.db.RecordSyncAttempt(context.WithoutCancel(ctx), a); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+func (s *Syncer) once(ctx context.Context) (reached bool, err error) {
+	ss, err := s.session(ctx)
+	if err != nil {
+		return false, err
+	}
+	var st wire.StateResponse
+	if reached, err = s.call(ctx, ss, http.MethodGet, wire.PathState, nil, &st); err != nil {
+		return reached, err
+	}
+	acked, err := s.reconcile(ctx, st)
+	if err != nil {
+		return true, err
+	}
+	// The catalogue first: switching writes an event, which the upload
+	// then carries, so one exchange leaves nothing queued.
+	if err := s.catalogue(ctx, ss, st.CatalogueSeq); err != nil {
+		return true, err
+	}
+	if err := s.upload(ctx, ss, st.HubID, acked); err != nil {
+		return true, err
+	}
+	return true, s.feed(ctx, ss)
+}
+
+// reconcile compares the hub's view of this terminal with the store's and
+// returns the seq to upload after. The hub is the truth about what it
+// holds: behind acked_seq means it was restored from an older backup (send
+// the rest again); ahead of the store, or holding another event at its
+// last seq, means this store was replaced, which only a person can sort
+// out.
+func (s *Syncer) reconcile(ctx context.Context, st wire.StateResponse) (int64, error) {
+	local, err := s.db.SyncState(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if st.LastSeq > local.LastSeq {
+		return 0, &terminal.Error{Kind: terminal.ECONFLICT,
+			Message: fmt.Sprintf("the hub holds %d events of this terminal but this store has %d: was it restored from a backup? Call support", st.LastSeq, local.LastSeq),
+			Err:     wire.Errorf(0, wire.CodeTerminalAhead, "hub last_seq %d > store %d", st.LastSeq, local.LastSeq)}
+	}
+	if st.LastSeq > 0 {
+		h, err := s.db.EventHash(ctx, st.LastSeq)
+		if err != nil {
+			return 0, err
+		}
+		if h != st.LastHash {
+			return 0, &terminal.Error{Kind: terminal.ECONFLICT,
+				Message: fmt.Sprintf("the hub holds another event %d of this terminal than this store: was it restored from a backup? Call support", st.LastSeq),
+				Err:     wire.Errorf(0, wire.CodeFork, "hash at %d differs", st.LastSeq)}
+		}
+	}
+	if st.LastSeq != local.AckedSeq || st.HubID != local.HubID {
+		switch {
+		case local.HubID != "" && st.HubID != local.HubID:
+			s.log.Warn("syncing with another hub database than before", "was", local.HubID, "now", st.HubID, "hub_last_seq", st.LastSeq)
+		case st.LastSeq < local.AckedSeq:
+			s.log.Warn("the hub is behind this terminal (restored from a backup?): sending events again", "acked", local.AckedSeq, "hub_last_seq", st.LastSeq)
+		}
+		if err := s.db.SyncAcked(ctx, st.HubID, st.LastSeq); err != nil {
+			return 0, err
+		}
+	}
+	return st.LastSeq, nil
+}
+
+// upload sends the events after acked in batches until the hub holds all
+// of them, with up to Config.Pipeline batches in flight, recording each
+// acknowledgement on disk as it comes. The hub's answer is the only thing
+// that moves acked_seq; after any refusal the upload goes on from where
+// the hub says it stands.
+func (s *Syncer) upload(ctx context.Context, ss *session, hubID string, acked int64) error {
+	type result struct {
+		resp wire.UploadResponse
+		err  error
+	}
+	type flight struct {
+		last int64
+		done chan result
+	}
+	var q []*flight
+	ctx, cancel := context.WithCancel(ctx)
+	drain := func() {
+		for _, f := range q {
+			<-f.done
+		}
+		q = nil
+	}
+	defer drain()
+	defer cancel()
+	batch, next, stuck := s.cfg.BatchSize, acked, 0
+	for {
+		for len(q) < s.cfg.Pipeline {
+			evs, err := s.db.Events(ctx, next, batch)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			body := wire.EncodeUpload(evs)
+			if len(body) > wire.MaxBody && batch > 1 {
+				batch = max(1, batch/2)
+				continue
+			}
+			f := &flight{last: evs[len(evs)-1].Seq, done: make(chan result, 1)}
+			go func() {
+				var r result
+				_, r.err = s.call(ctx, ss, http.MethodPost, wire.PathEvents, body, &r.resp)
+				f.done <- r
+			}()
+			q, next = append(q, f), f.last
+		}
+		if len(q) == 0 {
+			return nil
+		}
+		f := q[0]
+		q = q[1:]
+		r := <-f.done
+		resp, err := r.resp, r.err
+		we, isWire := WireError(err)
+		switch {
+		case isWire && we.Code == wire.CodeTooLarge && batch > 1:
+			drain()
+			batch, next = max(1, batch/2), acked
+			continue
+		case isWire && we.Code == wire.CodeGap && we.LastSeq != nil:
+			// The batch overtook one still in flight, or another process
+			// of this terminal got there first: go on from where the hub
+			// stands. (A hub that lost events mid-exchange answers gaps
+			// until this gives up; the next exchange's state check then
+			// rewinds.)
+			drain()
+			resp = wire.UploadResponse{HubID: hubID, LastSeq: max(acked, *we.LastSeq)}
+			next = resp.LastSeq
+		case err != nil:
+			return err
+		}
+		if resp.LastSeq > f.last {
+			// A batch of duplicates answers with the hub's last seq, which
+			// a pipelined or concurrent upload may have taken further; but
+			// never beyond this store.
+			if h, err := s.db.EventHash(ctx, resp.LastSeq); err != nil {
+				return err
+			} else if h == "" {
+				return &terminal.Error{Kind: terminal.ECONFLICT, Message: "the hub holds more events of this terminal than this store has: was it restored from a backup? Call support",
+					Err: wire.Errorf(0, wire.CodeTerminalAhead, "hub last_seq %d after a batch ending at %d", resp.LastSeq, f.last)}
+			}
+			if len(q) > 0 {
+				drain()
+			}
+			next = max(next, resp.LastSeq)
+		}
+		if resp.LastSeq <= acked {
+			if stuck++; stuck > 3 {
+				return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "the hub does not take this terminal's events; the work is queued",
+					Err: wire.Errorf(0, wire.CodeBadResponse, "no progress past %d", acked)}
+			}
+		} else {
+			stuck = 0
+		}
+		if resp.HubID != "" {
+			hubID = resp.HubID
+		}
+		if resp.LastSeq != acked {
+			if err := s.db.SyncAcked(ctx, hubID, resp.LastSeq); err != nil {
+				return err
+			}
+		}
+		acked = resp.LastSeq
+	}
+}
+
+// catalogue fetches, verifies and applies a catalogue published after the
+// one this terminal applied.
+func (s *Syncer) catalogue(ctx context.Context, ss *session, hubSeq int64) error {
+	st, err := s.db.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	if hubSeq <= st.CatalogueSeq {
+		return nil
+	}
+	var c wire.CatalogueResponse
+	if _, err := s.call(ctx, ss, http.MethodGet, wire.PathCatalogue+"?after="+strconv.FormatInt(st.CatalogueSeq, 10), nil, &c); err != nil {
+		return err
+	}
+	if c.Seq == 0 { // 204: nothing newer after all
+		return nil
+	}
+	cat, err := s.verifyCatalogue(ctx, ss, &c)
+	if err != nil {
+		return &terminal.Error{Kind: terminal.ECONFLICT, Message: "the catalogue from the hub was refused", Err: err}
+	}
+	if err := s.db.ApplyHubCatalogue(ctx, cat, c.Seq); err != nil {
+		if terminal.ErrorKind(err) == terminal.ECONFLICT { // applied meanwhile by another process
+			return nil
+		}
+		return err
+	}
+	s.log.Info("catalogue from the hub applied", "version", cat.Version, "seq", c.Seq)
+	return nil
+}
+
+// verifyCatalogue checks a catalogue's signature against the authority keys
+// this terminal trusts, then parses it and checks it covers the site.
+func (s *Syncer) verifyCatalogue(ctx context.Context, ss *session, c *wire.CatalogueResponse) (*terminal.Catalogue, error) {
+	if c.Site != ss.id.Site {
+		return nil, wire.Errorf(0, wire.CodeBadCatalogue, "catalogue for site %q, not %s", c.Site, ss.id.Site)
+	}
+	keys, err := s.db.Authorities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msg := wire.CatalogueMessage(c.Site, c.Seq, c.Body)
+	ok := false
+	for _, k := range keys {
+		if pass.KeyIDOf(k).String() == c.Authority && ed25519Verify(k, msg, c.Signature) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return nil, wire.Errorf(0, wire.CodeBadCatalogue, "catalogue %s (publication %d) is not signed by a trusted site authority", c.Version, c.Seq)
+	}
+	cat, err := terminal.ParseCatalogue(c.Body)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue %s: %w", c.Version, err)
+	}
+	if _, ok := cat.Site(ss.id.Site); !ok {
+		return nil, wire.Errorf(0, wire.CodeBadCatalogue, "catalogue %s does not cover site %s", cat.Version, ss.id.Site)
+	}
+	return cat, nil
+}
+
+// feed reads the site feed until the hub has no more, applying each page.
+func (s *Syncer) feed(ctx context.Context, ss *session) error {
+	for range 10000 {
+		cursors, err := s.db.FeedCursors(ctx)
+		if err != nil {
+			return err
+		}
+		var resp wire.FeedResponse
+		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage})
+		if err != nil {
+			return err
+		}
+		if _, err := s.call(ctx, ss, http.MethodPost, wire.PathFeed, req, &resp); err != nil {
+			return err
+		}
+		peers := make([]sqlite.FeedPeer, 0, len(resp.Peers))
+		known := map[string]bool{}
+		for _, p := range resp.Peers {
+			peers = append(peers, sqlite.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Seq: p.Seq})
+			known[p.TerminalID] = true
+		}
+		evs := make([]sqlite.FeedEvent, 0, len(resp.Events))
+		for i := range resp.Events {
+			e := &resp.Events[i]
+			if !known[e.Terminal] || e.Terminal == ss.id.TerminalID {
+				return badResponse("feed event %s/%d is not of another terminal of the site", e.Terminal, e.Seq)
+			}
+			if e.ComputeHash() != e.Hash {
+				// The hub keeps a broken chain's events and reports the
+				// break; the marks they carry only make passes refused, so
+				// they are applied all the same.
+				s.log.Warn("feed event does not match its hash", "terminal", e.Name, "seq", e.Seq, "type", e.Type)
+			}
+			evs = append(evs, sqlite.FeedEvent{Event: e.Event, Name: e.Name})
+		}
+		if _, err := s.db.ApplyFeed(ctx, evs, peers); err != nil {
+			return err
+		}
+		if !resp.More {
+			return nil
+		}
+	}
+	return badResponse("the feed does not end")
+}
+
+// Start runs exchanges in the background until Close: every Interval when
+// caught up, and after a failure with capped exponential backoff and
+// jitter, reset by the next success. Kick asks for an exchange now.
+func (s *Syncer) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.stop, s.cancel = make(chan struct{}), cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		b := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff, rand: s.cfg.Rand}
+		for {
+			wait := s.cfg.Interval
+			if err := s.Once(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				wait = b.next()
+				s.log.Info("sync failed; will retry", "in", wait.Round(time.Millisecond), "err", err)
+			} else {
+				b.reset()
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-s.kick:
+			case <-s.cfg.After(wait):
+			}
+		}
+	}()
+}
+
+// Kick asks the background worker for an exchange now (after a sale has
+// committed, say). It never blocks.
+func (s *Syncer) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the background worker, cancelling an exchange in flight
+// (which loses nothing: the hub's answer is what moves acked_seq), and
+// waits for it.
+func (s *Syncer) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		s.cancel()
+		s.wg.Wait()
+		s.stop = nil
+	}
+	return nil
+}
+
+// backoff is capped exponential backoff with equal jitter: the n-th delay
+// is drawn from [d/2, d) where d = min·2ⁿ capped at max.
+type backoff struct {
+	min, max time.Duration
+	n        int
+	rand     func() float64
+}
+
+func (b *backoff) next() time.Duration {
+	d := b.min
+	for i := 0; i < b.n && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	b.n++
+	return d/2 + time.Duration(b.rand()*float64(d/2))
+}
+
+func (b *backoff) reset() { b.n = 0 }

@@ -1,0 +1,173 @@
+package hub_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lango-pos/lango/sync/client"
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal"
+)
+
+// drainEvents is how many queued events each drain benchmark moves.
+const drainEvents = 100_000
+
+// BenchmarkDrain measures the hub's ingest rate on loopback against the
+// physical limit of the same machine, in the same run:
+//
+//   - raw-sqlite: the same event rows inserted straight into a bare SQLite
+//     table with the hub's pragmas (WAL, synchronous=FULL), 500 rows per
+//     transaction, one prepared statement; no HTTP, JSON, gzip, signature,
+//     hash check or index.
+//   - hub-1-terminal: one terminal drains 100,000 queued sale events to a
+//     real hub over HTTP: signed, gzipped batches of 500, chain verified,
+//     stored exactly once with its indexes.
+//   - hub-10-terminals: ten terminals drain 10,000 each at once.
+//
+// Each hub run is paired with a raw run just before it; x-raw is the hub's
+// rate over the raw rate.
+//
+// Run: go test ./sync/hub -run '^$' -bench Drain -benchtime 1x
+func BenchmarkDrain(b *testing.B) {
+	payload := samplePayload(b)
+	b.Run("raw-sqlite", func(b *testing.B) {
+		var total time.Duration
+		for i := 0; i < b.N; i++ {
+			total += rawInsert(b, payload, drainEvents)
+		}
+		b.ReportMetric(float64(drainEvents*b.N)/total.Seconds(), "events/s")
+	})
+	for _, terms := range []int{1, 10} {
+		b.Run(fmt.Sprintf("hub-%d-terminals", terms), func(b *testing.B) {
+			// The raw insert runs again just before each drain, so that the
+			// ratio compares the two under the same load of the machine.
+			var total, raw time.Duration
+			for i := 0; i < b.N; i++ {
+				raw += rawInsert(b, payload, drainEvents)
+				total += hubDrain(b, payload, terms, drainEvents/terms)
+			}
+			b.ReportMetric(float64(drainEvents*b.N)/total.Seconds(), "events/s")
+			b.ReportMetric(float64(drainEvents*b.N)/raw.Seconds(), "raw-events/s")
+			b.ReportMetric(raw.Seconds()/total.Seconds(), "x-raw")
+		})
+	}
+}
+
+// samplePayload is the sale.created payload of a real sale.
+func samplePayload(b *testing.B) json.RawMessage {
+	c := &clock{}
+	h := newHub(b, c)
+	te := newTerm(b, h, "gate-1", 0)
+	te.sell("mpesa")
+	evs := te.events()
+	p := evs[len(evs)-1].Payload
+	b.Logf("sale.created payload: %d bytes", len(p))
+	return p
+}
+
+func rawInsert(b *testing.B, payload json.RawMessage, n int) time.Duration {
+	b.StopTimer()
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE events (n INTEGER PRIMARY KEY, terminal TEXT, seq INTEGER, id TEXT, type TEXT, at TEXT, actor TEXT,
+		payload TEXT, prev_hash TEXT, hash TEXT, received_at TEXT)`); err != nil {
+		b.Fatal(err)
+	}
+	ev := terminal.Event{Terminal: "01900000-0000-7000-8000-000000000000", Type: terminal.EventSaleCreated, At: epoch, Actor: "admin", Payload: payload}
+	ev.Hash = ev.ComputeHash()
+	at := ev.At.Format(time.RFC3339Nano)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("01900000-0000-7000-8000-%012d", i)
+	}
+	b.StartTimer()
+	start := time.Now()
+	for done := 0; done < n; done += 500 {
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := tx.Prepare(`INSERT INTO events (terminal, seq, id, type, at, actor, payload, prev_hash, hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := done; i < min(n, done+500); i++ {
+			if _, err := st.Exec(ev.Terminal, i+1, ids[i], ev.Type, at, ev.Actor, string(payload), ev.Hash, ev.Hash, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d := time.Since(start)
+	b.StopTimer()
+	return d
+}
+
+// hubDrain queues perTerm events in each of terms terminals, then times
+// them draining to the hub at once.
+func hubDrain(b *testing.B, payload json.RawMessage, terms, perTerm int) time.Duration {
+	b.StopTimer()
+	ctx := context.Background()
+	c := &clock{}
+	h := newHubGapWait(b, c, 5*time.Second)
+	plain := httptest.NewServer(hub.NewServer(h.Hub()))
+	defer plain.Close()
+	var ts []*termEnv
+	for i := range terms {
+		te := newTerm(b, h, fmt.Sprintf("gate-%d", i+1), 0)
+		te.mustSync()
+		if err := te.db.AppendEventsForBenchmark(ctx, perTerm, terminal.EventSaleCreated, func(int) json.RawMessage { return payload }); err != nil {
+			b.Fatal(err)
+		}
+		cfg := te.config()
+		cfg.HubURL = plain.URL
+		cfg.HTTPClient = &http.Client{Timeout: time.Minute}
+		te.syncer = client.New(te.db, cfg)
+		ts = append(ts, te)
+	}
+	b.StartTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, terms)
+	for _, te := range ts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- te.syncer.Once(ctx)
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	n, _ := h.Store().Counts(ctx)
+	if n["events"] < terms*perTerm {
+		b.Fatalf("hub holds %d events; want at least %d", n["events"], terms*perTerm)
+	}
+	return d
+}

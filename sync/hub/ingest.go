@@ -1,0 +1,236 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/lango-pos/lango/sync/wire"
+	"github.com/lango-pos/lango/terminal"
+)
+
+// chainBreak is a place where a terminal's hash chain does not hold.
+type chainBreak struct {
+	Seq    int64
+	Reason string
+}
+
+// checkChain verifies consecutive events that follow (lastSeq, lastHash)
+// and returns where the chain breaks. After a break it continues from the
+// event as sent, so each break is reported once.
+func checkChain(lastSeq int64, lastHash string, events []terminal.Event) []chainBreak {
+	var out []chainBreak
+	v := terminal.ChainVerifier{LastSeq: lastSeq, LastHash: lastHash}
+	for i := range events {
+		e := &events[i]
+		if err := v.Next(e); err != nil {
+			reason := err.Error()
+			var ce *terminal.ChainError
+			if errors.As(err, &ce) {
+				reason = ce.Reason
+			}
+			out = append(out, chainBreak{Seq: e.Seq, Reason: reason})
+			v.LastSeq, v.LastHash = e.Seq, e.Hash
+		}
+	}
+	return out
+}
+
+var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+// Bounds on event times: a terminal's clock may be wrong, but not by
+// decades.
+var (
+	minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxEventTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// validateBatch checks the shape of an upload from terminal t before
+// anything is stored: consecutive seqs, the sender's own events, ids and
+// hashes well formed, sales of the terminal's own site.
+func validateBatch(t Terminal, events []terminal.Event) *wire.Error {
+	if len(events) == 0 {
+		return wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the batch has no events")
+	}
+	if len(events) > wire.MaxBatch {
+		return wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the batch has %d events; at most %d", len(events), wire.MaxBatch)
+	}
+	for i := range events {
+		e := &events[i]
+		switch {
+		case e.Seq < 1:
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq must be at least 1", i)
+		case i > 0 && e.Seq != events[i-1].Seq+1:
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
+		case e.Terminal != t.ID:
+			return wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
+		case !wire.IsUUID(e.ID):
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
+		case !eventTypeRE.MatchString(e.Type):
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
+		case e.At.Before(minEventTime) || !e.At.Before(maxEventTime):
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: time %v is out of range", e.Seq, e.At)
+		case len(e.Actor) > 64:
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: actor is longer than 64 bytes", e.Seq)
+		case len(e.Payload) == 0 || e.Payload[0] == 'n': // null
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d has no payload", e.Seq)
+		case !wire.IsHash(e.Hash, false) || !wire.IsHash(e.PrevHash, e.Seq == 1):
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: hash or prev_hash is not a hex SHA-256", e.Seq)
+		}
+		site, check, err := payloadSite(e)
+		if err != nil {
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: the %s payload is unreadable: %v", e.Seq, e.Type, err)
+		}
+		if check && site != t.Site {
+			return wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d records a sale of site %q; this terminal sells for %s", e.Seq, site, t.Site)
+		}
+	}
+	return nil
+}
+
+// payloadSite returns the site a money event records, and whether it is
+// one that must name the terminal's site. It reads only as far as the
+// site: the payload's syntax was checked when the batch was decoded.
+func payloadSite(e *terminal.Event) (site string, check bool, err error) {
+	var path []string
+	switch e.Type {
+	case terminal.EventSaleCreated:
+		path = []string{"site"}
+	case terminal.EventSaleRefunded:
+		path = []string{"refund", "site"}
+	case terminal.EventPassSettled:
+		// The short form (no settlement document) names no site.
+		path = []string{"settlement", "site"}
+	default:
+		return "", false, nil
+	}
+	site, found, err := findString(e.Payload, path)
+	if err != nil {
+		return "", false, err
+	}
+	return site, found || e.Type != terminal.EventPassSettled, nil
+}
+
+// findString returns the string at path in the JSON object b: the first
+// occurrence of each key, compared byte for byte (keys with escapes never
+// match). It reads no further than it must. b must be valid JSON (the
+// batch decoder checked it); anything else is an error, never a panic.
+func findString(b []byte, path []string) (string, bool, error) {
+	for _, key := range path {
+		v, found, err := objectValue(b, key)
+		if err != nil || !found {
+			return "", false, err
+		}
+		b = v
+	}
+	if len(b) == 0 || b[0] != '"' {
+		return "", false, fmt.Errorf("%s is not a string", path[len(path)-1])
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return "", false, err
+	}
+	return s, true, nil
+}
+
+// objectValue returns the raw value of the first key in the object b.
+func objectValue(b []byte, key string) ([]byte, bool, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false, errors.New("not an object")
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == '}' {
+			return nil, false, nil
+		}
+		if i >= len(b) || b[i] != '"' {
+			return nil, false, errors.New("bad object key")
+		}
+		end, err := skipValue(b, i)
+		if err != nil {
+			return nil, false, err
+		}
+		k := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false, errors.New("missing ':'")
+		}
+		i = skipSpace(b, i+1)
+		vend, err := skipValue(b, i)
+		if err != nil {
+			return nil, false, err
+		}
+		if string(k) == key {
+			return b[i:vend], true, nil
+		}
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i++
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return nil, false, nil
+		}
+		return nil, false, errors.New("bad object")
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at b[i], which
+// is assumed valid: it tracks strings and nesting, nothing more.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errors.New("missing value")
+	}
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return 0, errors.New("unterminated string")
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return i, nil
+			}
+			depth--
+			i++
+		case ',', ':', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i, nil
+			}
+			i++
+		default:
+			i++
+		}
+		if depth == 0 && i > 0 && (b[i-1] == '"' || b[i-1] == '}' || b[i-1] == ']') {
+			return i, nil
+		}
+	}
+	if depth != 0 {
+		return 0, errors.New("unterminated value")
+	}
+	return i, nil
+}

@@ -1,0 +1,114 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+func TestFindString(t *testing.T) {
+	tests := []struct {
+		in    string
+		path  []string
+		want  string
+		found bool
+		err   bool
+	}{
+		{`{"id":"x","site":"NNP"}`, []string{"site"}, "NNP", true, false},
+		{` { "a" : [1, {"site":"X"}, "}"] , "site" : "N\u004eP" } `, []string{"site"}, "NNP", true, false},
+		{`{"reason":"a \"site\": x","refund":{"lines":[{"site":"NO"}],"site":"AMB"}}`, []string{"refund", "site"}, "AMB", true, false},
+		{`{"settlement_id":"s"}`, []string{"settlement", "site"}, "", false, false},
+		{`{"site":1}`, []string{"site"}, "", false, true},
+		{`{"site":"A","site":"B"}`, []string{"site"}, "A", true, false},
+		{`[1]`, []string{"site"}, "", false, true},
+		{`{"refund":3}`, []string{"refund", "site"}, "", false, true},
+		{`{}`, []string{"site"}, "", false, false},
+	}
+	for _, tt := range tests {
+		got, found, err := findString([]byte(tt.in), tt.path)
+		if got != tt.want || found != tt.found || (err != nil) != tt.err {
+			t.Errorf("findString(%s, %v) = %q, %v, %v; want %q, %v, error %v", tt.in, tt.path, got, found, err, tt.want, tt.found, tt.err)
+		}
+	}
+}
+
+// FuzzFindString: on any valid JSON, findString never panics, and where a
+// key occurs once it agrees with encoding/json.
+func FuzzFindString(f *testing.F) {
+	for _, s := range []string{`{"site":"NNP"}`, `{"a":{"b":[1,2,{"site":"x"}]},"site":"Y"}`, `{"site":"\"}"}`, `{"x":"\\","site":"q"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, found, err := findString(b, []string{"site"})
+		if !json.Valid(b) || bytes.Count(b, []byte(`site`)) != 1 {
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return
+		}
+		raw, ok := m["site"]
+		var want string
+		wantOK := ok && json.Unmarshal(raw, &want) == nil
+		if wantOK != (found && err == nil) || got != want {
+			t.Fatalf("findString(%s) = %q, %v, %v; encoding/json says %q, %v", b, got, found, err, want, wantOK)
+		}
+	})
+}
+
+func chain(n int) []terminal.Event {
+	var out []terminal.Event
+	prev := ""
+	for i := 1; i <= n; i++ {
+		e := terminal.Event{Seq: int64(i), ID: "0190", Terminal: "t", Type: "x", At: time.Unix(int64(i), 0), Payload: []byte(`{}`), PrevHash: prev}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestCheckChain(t *testing.T) {
+	evs := chain(6)
+	if b := checkChain(0, "", evs); len(b) != 0 {
+		t.Fatalf("intact chain: %v", b)
+	}
+	if b := checkChain(2, evs[1].Hash, evs[2:]); len(b) != 0 {
+		t.Fatalf("intact tail: %v", b)
+	}
+	if b := checkChain(2, "beef", evs[2:]); len(b) != 1 || b[0].Seq != 3 {
+		t.Errorf("wrong link: %v; want one break at 3", b)
+	}
+	bad := append([]terminal.Event(nil), evs...)
+	bad[3].Payload = []byte(`{"x":1}`)
+	if b := checkChain(0, "", bad); len(b) != 1 || b[0].Seq != 4 {
+		t.Errorf("altered record: %v; want one break at 4", b)
+	}
+}
+
+func TestNonceCache(t *testing.T) {
+	c := newNonceCache(time.Minute)
+	t0 := time.Unix(1000, 0)
+	if !c.add("a", t0) || c.add("a", t0.Add(30*time.Second)) {
+		t.Fatal("a nonce was accepted twice within the window")
+	}
+	if !c.add("b", t0) {
+		t.Fatal("b refused")
+	}
+	if !c.add("a", t0.Add(2*time.Minute)) {
+		t.Error("a nonce past the window was refused")
+	}
+	if len(c.seen) != 1 {
+		t.Errorf("%d nonces kept; want the old ones pruned", len(c.seen))
+	}
+}
+
+func TestBackdatedCatalogueSeq(t *testing.T) {
+	// Publication numbers grow even when the clock goes back.
+	if got := max(int64(5000)+1, time.Unix(1, 0).UnixMilli()); got != 5001 {
+		t.Fatal(got)
+	}
+}

@@ -1,0 +1,206 @@
+package hub
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// Report is what `lango-hub report --json` prints: the terminals and how
+// far the hub holds their events, takings by site, tender and currency,
+// deferred passes not settled, and conflicts.
+type Report struct {
+	Terminals []ReportTerminal `json:"terminals"`
+	Takings   []Taking         `json:"takings"`
+	Unsettled []UnsettledPass  `json:"unsettled"`
+	Conflicts []Conflict       `json:"conflicts"`
+}
+
+// ReportTerminal is an enrolled terminal in the report.
+type ReportTerminal struct {
+	Site       string     `json:"site"`
+	Name       string     `json:"name"`
+	TerminalID string     `json:"terminal_id"`
+	Events     int64      `json:"events"`
+	LastSeq    int64      `json:"last_seq"`
+	LastSeen   *time.Time `json:"last_seen"`
+	Revoked    bool       `json:"revoked"`
+}
+
+// Taking is money taken at a site by one tender in one currency, net of
+// change, in minor units: sales (not voided) and settlements, less refunds.
+type Taking struct {
+	Site     string `json:"site"`
+	Tender   string `json:"tender"`
+	Currency string `json:"currency"`
+	Amount   int64  `json:"amount"`
+}
+
+// UnsettledPass is a deferred pass that no terminal has reported settled.
+type UnsettledPass struct {
+	Site     string          `json:"site"`
+	Terminal string          `json:"terminal"`
+	SaleID   string          `json:"sale_id"`
+	PassID   string          `json:"pass_id"`
+	Number   int64           `json:"number"`
+	Vehicle  string          `json:"vehicle,omitempty"`
+	Due      terminal.Totals `json:"due"`
+	At       time.Time       `json:"at"`
+}
+
+type settledPayload struct {
+	SettlementID string            `json:"settlement_id"`
+	PassID       string            `json:"pass_id"`
+	SaleID       string            `json:"sale_id"`
+	Tenders      []terminal.Tender `json:"tenders"`
+	Settlement   *struct {
+		Tenders []terminal.Tender `json:"tenders"`
+	} `json:"settlement"`
+}
+
+func (p *settledPayload) tenders() []terminal.Tender {
+	if len(p.Tenders) == 0 && p.Settlement != nil {
+		return p.Settlement.Tenders
+	}
+	return p.Tenders
+}
+
+// Report reads every money event once per pass (two passes: voids and
+// settlements first, then takings) and the recorded conflicts.
+func (h *Hub) Report(ctx context.Context) (*Report, error) {
+	r := &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}}
+	ts, err := h.store.Terminals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		rt := ReportTerminal{Site: t.Site, Name: t.Name, TerminalID: t.ID, Events: t.Events, LastSeq: t.LastSeq, Revoked: t.Revoked()}
+		if !t.LastSeen.IsZero() {
+			seen := t.LastSeen
+			rt.LastSeen = &seen
+		}
+		r.Terminals = append(r.Terminals, rt)
+	}
+
+	voided := map[string]bool{}
+	settled := map[string][]ConflictUse{} // by pass id
+	passSite := map[string]string{}
+	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled}, func(e StoredEvent) error {
+		switch e.Type {
+		case terminal.EventSaleVoided:
+			var p struct {
+				SaleID string `json:"sale_id"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil && p.SaleID != "" {
+				voided[p.SaleID] = true
+			}
+		case terminal.EventPassSettled:
+			var p settledPayload
+			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
+				settled[p.PassID] = append(settled[p.PassID], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, SaleID: p.SaleID, Seq: e.Seq, At: e.At})
+				passSite[p.PassID] = e.Site
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	type takingKey struct{ site, tender, currency string }
+	takings := map[takingKey]int64{}
+	add := func(site string, ts []terminal.Tender) {
+		for _, t := range ts {
+			if t.Kind == terminal.TenderDefer {
+				continue
+			}
+			takings[takingKey{site, string(t.Kind), string(t.Currency)}] += t.Net()
+		}
+	}
+	mpesa := map[string][]ConflictUse{}
+	useMpesa := func(ts []terminal.Tender, u ConflictUse) {
+		for _, t := range ts {
+			if t.Kind == terminal.TenderMpesa && t.Amount > 0 && t.Reference != "" {
+				mpesa[t.Reference] = append(mpesa[t.Reference], u)
+			}
+		}
+	}
+	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleCreated, terminal.EventSaleRefunded, terminal.EventPassSettled}, func(e StoredEvent) error {
+		switch e.Type {
+		case terminal.EventSaleCreated:
+			var s terminal.Sale
+			if json.Unmarshal(e.Payload, &s) != nil {
+				return nil
+			}
+			useMpesa(s.Tenders, ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: s.ID, Seq: e.Seq, At: e.At})
+			if voided[s.ID] {
+				return nil
+			}
+			add(e.Site, s.Tenders)
+			if s.State == terminal.SaleDeferred && len(settled[s.ID]) == 0 {
+				r.Unsettled = append(r.Unsettled, UnsettledPass{Site: e.Site, Terminal: e.Name, SaleID: s.ID, PassID: s.ID,
+					Number: s.Number, Vehicle: s.Vehicle, Due: s.Due, At: s.At})
+			}
+		case terminal.EventSaleRefunded:
+			var p struct {
+				Refund terminal.Sale `json:"refund"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil {
+				add(e.Site, p.Refund.Tenders)
+			}
+		case terminal.EventPassSettled:
+			var p settledPayload
+			if json.Unmarshal(e.Payload, &p) == nil {
+				add(e.Site, p.tenders())
+				useMpesa(p.tenders(), ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, Seq: e.Seq, At: e.At})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range takings {
+		r.Takings = append(r.Takings, Taking{Site: k.site, Tender: k.tender, Currency: k.currency, Amount: v})
+	}
+	slices.SortFunc(r.Takings, func(a, b Taking) int {
+		return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Tender, b.Tender), cmp.Compare(a.Currency, b.Currency))
+	})
+	slices.SortFunc(r.Unsettled, func(a, b UnsettledPass) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.SaleID, b.SaleID))
+	})
+
+	stored, err := h.store.Conflicts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.Conflicts = append(r.Conflicts, stored...)
+	for id, uses := range settled {
+		if len(uses) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: passSite[id], PassID: id, Uses: uses, At: lastUse(uses)})
+		}
+	}
+	for code, uses := range mpesa {
+		if len(uses) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
+		}
+	}
+	slices.SortStableFunc(r.Conflicts, func(a, b Conflict) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code, b.PassID+b.Code))
+	})
+	return r, nil
+}
+
+func lastUse(uses []ConflictUse) time.Time {
+	var t time.Time
+	for _, u := range uses {
+		if u.At.After(t) {
+			t = u.At
+		}
+	}
+	return t
+}

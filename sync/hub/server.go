@@ -1,0 +1,409 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lango-pos/lango/sync/wire"
+	"github.com/lango-pos/lango/terminal"
+)
+
+// Server is the hub's HTTP face: protocol v1 (package sync/wire), /healthz
+// and /metrics.
+type Server struct {
+	hub    *Hub
+	log    *slog.Logger
+	nonces *nonceCache
+	mux    *http.ServeMux
+}
+
+// NewServer returns the HTTP handler of h.
+func NewServer(h *Hub) *Server {
+	s := &Server{hub: h, log: h.log, nonces: newNonceCache(2 * wire.ClockTolerance), mux: http.NewServeMux()}
+	s.mux.Handle("POST "+wire.PathEnroll, s.instrument("enroll", http.HandlerFunc(s.handleEnroll)))
+	s.mux.Handle("GET "+wire.PathState, s.instrument("state", s.signed(s.handleState)))
+	s.mux.Handle("POST "+wire.PathEvents, s.instrument("events", s.signed(s.handleEvents)))
+	s.mux.Handle("POST "+wire.PathFeed, s.instrument("feed", s.signed(s.handleFeed)))
+	s.mux.Handle("GET "+wire.PathCatalogue, s.instrument("catalogue", s.signed(s.handleCatalogue)))
+	s.mux.Handle("GET "+wire.PathHealth, s.instrument("healthz", http.HandlerFunc(s.handleHealth)))
+	s.mux.Handle("GET "+wire.PathMetrics, h.metrics.handler())
+	for _, p := range []string{wire.PathEnroll, wire.PathState, wire.PathEvents, wire.PathFeed, wire.PathCatalogue, wire.PathHealth} {
+		s.mux.Handle(p, s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, wire.Errorf(http.StatusMethodNotAllowed, wire.CodeMethod, "%s does not take %s", r.URL.Path, r.Method))
+		})))
+	}
+	s.mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, wire.Errorf(http.StatusNotFound, wire.CodeNotFound, "no such path or method: %s %s", r.Method, r.URL.Path))
+	})))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(wire.HeaderHubTime, strconv.FormatInt(s.hub.now().UnixMilli(), 10))
+	s.mux.ServeHTTP(w, r)
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully:
+// listeners close at once, requests in flight (an upload's transaction)
+// finish, for up to grace.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) instrument(route string, next http.Handler) http.Handler {
+	m := s.hub.metrics
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inflight.Inc()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			m.inflight.Dec()
+			m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// signedHandler serves a request whose signature has been checked: t is
+// the signer and body the decompressed body.
+type signedHandler func(w http.ResponseWriter, r *http.Request, t Terminal, body []byte)
+
+// signed checks a request's signature, time and nonce before next runs.
+func (s *Server) signed(next signedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, body, werr := s.authenticate(w, r)
+		if werr != nil {
+			if werr.Status == http.StatusUnauthorized || werr.Status == http.StatusForbidden {
+				s.hub.metrics.authFailures.WithLabelValues(werr.Code).Inc()
+				s.log.Warn("refused request", "path", r.URL.Path, "remote", r.RemoteAddr, "terminal", r.Header.Get(wire.HeaderTerminal), "code", werr.Code, "reason", werr.Message)
+			}
+			s.writeError(w, r, werr)
+			return
+		}
+		next(w, r, t, body)
+	})
+}
+
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Terminal, []byte, *wire.Error) {
+	sig, err := wire.ParseSigned(r.Header.Get)
+	if err != nil {
+		return Terminal{}, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "%v", err)
+	}
+	now := s.hub.now()
+	if d := now.Sub(time.UnixMilli(sig.UnixMilli)); d > wire.ClockTolerance || d < -wire.ClockTolerance {
+		e := wire.Errorf(http.StatusUnauthorized, wire.CodeClockSkew, "the request's time is %v from the hub's clock; sign with the hub's time", d.Round(time.Second))
+		e.HubTime = now.UnixMilli()
+		return Terminal{}, nil, e
+	}
+	t, err := s.hub.store.Terminal(r.Context(), sig.Terminal)
+	if errors.Is(err, ErrNotFound) {
+		return t, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "unknown terminal %s: enroll it first", sig.Terminal)
+	}
+	if err != nil {
+		s.log.Error("terminal lookup", "err", err)
+		return t, nil, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the hub's store is not answering")
+	}
+	if t.Revoked() {
+		return t, nil, wire.Errorf(http.StatusForbidden, wire.CodeRevoked, "terminal %s of %s was revoked", t.Name, t.Site)
+	}
+	raw, werr := readBody(w, r)
+	if werr != nil {
+		return t, nil, werr
+	}
+	pq := r.URL.Path
+	if r.URL.RawQuery != "" {
+		pq += "?" + r.URL.RawQuery
+	}
+	if !sig.Verify(t.PublicKey, r.Method, pq, raw) {
+		return t, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "bad signature")
+	}
+	if !s.nonces.add(t.ID+"/"+sig.Nonce, now) {
+		return t, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeReplay, "this request was already received")
+	}
+	body, werr := decodeBody(r, raw)
+	return t, body, werr
+}
+
+// readBody reads the body as sent, at most wire.MaxBody bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *wire.Error) {
+	if r.ContentLength > wire.MaxBody {
+		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is %d bytes; at most %d", r.ContentLength, wire.MaxBody)
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
+	}
+	if err != nil {
+		return nil, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "reading the body: %v", err)
+	}
+	return raw, nil
+}
+
+// decodeBody undoes the Content-Encoding, bounded by wire.MaxBody.
+func decodeBody(r *http.Request, raw []byte) ([]byte, *wire.Error) {
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return raw, nil
+	case "gzip":
+		body, err := wire.Decompress(raw, wire.MaxBody)
+		if errors.Is(err, wire.ErrTooLarge) {
+			return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes once decompressed", wire.MaxBody)
+		}
+		if err != nil {
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "%v", err)
+		}
+		return body, nil
+	default:
+		return nil, wire.Errorf(http.StatusUnsupportedMediaType, wire.CodeEncoding, "Content-Encoding %q: use gzip or none", enc)
+	}
+}
+
+func decodeJSON(body []byte, v any) *wire.Error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the body is not the expected JSON: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := wire.Marshal(v)
+	if err != nil {
+		s.log.Error("encode answer", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"internal error"}`)
+	}
+	s.writeRaw(w, r, status, b)
+}
+
+// writeRaw answers with the JSON b, gzipped when the client takes it.
+func (s *Server) writeRaw(w http.ResponseWriter, r *http.Request, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if len(b) > 1400 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		b = wire.Compress(b)
+		h.Set("Content-Encoding", "gzip")
+		h.Add("Vary", "Accept-Encoding")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// writeError answers with err: a *wire.Error as it is, a *terminal.Error by
+// its kind, anything else as a logged 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var we *wire.Error
+	if !errors.As(err, &we) {
+		switch terminal.ErrorKind(err) {
+		case terminal.EINVALID:
+			we = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "%s", terminal.ErrorMessage(err))
+		case terminal.ENOTFOUND:
+			we = wire.Errorf(http.StatusNotFound, wire.CodeNotFound, "%s", terminal.ErrorMessage(err))
+		case terminal.ECONFLICT:
+			we = wire.Errorf(http.StatusConflict, wire.CodeConflict, "%s", terminal.ErrorMessage(err))
+		case terminal.EUNAUTHORIZED:
+			we = wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "%s", terminal.ErrorMessage(err))
+		default:
+			if r.Context().Err() != nil {
+				we = wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the request was cancelled")
+			} else {
+				s.log.Error("request failed", "path", r.URL.Path, "err", err)
+				we = wire.Errorf(http.StatusInternalServerError, wire.CodeInternal, "internal error")
+			}
+		}
+	}
+	s.writeJSON(w, r, we.Status, we)
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	raw, werr := readBody(w, r)
+	if werr == nil && len(raw) > 64<<10 {
+		werr = wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "an enrollment is at most 64 KiB")
+	}
+	var body []byte
+	if werr == nil {
+		body, werr = decodeBody(r, raw)
+	}
+	var req wire.EnrollRequest
+	if werr == nil {
+		werr = decodeJSON(body, &req)
+	}
+	if werr != nil {
+		s.writeError(w, r, werr)
+		return
+	}
+	resp, err := s.hub.Enroll(r.Context(), req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, resp)
+}
+
+func (s *Server) handleState(w http.ResponseWriter, r *http.Request, t Terminal, _ []byte) {
+	resp, err := s.hub.State(r.Context(), t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, resp)
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, t Terminal, body []byte) {
+	events, err := wire.DecodeUpload(body)
+	if err != nil {
+		s.writeError(w, r, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the body is not an upload: %v", err))
+		return
+	}
+	resp, err := s.hub.Upload(r.Context(), t, events)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, resp)
+}
+
+func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request, t Terminal, body []byte) {
+	var req wire.FeedRequest
+	if werr := decodeJSON(body, &req); werr != nil {
+		s.writeError(w, r, werr)
+		return
+	}
+	resp, err := s.hub.Feed(r.Context(), t, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := wire.EncodeFeed(&resp)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeRaw(w, r, http.StatusOK, b)
+}
+
+func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request, t Terminal, _ []byte) {
+	var after int64
+	if a := r.URL.Query().Get("after"); a != "" {
+		v, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || v < 0 {
+			s.writeError(w, r, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "after=%q is not a publication number", a))
+			return
+		}
+		after = v
+	}
+	c, err := s.hub.Catalogue(r.Context(), t, after)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if c == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, c)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.hub.store.Ping(ctx); err != nil {
+		s.writeError(w, r, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the store is not answering"))
+		return
+	}
+	id, _ := s.hub.store.HubID(ctx)
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok", "hub_id": id})
+}
+
+// nonceCache remembers the nonces of accepted requests for the window in
+// which their time stamps are accepted, so a captured request cannot be
+// played again. It lives in memory: after a restart a replay inside the
+// window gets through, which changes nothing because every request is
+// idempotent (uploads are deduplicated by seq and id).
+type nonceCache struct {
+	mu        sync.Mutex
+	window    time.Duration
+	seen      map[string]time.Time
+	lastPrune time.Time
+}
+
+const maxNonces = 1 << 20
+
+func newNonceCache(window time.Duration) *nonceCache {
+	return &nonceCache{window: window, seen: map[string]time.Time{}}
+}
+
+// add records key at now; false if it was already seen within the window
+// (or the cache is full).
+func (c *nonceCache) add(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.lastPrune) > c.window/4 || len(c.seen) >= maxNonces {
+		for k, t := range c.seen {
+			if now.Sub(t) > c.window {
+				delete(c.seen, k)
+			}
+		}
+		c.lastPrune = now
+	}
+	if t, ok := c.seen[key]; ok && now.Sub(t) <= c.window {
+		return false
+	}
+	if len(c.seen) >= maxNonces {
+		return false
+	}
+	c.seen[key] = now
+	return true
+}

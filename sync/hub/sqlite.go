@@ -1,0 +1,679 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lango-pos/lango/sync/wire"
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLiteStore is the hub's embedded store: one SQLite file in WAL mode with
+// synchronous=FULL, one writer connection (every write transaction is
+// BEGIN IMMEDIATE) and a small pool of read-only connections, so the feed
+// and reports never wait for an upload.
+type SQLiteStore struct {
+	w, r *sql.DB
+	path string
+
+	insertEvent *sql.Stmt
+	feedTypes   string // SQL list of the feed types, for the partial index
+
+	// applyHook, set by tests only, runs after each event Apply inserts;
+	// an error aborts the transaction, as a crash would.
+	applyHook func(inserted int) error
+}
+
+var _ Store = (*SQLiteStore)(nil)
+
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// OpenSQLite opens (creating if needed) the hub store at path.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &SQLiteStore{w: w, path: path}
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open %s: journal mode is %q, not wal (is the folder on a network share?)", path, mode)
+	}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.r, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	var quoted []string
+	for _, t := range wire.FeedTypes() {
+		quoted = append(quoted, "'"+t+"'")
+	}
+	s.feedTypes = "(" + strings.Join(quoted, ", ") + ")"
+	if s.insertEvent, err = w.PrepareContext(ctx, `INSERT INTO events (terminal, seq, id, type, at, actor, payload, prev_hash, hash, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the store.
+func (s *SQLiteStore) Close() error {
+	if s.insertEvent != nil {
+		s.insertEvent.Close()
+	}
+	var err error
+	if s.r != nil {
+		err = s.r.Close()
+	}
+	return errors.Join(err, s.w.Close())
+}
+
+// Path is the store's file.
+func (s *SQLiteStore) Path() string { return s.path }
+
+func (s *SQLiteStore) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, ts(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var b [16]byte
+		rand.Read(b[:])
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('hub_id', ?) ON CONFLICT DO NOTHING`, hex.EncodeToString(b[:]))
+		return err
+	})
+}
+
+// write runs fn in a write transaction, committing if it returns nil.
+func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ts formats a time for storage: UTC, fixed width, so text order is time
+// order.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+func parseTS(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func nullTS(s sql.NullString) time.Time {
+	if !s.Valid {
+		return time.Time{}
+	}
+	return parseTS(s.String)
+}
+
+// HubID implements Store.
+func (s *SQLiteStore) HubID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'hub_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("hub id: %w", err)
+	}
+	return id, nil
+}
+
+// AuthorityKeys implements Store.
+func (s *SQLiteStore) AuthorityKeys(ctx context.Context, site string) ([]AuthorityKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT kid, private, created_at FROM authorities WHERE site = ? ORDER BY created_at DESC, kid`, site)
+	if err != nil {
+		return nil, fmt.Errorf("authority keys: %w", err)
+	}
+	defer rows.Close()
+	var out []AuthorityKey
+	for rows.Next() {
+		k := AuthorityKey{Site: site}
+		var priv []byte
+		var at string
+		if err := rows.Scan(&k.KeyID, &priv, &at); err != nil {
+			return nil, err
+		}
+		if k.Private, err = pass.ParsePrivateKeyPEM(priv); err != nil {
+			return nil, fmt.Errorf("authority key %s: %w", k.KeyID, err)
+		}
+		k.CreatedAt = parseTS(at)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// AddAuthorityKey implements Store.
+func (s *SQLiteStore) AddAuthorityKey(ctx context.Context, k AuthorityKey) error {
+	p, err := pass.MarshalPrivateKeyPEM(k.Private)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO authorities (kid, site, private, created_at) VALUES (?, ?, ?, ?)`, k.KeyID, k.Site, p, ts(k.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("add authority key: %w", err)
+		}
+		return nil
+	})
+}
+
+// AddEnrollment implements Store.
+func (s *SQLiteStore) AddEnrollment(ctx context.Context, e Enrollment) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			e.TokenHash, e.Site, e.Name, ts(e.CreatedAt), ts(e.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("add enrollment: %w", err)
+		}
+		return nil
+	})
+}
+
+const terminalCols = `id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen`
+
+func scanTerminal(row interface{ Scan(...any) error }) (Terminal, error) {
+	var t Terminal
+	var pub []byte
+	var enrolled, seen string
+	var revoked sql.NullString
+	if err := row.Scan(&t.ID, &t.Site, &t.Name, &pub, &t.Certificate, &enrolled, &revoked, &t.LastSeq, &t.LastHash, &t.Events, &seen); err != nil {
+		return t, err
+	}
+	t.PublicKey = ed25519.PublicKey(pub)
+	t.EnrolledAt, t.RevokedAt, t.LastSeen = parseTS(enrolled), nullTS(revoked), parseTS(seen)
+	return t, nil
+}
+
+// RedeemEnrollment implements Store.
+func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t Terminal, now time.Time) (Terminal, error) {
+	var out Terminal
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var site, name, expires string
+		var used, usedBy sql.NullString
+		var usedKey []byte
+		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key FROM enrollments WHERE token_hash = ?`, tokenHash).
+			Scan(&site, &name, &expires, &used, &usedBy, &usedKey)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if used.Valid {
+			if usedBy.String == t.ID && ed25519.PublicKey(usedKey).Equal(t.PublicKey) {
+				out, err = scanTerminal(tx.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, t.ID))
+				return err
+			}
+			return ErrTokenUsed
+		}
+		if now.After(parseTS(expires)) {
+			return ErrTokenExpired
+		}
+		if site != t.Site || name != t.Name {
+			return ErrTokenSite
+		}
+		var oldSite string
+		var revoked sql.NullString
+		err = tx.QueryRowContext(ctx, `SELECT site, revoked_at FROM terminals WHERE id = ?`, t.ID).Scan(&oldSite, &revoked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now))
+		case err != nil:
+			return err
+		case oldSite != t.Site || revoked.Valid:
+			return ErrTokenSite
+		default: // the same terminal enrolls again: a new key, its events kept
+			_, err = tx.ExecContext(ctx, `UPDATE terminals SET name = ?, public_key = ?, certificate = ?, enrolled_at = ? WHERE id = ?`,
+				t.Name, []byte(t.PublicKey), t.Certificate, ts(now), t.ID)
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return ErrNameTaken
+			}
+			return fmt.Errorf("enroll: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET used_at = ?, terminal_id = ?, public_key = ? WHERE token_hash = ?`,
+			ts(now), t.ID, []byte(t.PublicKey), tokenHash); err != nil {
+			return err
+		}
+		out, err = scanTerminal(tx.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, t.ID))
+		return err
+	})
+	return out, err
+}
+
+// Terminal implements Store.
+func (s *SQLiteStore) Terminal(ctx context.Context, id string) (Terminal, error) {
+	t, err := scanTerminal(s.r.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("terminal: %w", err)
+	}
+	return t, nil
+}
+
+// Terminals implements Store.
+func (s *SQLiteStore) Terminals(ctx context.Context) ([]Terminal, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY site, name, enrolled_at`)
+	if err != nil {
+		return nil, fmt.Errorf("terminals: %w", err)
+	}
+	defer rows.Close()
+	var out []Terminal
+	for rows.Next() {
+		t, err := scanTerminal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeTerminal implements Store.
+func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE terminals SET revoked_at = ? WHERE site = ? AND name = ? AND revoked_at IS NULL`, ts(at), site, name)
+		if err != nil {
+			return fmt.Errorf("revoke: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// Apply implements Store.
+func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time) (ApplyResult, error) {
+	var res ApplyResult
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res = ApplyResult{}
+		var site, name string
+		var revoked sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT site, name, revoked_at, last_seq, last_hash FROM terminals WHERE id = ?`, id).
+			Scan(&site, &name, &revoked, &res.LastSeq, &res.LastHash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		if revoked.Valid {
+			return ErrRevoked
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		first, last := events[0].Seq, events[len(events)-1].Seq
+		if first > res.LastSeq+1 {
+			return &GapError{LastSeq: res.LastSeq}
+		}
+		if first <= res.LastSeq {
+			hi := min(res.LastSeq, last)
+			rows, err := tx.QueryContext(ctx, `SELECT seq, id, hash FROM events WHERE terminal = ? AND seq BETWEEN ? AND ? ORDER BY seq`, id, first, hi)
+			if err != nil {
+				return fmt.Errorf("apply: %w", err)
+			}
+			n := int64(0)
+			for rows.Next() {
+				var seq int64
+				var eid, hash string
+				if err := rows.Scan(&seq, &eid, &hash); err != nil {
+					rows.Close()
+					return err
+				}
+				e := &events[seq-first]
+				if e.ID != eid || e.Hash != hash {
+					rows.Close()
+					return &ForkError{Seq: seq, LastSeq: res.LastSeq, Reason: "another event is held at this seq"}
+				}
+				n++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n != hi-first+1 {
+				return fmt.Errorf("apply: the hub holds %d of events %d–%d of terminal %s, below its last seq %d", n, first, hi, id, res.LastSeq)
+			}
+			res.Duplicates = int(n)
+			events = events[n:]
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		breaks := checkChain(res.LastSeq, res.LastHash, events)
+		ins := tx.StmtContext(ctx, s.insertEvent)
+		recv := ts(at)
+		for i := range events {
+			e := &events[i]
+			if _, err := ins.ExecContext(ctx, id, e.Seq, e.ID, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv); err != nil {
+				if strings.Contains(err.Error(), "UNIQUE") {
+					return &ForkError{Seq: e.Seq, LastSeq: res.LastSeq, Reason: "event id " + e.ID + " is already held at another position"}
+				}
+				return fmt.Errorf("apply: %w", err)
+			}
+			if s.applyHook != nil {
+				if err := s.applyHook(i + 1); err != nil {
+					return err
+				}
+			}
+		}
+		for _, b := range breaks {
+			c := Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at}
+			if err := addConflict(ctx, tx, c); err != nil {
+				return err
+			}
+			res.Conflicts = append(res.Conflicts, c)
+		}
+		lastE := &events[len(events)-1]
+		if _, err := tx.ExecContext(ctx, `UPDATE terminals SET last_seq = ?, last_hash = ?, events = events + ?, last_seen = ? WHERE id = ?`,
+			lastE.Seq, lastE.Hash, len(events), recv, id); err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		res.LastSeq, res.LastHash, res.Applied = lastE.Seq, lastE.Hash, len(events)
+		return nil
+	})
+	return res, err
+}
+
+func addConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO conflicts (kind, site, terminal, seq, reason, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.Kind, c.Site, c.TerminalID, c.Seq, c.Reason, ts(c.At))
+	if err != nil {
+		return fmt.Errorf("record conflict: %w", err)
+	}
+	return nil
+}
+
+// AddConflict implements Store.
+func (s *SQLiteStore) AddConflict(ctx context.Context, c Conflict) error {
+	return s.write(ctx, func(tx *sql.Tx) error { return addConflict(ctx, tx, c) })
+}
+
+// Conflicts implements Store.
+func (s *SQLiteStore) Conflicts(ctx context.Context) ([]Conflict, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.kind, c.site, coalesce(t.name, ''), c.terminal, c.seq, c.reason, c.at
+		FROM conflicts c LEFT JOIN terminals t ON t.id = c.terminal ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("conflicts: %w", err)
+	}
+	defer rows.Close()
+	var out []Conflict
+	for rows.Next() {
+		var c Conflict
+		var at string
+		if err := rows.Scan(&c.Kind, &c.Site, &c.Terminal, &c.TerminalID, &c.Seq, &c.Reason, &at); err != nil {
+			return nil, err
+		}
+		c.At = parseTS(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const eventCols = `e.terminal, e.seq, e.id, e.type, e.at, e.actor, e.payload, e.prev_hash, e.hash`
+
+func scanEvent(row interface{ Scan(...any) error }, extra ...any) (terminal.Event, error) {
+	var e terminal.Event
+	var at string
+	var payload []byte
+	dst := append([]any{&e.Terminal, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.PrevHash, &e.Hash}, extra...)
+	if err := row.Scan(dst...); err != nil {
+		return e, err
+	}
+	e.At, e.Payload = parseTS(at), payload
+	return e, nil
+}
+
+// Feed implements Store. It reads in one transaction, so the cursors agree
+// with the events.
+func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors map[string]int64, limit int) (FeedPage, error) {
+	var page FeedPage
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return page, fmt.Errorf("feed: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, last_seq FROM terminals WHERE site = ? AND id != ? ORDER BY name, id`, site, exclude)
+	if err != nil {
+		return page, fmt.Errorf("feed: %w", err)
+	}
+	var peers []FeedCursor
+	for rows.Next() {
+		var p FeedCursor
+		if err := rows.Scan(&p.TerminalID, &p.Name, &p.Seq); err != nil {
+			rows.Close()
+			return page, err
+		}
+		peers = append(peers, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	for _, p := range peers {
+		cur := cursors[p.TerminalID]
+		if cur >= p.Seq { // up to date, or the hub is behind (restored)
+			page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, cur})
+			continue
+		}
+		room := limit - len(page.Events)
+		if room <= 0 {
+			page.More = true
+			page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, cur})
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.terminal = ? AND e.seq > ? AND e.type IN `+s.feedTypes+`
+			ORDER BY e.seq LIMIT ?`, p.TerminalID, cur, room+1)
+		if err != nil {
+			return page, fmt.Errorf("feed: %w", err)
+		}
+		n := 0
+		next := p.Seq
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				rows.Close()
+				return page, err
+			}
+			if n == room {
+				page.More = true
+				next = page.Events[len(page.Events)-1].Seq
+				break
+			}
+			page.Events = append(page.Events, StoredEvent{Event: e, Site: site, Name: p.Name})
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return page, err
+		}
+		page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, next})
+	}
+	return page, nil
+}
+
+// TerminalEvents implements Store.
+func (s *SQLiteStore) TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.terminal = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, id, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []terminal.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ScanEvents implements Store.
+func (s *SQLiteStore) ScanEvents(ctx context.Context, types []string, fn func(StoredEvent) error) error {
+	if len(types) == 0 {
+		return nil
+	}
+	args := make([]any, len(types))
+	for i, t := range types {
+		args[i] = t
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+`, t.site, t.name FROM events e JOIN terminals t ON t.id = e.terminal
+		WHERE e.type IN (?`+strings.Repeat(", ?", len(types)-1)+`) ORDER BY e.n`, args...)
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var se StoredEvent
+		e, err := scanEvent(rows, &se.Site, &se.Name)
+		if err != nil {
+			return err
+		}
+		se.Event = e
+		if err := fn(se); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PublishCatalogue implements Store.
+func (s *SQLiteStore) PublishCatalogue(ctx context.Context, c Catalogue) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM catalogues WHERE site = ?`, c.Site).Scan(&last); err != nil {
+			return err
+		}
+		if c.Seq <= last {
+			return terminal.Errorf(terminal.ECONFLICT, "another catalogue was published for %s meanwhile: publish again", c.Site)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO catalogues (site, seq, version, body, signature, kid, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.Site, c.Seq, c.Version, c.Body, c.Signature, c.KeyID, ts(c.PublishedAt))
+		if err != nil {
+			return fmt.Errorf("publish catalogue: %w", err)
+		}
+		return nil
+	})
+}
+
+// LatestCatalogue implements Store.
+func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalogue, bool, error) {
+	c := Catalogue{Site: site}
+	var at string
+	err := s.r.QueryRowContext(ctx, `SELECT seq, version, body, signature, kid, published_at FROM catalogues WHERE site = ? ORDER BY seq DESC LIMIT 1`, site).
+		Scan(&c.Seq, &c.Version, &c.Body, &c.Signature, &c.KeyID, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("catalogue: %w", err)
+	}
+	c.PublishedAt = parseTS(at)
+	return c, true, nil
+}
+
+// Counts implements Store.
+func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "conflicts", "catalogues"} {
+		var n int
+		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+// Backup implements Store: VACUUM INTO a new file, consistent while the
+// hub runs.
+func (s *SQLiteStore) Backup(ctx context.Context, path string) error {
+	if _, err := s.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Ping implements Store.
+func (s *SQLiteStore) Ping(ctx context.Context) error {
+	var n int
+	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&n)
+}

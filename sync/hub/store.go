@@ -1,0 +1,214 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// Store is where the hub keeps its records. The embedded SQLite store
+// (OpenSQLite) is the default; another database implements the same
+// interface. Every method is atomic; Apply in particular applies a batch
+// and advances the terminal's last seq in one transaction.
+type Store interface {
+	// HubID is this hub database's random id, made when it was created.
+	HubID(ctx context.Context) (string, error)
+
+	// AuthorityKeys returns the site's authority keys, newest first.
+	AuthorityKeys(ctx context.Context, site string) ([]AuthorityKey, error)
+	// AddAuthorityKey stores a new authority key for a site.
+	AddAuthorityKey(ctx context.Context, k AuthorityKey) error
+
+	// AddEnrollment stores a one-time enrollment token (by its hash).
+	AddEnrollment(ctx context.Context, e Enrollment) error
+	// RedeemEnrollment spends the token whose hash is tokenHash to enroll
+	// t: the token must exist, be unexpired at now and name t's site and
+	// name. Redeeming it again for the same terminal id and key returns the
+	// stored terminal (an enrollment whose answer was lost can be retried).
+	RedeemEnrollment(ctx context.Context, tokenHash string, t Terminal, now time.Time) (Terminal, error)
+	// Terminal returns an enrolled terminal by id (ErrNotFound).
+	Terminal(ctx context.Context, id string) (Terminal, error)
+	// Terminals returns every enrolled terminal, by site and name.
+	Terminals(ctx context.Context) ([]Terminal, error)
+	// RevokeTerminal revokes the enrolled terminal site/name.
+	RevokeTerminal(ctx context.Context, site, name string, at time.Time) error
+
+	// Apply applies a batch of consecutive events of terminal id:
+	// events the hub already holds are checked and skipped, a batch that
+	// starts after last_seq+1 is refused with *GapError, one that disagrees
+	// with held events with *ForkError; breaks in the hash chain are
+	// recorded as conflicts and the events kept.
+	Apply(ctx context.Context, id string, events []terminal.Event, at time.Time) (ApplyResult, error)
+	// Feed returns up to limit events of the feed types (wire.FeedTypes)
+	// from the other terminals of site (all but exclude) after each one's
+	// cursor.
+	Feed(ctx context.Context, site, exclude string, cursors map[string]int64, limit int) (FeedPage, error)
+	// TerminalEvents returns up to limit events of terminal id after seq.
+	TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error)
+	// ScanEvents calls fn for every event of the given types, in arrival
+	// order.
+	ScanEvents(ctx context.Context, types []string, fn func(StoredEvent) error) error
+	// AddConflict records a conflict found outside Apply.
+	AddConflict(ctx context.Context, c Conflict) error
+	// Conflicts returns the recorded conflicts, oldest first.
+	Conflicts(ctx context.Context) ([]Conflict, error)
+
+	// PublishCatalogue stores a signed catalogue version for a site; its
+	// seq must be above LatestCatalogue's.
+	PublishCatalogue(ctx context.Context, c Catalogue) error
+	// LatestCatalogue returns the newest catalogue published for the site
+	// (ok false if none).
+	LatestCatalogue(ctx context.Context, site string) (c Catalogue, ok bool, err error)
+
+	// Counts returns the row count of each table, for tests and checks.
+	Counts(ctx context.Context) (map[string]int, error)
+	// Backup writes a consistent copy of the store to path.
+	Backup(ctx context.Context, path string) error
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Errors of the store.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrTokenInvalid = errors.New("enrollment token unknown")
+	ErrTokenUsed    = errors.New("enrollment token already used")
+	ErrTokenExpired = errors.New("enrollment token expired")
+	ErrTokenSite    = errors.New("enrollment token is for another site or name")
+	ErrNameTaken    = errors.New("terminal name taken by another enrolled terminal")
+	ErrRevoked      = errors.New("terminal revoked")
+)
+
+// GapError refuses a batch that does not follow the hub's last seq.
+type GapError struct{ LastSeq int64 }
+
+func (e *GapError) Error() string {
+	return fmt.Sprintf("the batch does not follow the hub's last seq %d", e.LastSeq)
+}
+
+// ForkError refuses a batch whose events differ from those the hub holds
+// at the same seqs: the terminal's history was rewritten (a store restored
+// from a backup and sold on, or tampering).
+type ForkError struct {
+	Seq     int64
+	LastSeq int64
+	Reason  string
+}
+
+func (e *ForkError) Error() string {
+	return fmt.Sprintf("event %d differs from the one the hub holds: %s", e.Seq, e.Reason)
+}
+
+// AuthorityKey is a site authority key pair.
+type AuthorityKey struct {
+	KeyID     string
+	Site      string
+	Private   ed25519.PrivateKey
+	CreatedAt time.Time
+}
+
+// Public returns the public half.
+func (k AuthorityKey) Public() ed25519.PublicKey { return k.Private.Public().(ed25519.PublicKey) }
+
+// Enrollment is a one-time token that lets a terminal named Name join Site.
+type Enrollment struct {
+	TokenHash string // hex SHA-256 of the token
+	Site      string
+	Name      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Terminal is an enrolled terminal and how far the hub holds its events.
+type Terminal struct {
+	ID          string
+	Site        string
+	Name        string
+	PublicKey   ed25519.PublicKey
+	Certificate string // PEM
+	EnrolledAt  time.Time
+	RevokedAt   time.Time // zero unless revoked
+	LastSeq     int64
+	LastHash    string
+	Events      int64
+	LastSeen    time.Time
+}
+
+// Revoked reports whether the terminal was revoked.
+func (t Terminal) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// ApplyResult is what a batch did.
+type ApplyResult struct {
+	LastSeq    int64
+	LastHash   string
+	Applied    int
+	Duplicates int
+	Conflicts  []Conflict // chain breaks found in the batch
+}
+
+// StoredEvent is an event with the terminal it came from.
+type StoredEvent struct {
+	terminal.Event
+	Site string
+	Name string
+}
+
+// FeedPage is a page of the site feed.
+type FeedPage struct {
+	Events []StoredEvent
+	// Cursors: for every other terminal of the site, the seq through which
+	// the page takes the reader.
+	Cursors []FeedCursor
+	More    bool
+}
+
+// FeedCursor is a terminal's position in the feed.
+type FeedCursor struct {
+	TerminalID string
+	Name       string
+	Seq        int64
+}
+
+// Conflict is something finance must look at. Kinds: broken_chain, fork,
+// duplicate_event_id (recorded at upload), pass_settled_twice and
+// mpesa_code_reused (found by the report).
+type Conflict struct {
+	Kind       string          `json:"kind"`
+	Site       string          `json:"site,omitempty"`
+	Terminal   string          `json:"terminal,omitempty"` // name
+	TerminalID string          `json:"terminal_id,omitempty"`
+	Seq        int64           `json:"seq,omitempty"`
+	Reason     string          `json:"reason,omitempty"`
+	PassID     string          `json:"pass_id,omitempty"`
+	Code       string          `json:"code,omitempty"` // M-PESA receipt code
+	Uses       []ConflictUse   `json:"uses,omitempty"`
+	Detail     json.RawMessage `json:"detail,omitempty"`
+	At         time.Time       `json:"at"`
+}
+
+// ConflictUse is one of the records that clash.
+type ConflictUse struct {
+	Site         string    `json:"site"`
+	Terminal     string    `json:"terminal"`
+	SaleID       string    `json:"sale_id,omitempty"`
+	SettlementID string    `json:"settlement_id,omitempty"`
+	Seq          int64     `json:"seq"`
+	At           time.Time `json:"at"`
+}
+
+// Catalogue is a catalogue version published for a site.
+type Catalogue struct {
+	Site        string
+	Seq         int64
+	Version     string
+	Body        []byte
+	Signature   []byte
+	KeyID       string
+	PublishedAt time.Time
+}
