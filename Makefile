@@ -10,7 +10,7 @@ DEMO_DATA ?= $(CURDIR)/.data/demo
 # System packages: cgo and X11/GL headers for Fyne, zbar-tools (the QR
 # decoder the printer tests read passes with), socat, Xvfb for screenshots.
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth
+	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth curl
 
 .DEFAULT_GOAL := help
 
@@ -28,7 +28,7 @@ build: deps ## build bin/lango and bin/lango-hub with the version stamped
 
 .PHONY: run
 run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub
-	$(BIN)/lango --data $(DEMO_DATA) run --demo
+	BIN=$(BIN) sh scripts/demo.sh $(DEMO_DATA)
 
 .PHONY: test
 test: deps ## go vet, then every test with the race detector

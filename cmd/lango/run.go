@@ -2,10 +2,56 @@ package main
 
 import (
 	"context"
+	"strings"
 
-	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/printer"
+	"github.com/lango-pos/lango/sync/client"
+	"github.com/lango-pos/lango/terminal/printing"
+	"github.com/lango-pos/lango/terminal/ui"
 )
 
+// cmdRun starts the kiosk: the print spool and the sync worker in the
+// background, the Fyne window on this goroutine.
 func (m *Main) cmdRun(ctx context.Context, args []string) error {
-	return terminal.Errorf(terminal.EUNAVAILABLE, "the kiosk GUI is not built yet")
+	fs := m.newFlags("run")
+	windowed := fs.Bool("windowed", false, "a window instead of full screen (desktops, demos)")
+	if pos, err := fs.parse(args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("run takes no arguments")
+	}
+	db, err := m.open(ctx)
+	if err != nil {
+		return err
+	}
+	settings, err := db.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	feed := ui.NewPrinterFeed()
+	q := &printing.Queue{DB: db, Profile: dev.Profile(), Lang: printing.Lang(settings["language"])}
+	spool := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.Logger, OnState: feed.Set})
+	spool.Start(ctx)
+	defer spool.Close()
+
+	notify := spool.Notify
+	if settings["hub"] != "" {
+		syncer := client.New(db, client.Config{Logger: m.Logger})
+		syncer.Start(ctx)
+		defer syncer.Close()
+		notify = func() { spool.Notify(); syncer.Kick() }
+	}
+	preview := ""
+	if dir, ok := strings.CutPrefix(settings["printer"], "emulator:"); ok {
+		preview, _, _ = strings.Cut(dir, "?")
+	}
+	return ui.Run(ctx, ui.Options{
+		Store: db, Printer: feed, Sync: ui.StoreSync(db), Notify: notify,
+		PreviewDir: preview, FullScreen: !*windowed,
+	})
 }

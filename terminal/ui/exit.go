@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// exitScreen is the exit lane: a focused field takes the scanner's input
+// (a keyboard wedge types the pass and Enter) or typed or pasted text; the
+// pass is shown, or why it is refused; a deferred pass is settled.
+type exitScreen struct {
+	k *Kiosk
+
+	scan    *entry
+	check   *button
+	text    string // the pass being settled
+	quote   *sqlite.SettleQuote
+	refusal *widget.Label
+	details *widget.Label
+	hint    *widget.Label // what to do, while no pass is on screen
+	total   *widget.Label
+	tender  *tenderPanel
+	settle  *button
+	admit   *button // a paid pass: let it through once
+	payBox  *fyne.Container
+	msg     *message
+	receipt *widget.Label
+	box     fyne.CanvasObject
+}
+
+func newExitScreen(k *Kiosk) *exitScreen {
+	s := &exitScreen{k: k, msg: newMessage()}
+	s.scan = newEntry(T("exit.scan_placeholder"))
+	s.scan.submit(s.checkPass)
+	s.check = newPrimary(T("exit.check"), s.checkPass)
+	s.refusal = bigText("")
+	s.refusal.Importance = widget.DangerImportance
+	s.refusal.Wrapping = fyne.TextWrapWord
+	s.refusal.Hide()
+	s.details = widget.NewLabel("")
+	s.details.Wrapping = fyne.TextWrapWord
+	s.details.Hide()
+	s.hint = widget.NewLabel(T("exit.hint"))
+	s.hint.Wrapping = fyne.TextWrapWord
+	s.total = bigText("")
+	s.tender = newTenderPanel(k, s.settlePass, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard)
+	s.settle = newPrimary(T("exit.settle"), s.settlePass)
+	s.admit = newPrimary(T("exit.admit"), s.admitPass)
+	s.admit.Hide()
+	s.receipt = bold("")
+	s.receipt.Importance = widget.SuccessImportance
+	s.receipt.Wrapping = fyne.TextWrapWord
+
+	scanRow := container.NewBorder(nil, nil, nil, s.check, s.scan)
+	left := container.NewVBox(heading(T("exit.pass")), s.refusal, s.details, s.admit, s.receipt)
+	s.payBox = container.NewVBox(heading(T("exit.to_pay")), s.total, widget.NewSeparator(), s.tender.box, s.settle)
+	s.payBox.Hide()
+	right := atLeastWide(440, container.NewVBox(s.hint, s.payBox, s.msg.Label))
+	top := panel(scanRow)
+	s.box = container.NewPadded(container.NewBorder(top, nil, nil, panel(right), panel(container.NewVScroll(left))))
+	return s
+}
+
+func (s *exitScreen) content() fyne.CanvasObject { return s.box }
+
+func (s *exitScreen) shown() { s.k.win.Canvas().Focus(s.scan) }
+
+// clear forgets the pass on screen.
+func (s *exitScreen) clear() {
+	s.text, s.quote = "", nil
+	s.refuse("")
+	s.describeAs("")
+	s.total.SetText("")
+	s.admit.Hide()
+	s.payBox.Hide()
+	s.hint.Show()
+	s.tender.reset()
+	s.msg.clear()
+}
+
+// describeAs shows the pass's details, or hides them.
+func (s *exitScreen) describeAs(text string) {
+	s.details.SetText(text)
+	s.details.Hidden = text == ""
+	s.details.Refresh()
+}
+
+// refuse shows why a pass is refused, or nothing.
+func (s *exitScreen) refuse(why string) {
+	s.refusal.SetText(why)
+	s.refusal.Hidden = why == ""
+	s.refusal.Refresh()
+}
+
+// checkPass verifies what was scanned and says what it owes. Nothing is
+// stored.
+func (s *exitScreen) checkPass() {
+	k := s.k
+	text := strings.Join(strings.Fields(s.scan.Text), "") // a pass has no spaces
+	s.scan.SetText("")
+	s.clear()
+	s.receipt.SetText("")
+	defer k.win.Canvas().Focus(s.scan)
+	if text == "" {
+		s.msg.bad(T("exit.scan_first"))
+		return
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	q, err := k.o.Store.QuoteSettlement(ctx, text)
+	if err != nil {
+		reason := pass.ReasonOf(err)
+		switch {
+		case reason != "":
+			s.refuse(reason.Message(k.lang))
+			if reason == pass.Revoked || reason == pass.AlreadyUsed || reason == pass.Expired {
+				if q != nil && q.Check != nil {
+					s.describeAs(s.describe(q.Check, nil))
+				}
+			}
+		case terminal.ErrorKind(err) == terminal.ECONFLICT && q != nil && q.Check != nil && q.Check.State == "paid":
+			s.describeAs(s.describe(q.Check, nil))
+			s.text = text
+			s.admit.Show()
+		default:
+			s.msg.error(err)
+		}
+		return
+	}
+	s.text, s.quote = text, q
+	s.describeAs(s.describe(q.Check, q))
+	s.total.SetText(totals(q.Totals, k.base()))
+	s.tender.setDue(q.Totals)
+	s.hint.Hide()
+	s.payBox.Show()
+}
+
+// describe is the pass in words: party, vehicle, state, validity.
+func (s *exitScreen) describe(pc *sqlite.PassCheck, q *sqlite.SettleQuote) string {
+	k := s.k
+	p := pc.Pass
+	var ls []string
+	for _, pl := range p.Party {
+		ls = append(ls, partyLine(k, pl.Count, pl.Category, pl.Band))
+	}
+	if p.Plate != "" || p.SeatBand != "" {
+		v := p.Plate
+		if p.SeatBand != "" {
+			if v != "" {
+				v += " · "
+			}
+			v += s.k.entry.vehicleName(p.SeatBand)
+		}
+		ls = append(ls, T("exit.vehicle", "Vehicle", v))
+	}
+	switch pc.State {
+	case "paid":
+		ls = append(ls, T("exit.state_paid"))
+	case "settled":
+		ls = append(ls, T("exit.state_settled"))
+	default:
+		due := terminal.Totals{}
+		for _, a := range p.Due {
+			due.Add(terminal.Currency(a.Currency), a.Minor)
+		}
+		ls = append(ls, T("exit.state_deferred", "Due", totals(due, k.base())))
+	}
+	if q != nil && len(q.Overstay) > 0 {
+		over := terminal.Totals{}
+		for _, l := range q.Overstay {
+			over.Add(l.Currency, l.Total)
+		}
+		ls = append(ls, T("exit.overstay", "Amount", totals(over, k.base())))
+	}
+	ls = append(ls, T("exit.valid_until", "Time", p.ValidUntil.In(k.loc()).Format("2006-01-02 15:04")))
+	if p.Terminal != "" {
+		ls = append(ls, T("exit.issued_by", "Terminal", p.Terminal))
+	}
+	return strings.Join(ls, "\n")
+}
+
+// settlePass takes the tender for a deferred pass and records the
+// settlement, then the receipt prints.
+func (s *exitScreen) settlePass() {
+	k := s.k
+	if s.quote == nil {
+		s.msg.bad(T("exit.scan_first"))
+		return
+	}
+	if k.op == nil || k.shift == nil {
+		s.msg.bad(T("entry.no_shift"))
+		return
+	}
+	tenders, err := s.tender.requests()
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	res, err := k.o.Store.Settle(ctx, k.op, s.text, tenders)
+	if err != nil {
+		if r := pass.ReasonOf(err); r != "" {
+			s.msg.bad(r.Message(k.lang))
+		} else {
+			s.msg.error(err)
+		}
+		return
+	}
+	k.printed(res.PrintJob)
+	st := res.Settlement
+	var paid []string
+	for _, t := range st.Tenders {
+		p := T("tender."+string(t.Kind)) + " " + money(t.Currency, t.Amount)
+		if t.Reference != "" {
+			p += " " + t.Reference
+		}
+		if t.Change > 0 {
+			p += " · " + T("tender.change", "Change", money(t.Currency, t.Change))
+		}
+		paid = append(paid, p)
+	}
+	printing := T("pass.no_printer")
+	if res.PrintJob != "" {
+		printing = T("exit.receipt_printing")
+	}
+	s.clear()
+	s.receipt.SetText(T("exit.settled", "Total", totals(st.Totals, k.base()), "Paid", strings.Join(paid, "; ")) + "\n" + printing)
+	k.win.Canvas().Focus(s.scan)
+}
+
+// admitPass lets a paid pass through once: a second scan is refused.
+func (s *exitScreen) admitPass() {
+	k := s.k
+	if s.text == "" || k.op == nil {
+		return
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	pc, err := k.o.Store.UsePass(ctx, k.op, s.text)
+	switch {
+	case err != nil:
+		s.msg.error(err)
+	case pc.Refusal != nil:
+		s.clear()
+		s.refuse(pc.Refusal.Message(k.lang))
+	default:
+		s.clear()
+		s.receipt.SetText(T("exit.admitted"))
+	}
+	k.win.Canvas().Focus(s.scan)
+}

@@ -1,0 +1,426 @@
+// Package ui is Lango's kiosk: a Fyne touch UI for the entry gate, the exit
+// lane and the service counter, over the terminal's store.
+//
+// Screens are structs that keep their widgets as fields, built from a
+// fyne.App passed in, so tests build them with test.NewTempApp and drive
+// them with test.Tap and test.Type. Store calls run in the event handler
+// that asks for them (a sale is committed before its pass is shown); the
+// status worker updates the screen through fyne.Do only.
+package ui
+
+import (
+	"context"
+	"errors"
+	"image"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+
+	"github.com/lango-pos/lango/assets"
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// opTimeout bounds one store call made for the attendant.
+const opTimeout = 20 * time.Second
+
+// screen is one of the kiosk's screens.
+type screen interface {
+	content() fyne.CanvasObject
+	// shown is called each time the screen is made visible.
+	shown()
+}
+
+// Kiosk is the terminal's window and its screens.
+type Kiosk struct {
+	app fyne.App
+	win fyne.Window
+	o   Options
+
+	lang     string
+	mode     string // the home screen: entry, exit or counter
+	ident    sqlite.Identity
+	cat      *terminal.Catalogue
+	settings map[string]string
+	fatal    error // the store could not be read: nothing works
+
+	// the session
+	op     *terminal.Operator
+	shift  *terminal.Shift
+	issuer sqlite.PassIssuer
+
+	status  *statusBar
+	nav     *navBar
+	body    *fyne.Container
+	login   *loginScreen
+	shiftS  *shiftScreen
+	entry   *entryScreen
+	exit    *exitScreen
+	counter *counterScreen
+	super   *superScreen
+	gate    *supervisorGate
+	current screen
+
+	// preview is the printed-pass image the worker looks for.
+	previewMu    sync.Mutex
+	previewAfter time.Time // zero: none wanted
+	previewShow  func(img image.Image)
+
+	unsubscribe func()
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	closeOnce   sync.Once
+}
+
+// Run opens the kiosk's full-screen window on a new Fyne app and blocks
+// until a supervisor quits it or ctx is done. It must be called from the
+// main goroutine (Fyne's rule). The caller opened the store and started the
+// spool and the sync worker.
+func Run(ctx context.Context, o Options) error {
+	if o.Store == nil {
+		return errors.New("ui: no store")
+	}
+	a := app.NewWithID("ke.lango.terminal")
+	k := NewKiosk(a, o)
+	k.Start(ctx)
+	defer k.Close()
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	defer stop()
+	k.win.ShowAndRun()
+	return nil
+}
+
+// NewKiosk builds the kiosk's window and screens on a, showing the login
+// screen. It starts no goroutine: Start does.
+func NewKiosk(a fyne.App, o Options) *Kiosk {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.StatusEvery <= 0 {
+		o.StatusEvery = 2 * time.Second
+	}
+	k := &Kiosk{app: a, o: o, stop: make(chan struct{})}
+	a.Settings().SetTheme(kioskTheme{})
+	a.SetIcon(fyne.NewStaticResource("lango.svg", assets.Icon()))
+	k.win = a.NewWindow("Lango")
+	k.win.SetPadded(false)
+	k.win.Resize(fyne.NewSize(1280, 800))
+	if o.FullScreen {
+		k.win.SetFullScreen(true)
+	}
+	k.win.SetCloseIntercept(func() { k.askQuit() })
+	k.load()
+	lang := o.Lang
+	if lang == "" {
+		lang = k.settings["language"]
+	}
+	k.setLanguage(lang)
+	if o.Printer != nil {
+		k.unsubscribe = o.Printer.Subscribe(func(s printerState) {
+			fyne.Do(func() { k.status.setPrinter(s) })
+		})
+	}
+	return k
+}
+
+// load reads who this terminal is, its settings and catalogue.
+func (k *Kiosk) load() {
+	ctx, cancel := k.ctx()
+	defer cancel()
+	var err error
+	if k.ident, err = k.o.Store.Identity(ctx); err != nil {
+		k.fatal = err
+		k.settings = terminal.DefaultSettings()
+		return
+	}
+	if k.settings, err = k.o.Store.Settings(ctx); err != nil {
+		k.fatal = err
+		k.settings = terminal.DefaultSettings()
+		return
+	}
+	if k.cat, err = k.o.Store.Catalogue(ctx); err != nil {
+		k.fatal = err
+		return
+	}
+	k.mode = k.settings["mode"]
+}
+
+// ctx is the context of one store call made for the attendant: a UI event
+// has no context of its own, so each call gets a deadline.
+func (k *Kiosk) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), opTimeout)
+}
+
+// Window is the kiosk's window.
+func (k *Kiosk) Window() fyne.Window { return k.win }
+
+// base is the catalogue's base currency.
+func (k *Kiosk) base() terminal.Currency {
+	if k.cat == nil {
+		return "KES"
+	}
+	return k.cat.BaseCurrency
+}
+
+// setLanguage switches every text to lang and rebuilds the screens,
+// keeping the session.
+func (k *Kiosk) setLanguage(lang string) {
+	if lang != "sw" {
+		lang = "en"
+	}
+	if err := useLanguage(lang); err != nil {
+		fyne.LogError("language", err)
+	}
+	k.lang = lang
+	k.build()
+}
+
+// build makes every screen in the current language and shows the one the
+// session is at.
+func (k *Kiosk) build() {
+	k.status = newStatusBar(k)
+	k.nav = newNavBar(k)
+	k.login = newLoginScreen(k)
+	k.shiftS = newShiftScreen(k)
+	k.entry = newEntryScreen(k)
+	k.exit = newExitScreen(k)
+	k.counter = newCounterScreen(k)
+	k.super = newSuperScreen(k)
+	k.gate = newSupervisorGate(k)
+	k.body = container.NewStack()
+	top := container.NewVBox(k.status.box, k.nav.box)
+	k.win.SetContent(container.NewBorder(top, nil, nil, nil, k.body))
+	k.win.Canvas().SetOnTypedKey(k.typedKey)
+	if k.fatal != nil {
+		msg := newMessage()
+		msg.bad(T("kiosk.broken", "Error", terminal.ErrorMessage(k.fatal)))
+		k.body.Objects = []fyne.CanvasObject{container.NewPadded(msg.Label)}
+		k.body.Refresh()
+		return
+	}
+	switch {
+	case k.op == nil:
+		k.show(k.login)
+	case k.shift == nil:
+		k.show(k.shiftS)
+	default:
+		k.goHome()
+	}
+}
+
+// show makes s the visible screen.
+func (k *Kiosk) show(s screen) {
+	if k.fatal != nil {
+		return
+	}
+	k.current = s
+	k.body.Objects = []fyne.CanvasObject{s.content()}
+	k.body.Refresh()
+	k.nav.update()
+	k.status.update()
+	s.shown()
+}
+
+// home is the screen of the terminal's mode.
+func (k *Kiosk) home() screen {
+	switch k.mode {
+	case "exit":
+		return k.exit
+	case "counter":
+		return k.counter
+	}
+	return k.entry
+}
+
+func (k *Kiosk) goHome() { k.show(k.home()) }
+
+// signedIn starts a session for op and goes home, or to the shift screen
+// when op has no shift open.
+func (k *Kiosk) signedIn(op *terminal.Operator) error {
+	ctx, cancel := k.ctx()
+	defer cancel()
+	sh, err := k.o.Store.CurrentShift(ctx, op)
+	if err != nil && terminal.ErrorKind(err) != terminal.ECONFLICT {
+		return err
+	}
+	k.op, k.shift = op, sh
+	if cat, err := k.o.Store.Catalogue(ctx); err == nil && cat != k.cat {
+		k.cat = cat
+		k.build() // prices and buttons come from the catalogue
+		return nil
+	}
+	if sh == nil {
+		k.show(k.shiftS)
+	} else {
+		k.goHome()
+	}
+	return nil
+}
+
+// logout ends the session.
+func (k *Kiosk) logout() {
+	k.op, k.shift, k.issuer = nil, nil, nil // the next session reads the pass key afresh
+	k.entry.clearSale()
+	k.show(k.login)
+}
+
+// passIssuer returns the signer of passes, asking the store once.
+func (k *Kiosk) passIssuer(ctx context.Context) (sqlite.PassIssuer, error) {
+	if k.issuer != nil {
+		return k.issuer, nil
+	}
+	iss, err := k.o.Store.PassIssuer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.issuer = iss
+	return iss, nil
+}
+
+// printed tells the spool a job waits.
+func (k *Kiosk) printed(job string) {
+	if job != "" && k.o.Notify != nil {
+		k.o.Notify()
+	}
+}
+
+// askQuit asks for a supervisor's PIN before the kiosk closes: an
+// attendant cannot leave the kiosk.
+func (k *Kiosk) askQuit() {
+	k.gate.open(T("quit.why"), func(*terminal.Operator) { k.app.Quit() })
+}
+
+// typedKey handles keys no widget took: F1 home, F2 the other lane, F3 the
+// shift, F4 the supervisor, F12 the language.
+func (k *Kiosk) typedKey(ev *fyne.KeyEvent) {
+	if k.op == nil || k.fatal != nil {
+		return
+	}
+	switch ev.Name {
+	case fyne.KeyF1:
+		k.nav.tapHome()
+	case fyne.KeyF2:
+		k.nav.tapOther()
+	case fyne.KeyF3:
+		k.show(k.shiftS)
+	case fyne.KeyF4:
+		k.nav.super.Tapped(nil)
+	case fyne.KeyF12:
+		k.nav.lang.Tapped(nil)
+	}
+}
+
+// Start runs the status worker: it polls the sync state and looks for the
+// printed pass's image. ctx bounds the worker; so does Close.
+func (k *Kiosk) Start(ctx context.Context) {
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		t := time.NewTicker(k.o.StatusEvery)
+		defer t.Stop()
+		for {
+			k.poll(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-k.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// poll reads the slow sources off the UI goroutine and hands the results
+// to it.
+func (k *Kiosk) poll(ctx context.Context) {
+	var st *SyncState
+	if k.o.Sync != nil {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s := k.o.Sync(c)
+		cancel()
+		st = &s
+	}
+	img, show := k.findPreview()
+	fyne.Do(func() {
+		if st != nil {
+			k.status.setSync(*st)
+		}
+		k.status.update()
+		if img != nil && show != nil {
+			show(img)
+		}
+	})
+}
+
+// Close stops the worker and the printer subscription.
+func (k *Kiosk) Close() error {
+	k.closeOnce.Do(func() {
+		close(k.stop)
+		if k.unsubscribe != nil {
+			k.unsubscribe()
+		}
+	})
+	k.wg.Wait()
+	return nil
+}
+
+// RefreshStatus reads the sync state now (tests and the first frame).
+func (k *Kiosk) RefreshStatus(ctx context.Context) {
+	if k.o.Sync != nil {
+		k.status.setSync(k.o.Sync(ctx))
+	}
+	k.status.update()
+}
+
+// errorf is an invalid-input error with a translated message.
+func errorf(key string, kv ...any) error {
+	return terminal.Errorf(terminal.EINVALID, "%s", T(key, kv...))
+}
+
+// shiftLabel describes the session for the status bar.
+func (k *Kiosk) shiftLabel() string {
+	if k.op == nil {
+		return T("status.signed_out")
+	}
+	if k.shift == nil {
+		return T("status.no_shift", "Name", k.op.Name)
+	}
+	return T("status.shift", "Name", k.op.Name, "Time", k.shift.OpenedAt.In(k.loc()).Format("15:04"))
+}
+
+// loc is the time zone times are shown in: the catalogue's.
+func (k *Kiosk) loc() *time.Location {
+	if k.cat != nil && k.cat.Location() != nil {
+		return k.cat.Location()
+	}
+	return time.Local
+}
+
+// lineName is a sale line's item in the kiosk's language: the line keeps
+// the English name it was priced with.
+func (k *Kiosk) lineName(l terminal.Line) string {
+	if k.cat == nil {
+		return l.Name
+	}
+	switch l.Kind {
+	case "entry":
+		return k.cat.CategoryName(l.Category, k.lang) + ", " + k.cat.BandName(l.Band, k.lang)
+	case "vehicle":
+		for _, v := range k.cat.Vehicles {
+			if v.Code == l.Code {
+				return v.Name.In(k.lang)
+			}
+		}
+	case "service":
+		for _, sv := range k.cat.Services {
+			if sv.Code == l.Code {
+				return sv.Name.In(k.lang)
+			}
+		}
+	}
+	return l.Name
+}

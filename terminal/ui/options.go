@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/lango-pos/lango/printer"
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// Store is what the kiosk needs from the terminal's store: exactly the
+// methods it calls. *sqlite.DB satisfies it.
+type Store interface {
+	Authenticate(ctx context.Context, name, pin string) (*terminal.Operator, error)
+	Operators(ctx context.Context) ([]*terminal.Operator, error)
+	CurrentShift(ctx context.Context, op *terminal.Operator) (*terminal.Shift, error)
+	OpenShift(ctx context.Context, op *terminal.Operator, float terminal.Totals) (*terminal.Shift, error)
+	CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error)
+	Catalogue(ctx context.Context) (*terminal.Catalogue, error)
+	Identity(ctx context.Context) (sqlite.Identity, error)
+	Settings(ctx context.Context) (map[string]string, error)
+	SetSetting(ctx context.Context, actor, key, value string) (string, error)
+	PassIssuer(ctx context.Context) (sqlite.PassIssuer, error)
+	Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes sqlite.PassIssuer) (*sqlite.SaleResult, error)
+	QuoteSettlement(ctx context.Context, text string) (*sqlite.SettleQuote, error)
+	Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*sqlite.SettleResult, error)
+	UsePass(ctx context.Context, op *terminal.Operator, text string) (*sqlite.PassCheck, error)
+	Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error)
+	Void(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error)
+	Refund(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error)
+	// Reprint queues a copy of a sale's pass or receipt, marked COPY, and
+	// returns its print job.
+	Reprint(ctx context.Context, sup *terminal.Operator, saleID string) (string, error)
+	// QueuePrint queues a document that is not a sale: the Z-report of a
+	// closed shift ("zreport", shift id).
+	QueuePrint(ctx context.Context, kind, ref string) (string, error)
+}
+
+// PrinterStatus is where the status bar reads the printer from: the print
+// spool's last known state, and changes as they happen. PrinterFeed is one,
+// fed by the spool's OnState callback.
+type PrinterStatus interface {
+	State() printer.State
+	// Subscribe calls fn, from any goroutine, on every change until cancel
+	// is called.
+	Subscribe(fn func(printer.State)) (cancel func())
+}
+
+// SyncState is what the status bar shows of the sync with the hub. The sync
+// client's Status(ctx) gives it.
+type SyncState struct {
+	Online bool
+	Queued int // events not yet acknowledged by the hub
+	// OldestUnsynced is the time of the oldest event waiting; zero when
+	// none waits.
+	OldestUnsynced time.Time
+	LastSuccess    time.Time
+	LastError      string
+}
+
+// Options configure the kiosk. Only Store is required.
+type Options struct {
+	Store Store
+	// Printer is the printer's state for the status bar; nil shows the
+	// printer setting only.
+	Printer PrinterStatus
+	// Sync reports the sync state; nil shows "offline, sync not running".
+	// StoreSync(db) reads it from the store.
+	Sync func(ctx context.Context) SyncState
+	// Notify is called after every committed sale or settlement that
+	// queued a print job, so the spool prints at once.
+	Notify func()
+	// PreviewDir is where the printer emulator writes each job as PNG; the
+	// newest one after a sale is shown as the printed pass.
+	PreviewDir string
+	// Lang is "en" or "sw"; empty takes the terminal's language setting.
+	Lang string
+	// Now is the clock for what the screen shows (default time.Now).
+	Now func() time.Time
+	// FullScreen makes the window cover the screen (kiosk).
+	FullScreen bool
+	// StatusEvery is how often the status bar polls Sync and the preview
+	// folder (default 2 s).
+	StatusEvery time.Duration
+}
+
+// PrinterFeed is a PrinterStatus fed by the spool:
+//
+//	feed := ui.NewPrinterFeed()
+//	spool := printer.NewSpool(db, dev, printer.SpoolOptions{OnState: feed.Set})
+//	ui.Run(ctx, ui.Options{Printer: feed, Notify: spool.Notify, ...})
+type PrinterFeed struct {
+	mu    sync.Mutex
+	state printer.State
+	subs  map[int]func(printer.State)
+	next  int
+}
+
+// NewPrinterFeed returns a feed whose state is "unreachable" until Set.
+func NewPrinterFeed() *PrinterFeed {
+	return &PrinterFeed{subs: map[int]func(printer.State){}}
+}
+
+// Set records a new state and tells the subscribers.
+func (f *PrinterFeed) Set(s printer.State) {
+	f.mu.Lock()
+	f.state = s
+	subs := make([]func(printer.State), 0, len(f.subs))
+	for _, fn := range f.subs {
+		subs = append(subs, fn)
+	}
+	f.mu.Unlock()
+	for _, fn := range subs {
+		fn(s)
+	}
+}
+
+// State is the last state Set.
+func (f *PrinterFeed) State() printer.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// Subscribe calls fn on every Set until cancel.
+func (f *PrinterFeed) Subscribe(fn func(printer.State)) (cancel func()) {
+	f.mu.Lock()
+	id := f.next
+	f.next++
+	f.subs[id] = fn
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		delete(f.subs, id)
+		f.mu.Unlock()
+	}
+}
+
+// StoreSync reads the status bar's sync state from the store's record of
+// its sync with the hub: Options{Sync: ui.StoreSync(db)}.
+func StoreSync(db interface {
+	SyncState(ctx context.Context) (sqlite.SyncState, error)
+}) func(context.Context) SyncState {
+	return func(ctx context.Context) SyncState {
+		s, err := db.SyncState(ctx)
+		if err != nil {
+			return SyncState{LastError: terminal.ErrorMessage(err)}
+		}
+		return SyncState{Online: s.Online, Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
+			LastSuccess: s.LastSuccess, LastError: s.LastError}
+	}
+}

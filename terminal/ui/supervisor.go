@@ -1,0 +1,440 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// supervisorGate asks for a supervisor's name and PIN before a guarded
+// action: a void, a refund, a reprint, the settings, leaving the kiosk.
+type supervisorGate struct {
+	k      *Kiosk
+	why    *widget.Label
+	name   *entry
+	pad    *pinPad
+	msg    *message
+	cancel *button
+	popup  *widget.PopUp
+	then   func(*terminal.Operator)
+}
+
+func newSupervisorGate(k *Kiosk) *supervisorGate {
+	g := &supervisorGate{k: k, msg: newMessage()}
+	g.why = bold("")
+	g.why.Wrapping = fyne.TextWrapWord
+	g.name = newEntry(T("login.name_placeholder"))
+	g.name.submit(func() { k.win.Canvas().Focus(g.pad.field) })
+	g.pad = newPINPad(T("sup.approve"), g.submit)
+	g.cancel = newButton(T("common.cancel"), g.close)
+	box := container.NewVBox(heading(T("sup.gate_title")), g.why, g.name, g.pad.box, g.msg.Label, g.cancel)
+	g.popup = widget.NewModalPopUp(atLeastWide(420, container.NewPadded(box)), k.win.Canvas())
+	return g
+}
+
+// open asks for a supervisor PIN, then calls then with the supervisor.
+func (g *supervisorGate) open(why string, then func(*terminal.Operator)) {
+	g.then = then
+	g.why.SetText(why)
+	g.msg.clear()
+	g.pad.reset()
+	g.name.SetText("")
+	if op := g.k.op; op != nil && op.Role == terminal.RoleSupervisor {
+		g.name.SetText(op.Name)
+	}
+	g.popup.Show()
+	if g.name.Text == "" {
+		g.k.win.Canvas().Focus(g.name)
+	} else {
+		g.k.win.Canvas().Focus(g.pad.field)
+	}
+}
+
+func (g *supervisorGate) close() {
+	g.pad.reset()
+	g.popup.Hide()
+}
+
+func (g *supervisorGate) submit(pin string) {
+	name := strings.TrimSpace(g.name.Text)
+	if name == "" {
+		g.msg.bad(T("login.no_name"))
+		return
+	}
+	if pin == "" {
+		g.msg.bad(T("login.no_pin"))
+		return
+	}
+	ctx, cancel := g.k.ctx()
+	defer cancel()
+	op, err := g.k.o.Store.Authenticate(ctx, name, pin)
+	g.pad.reset()
+	if err != nil {
+		g.msg.error(err)
+		return
+	}
+	if op.Role != terminal.RoleSupervisor {
+		g.msg.bad(T("sup.not_supervisor", "Name", op.Name))
+		return
+	}
+	g.popup.Hide()
+	if g.then != nil {
+		g.then(op)
+	}
+}
+
+// superScreen holds the supervisor's actions on recent sales (void,
+// refund, reprint marked COPY), the settings, and leaving the kiosk.
+type superScreen struct {
+	k        *Kiosk
+	sup      *terminal.Operator
+	title    *widget.Label
+	sales    []*terminal.Sale
+	list     *widget.List
+	selected *terminal.Sale
+	detail   *widget.Label
+	reason   *entry
+	void     *button
+	refund   *button
+	reprint  *button
+	msg      *message
+	done     *button
+	quit     *button
+	setBtn   *button
+	settings *settingsPanel
+	salesBox fyne.CanvasObject
+	body     *fyne.Container
+	box      fyne.CanvasObject
+}
+
+func newSuperScreen(k *Kiosk) *superScreen {
+	s := &superScreen{k: k, msg: newMessage()}
+	s.title = heading("")
+	s.list = widget.NewList(
+		func() int { return len(s.sales) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return container.New(minHeight{MinTouch}, l)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(s.sales) {
+				o.(*fyne.Container).Objects[0].(*widget.Label).SetText(s.saleLine(s.sales[i]))
+			}
+		},
+	)
+	s.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(s.sales) {
+			s.choose(s.sales[i])
+		}
+	}
+	s.detail = widget.NewLabel(T("sup.pick_sale"))
+	s.detail.Wrapping = fyne.TextWrapWord
+	s.reason = newEntry(T("sup.reason_placeholder"))
+	s.void = newButton(T("sup.void"), s.voidSale)
+	s.void.Importance = widget.DangerImportance
+	s.refund = newButton(T("sup.refund"), s.refundSale)
+	s.reprint = newButton(T("sup.reprint"), s.reprintSale)
+	s.done = newButton(T("sup.done"), s.end)
+	s.quit = newButton(T("sup.quit"), func() { k.app.Quit() })
+	s.quit.Importance = widget.DangerImportance
+	s.setBtn = newButton(T("sup.settings"), func() { s.showSettings() })
+	s.settings = newSettingsPanel(k, s)
+
+	actions := container.NewVBox(bold(T("sup.sale")), s.detail, s.reason,
+		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label)
+	s.salesBox = container.NewBorder(nil, nil, nil, atLeastWide(460, panel(actions)),
+		panel(container.NewBorder(bold(T("sup.recent")), nil, nil, nil, s.list)))
+	s.body = container.NewStack(s.salesBox)
+	top := container.NewHBox(s.title, layout.NewSpacer(), s.setBtn, s.quit, s.done)
+	s.box = container.NewPadded(container.NewBorder(top, nil, nil, nil, s.body))
+	return s
+}
+
+func (s *superScreen) content() fyne.CanvasObject { return s.box }
+
+func (s *superScreen) shown() {
+	if s.sup == nil {
+		s.k.goHome()
+		return
+	}
+	s.title.SetText(T("sup.title", "Name", s.sup.Name))
+}
+
+// begin starts a supervisor's session on this screen.
+func (s *superScreen) begin(sup *terminal.Operator) {
+	s.sup = sup
+	s.selected = nil
+	s.msg.clear()
+	s.reason.SetText("")
+	s.detail.SetText(T("sup.pick_sale"))
+	s.body.Objects = []fyne.CanvasObject{s.salesBox}
+	s.body.Refresh()
+	s.load()
+}
+
+// end leaves the supervisor's screen.
+func (s *superScreen) end() {
+	s.sup = nil
+	if s.k.op == nil {
+		s.k.show(s.k.login)
+	} else if s.k.shift == nil {
+		s.k.show(s.k.shiftS)
+	} else {
+		s.k.goHome()
+	}
+}
+
+// load lists the sales of the last two days, newest first.
+func (s *superScreen) load() {
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	sales, err := s.k.o.Store.Sales(ctx, s.k.o.Now().Add(-48*time.Hour))
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	slices.Reverse(sales)
+	s.sales = sales
+	s.list.UnselectAll()
+	s.list.Refresh()
+}
+
+func (s *superScreen) saleLine(sale *terminal.Sale) string {
+	parts := []string{fmt.Sprintf("#%d", sale.Number), sale.At.In(s.k.loc()).Format("15:04")}
+	if sale.Vehicle != "" {
+		parts = append(parts, sale.Vehicle)
+	}
+	state := T("state." + string(sale.State))
+	if sale.Kind == "refund" {
+		state = T("state.refund")
+	}
+	parts = append(parts, state, totals(sale.Totals, s.k.base()))
+	return strings.Join(parts, " · ")
+}
+
+func (s *superScreen) choose(sale *terminal.Sale) {
+	s.selected = sale
+	s.msg.clear()
+	var ls []string
+	ls = append(ls, s.saleLine(sale), T("sup.operator", "Name", sale.Operator))
+	for _, l := range sale.Lines {
+		name := s.k.lineName(l)
+		ls = append(ls, fmt.Sprintf("%d × %s  %s", l.Qty, name, money(l.Currency, l.Total)))
+	}
+	if sale.Void != nil {
+		ls = append(ls, T("sup.void_reason", "Reason", sale.Void.Reason, "Name", sale.Void.By))
+	}
+	s.detail.SetText(strings.Join(ls, "\n"))
+}
+
+// selectSale selects the sale numbered n, as a tap on its row would.
+func (s *superScreen) selectSale(id string) bool {
+	for i, sale := range s.sales {
+		if sale.ID == id {
+			s.list.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *superScreen) target() (*terminal.Sale, string, bool) {
+	if s.sup == nil {
+		return nil, "", false
+	}
+	if s.selected == nil {
+		s.msg.bad(T("sup.pick_sale"))
+		return nil, "", false
+	}
+	return s.selected, strings.TrimSpace(s.reason.Text), true
+}
+
+func (s *superScreen) voidSale() {
+	sale, reason, ok := s.target()
+	if !ok {
+		return
+	}
+	if reason == "" {
+		s.msg.bad(T("sup.reason_needed"))
+		return
+	}
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	v, err := s.k.o.Store.Void(ctx, s.sup, sale.ID, reason)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	s.after(T("sup.voided", "N", v.Number))
+}
+
+func (s *superScreen) refundSale() {
+	sale, reason, ok := s.target()
+	if !ok {
+		return
+	}
+	if reason == "" {
+		s.msg.bad(T("sup.reason_needed"))
+		return
+	}
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	r, err := s.k.o.Store.Refund(ctx, s.sup, sale.ID, reason)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	s.after(T("sup.refunded", "N", sale.Number, "Amount", totals(r.Totals, s.k.base())))
+}
+
+func (s *superScreen) reprintSale() {
+	sale, _, ok := s.target()
+	if !ok {
+		return
+	}
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	job, err := s.k.o.Store.Reprint(ctx, s.sup, sale.ID)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	s.k.printed(job)
+	s.msg.good(T("sup.reprinted", "N", sale.Number))
+}
+
+// after reloads the list and says what was done.
+func (s *superScreen) after(done string) {
+	s.load()
+	s.selected = nil
+	s.reason.SetText("")
+	s.detail.SetText(T("sup.pick_sale"))
+	s.msg.good(done)
+}
+
+func (s *superScreen) showSettings() {
+	s.settings.load()
+	s.body.Objects = []fyne.CanvasObject{s.settings.box}
+	s.body.Refresh()
+}
+
+func (s *superScreen) showSales() {
+	s.body.Objects = []fyne.CanvasObject{s.salesBox}
+	s.body.Refresh()
+}
+
+// settingsPanel changes the terminal's settings; the store validates each
+// value and a refusal is shown beside the field.
+type settingsPanel struct {
+	k      *Kiosk
+	s      *superScreen
+	fields map[string]*entry
+	save   map[string]*button
+	msgs   map[string]*message
+	langs  map[string]*button
+	modes  map[string]*button
+	box    fyne.CanvasObject
+}
+
+func newSettingsPanel(k *Kiosk, s *superScreen) *settingsPanel {
+	p := &settingsPanel{k: k, s: s, fields: map[string]*entry{}, save: map[string]*button{}, msgs: map[string]*message{},
+		langs: map[string]*button{}, modes: map[string]*button{}}
+	form := container.NewVBox()
+	for _, key := range []string{"printer", "hub"} {
+		p.fields[key] = newEntry(T("settings." + key + "_placeholder"))
+		p.fields[key].submit(func() { p.set(key, p.fields[key].Text) })
+		p.save[key] = newButton(T("settings.save"), func() { p.set(key, p.fields[key].Text) })
+		p.msgs[key] = newMessage()
+		form.Add(bold(T("settings." + key)))
+		form.Add(container.NewBorder(nil, nil, nil, p.save[key], p.fields[key]))
+		form.Add(p.msgs[key].Label)
+	}
+	modes := container.NewHBox()
+	for _, m := range []string{"entry", "exit", "counter"} {
+		p.modes[m] = newButton(T("settings.mode_"+m), func() { p.set("mode", m) })
+		modes.Add(p.modes[m])
+	}
+	p.msgs["mode"] = newMessage()
+	form.Add(bold(T("settings.mode")))
+	form.Add(modes)
+	form.Add(p.msgs["mode"].Label)
+	langs := container.NewHBox()
+	for _, l := range []string{"en", "sw"} {
+		p.langs[l] = newButton(T("language."+l), func() { p.set("language", l) })
+		langs.Add(p.langs[l])
+	}
+	p.msgs["language"] = newMessage()
+	form.Add(bold(T("settings.language")))
+	form.Add(langs)
+	form.Add(p.msgs["language"].Label)
+	back := newButton(T("common.back"), s.showSales)
+	p.box = panel(container.NewVScroll(container.NewVBox(heading(T("sup.settings")), form, back)))
+	return p
+}
+
+// load shows the current settings.
+func (p *settingsPanel) load() {
+	ctx, cancel := p.k.ctx()
+	defer cancel()
+	if st, err := p.k.o.Store.Settings(ctx); err == nil {
+		p.k.settings = st
+	}
+	for key, e := range p.fields {
+		e.SetText(p.k.settings[key])
+	}
+	for m, b := range p.modes {
+		b.setSelected(m == p.k.settings["mode"])
+	}
+	for l, b := range p.langs {
+		b.setSelected(l == p.k.lang)
+	}
+	for _, m := range p.msgs {
+		m.clear()
+	}
+}
+
+// set stores one setting; the store refuses a bad value and says why.
+func (p *settingsPanel) set(key, value string) {
+	k := p.k
+	sup := p.s.sup
+	if sup == nil {
+		return
+	}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	v, err := k.o.Store.SetSetting(ctx, sup.Name, key, value)
+	if err != nil {
+		p.msgs[key].error(err)
+		return
+	}
+	k.settings[key] = v
+	switch key {
+	case "language", "mode":
+		if key == "mode" {
+			k.mode = v
+		}
+		lang := k.lang
+		if key == "language" {
+			lang = v
+		}
+		// every screen is rebuilt in the new language or mode; the
+		// supervisor stays on the settings
+		k.setLanguage(lang)
+		k.super.begin(sup)
+		k.show(k.super)
+		k.super.showSettings()
+		k.super.settings.msgs[key].good(T("settings.saved"))
+	default:
+		p.fields[key].SetText(v)
+		p.msgs[key].good(T("settings.saved_restart"))
+	}
+}

@@ -1,0 +1,234 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lango-pos/lango/terminal"
+)
+
+// tenderPanel chooses how the customer pays: cash (exact, or an amount
+// given and the change shown), an M-PESA code, a card approval code from
+// the PDQ slip, or defer to the exit. The entry gate, the exit lane and the
+// counter share it.
+type tenderPanel struct {
+	k     *Kiosk
+	kinds []terminal.TenderKind
+	kind  terminal.TenderKind // "" until chosen
+	btn   map[terminal.TenderKind]*button
+
+	cashGiven *entry
+	cur       terminal.Currency
+	curBtn    map[terminal.Currency]*button
+	mpesa     *entry
+	card      *entry
+	last4     *entry
+
+	fields  *fyne.Container
+	preview *widget.Label
+	due     terminal.Totals
+	box     fyne.CanvasObject
+}
+
+func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tenderPanel {
+	p := &tenderPanel{k: k, kinds: kinds, btn: map[terminal.TenderKind]*button{}, curBtn: map[terminal.Currency]*button{}}
+	cols := len(kinds)
+	if cols > 3 {
+		cols = 2 // two rows: the names are long in Swahili
+	}
+	row := container.NewGridWithColumns(cols)
+	for _, kind := range kinds {
+		b := newButton(T("tender."+string(kind)), func() { p.choose(kind) })
+		p.btn[kind] = b
+		row.Add(b)
+	}
+	p.cashGiven = newEntry(T("tender.cash_exact"))
+	p.cashGiven.submit(submit)
+	p.cashGiven.OnChanged = func(string) { p.update() }
+	p.mpesa = newEntry(T("tender.mpesa_placeholder"))
+	p.mpesa.submit(submit)
+	p.mpesa.OnChanged = func(string) { p.update() }
+	p.card = newEntry(T("tender.card_placeholder"))
+	p.card.submit(submit)
+	p.card.OnChanged = func(string) { p.update() }
+	p.last4 = newEntry(T("tender.last4_placeholder"))
+	p.last4.submit(submit)
+	p.cur = k.base()
+	p.fields = container.NewVBox()
+	p.preview = widget.NewLabel("")
+	p.preview.Wrapping = fyne.TextWrapWord
+	p.preview.TextStyle.Bold = true
+	p.box = container.NewVBox(bold(T("tender.how")), row, p.fields, p.preview)
+	return p
+}
+
+// currencies are those the customer may hand over as cash: the base and
+// every currency the catalogue has a rate for.
+func (p *tenderPanel) currencies() []terminal.Currency {
+	cs := []terminal.Currency{p.k.base()}
+	if cat := p.k.cat; cat != nil {
+		for _, r := range cat.Rates {
+			if r.To == cat.BaseCurrency {
+				cs = append(cs, r.From)
+			}
+		}
+	}
+	return cs
+}
+
+func (p *tenderPanel) choose(kind terminal.TenderKind) {
+	p.kind = kind
+	for k, b := range p.btn {
+		b.setSelected(k == kind)
+	}
+	p.fields.RemoveAll()
+	switch kind {
+	case terminal.TenderCash:
+		curs := container.NewHBox()
+		for _, c := range p.currencies() {
+			b := newButton(string(c), func() { p.setCurrency(c) })
+			p.curBtn[c] = b
+			b.setSelected(c == p.cur)
+			curs.Add(b)
+		}
+		p.fields.Add(container.NewBorder(nil, nil, nil, curs, p.cashGiven))
+	case terminal.TenderMpesa:
+		p.fields.Add(p.mpesa)
+	case terminal.TenderCard:
+		p.fields.Add(container.NewGridWithColumns(2, p.card, p.last4))
+	case terminal.TenderDefer:
+		p.fields.Add(widget.NewLabel(T("tender.defer_note")))
+	}
+	p.update()
+	if c := p.k.win.Canvas(); c != nil {
+		switch kind {
+		case terminal.TenderCash:
+			c.Focus(p.cashGiven)
+		case terminal.TenderMpesa:
+			c.Focus(p.mpesa)
+		case terminal.TenderCard:
+			c.Focus(p.card)
+		}
+	}
+}
+
+func (p *tenderPanel) setCurrency(c terminal.Currency) {
+	p.cur = c
+	for cc, b := range p.curBtn {
+		b.setSelected(cc == c)
+	}
+	p.update()
+}
+
+// setDue sets what is to be paid and refreshes the preview.
+func (p *tenderPanel) setDue(due terminal.Totals) {
+	p.due = due
+	p.update()
+}
+
+// reset forgets the choice and the fields, for the next customer.
+func (p *tenderPanel) reset() {
+	p.kind = ""
+	for _, b := range p.btn {
+		b.setSelected(false)
+	}
+	for _, e := range []*entry{p.cashGiven, p.mpesa, p.card, p.last4} {
+		e.SetText("")
+	}
+	p.cur = p.k.base()
+	p.fields.RemoveAll()
+	p.due = nil
+	p.preview.SetText("")
+}
+
+// requests turns the choice into tender requests, or explains in the
+// attendant's language what is wrong with what was keyed.
+func (p *tenderPanel) requests() ([]terminal.TenderRequest, error) {
+	switch p.kind {
+	case terminal.TenderCash:
+		if p.cashGiven.Text == "" {
+			return []terminal.TenderRequest{{Kind: terminal.TenderCash}}, nil
+		}
+		v, err := terminal.ParseMajor(p.cur, p.cashGiven.Text)
+		if err != nil {
+			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("amount.invalid", "Text", p.cashGiven.Text))
+		}
+		m := terminal.Money{Currency: p.cur, Minor: v}
+		return []terminal.TenderRequest{{Kind: terminal.TenderCash, Amount: &m}}, nil
+	case terminal.TenderMpesa:
+		code, err := terminal.NormalizeMpesaCode(p.mpesa.Text)
+		if err != nil {
+			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.mpesa_invalid", "Text", p.mpesa.Text))
+		}
+		return []terminal.TenderRequest{{Kind: terminal.TenderMpesa, Reference: code}}, nil
+	case terminal.TenderCard:
+		spec := "card:" + p.card.Text
+		if p.last4.Text != "" {
+			spec += "/" + p.last4.Text
+		}
+		if p.card.Text == "" {
+			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.card_missing"))
+		}
+		tr, err := terminal.ParseTender(spec)
+		if err != nil {
+			return nil, err
+		}
+		return []terminal.TenderRequest{tr}, nil
+	case terminal.TenderDefer:
+		return []terminal.TenderRequest{{Kind: terminal.TenderDefer}}, nil
+	}
+	return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.choose"))
+}
+
+// update shows what the tender will do: the change, a conversion, or why it
+// does not pay the total. It is a pure preview; nothing is stored.
+func (p *tenderPanel) update() {
+	due := p.due.Clone().Clean()
+	if p.kind == "" || len(due) == 0 || p.k.cat == nil {
+		p.preview.SetText("")
+		return
+	}
+	reqs, err := p.requests()
+	if err != nil {
+		if p.kind == terminal.TenderCash || p.kind == terminal.TenderMpesa {
+			// still typing: say nothing until it parses
+			p.preview.SetText("")
+			return
+		}
+		p.preview.Importance = widget.WarningImportance
+		p.preview.SetText(oneLine(terminal.ErrorMessage(err)))
+		return
+	}
+	td, err := terminal.ApplyTenders(p.k.cat, due, reqs)
+	if err != nil {
+		p.preview.Importance = widget.WarningImportance
+		p.preview.SetText(oneLine(terminal.ErrorMessage(err)))
+		return
+	}
+	p.preview.Importance = widget.SuccessImportance
+	var lines []string
+	for _, cv := range td.Conversions {
+		lines = append(lines, T("tender.conversion", "From", money(cv.From, cv.Amount), "To", money(cv.To, cv.Converted), "Rate", cv.Rate))
+	}
+	switch {
+	case td.State == terminal.SaleDeferred:
+		lines = append(lines, T("tender.defer_due", "Due", totals(td.Due, p.k.base())))
+	case len(td.Change.Clean()) > 0:
+		lines = append(lines, T("tender.change", "Change", td.Change.String()))
+	default:
+		var paid terminal.Totals = terminal.Totals{}
+		for _, t := range td.Tenders {
+			paid.Add(t.Currency, t.Net())
+		}
+		lines = append(lines, T("tender.pays", "Amount", totals(paid, p.k.base())))
+	}
+	text := ""
+	for i, l := range lines {
+		if i > 0 {
+			text += " · "
+		}
+		text += l
+	}
+	p.preview.SetText(text)
+}
