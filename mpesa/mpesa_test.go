@@ -4,82 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// standIn is a Daraja stand-in: it issues OAuth tokens, answers Transaction
-// Status queries with an acknowledgement and then posts the result to the
-// query's ResultURL, as Daraja does.
-type standIn struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	txns map[string]int64 // code → amount in minor units, what M-PESA holds
-	wg   sync.WaitGroup
-	n    int
-}
-
-func newStandIn(t *testing.T) *standIn {
-	s := &standIn{txns: map[string]int64{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /oauth/v1/generate", func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "key" || p != "secret" {
-			http.Error(w, `{"errorMessage":"Invalid credentials"}`, http.StatusBadRequest)
-			return
-		}
-		fmt.Fprint(w, `{"access_token":"tok123","expires_in":"3599"}`)
-	})
-	mux.HandleFunc("POST /mpesa/transactionstatus/v1/query", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer tok123" {
-			http.Error(w, `{"errorMessage":"Invalid Access Token"}`, http.StatusUnauthorized)
-			return
-		}
-		var q StatusRequest
-		if err := json.NewDecoder(r.Body).Decode(&q); err != nil || q.CommandID != "TransactionStatusQuery" {
-			http.Error(w, `{"errorMessage":"Bad Request"}`, http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		s.n++
-		conv := fmt.Sprintf("AG_20240103_%08d", s.n)
-		amt, known := s.txns[q.TransactionID]
-		s.mu.Unlock()
-		json.NewEncoder(w).Encode(StatusAck{OriginatorConversationID: "o" + conv, ConversationID: conv, ResponseCode: "0", ResponseDescription: "Accept the service request successfully."})
-		var res StatusResult
-		res.Result.ConversationID, res.Result.TransactionID = conv, q.TransactionID
-		if known {
-			res.Result.ResultDesc = "The service request is processed successfully."
-			res.Result.ResultParameters.ResultParameter = []Param{
-				{Key: "ReceiptNo", Value: json.RawMessage(`"` + q.TransactionID + `"`)},
-				{Key: "Amount", Value: json.RawMessage(fmt.Sprintf("%d.%02d", amt/100, amt%100))},
-				{Key: "FinalisedTime", Value: json.RawMessage(`20240103091500`)},
-				{Key: "CreditPartyName", Value: json.RawMessage(`"222222 - eCitizen"`)},
-			}
-		} else {
-			res.Result.ResultCode, res.Result.ResultDesc = 2001, "The transaction receipt number does not exist."
-		}
-		body, _ := json.Marshal(res)
-		s.wg.Add(1)
-		go func() { // asynchronous, like Daraja
-			defer s.wg.Done()
-			time.Sleep(10 * time.Millisecond)
-			resp, err := http.Post(q.ResultURL, "application/json", bytes.NewReader(body))
-			if err == nil {
-				resp.Body.Close()
-			}
-		}()
-	})
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
-	return s
-}
 
 // confirm posts a C2B confirmation, as M-PESA does after a customer pays.
 func confirm(t *testing.T, hubURL, code string, amount string) int {
@@ -112,7 +45,7 @@ func newHub(t *testing.T, allowed string) (*Ledger, *httptest.Server) {
 
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
-	daraja := newStandIn(t)
+	daraja := mpesatest.NewDaraja(t)
 	ledger, hub := newHub(t, "127.0.0.0/8")
 	at := time.Date(2024, 1, 3, 6, 0, 0, 0, time.UTC)
 	tenders := []Tender{
@@ -132,7 +65,7 @@ func TestReconcile(t *testing.T) {
 	if st := confirm(t, hub.URL, "SAA0000001", "9999.00"); st != http.StatusOK {
 		t.Fatalf("repeat confirmation: %d", st)
 	}
-	daraja.txns["SAA0000003"] = 1036000
+	daraja.Know("SAA0000003", 1036000)
 
 	rep, err := Reconcile(ctx, ledger, tenders)
 	if err != nil {
@@ -141,7 +74,7 @@ func TestReconcile(t *testing.T) {
 	if rep.Counts[Unknown] != 2 {
 		t.Fatalf("before chasing: %v; want 2 unknown", rep.Counts)
 	}
-	client := NewClient(Config{BaseURL: daraja.srv.URL, ConsumerKey: "key", ConsumerSecret: "secret", Initiator: "lango", SecurityCredential: "x",
+	client := NewClient(Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret, Initiator: "lango", SecurityCredential: "x",
 		ShortCode: "222222", ResultURL: hub.URL + "/mpesa/result", TimeoutURL: hub.URL + "/mpesa/timeout"}, nil)
 	// Within the grace period nothing is asked.
 	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(30*time.Minute)); err != nil || n != 0 {
@@ -150,7 +83,7 @@ func TestReconcile(t *testing.T) {
 	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(2*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("chase: %d, %v; want 2 asked", n, err)
 	}
-	daraja.wg.Wait()
+	daraja.Wait()
 	rep, err = Reconcile(ctx, ledger, tenders)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,6 +31,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 )
@@ -67,9 +70,11 @@ type Main struct {
 	json     bool
 	logLevel string
 
-	store *hub.SQLiteStore
-	ready chan struct{}
-	addr  string
+	store  *hub.SQLiteStore
+	ledger *mpesa.Ledger
+	mpesa  http.Handler
+	ready  chan struct{}
+	addr   string
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -253,7 +258,14 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	}
 	m.store = st
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.level()}))
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl}), nil
+	if m.ledger, err = mpesa.OpenLedger(ctx, filepath.Join(m.data, "mpesa.db")); err != nil {
+		return nil, err
+	}
+	cb, err := m.mpesaCallbacks(logger)
+	if err != nil {
+		return nil, err
+	}
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb}), nil
 }
 
 func (m *Main) level() slog.Level {
@@ -338,6 +350,9 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	id, _ := m.store.HubID(ctx)
 	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "hub_id", id)
 	close(m.ready)
+	if c := m.darajaClient(); c != nil {
+		go m.chaseMpesa(ctx, h, c)
+	}
 	return hub.NewServer(h).Serve(ctx, ln, 20*time.Second)
 }
 
@@ -349,6 +364,10 @@ func (m *Main) Addr() string { return m.addr }
 
 // Close releases the store.
 func (m *Main) Close() error {
+	if m.ledger != nil {
+		m.ledger.Close()
+		m.ledger = nil
+	}
 	if m.store == nil {
 		return nil
 	}
@@ -395,4 +414,74 @@ func (m *Main) printReport(r *hub.Report) error {
 		fmt.Fprintf(m.Stdout, "  %s %s %s%s%s %s\n", c.At.Local().Format("2006-01-02 15:04"), c.Kind, c.Site, " "+c.Terminal, " "+c.PassID+c.Code, c.Reason)
 	}
 	return nil
+}
+
+// mpesaCallbacks serves Daraja's C2B and Transaction Status callbacks under
+// /mpesa/ for the networks in LANGO_HUB_MPESA_ALLOW (comma-separated CIDRs,
+// Safaricom's published ranges in production); without it every callback
+// is refused.
+func (m *Main) mpesaCallbacks(log *slog.Logger) (http.Handler, error) {
+	var allowed []netip.Prefix
+	for _, s := range strings.Split(m.Getenv("LANGO_HUB_MPESA_ALLOW"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, terminal.Errorf(terminal.EINVALID, "LANGO_HUB_MPESA_ALLOW: %q is not a network like 196.201.214.0/24", s)
+		}
+		allowed = append(allowed, p)
+	}
+	return &mpesa.Callbacks{Ledger: m.ledger, Allowed: allowed, ShortCode: m.Getenv("LANGO_HUB_MPESA_SHORTCODE"), Now: m.Now, Log: log}, nil
+}
+
+// darajaClient is the Transaction Status client configured by the
+// environment (LANGO_DARAJA_URL, _KEY, _SECRET, _INITIATOR, _CREDENTIAL,
+// _SHORTCODE, _RESULT_URL), or nil when not configured.
+func (m *Main) darajaClient() *mpesa.Client {
+	base := m.Getenv("LANGO_DARAJA_URL")
+	if base == "" {
+		return nil
+	}
+	result := m.Getenv("LANGO_DARAJA_RESULT_URL")
+	return mpesa.NewClient(mpesa.Config{
+		BaseURL: base, ConsumerKey: m.Getenv("LANGO_DARAJA_KEY"), ConsumerSecret: m.Getenv("LANGO_DARAJA_SECRET"),
+		Initiator: m.Getenv("LANGO_DARAJA_INITIATOR"), SecurityCredential: m.Getenv("LANGO_DARAJA_CREDENTIAL"),
+		ShortCode: m.Getenv("LANGO_DARAJA_SHORTCODE"), ResultURL: result,
+		TimeoutURL: strings.TrimSuffix(result, "/result") + "/timeout",
+	}, nil)
+}
+
+// mpesaGrace is how long a code may wait for its C2B confirmation before
+// the hub asks Transaction Status about it.
+const mpesaGrace = 30 * time.Minute
+
+// chaseMpesa asks Daraja, every ten minutes, about the codes still
+// unmatched after the grace period.
+func (m *Main) chaseMpesa(ctx context.Context, h *hub.Hub, c *mpesa.Client) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := m.chaseOnce(ctx, h, c); err != nil {
+			slog.Warn("M-PESA status queries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Main) chaseOnce(ctx context.Context, h *hub.Hub, c *mpesa.Client) error {
+	rep, err := h.Report(ctx)
+	if err != nil || rep.Mpesa == nil {
+		return err
+	}
+	var tenders []mpesa.Tender
+	for _, ln := range rep.Mpesa.Lines {
+		tenders = append(tenders, ln.Sales...)
+	}
+	_, err = mpesa.Chase(ctx, m.ledger, c, tenders, mpesaGrace, m.Now())
+	return err
 }

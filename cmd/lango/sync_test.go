@@ -4,10 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/lango-pos/lango/mpesa"
+	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"github.com/lango-pos/lango/sync/hub"
 )
 
@@ -93,5 +99,110 @@ func TestCLITwoLanesThroughHub(t *testing.T) {
 	b, _ := json.Marshal(rep)
 	if len(rep.Terminals) != 2 {
 		t.Errorf("hub report terminals: %s", b)
+	}
+}
+
+// TestHubReconcilesMpesa: terminals sell offline with M-PESA codes and sync;
+// M-PESA confirms some by C2B callback, the hub asks Transaction Status about
+// the rest; the hub's report shows each code matched, mismatched, unknown or
+// duplicated.
+func TestHubReconcilesMpesa(t *testing.T) {
+	ctx := context.Background()
+	st, err := hub.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := mpesa.OpenLedger(ctx, filepath.Join(t.TempDir(), "mpesa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	cb := &mpesa.Callbacks{Ledger: ledger, Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ShortCode: "222222"}
+	h := hub.New(st, hub.Options{Logger: slog.New(slog.DiscardHandler), Mpesa: ledger, MpesaCallbacks: cb})
+	srv := httptest.NewServer(hub.NewServer(h))
+	defer func() { srv.Close(); st.Close() }()
+
+	a, b := newCLI(t), newCLI(t)
+	a.initNNP()
+	b.ok("init", "--site", "NNP", "--terminal", "gate-2", "--catalogue", catalogue("kws.json"))
+	for _, c := range []struct {
+		cli  *cli
+		name string
+	}{{a, "gate-1"}, {b, "gate-2"}} {
+		tok, err := h.AddTerminal(ctx, "NNP", c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.cli.ok("enroll", "--hub", srv.URL, "--token", tok)
+		c.cli.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	}
+	sell := func(c *cli, code string) {
+		c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "mpesa:"+code) // KES 2,000.00
+	}
+	sell(a, "QAA0000001") // confirmed by C2B with the same amount: matched
+	sell(a, "QAA0000002") // confirmed by C2B with another amount: mismatched
+	sell(b, "QAA0000003") // no C2B; Transaction Status knows it: matched
+	sell(a, "QAA0000004") // the same code at two terminals: duplicated
+	sell(b, "QAA0000004")
+	sell(b, "QAA0000005") // M-PESA never heard of it: unknown
+	a.ok("sync", "--once")
+	b.ok("sync", "--once")
+
+	post := func(code, amount string) {
+		body := `{"TransactionType":"Pay Bill","TransID":"` + code + `","TransTime":"20240103080000","TransAmount":"` + amount +
+			`","BusinessShortCode":"222222","BillRefNumber":"NNP","MSISDN":"2547 ***** 126"}`
+		resp, err := http.Post(srv.URL+"/mpesa/confirmation", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("confirmation %s: %d", code, resp.StatusCode)
+		}
+	}
+	post("QAA0000001", "2000.00")
+	post("QAA0000002", "200.00")
+	post("QAA0000004", "2000")
+
+	daraja := mpesatest.NewDaraja(t)
+	daraja.Know("QAA0000003", 200000)
+	client := mpesa.NewClient(mpesa.Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret,
+		Initiator: "lango", SecurityCredential: "x", ShortCode: "222222", ResultURL: srv.URL + "/mpesa/result"}, nil)
+	rep, err := h.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenders []mpesa.Tender
+	for _, ln := range rep.Mpesa.Lines {
+		tenders = append(tenders, ln.Sales...)
+	}
+	if n, err := mpesa.Chase(ctx, ledger, client, tenders, 0, time.Now()); err != nil || n != 2 {
+		t.Fatalf("chase asked %d, %v; want 2 (QAA0000003, QAA0000005)", n, err)
+	}
+	daraja.Wait()
+	rep, err = h.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"QAA0000001": mpesa.Matched, "QAA0000002": mpesa.Mismatched, "QAA0000003": mpesa.Matched,
+		"QAA0000004": mpesa.Duplicated, "QAA0000005": mpesa.Unknown}
+	if len(rep.Mpesa.Lines) != len(want) {
+		t.Fatalf("report has %d M-PESA lines; want %d", len(rep.Mpesa.Lines), len(want))
+	}
+	for _, ln := range rep.Mpesa.Lines {
+		if ln.Status != want[ln.Code] {
+			t.Errorf("%s: %s (%s); want %s", ln.Code, ln.Status, ln.Detail, want[ln.Code])
+		}
+		if ln.Code == "QAA0000004" && (len(ln.Sales) != 2 || ln.Sales[0].Terminal == ln.Sales[1].Terminal) {
+			t.Errorf("duplicated code's sales: %+v; want one at each terminal", ln.Sales)
+		}
+	}
+	// The hub's conflict report names the reused code too.
+	found := false
+	for _, c := range rep.Conflicts {
+		found = found || (c.Kind == "mpesa_code_reused" && c.Code == "QAA0000004")
+	}
+	if !found {
+		t.Errorf("conflicts %+v lack the reused code", rep.Conflicts)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -44,6 +45,11 @@ type Options struct {
 	// (a terminal pipelining its uploads) waits for it before it is
 	// refused as a gap (1 s).
 	GapWait time.Duration
+	// Mpesa is the ledger of what M-PESA confirmed; with it the report
+	// reconciles the M-PESA codes of uploaded sales.
+	Mpesa *mpesa.Ledger
+	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/.
+	MpesaCallbacks http.Handler
 }
 
 // Hub is the sync service over a Store.

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
+	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -18,6 +20,9 @@ type Report struct {
 	Takings   []Taking         `json:"takings"`
 	Unsettled []UnsettledPass  `json:"unsettled"`
 	Conflicts []Conflict       `json:"conflicts"`
+	// Mpesa reconciles the M-PESA codes of sales and settlements with what
+	// M-PESA confirmed (when the hub keeps an M-PESA ledger).
+	Mpesa *mpesa.Report `json:"mpesa,omitempty"`
 }
 
 // ReportTerminal is an enrolled terminal in the report.
@@ -121,11 +126,17 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			takings[takingKey{site, string(t.Kind), string(t.Currency)}] += t.Net()
 		}
 	}
-	mpesa := map[string][]ConflictUse{}
+	mpesaUses := map[string][]ConflictUse{}
+	var mpesaTenders []mpesa.Tender
 	useMpesa := func(ts []terminal.Tender, u ConflictUse) {
 		for _, t := range ts {
 			if t.Kind == terminal.TenderMpesa && t.Amount > 0 && t.Reference != "" {
-				mpesa[t.Reference] = append(mpesa[t.Reference], u)
+				mpesaUses[t.Reference] = append(mpesaUses[t.Reference], u)
+				id := u.SaleID
+				if id == "" {
+					id = u.SettlementID
+				}
+				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}
@@ -184,10 +195,17 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: passSite[id], PassID: id, Uses: uses, At: lastUse(uses)})
 		}
 	}
-	for code, uses := range mpesa {
+	for code, uses := range mpesaUses {
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
 		}
+	}
+	if h.opts.Mpesa != nil {
+		rep, err := mpesa.Reconcile(ctx, h.opts.Mpesa, mpesaTenders)
+		if err != nil {
+			return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
+		}
+		r.Mpesa = &rep
 	}
 	slices.SortStableFunc(r.Conflicts, func(a, b Conflict) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code, b.PassID+b.Code))

@@ -36,6 +36,9 @@ func NewServer(h *Hub) *Server {
 	s.mux.Handle("GET "+wire.PathCatalogue, s.instrument("catalogue", s.signed(s.handleCatalogue)))
 	s.mux.Handle("GET "+wire.PathHealth, s.instrument("healthz", http.HandlerFunc(s.handleHealth)))
 	s.mux.Handle("GET "+wire.PathMetrics, h.metrics.handler())
+	if h.opts.MpesaCallbacks != nil {
+		s.mux.Handle("/mpesa/", s.instrument("mpesa", h.opts.MpesaCallbacks))
+	}
 	for _, p := range []string{wire.PathEnroll, wire.PathState, wire.PathEvents, wire.PathFeed, wire.PathCatalogue, wire.PathHealth} {
 		s.mux.Handle(p, s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, wire.Errorf(http.StatusMethodNotAllowed, wire.CodeMethod, "%s does not take %s", r.URL.Path, r.Method))
