@@ -116,9 +116,22 @@ func TestHubCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: %d %s", code, stderr)
 	}
-	var rep map[string][]map[string]any
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatalf("report JSON: %v\n%s", err, out)
+	}
+	rep := map[string][]map[string]any{}
+	for _, k := range []string{"terminals", "takings", "unsettled", "conflicts"} {
+		if v, ok := raw[k]; ok {
+			var list []map[string]any
+			if err := json.Unmarshal(v, &list); err != nil {
+				t.Fatalf("report %s: %v", k, err)
+			}
+			rep[k] = list
+		}
+	}
+	if _, ok := raw["mpesa"]; !ok {
+		t.Errorf("report lacks the mpesa reconciliation")
 	}
 	for _, k := range []string{"terminals", "takings", "unsettled", "conflicts"} {
 		if _, ok := rep[k]; !ok {
