@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/sync/client"
+	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/printing"
+	"github.com/lango-pos/lango/terminal/scan"
 	"github.com/lango-pos/lango/terminal/ui"
 )
 
@@ -46,12 +49,35 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 		defer syncer.Close()
 		notify = func() { spool.Notify(); syncer.Kick() }
 	}
+	var scans chan string
+	if strings.HasPrefix(settings["scanner"], "serial:") {
+		st, err := scan.ParseSetting(settings["scanner"])
+		if err != nil {
+			return err
+		}
+		port, err := scan.Open(st)
+		if err != nil {
+			// The keyboard path still works: say so, and go on.
+			fmt.Fprintf(m.Stderr, "lango: %s; scan or type passes at the exit lane instead\n", terminal.ErrorMessage(err))
+		} else {
+			defer port.Close()
+			scans = make(chan string, 8)
+			sc := scan.New(port, func(s string) {
+				select {
+				case scans <- s:
+				default: // the lane is busy with a pass: drop, the driver scans again
+				}
+			}, m.Logger)
+			sc.Start(ctx)
+			defer sc.Close()
+		}
+	}
 	preview := ""
 	if dir, ok := strings.CutPrefix(settings["printer"], "emulator:"); ok {
 		preview, _, _ = strings.Cut(dir, "?")
 	}
 	return ui.Run(ctx, ui.Options{
 		Store: db, Printer: feed, Sync: ui.StoreSync(db), Notify: notify,
-		PreviewDir: preview, FullScreen: !*windowed,
+		PreviewDir: preview, FullScreen: !*windowed, Scans: scans,
 	})
 }

@@ -316,6 +316,25 @@ func (k *Kiosk) typedKey(ev *fyne.KeyEvent) {
 // Start runs the status worker: it polls the sync state and looks for the
 // printed pass's image. ctx bounds the worker; so does Close.
 func (k *Kiosk) Start(ctx context.Context) {
+	if k.o.Scans != nil {
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-k.stop:
+					return
+				case text, ok := <-k.o.Scans:
+					if !ok {
+						return
+					}
+					fyne.Do(func() { k.Scanned(text) })
+				}
+			}
+		}()
+	}
 	k.wg.Add(1)
 	go func() {
 		defer k.wg.Done()
@@ -423,4 +442,19 @@ func (k *Kiosk) lineName(l terminal.Line) string {
 		}
 	}
 	return l.Name
+}
+
+// Scanned takes a pass read by a serial scanner: it goes to the exit lane
+// and is checked as if typed there. With nobody signed in, or no open
+// shift, it is ignored (the scanner beeped; nothing happens on screen).
+// Call it on the UI goroutine.
+func (k *Kiosk) Scanned(text string) {
+	if k.op == nil || k.shift == nil || k.fatal != nil {
+		return
+	}
+	if k.current != k.exit {
+		k.show(k.exit)
+	}
+	k.exit.scan.SetText(text)
+	k.exit.checkPass()
 }

@@ -81,6 +81,9 @@ type Options struct {
 	Now func() time.Time
 	// FullScreen makes the window cover the screen (kiosk).
 	FullScreen bool
+	// Scans, if set, carries what a serial barcode scanner read (the
+	// scanner package): each is checked at the exit lane as if typed there.
+	Scans <-chan string
 	// StatusEvery is how often the status bar polls Sync and the preview
 	// folder (default 2 s).
 	StatusEvery time.Duration
