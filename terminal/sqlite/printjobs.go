@@ -72,11 +72,20 @@ func (db *DB) PendingPrintJobs(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// MarkPrinted records that the printer confirmed a job. A job is marked
-// once: marking it again changes nothing.
+// PrintedJobsKept is how long a printed job is kept (for `lango print`
+// and support questions) before it is pruned. Print jobs are operational
+// state, not records: a reprint's request is in the event log.
+const PrintedJobsKept = 7 * 24 * time.Hour
+
+// MarkPrinted records that the printer confirmed a job, and prunes jobs
+// printed more than PrintedJobsKept ago. A job is marked once: marking it
+// again changes nothing.
 func (db *DB) MarkPrinted(ctx context.Context, id string, at time.Time) error {
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE print_jobs SET printed_at = ?, last_error = '' WHERE id = ? AND printed_at IS NULL`, ts(at), id)
+		if _, err := tx.ExecContext(ctx, `UPDATE print_jobs SET printed_at = ?, last_error = '' WHERE id = ? AND printed_at IS NULL`, ts(at), id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM print_jobs WHERE printed_at IS NOT NULL AND printed_at < ?`, ts(at.Add(-PrintedJobsKept)))
 		return err
 	})
 }
