@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pay"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
@@ -160,7 +161,8 @@ func (m *Main) chargeCardFor(ctx context.Context, db *sqlite.DB, op *terminal.Op
 		return nil, fmt.Errorf("record pending card payment: %w", err)
 	}
 	fmt.Fprintf(m.Stderr, "lango: charging %s on the card terminal…\n", amount)
-	res, err := client.Authorize(ctx, zvt.Request{Reference: pc.Pending.Reference, Amount: amount})
+	var dev terminal.PaymentDevice = pay.ZVT{Client: client}
+	charge, err := dev.Charge(ctx, amount, pc.Pending.Reference)
 	if err != nil {
 		if !errors.Is(err, zvt.ErrOutcomeUnknown) {
 			os.Remove(path) // declined or never started: nothing charged
@@ -168,21 +170,10 @@ func (m *Main) chargeCardFor(ctx context.Context, db *sqlite.DB, op *terminal.Op
 		return nil, err
 	}
 	out := append([]terminal.TenderRequest(nil), ts...)
-	out[idx].Reference, out[idx].CardLast4 = cardRef(res), res.CardLast4
+	out[idx].Reference, out[idx].CardLast4 = charge.Approval, charge.CardLast4
 	// The pending record is removed by the caller's commit path below.
 	m.afterCommit = func() { os.Remove(path) }
 	return out, nil
-}
-
-func cardRef(r zvt.Result) string {
-	ref := strings.ToUpper(strings.TrimSpace(r.Approval))
-	if ref == "" {
-		ref = fmt.Sprintf("T%06d", r.Trace)
-	}
-	if len(ref) > 12 {
-		ref = ref[:12]
-	}
-	return ref
 }
 
 // recoverCard settles an interrupted card payment before anything else.
@@ -242,7 +233,8 @@ func (m *Main) doRecover(ctx context.Context, db *sqlite.DB) (recoverOut, error)
 		return out, terminal.Errorf(terminal.EDEVICE, "cannot tell whether the card was charged %s: look at the PDQ's last transaction, then key it as card:APPROVAL or retry: %s", pc.Pending.Amount, rec.Reason)
 	}
 	ts := append([]terminal.TenderRequest(nil), pc.Tenders...)
-	ts[pc.Index].Reference, ts[pc.Index].CardLast4 = cardRef(*rec.Last), rec.Last.CardLast4
+	charge := pay.ChargeOf(*rec.Last)
+	ts[pc.Index].Reference, ts[pc.Index].CardLast4 = charge.Approval, charge.CardLast4
 	op, err := db.Operator(ctx, pc.Operator)
 	if err != nil {
 		return out, err

@@ -31,6 +31,14 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A card payment interrupted by a crash is settled before anything
+	// else: from the PDQ's own record, or by telling the attendant what to
+	// check on its screen.
+	if out, err := m.doRecover(ctx, db); err != nil {
+		fmt.Fprintf(m.Stderr, "lango: %s\n", message(err))
+	} else if out.Outcome != "none" {
+		fmt.Fprintf(m.Stderr, "lango: interrupted card payment of %s: %s %s\n", out.Amount, out.Outcome, out.Reason)
+	}
 	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.Logger})
 	if err != nil {
 		return err
