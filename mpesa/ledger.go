@@ -5,10 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // the ledger is an embedded SQLite file
+	"github.com/lango-pos/lango/internal/sqlitefile"
 )
 
 // Ledger keeps what M-PESA told the hub: C2B confirmations, status queries
@@ -40,15 +39,10 @@ CREATE TABLE IF NOT EXISTS queries (
 
 // OpenLedger opens (creating) the ledger at path.
 func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)"} {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitefile.OpenWriter(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open M-PESA ledger: %w", err)
 	}
-	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, ledgerSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("M-PESA ledger schema: %w", err)

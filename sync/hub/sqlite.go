@@ -9,12 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -42,42 +40,18 @@ type SQLiteStore struct {
 
 var _ Store = (*SQLiteStore)(nil)
 
-func sqliteDSN(path string, readOnly bool) string {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
-	}
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
-}
-
 // OpenSQLite opens (creating if needed) the hub store at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
-	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	w, err := sqlitefile.OpenWriter(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
 	s := &SQLiteStore{w: w, path: path}
-	var mode string
-	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if mode != "wal" {
-		w.Close()
-		return nil, fmt.Errorf("open %s: journal mode is %q, not wal (is the folder on a network share?)", path, mode)
-	}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if s.r, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+	if s.r, err = sql.Open("sqlite", sqlitefile.DSN(path, true)); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -111,33 +85,8 @@ func (s *SQLiteStore) Close() error {
 func (s *SQLiteStore) Path() string { return s.path }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) STRICT`); err != nil {
-		return fmt.Errorf("migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
+	if err := sqlitefile.Migrate(ctx, s.w, migrations, "migrations/*.sql", time.Now); err != nil {
 		return err
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		err := s.write(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, ts(time.Now()))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var b [16]byte
