@@ -57,17 +57,18 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 	if last != v.LastSeq {
 		return &AuditError{Seq: v.LastSeq + 1, Reason: "sequence gap"}
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT id, `+saleCols+` FROM sales ORDER BY number`)
+	rows, err := db.db.QueryContext(ctx, `SELECT s.id, s.number, s.kind, s.at, s.site, s.vehicle, s.catalogue_version, coalesce(s.refund_of, ''), `+saleCols+saleFrom+` ORDER BY s.number`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	seen := 0
 	for rows.Next() {
-		var id string
+		var id, kind, at, site, vehicle, catVersion, refundOf string
+		var number int64
 		var doc, state string
 		var void any
-		if err := rows.Scan(&id, &doc, &state, &void); err != nil {
+		if err := rows.Scan(&id, &number, &kind, &at, &site, &vehicle, &catVersion, &refundOf, &doc, &state, &void); err != nil {
 			return err
 		}
 		want := sales[id]
@@ -77,6 +78,11 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 		var got terminal.Sale
 		if err := json.Unmarshal([]byte(doc), &got); err != nil {
 			return &AuditError{Table: "sales", Row: id, Reason: "unreadable: " + err.Error()}
+		}
+		// The row's own columns must say what its event says.
+		if got.ID != id || got.Number != number || got.Kind != kind || ts(got.At) != at || got.Site != site ||
+			got.Vehicle != vehicle || got.CatalogueVersion != catVersion || got.RefundOf != refundOf {
+			return &AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d's row differs from its event", number)}
 		}
 		got.State, got.Void = terminal.SaleState(state), nil
 		w := *want

@@ -208,12 +208,20 @@ func TestAuditFindsTampering(t *testing.T) {
 	t.Run("sale row edited", func(t *testing.T) {
 		f, sales := setup(t)
 		victim := sales[3]
-		if _, err := f.db.SQL().Exec(`UPDATE sales SET doc = replace(doc, '"KES":530000', '"KES":130000') WHERE id = ?`, victim.ID); err != nil {
+		if _, err := f.db.SQL().Exec(`UPDATE sales SET vehicle = 'KZZ 999Z' WHERE id = ?`, victim.ID); err != nil {
 			t.Fatal(err)
 		}
 		var ae *sqlite.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "sales" || ae.Row != victim.ID {
 			t.Fatalf("audit = %v; want sale %s named", err, victim.ID)
+		}
+	})
+	t.Run("sale pointed at another event", func(t *testing.T) {
+		f, sales := setup(t)
+		f.db.SQL().Exec(`UPDATE sales SET event_seq = (SELECT event_seq FROM sales WHERE id = ?) WHERE id = ?`, sales[0].ID, sales[4].ID)
+		var ae *sqlite.AuditError
+		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "sales" {
+			t.Fatalf("audit = %v; want a sales row named", err)
 		}
 	})
 	t.Run("sale state edited", func(t *testing.T) {

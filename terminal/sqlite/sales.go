@@ -24,8 +24,8 @@ const (
 	sqlNextNumber = `SELECT coalesce(max(number), 0) + 1 FROM sales`
 	sqlMpesaUsed  = `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
 		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`
-	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, doc, refund_of, pass)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, event_seq, refund_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertTender   = `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlPrinterSetting = `SELECT value FROM settings WHERE key = 'printer'`
 	sqlInsertPrintJob = `INSERT INTO print_jobs (sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?)`
@@ -113,14 +113,14 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return err
 			}
 		}
-		doc, err := tx.insertSale(ctx, s, op.ID)
+		ev, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, s)
 		if err != nil {
 			return err
 		}
-		if res.PrintJob, err = tx.queuePrint(ctx, s.ID, printKind(s), false); err != nil {
+		if err := tx.insertSale(ctx, s, op.ID, ev.Seq); err != nil {
 			return err
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, doc); err != nil {
+		if res.PrintJob, err = tx.queuePrint(ctx, s.ID, printKind(s), false); err != nil {
 			return err
 		}
 		res.Sale = s
@@ -151,35 +151,27 @@ func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n)
 }
 
-// insertSale stores a sale and its tenders and returns the sale's JSON, which
-// is also its event's payload.
-func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string) (json.RawMessage, error) {
-	doc, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
+// insertSale stores a sale's row and its tenders. The sale itself (as
+// JSON) is the payload of its event, at seq.
+func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq int64) error {
 	var refundOf any
 	if s.RefundOf != "" {
 		refundOf = s.RefundOf
 	}
-	var pass any
-	if s.Pass != "" {
-		pass = s.Pass
-	}
 	if _, err := tx.ExecContext(ctx, sqlInsertSale,
-		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, string(doc), refundOf, pass); err != nil {
+		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, seq, refundOf); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") && s.RefundOf != "" {
-			return nil, terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
+			return terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
 		}
-		return nil, fmt.Errorf("insert sale: %w", err)
+		return fmt.Errorf("insert sale: %w", err)
 	}
 	for _, t := range s.Tenders {
 		if _, err := tx.ExecContext(ctx, sqlInsertTender,
 			s.ID, s.ShiftID, t.Kind, t.Currency, t.Amount, t.Change, t.Reference, t.CardLast4); err != nil {
-			return nil, fmt.Errorf("insert tender: %w", err)
+			return fmt.Errorf("insert tender: %w", err)
 		}
 	}
-	return doc, nil
+	return nil
 }
 
 // queuePrint stores a print job in tx, unless the printer is "none".
@@ -207,7 +199,12 @@ func (tx *Tx) queuePrint(ctx context.Context, saleID, kind string, copy bool) (s
 	return strconv.FormatInt(id, 10), nil
 }
 
-const saleCols = `doc, state, void`
+// saleCols and saleFrom read a sale: its document from its event (a refund's
+// event carries it under "refund"), its state and void from its row.
+const (
+	saleCols = `CASE s.kind WHEN 'refund' THEN json_extract(CAST(e.payload AS TEXT), '$.refund') ELSE CAST(e.payload AS TEXT) END, s.state, s.void`
+	saleFrom = ` FROM sales s JOIN events e ON e.seq = s.event_seq`
+)
 
 func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
 	var doc, state string
@@ -231,7 +228,7 @@ func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
 
 // Sale returns a sale by id.
 func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
-	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(id))))
+	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(id))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", id)
 	}
@@ -240,7 +237,7 @@ func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
 
 // Sales returns the sales made at or after since, oldest first.
 func (db *DB) Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+` FROM sales WHERE at >= ? ORDER BY number`, ts(since))
+	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.at >= ? ORDER BY s.number`, ts(since))
 	if err != nil {
 		return nil, fmt.Errorf("sales: %w", err)
 	}
@@ -268,7 +265,7 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 	}
 	var out *terminal.Sale
 	err = db.update(ctx, func(tx *Tx) error {
-		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
 		}
@@ -327,7 +324,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 	}
 	var out *terminal.Sale
 	err = db.update(ctx, func(tx *Tx) error {
-		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
 		}
@@ -363,10 +360,11 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number); err != nil {
 			return err
 		}
-		if _, err := tx.insertSale(ctx, rf, sup.ID); err != nil {
+		ev, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r})
+		if err != nil {
 			return err
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r}); err != nil {
+		if err := tx.insertSale(ctx, rf, sup.ID, ev.Seq); err != nil {
 			return err
 		}
 		out = rf

@@ -110,7 +110,7 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 		return terminal.ZReport{}, err
 	}
 	z := terminal.BuildZReport(*sh, tenders, counted)
-	rows, err := tx.QueryContext(ctx, `SELECT kind, state, doc FROM sales WHERE shift_id = ?`, sh.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT s.kind, s.state, CAST(e.payload AS TEXT) FROM sales s JOIN events e ON e.seq = s.event_seq WHERE s.shift_id = ?`, sh.ID)
 	if err != nil {
 		return z, fmt.Errorf("shift sales: %w", err)
 	}

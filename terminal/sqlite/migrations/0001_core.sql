@@ -65,10 +65,11 @@ CREATE TABLE sales (
 	site              TEXT NOT NULL,
 	vehicle           TEXT NOT NULL DEFAULT '',
 	catalogue_version TEXT NOT NULL,
-	doc               TEXT NOT NULL, -- the sale as JSON: lines, totals, conversions, due
+	-- The sale as JSON (lines, totals, tenders, conversions, due, pass) is
+	-- stored once: as the payload of its event, which this row points at.
+	event_seq         INTEGER NOT NULL REFERENCES events(seq),
 	refund_of         TEXT REFERENCES sales(id),
-	void              TEXT,
-	pass              TEXT
+	void              TEXT
 ) STRICT;
 -- No index on shift_id (nor on tenders.shift_id): a shift's Z-report scans
 -- the table once at close, which costs less than writing one more b-tree
