@@ -93,7 +93,7 @@ func (c *cli) rowCounts() map[string]int {
 	}
 	defer db.Close()
 	out := map[string]int{}
-	for _, t := range []string{"sales", "tenders", "events", "shifts", "operators", "settings", "print_jobs", "settlements", "pass_marks"} {
+	for _, t := range []string{"sales", "mpesa_codes", "events", "shifts", "operators", "settings", "print_jobs", "settlements", "pass_marks"} {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM " + t).Scan(&n); err != nil {
 			c.t.Fatal(err)

@@ -100,47 +100,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 	if seen != len(sales) {
 		return &AuditError{Table: "sales", Reason: fmt.Sprintf("%d sales recorded in events, %d in the table", len(sales), seen)}
 	}
-	tenders, err := db.tenderDigest(ctx)
-	if err != nil {
-		return err
-	}
-	for id, s := range sales {
-		want := map[string]int{}
-		for _, t := range s.Tenders {
-			want[fmt.Sprintf("%s|%s|%d|%d|%s", t.Kind, t.Currency, t.Amount, t.Change, t.Reference)]++
-		}
-		got := tenders[id]
-		if len(got) != len(want) {
-			return &AuditError{Table: "tenders", Row: id, Reason: "tenders differ from the sale's event"}
-		}
-		for k, n := range want {
-			if got[k] != n {
-				return &AuditError{Table: "tenders", Row: id, Reason: "tenders differ from the sale's event"}
-			}
-		}
-	}
 	return nil
-}
-
-func (db *DB) tenderDigest(ctx context.Context) (map[string]map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT sale_id, kind, currency, amount, change, reference FROM tenders WHERE sale_id IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var id, kind, cur, ref string
-		var amt, ch int64
-		if err := rows.Scan(&id, &kind, &cur, &amt, &ch, &ref); err != nil {
-			return nil, err
-		}
-		if out[id] == nil {
-			out[id] = map[string]int{}
-		}
-		out[id][fmt.Sprintf("%s|%s|%d|%d|%s", kind, cur, amt, ch, ref)]++
-	}
-	return out, rows.Err()
 }
 
 // replay applies an event to the sales it describes.

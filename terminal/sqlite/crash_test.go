@@ -232,12 +232,4 @@ func TestAuditFindsTampering(t *testing.T) {
 			t.Fatalf("audit = %v; want sale %s named", err, sales[1].ID)
 		}
 	})
-	t.Run("tender edited", func(t *testing.T) {
-		f, sales := setup(t)
-		f.db.SQL().Exec(`UPDATE tenders SET amount = amount - 100 WHERE sale_id = ?`, sales[2].ID)
-		var ae *sqlite.AuditError
-		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "tenders" || ae.Row != sales[2].ID {
-			t.Fatalf("audit = %v; want tenders of %s named", err, sales[2].ID)
-		}
-	})
 }

@@ -337,11 +337,8 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 			}
 			return fmt.Errorf("insert settlement: %w", err)
 		}
-		for _, t := range st.Tenders {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tenders (settlement_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				st.ID, sh.ID, t.Kind, t.Currency, t.Amount, t.Change, t.Reference, t.CardLast4); err != nil {
-				return fmt.Errorf("insert tender: %w", err)
-			}
+		if err := tx.useMpesaCodes(ctx, st.Tenders, "", st.ID); err != nil {
+			return err
 		}
 		if err := tx.mark(ctx, passID, "settled", st.ID); err != nil {
 			return err

@@ -21,12 +21,12 @@ type PassIssuer interface {
 
 // Statements of the sale path, prepared at open.
 const (
-	sqlNextNumber = `SELECT coalesce(max(number), 0) + 1 FROM sales`
-	sqlMpesaUsed  = `SELECT s.number FROM tenders t JOIN sales s ON s.id = t.sale_id
-		WHERE t.kind = 'mpesa' AND t.reference = ? AND t.amount > 0`
+	// The next receipt number and the printer setting, in one step.
+	sqlNextNumber = `SELECT (SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
+	sqlMpesaUsed  = `SELECT coalesce(s.number, 0) FROM mpesa_codes m LEFT JOIN sales s ON s.id = m.sale_id WHERE m.code = ?`
 	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, event_seq, refund_of)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlInsertTender   = `INSERT INTO tenders (sale_id, shift_id, kind, currency, amount, change, reference, card_last4) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertMpesa    = `INSERT INTO mpesa_codes (code, sale_id, settlement_id, amount) VALUES (?, ?, ?, ?)`
 	sqlPrinterSetting = `SELECT value FROM settings WHERE key = 'printer'`
 	sqlInsertPrintJob = `INSERT INTO print_jobs (sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?)`
 )
@@ -100,7 +100,8 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if s.Tenders == nil {
 			s.Tenders = []terminal.Tender{}
 		}
-		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&s.Number); err != nil {
+		var printer string
+		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&s.Number, &printer); err != nil {
 			return err
 		}
 		if passes != nil {
@@ -120,7 +121,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if err := tx.insertSale(ctx, s, op.ID, ev.Seq); err != nil {
 			return err
 		}
-		if res.PrintJob, err = tx.queuePrint(ctx, s.ID, printKind(s), false); err != nil {
+		if res.PrintJob, err = tx.queuePrintOn(ctx, printer, s.ID, printKind(s), false); err != nil {
 			return err
 		}
 		res.Sale = s
@@ -148,6 +149,9 @@ func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 	if err != nil {
 		return fmt.Errorf("check M-PESA code: %w", err)
 	}
+	if n == 0 {
+		return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used to settle a pass", code)
+	}
 	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n)
 }
 
@@ -165,10 +169,28 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 		}
 		return fmt.Errorf("insert sale: %w", err)
 	}
-	for _, t := range s.Tenders {
-		if _, err := tx.ExecContext(ctx, sqlInsertTender,
-			s.ID, s.ShiftID, t.Kind, t.Currency, t.Amount, t.Change, t.Reference, t.CardLast4); err != nil {
-			return fmt.Errorf("insert tender: %w", err)
+	return tx.useMpesaCodes(ctx, s.Tenders, s.ID, "")
+}
+
+// useMpesaCodes records the M-PESA codes that tenders pay with (refunds,
+// negative, use none), refusing one already used.
+func (tx *Tx) useMpesaCodes(ctx context.Context, ts []terminal.Tender, saleID, settlementID string) error {
+	for _, t := range ts {
+		if t.Kind != terminal.TenderMpesa || t.Amount <= 0 {
+			continue
+		}
+		var sale, st any
+		if saleID != "" {
+			sale = saleID
+		}
+		if settlementID != "" {
+			st = settlementID
+		}
+		if _, err := tx.ExecContext(ctx, sqlInsertMpesa, t.Reference, sale, st, t.Amount); err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY") {
+				return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used", t.Reference)
+			}
+			return fmt.Errorf("record M-PESA code: %w", err)
 		}
 	}
 	return nil
@@ -181,6 +203,11 @@ func (tx *Tx) queuePrint(ctx context.Context, saleID, kind string, copy bool) (s
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
+	return tx.queuePrintOn(ctx, printer, saleID, kind, copy)
+}
+
+// queuePrintOn queues a job given the printer setting already read.
+func (tx *Tx) queuePrintOn(ctx context.Context, printer, saleID, kind string, copy bool) (string, error) {
 	if printer == "" || printer == "none" {
 		return "", nil
 	}
@@ -357,7 +384,8 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		for _, t := range orig.Tenders {
 			rf.Tenders = append(rf.Tenders, terminal.Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
 		}
-		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number); err != nil {
+		var printer string
+		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number, &printer); err != nil {
 			return err
 		}
 		ev, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r})

@@ -85,22 +85,52 @@ func (db *DB) CurrentShift(ctx context.Context, op *terminal.Operator) (*termina
 	return sh, err
 }
 
+// shiftTenders reads the tenders taken in a shift from the documents of its
+// sales (their events) and settlements, marking those of voided sales.
 func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.ShiftTender, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT t.kind, t.currency, t.amount, t.change, t.reference, coalesce(s.state = 'voided', 0)
-		FROM tenders t LEFT JOIN sales s ON s.id = t.sale_id WHERE t.shift_id = ? ORDER BY t.id`, shiftID)
+	var out []terminal.ShiftTender
+	rows, err := tx.QueryContext(ctx, `SELECT s.state = 'voided', `+saleCols+saleFrom+` WHERE s.shift_id = ? ORDER BY s.number`, shiftID)
 	if err != nil {
 		return nil, fmt.Errorf("shift tenders: %w", err)
 	}
 	defer rows.Close()
-	var out []terminal.ShiftTender
 	for rows.Next() {
-		var t terminal.ShiftTender
-		if err := rows.Scan(&t.Kind, &t.Currency, &t.Amount, &t.Change, &t.Reference, &t.Voided); err != nil {
+		var voided bool
+		var doc, state string
+		var void any
+		if err := rows.Scan(&voided, &doc, &state, &void); err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		var s terminal.Sale
+		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			return nil, fmt.Errorf("shift tenders: %w", err)
+		}
+		for _, t := range s.Tenders {
+			out = append(out, terminal.ShiftTender{Tender: t, Voided: voided})
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	srows, err := tx.QueryContext(ctx, `SELECT doc FROM settlements WHERE shift_id = ? ORDER BY at`, shiftID)
+	if err != nil {
+		return nil, fmt.Errorf("shift settlements: %w", err)
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var doc string
+		if err := srows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var st terminal.Settlement
+		if err := json.Unmarshal([]byte(doc), &st); err != nil {
+			return nil, fmt.Errorf("shift settlements: %w", err)
+		}
+		for _, t := range st.Tenders {
+			out = append(out, terminal.ShiftTender{Tender: t})
+		}
+	}
+	return out, srows.Err()
 }
 
 // zReport builds the Z-report of a shift as it stands in tx.

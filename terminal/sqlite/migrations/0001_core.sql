@@ -76,19 +76,15 @@ CREATE TABLE sales (
 -- page to the WAL on every sale.
 CREATE UNIQUE INDEX sales_one_refund ON sales(refund_of) WHERE refund_of IS NOT NULL;
 
-CREATE TABLE tenders (
-	id         INTEGER PRIMARY KEY,
-	sale_id    TEXT REFERENCES sales(id), -- NULL for a settlement's tenders
-	shift_id   TEXT NOT NULL REFERENCES shifts(id),
-	kind       TEXT NOT NULL CHECK (kind IN ('cash', 'mpesa', 'card')),
-	currency   TEXT NOT NULL,
-	amount     INTEGER NOT NULL,
-	change     INTEGER NOT NULL DEFAULT 0,
-	reference  TEXT NOT NULL DEFAULT '',
-	card_last4 TEXT NOT NULL DEFAULT ''
+-- A sale's tenders are in its document (its event's payload); the Z-report
+-- reads them from there. An M-PESA receipt code pays one sale or settlement,
+-- ever: this table holds each code used, so a reuse is refused.
+CREATE TABLE mpesa_codes (
+	code          TEXT PRIMARY KEY,
+	sale_id       TEXT REFERENCES sales(id),
+	settlement_id TEXT,
+	amount        INTEGER NOT NULL
 ) STRICT;
--- An M-PESA receipt code pays one sale, ever (refunds carry it negated).
-CREATE UNIQUE INDEX tenders_mpesa ON tenders(reference) WHERE kind = 'mpesa' AND amount > 0;
 
 CREATE TABLE print_jobs (
 	id         INTEGER PRIMARY KEY,

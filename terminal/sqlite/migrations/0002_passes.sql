@@ -23,6 +23,3 @@ CREATE TABLE settlements (
 	doc             TEXT NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX settlements_pass ON settlements(pass_id);
-
--- Tenders of settlements sit beside sale tenders for the Z-report.
-ALTER TABLE tenders ADD COLUMN settlement_id TEXT REFERENCES settlements(id);
