@@ -72,7 +72,6 @@ type Main struct {
 
 	store  *hub.SQLiteStore
 	ledger *mpesa.Ledger
-	mpesa  http.Handler
 	ready  chan struct{}
 	addr   string
 }
