@@ -337,6 +337,47 @@ func tendersJSON(ts []terminal.Tender) []tenderJSON {
 	return out
 }
 
+// lineJSON is a priced line as the contract prints money: {CUR: minor}.
+type lineJSON struct {
+	Code      string          `json:"code"`
+	Name      string          `json:"name"`
+	Kind      string          `json:"kind"`
+	Qty       int             `json:"qty"`
+	Unit      terminal.Totals `json:"unit"`
+	Total     terminal.Totals `json:"total"`
+	Season    string          `json:"season,omitempty"`
+	Exemption string          `json:"exemption,omitempty"`
+	Evidence  string          `json:"evidence,omitempty"`
+	FreeDay   string          `json:"free_day,omitempty"`
+}
+
+func linesJSON(ls []terminal.Line) []lineJSON {
+	out := []lineJSON{}
+	for _, l := range ls {
+		out = append(out, lineJSON{Code: l.Code, Name: l.Name, Kind: l.Kind, Qty: l.Qty,
+			Unit: terminal.Totals{l.Currency: l.Unit}, Total: terminal.Totals{l.Currency: l.Total},
+			Season: l.Season, Exemption: l.Exemption, Evidence: l.Evidence, FreeDay: l.FreeDay})
+	}
+	return out
+}
+
+// conversionJSON is a currency conversion: what was due, what it became,
+// at which rate from which source.
+type conversionJSON struct {
+	Amount    terminal.Totals `json:"amount"`
+	Converted terminal.Totals `json:"converted"`
+	Rate      string          `json:"rate"`
+	Source    string          `json:"source"`
+}
+
+func conversionsJSON(cs []terminal.Conversion) []conversionJSON {
+	var out []conversionJSON
+	for _, c := range cs {
+		out = append(out, conversionJSON{Amount: terminal.Totals{c.From: c.Amount}, Converted: terminal.Totals{c.To: c.Converted}, Rate: c.Rate, Source: c.Source})
+	}
+	return out
+}
+
 type printJSON struct {
 	Status string `json:"status"` // printed, queued, none
 	Job    string `json:"job,omitempty"`
@@ -475,28 +516,28 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 }
 
 type saleOut struct {
-	ID          string                `json:"id"`
-	Number      int64                 `json:"number"`
-	Kind        string                `json:"kind"`
-	State       terminal.SaleState    `json:"state"`
-	At          time.Time             `json:"at"`
-	Operator    string                `json:"operator"`
-	Vehicle     string                `json:"vehicle,omitempty"`
-	Lines       []terminal.Line       `json:"lines"`
-	Totals      terminal.Totals       `json:"totals"`
-	Tenders     []tenderJSON          `json:"tenders"`
-	Conversions []terminal.Conversion `json:"conversions,omitempty"`
-	Due         terminal.Totals       `json:"due,omitempty"`
-	RefundOf    string                `json:"refund_of,omitempty"`
-	Void        *terminal.Void        `json:"void,omitempty"`
-	Pass        string                `json:"pass,omitempty"`
-	Print       *printJSON            `json:"print,omitempty"`
+	ID          string             `json:"id"`
+	Number      int64              `json:"number"`
+	Kind        string             `json:"kind"`
+	State       terminal.SaleState `json:"state"`
+	At          time.Time          `json:"at"`
+	Operator    string             `json:"operator"`
+	Vehicle     string             `json:"vehicle,omitempty"`
+	Lines       []lineJSON         `json:"lines"`
+	Totals      terminal.Totals    `json:"totals"`
+	Tenders     []tenderJSON       `json:"tenders"`
+	Conversions []conversionJSON   `json:"conversions,omitempty"`
+	Due         terminal.Totals    `json:"due,omitempty"`
+	RefundOf    string             `json:"refund_of,omitempty"`
+	Void        *terminal.Void     `json:"void,omitempty"`
+	Pass        string             `json:"pass,omitempty"`
+	Print       *printJSON         `json:"print,omitempty"`
 }
 
 func saleJSON(s *terminal.Sale, pr *printJSON) saleOut {
 	return saleOut{
 		ID: s.ID, Number: s.Number, Kind: s.Kind, State: s.State, At: s.At, Operator: s.Operator, Vehicle: s.Vehicle,
-		Lines: s.Lines, Totals: s.Totals, Tenders: tendersJSON(s.Tenders), Conversions: s.Conversions, Due: s.Due,
+		Lines: linesJSON(s.Lines), Totals: s.Totals, Tenders: tendersJSON(s.Tenders), Conversions: conversionsJSON(s.Conversions), Due: s.Due,
 		RefundOf: s.RefundOf, Void: s.Void, Pass: s.Pass, Print: pr,
 	}
 }
@@ -715,8 +756,8 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 	if fs.json {
 		return m.printJSON(map[string]any{
 			"id": st.ID, "pass_id": st.PassID, "issuer_terminal": st.IssuerTerminal, "state": "settled",
-			"due": st.Due, "overstay": st.Overstay, "totals": st.Totals, "tenders": tendersJSON(st.Tenders),
-			"conversions": st.Conversions, "print": pr,
+			"due": st.Due, "overstay": linesJSON(st.Overstay), "totals": st.Totals, "tenders": tendersJSON(st.Tenders),
+			"conversions": conversionsJSON(st.Conversions), "print": pr,
 		})
 	}
 	fmt.Fprintf(m.Stdout, "pass %s settled: %s\n", st.PassID, st.Totals)

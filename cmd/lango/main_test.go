@@ -142,6 +142,7 @@ func TestCLIFlow(t *testing.T) {
 	var sale struct {
 		ID      string
 		State   string
+		Lines   []struct{ Unit, Total map[string]int64 }
 		Totals  map[string]int64
 		Tenders []struct {
 			Kind   string
@@ -156,6 +157,9 @@ func TestCLIFlow(t *testing.T) {
 	}
 	if sale.State != "paid" || sale.Totals["KES"] != 530000 || sale.Tenders[0].Change["KES"] != 70000 || !strings.HasPrefix(sale.Pass, "LG1:") {
 		t.Errorf("sale = %+v", sale)
+	}
+	if len(sale.Lines) != 3 || sale.Lines[0].Unit["KES"] != 200000 || sale.Lines[0].Total["KES"] != 400000 {
+		t.Errorf("lines = %+v; want money objects, 2 × KES 2,000.00 first", sale.Lines)
 	}
 	if sale.Print.Status != "none" {
 		t.Errorf("print status = %q; want none (no printer)", sale.Print.Status)
