@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/sync/client"
@@ -46,6 +47,12 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	defer dev.Close()
 	feed := ui.NewPrinterFeed()
 	q := &printing.Queue{DB: db, Profile: dev.Profile(), Lang: printing.Lang(settings["language"])}
+	// Ask the printer once before the spool owns it, so the status bar tells
+	// the truth from the first screen, not only after the first job.
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	st, serr := dev.Status(sctx)
+	cancel()
+	feed.Set(printer.State{Status: st, Err: serr, At: time.Now()})
 	spool := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.Logger, OnState: feed.Set})
 	spool.Start(ctx)
 	defer spool.Close()
