@@ -78,6 +78,21 @@ func NormalizeMpesaCode(s string) (string, error) {
 	return c, nil
 }
 
+// NormalizeCardSlip upper-cases and checks what an attendant keys from a
+// standalone PDQ's slip: the approval code (2–12 letters and digits) and,
+// optionally, the card's last four digits.
+func NormalizeCardSlip(approval, last4 string) (string, string, error) {
+	code := strings.ToUpper(strings.TrimSpace(approval))
+	if !approvalRE.MatchString(code) {
+		return "", "", Errorf(EINVALID, "card approval code %q is not valid: 2–12 letters and digits from the PDQ slip", approval)
+	}
+	last4 = strings.TrimSpace(last4)
+	if last4 != "" && !last4RE.MatchString(last4) {
+		return "", "", Errorf(EINVALID, "card last four digits %q are not 4 digits", last4)
+	}
+	return code, last4, nil
+}
+
 // ParseTender parses a tender as written on the command line: cash,
 // cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card (integrated PDQ), defer.
 func ParseTender(s string) (TenderRequest, error) {
@@ -112,12 +127,9 @@ func ParseTender(s string) (TenderRequest, error) {
 			return TenderRequest{Kind: TenderCard}, nil
 		}
 		code, last4, _ := strings.Cut(arg, "/")
-		code = strings.ToUpper(strings.TrimSpace(code))
-		if !approvalRE.MatchString(code) {
-			return TenderRequest{}, Errorf(EINVALID, "card approval code %q is not valid: 2–12 letters and digits from the PDQ slip", code)
-		}
-		if last4 != "" && !last4RE.MatchString(last4) {
-			return TenderRequest{}, Errorf(EINVALID, "card last four digits %q are not 4 digits", last4)
+		code, last4, err := NormalizeCardSlip(code, last4)
+		if err != nil {
+			return TenderRequest{}, err
 		}
 		return TenderRequest{Kind: TenderCard, Reference: code, CardLast4: last4}, nil
 	case TenderDefer:

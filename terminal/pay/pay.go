@@ -6,16 +6,10 @@ package pay
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
-)
-
-var (
-	approvalRE = regexp.MustCompile(`^[A-Z0-9]{2,12}$`)
-	last4RE    = regexp.MustCompile(`^[0-9]{4}$`)
 )
 
 // Manual is a standalone PDQ: the attendant charges the card on it and keys
@@ -28,17 +22,14 @@ type Manual struct {
 
 // Charge checks what was keyed and records it for amount.
 func (m Manual) Charge(_ context.Context, amount terminal.Money, _ string) (terminal.CardCharge, error) {
-	code := strings.ToUpper(strings.TrimSpace(m.Approval))
-	if !approvalRE.MatchString(code) {
-		return terminal.CardCharge{}, terminal.Errorf(terminal.EINVALID, "card approval code %q is not valid: 2–12 letters and digits from the PDQ slip", m.Approval)
-	}
-	if m.CardLast4 != "" && !last4RE.MatchString(m.CardLast4) {
-		return terminal.CardCharge{}, terminal.Errorf(terminal.EINVALID, "card last four digits %q are not 4 digits", m.CardLast4)
+	code, last4, err := terminal.NormalizeCardSlip(m.Approval, m.CardLast4)
+	if err != nil {
+		return terminal.CardCharge{}, err
 	}
 	if amount.Minor <= 0 || !amount.Currency.Valid() {
 		return terminal.CardCharge{}, terminal.Errorf(terminal.EINVALID, "a card payment needs an amount")
 	}
-	return terminal.CardCharge{Amount: amount, Approval: code, CardLast4: m.CardLast4}, nil
+	return terminal.CardCharge{Amount: amount, Approval: code, CardLast4: last4}, nil
 }
 
 // ZVT is an integrated PDQ driven over serial with the ZVT protocol.

@@ -384,8 +384,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		for _, t := range orig.Tenders {
 			rf.Tenders = append(rf.Tenders, terminal.Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
 		}
-		var printer string
-		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number, &printer); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number, new(string)); err != nil { // a refund prints nothing
 			return err
 		}
 		ev, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r})
