@@ -1,11 +1,11 @@
 package terminal
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strconv"
 	"time"
 )
@@ -47,26 +47,34 @@ type Event struct {
 // different events hash the same bytes. Times are hashed in UTC at
 // nanosecond precision.
 func (e *Event) ComputeHash() string {
-	var b bytes.Buffer
+	// The fields are written to the hash as they are, not copied into one
+	// buffer first: the hub hashes every event it ingests.
+	h := sha256.New()
+	var n [8]byte
 	put := func(s []byte) {
-		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		b.Write(n[:])
-		b.Write(s)
+		h.Write(n[:])
+		h.Write(s)
 	}
-	b.WriteString("lango-event-v1")
-	put([]byte(e.PrevHash))
+	putString := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		io.WriteString(h, s)
+	}
+	io.WriteString(h, "lango-event-v1")
+	putString(e.PrevHash)
 	var seq [8]byte
 	binary.BigEndian.PutUint64(seq[:], uint64(e.Seq))
 	put(seq[:])
-	put([]byte(e.ID))
-	put([]byte(e.Terminal))
-	put([]byte(e.Type))
-	put([]byte(e.At.UTC().Format(time.RFC3339Nano)))
-	put([]byte(e.Actor))
+	putString(e.ID)
+	putString(e.Terminal)
+	putString(e.Type)
+	var at [40]byte
+	put(e.At.UTC().AppendFormat(at[:0], time.RFC3339Nano))
+	putString(e.Actor)
 	put(e.Payload)
-	sum := sha256.Sum256(b.Bytes())
-	return hex.EncodeToString(sum[:])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
 // ChainError says where a hash chain breaks.
