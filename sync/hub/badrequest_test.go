@@ -124,6 +124,11 @@ func TestBadRequests(t *testing.T) {
 				es[i].Seq += 5
 			}
 		})), 409, wire.CodeGap},
+		{"seq beyond 2^40", post(events(func(es []terminal.Event) {
+			for i := range es {
+				es[i].Seq += wire.MaxSeq
+			}
+		})), 400, wire.CodeInvalid},
 		{"seqs not consecutive", post(upload(append(append([]terminal.Event{}, evs[:1]...), pending...))), 400, wire.CodeInvalid},
 		{"bad event id", post(events(func(es []terminal.Event) { es[0].ID = "not-a-uuid" })), 400, wire.CodeInvalid},
 		{"bad hash", post(events(func(es []terminal.Event) { es[0].Hash = "zz" })), 400, wire.CodeInvalid},

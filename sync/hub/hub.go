@@ -399,9 +399,6 @@ func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (
 	case errors.As(err, &fork):
 		h.metrics.batches.WithLabelValues(wire.CodeFork).Inc()
 		kind := "fork"
-		if strings.Contains(fork.Reason, "event id") {
-			kind = "duplicate_event_id"
-		}
 		c := Conflict{Kind: kind, Site: t.Site, Terminal: t.Name, TerminalID: t.ID, Seq: fork.Seq, Reason: fork.Reason, At: now}
 		if cerr := h.store.AddConflict(ctx, c); cerr != nil {
 			return wire.UploadResponse{}, errors.Join(err, cerr)

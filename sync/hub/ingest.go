@@ -39,6 +39,21 @@ func checkChain(lastSeq int64, lastHash string, events []terminal.Event) []chain
 	return out
 }
 
+// joinChain places a batch's chain after the hub's last hash. inner is
+// what checkChain found in the batch checked on its own (from its first
+// event's prev_hash); first is the first event the hub does not hold yet.
+// That event is checked against lastHash; inner's breaks after it stand,
+// since each depends only on the event before it in the batch.
+func joinChain(lastHash string, first *terminal.Event, inner []chainBreak) []chainBreak {
+	out := checkChain(first.Seq-1, lastHash, []terminal.Event{*first})
+	for _, b := range inner {
+		if b.Seq > first.Seq {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
 
 // Bounds on event times: a terminal's clock may be wrong, but not by
@@ -61,8 +76,8 @@ func validateBatch(t Terminal, events []terminal.Event) *wire.Error {
 	for i := range events {
 		e := &events[i]
 		switch {
-		case e.Seq < 1:
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq must be at least 1", i)
+		case e.Seq < 1 || e.Seq > wire.MaxSeq:
+			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq %d is not between 1 and %d", i, e.Seq, int64(wire.MaxSeq))
 		case i > 0 && e.Seq != events[i-1].Seq+1:
 			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
 		case e.Terminal != t.ID:

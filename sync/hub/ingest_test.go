@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,5 +111,44 @@ func TestBackdatedCatalogueSeq(t *testing.T) {
 	// Publication numbers grow even when the clock goes back.
 	if got := max(int64(5000)+1, time.Unix(1, 0).UnixMilli()); got != 5001 {
 		t.Fatal(got)
+	}
+}
+
+// TestJoinChain: checking a batch on its own before the write lock, then
+// joining it to the hub's last hash, finds exactly the breaks a check of
+// the new events from the hub's last hash finds, whatever the damage and
+// however many of the batch the hub already holds.
+func TestJoinChain(t *testing.T) {
+	damage := map[string]func(es []terminal.Event){
+		"none":          func([]terminal.Event) {},
+		"first altered": func(es []terminal.Event) { es[0].Payload = []byte(`{"x":1}`) },
+		"first relinked": func(es []terminal.Event) {
+			es[0].PrevHash = "beef"
+			es[0].Hash = es[0].ComputeHash()
+		},
+		"middle altered": func(es []terminal.Event) { es[3].Actor = "mallory" },
+		"last altered":   func(es []terminal.Event) { es[len(es)-1].Type = "y" },
+		"two breaks": func(es []terminal.Event) {
+			es[2].Payload = []byte(`{"a":2}`)
+			es[4].PrevHash = es[2].PrevHash
+		},
+	}
+	full := chain(8)
+	for name, hurt := range damage {
+		batch := append([]terminal.Event(nil), full[2:]...) // seqs 3–8
+		hurt(batch)
+		inner := checkChain(batch[0].Seq-1, batch[0].PrevHash, batch)
+		for held := 0; held < len(batch); held++ { // the hub holds seqs 3..3+held-1
+			lastHash := full[1].Hash
+			if held > 0 {
+				lastHash = batch[held-1].Hash
+			}
+			rest := batch[held:]
+			want := checkChain(rest[0].Seq-1, lastHash, rest)
+			got := joinChain(lastHash, &rest[0], inner)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, %d held: joined %v; checked whole %v", name, held, got, want)
+			}
+		}
 	}
 }

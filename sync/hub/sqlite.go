@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,8 +31,11 @@ type SQLiteStore struct {
 	w, r *sql.DB
 	path string
 
-	insertEvent *sql.Stmt
-	feedTypes   string // SQL list of the feed types, for the partial index
+	// insertEvents[0] inserts one event, insertEvents[1] insertChunk at
+	// once: one statement per chunk spares most of the per-statement cost
+	// of database/sql and the driver on the hub's hot path.
+	insertEvents [2]*sql.Stmt
+	feedTypes    string // SQL list of the feed types, for the partial index
 
 	// applyHook, set by tests only, runs after each event Apply inserts;
 	// an error aborts the transaction, as a crash would.
@@ -61,18 +65,22 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		quoted = append(quoted, "'"+t+"'")
 	}
 	s.feedTypes = "(" + strings.Join(quoted, ", ") + ")"
-	if s.insertEvent, err = w.PrepareContext(ctx, `INSERT INTO events (terminal, seq, id, type, at, actor, payload, prev_hash, hash, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	for i, n := range []int{1, insertChunk} {
+		values := strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", n)[2:]
+		if s.insertEvents[i], err = w.PrepareContext(ctx, `INSERT INTO events (k, id, type, at, actor, payload, prev_hash, hash, received_at) VALUES `+values); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	return s, nil
 }
 
 // Close closes the store.
 func (s *SQLiteStore) Close() error {
-	if s.insertEvent != nil {
-		s.insertEvent.Close()
+	for _, st := range s.insertEvents {
+		if st != nil {
+			st.Close()
+		}
 	}
 	var err error
 	if s.r != nil {
@@ -111,6 +119,21 @@ func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) erro
 	}
 	return nil
 }
+
+// An event's rowid k is its terminal's number (terminals.no) shifted left
+// by seqBits, or'd with its seq: (terminal, seq) is the events table's own
+// key (migrations/0002_events_key.sql).
+const (
+	seqBits = 40
+	seqMask = wire.MaxSeq
+	// maxTerminalNo keeps k positive.
+	maxTerminalNo = 1<<(63-seqBits) - 1
+)
+
+// insertChunk is how many events one INSERT statement of Apply carries.
+const insertChunk = 32
+
+func eventKey(no, seq int64) int64 { return no<<seqBits | seq }
 
 // ts formats a time for storage: UTC, fixed width, so text order is time
 // order.
@@ -236,8 +259,15 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 		err = tx.QueryRowContext(ctx, `SELECT site, revoked_at FROM terminals WHERE id = ?`, t.ID).Scan(&oldSite, &revoked)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now))
+			var no int64
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(no), 0) + 1 FROM terminals`).Scan(&no); err != nil {
+				return fmt.Errorf("enroll: %w", err)
+			}
+			if no > maxTerminalNo {
+				return fmt.Errorf("enroll: this hub has numbered %d terminals, its most", maxTerminalNo)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at, no) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now), no)
 		case err != nil:
 			return err
 		case oldSite != t.Site || revoked.Valid:
@@ -309,12 +339,21 @@ func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at 
 // Apply implements Store.
 func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time) (ApplyResult, error) {
 	var res ApplyResult
+	// Everything of the chain that does not depend on what the hub holds is
+	// checked before the write lock is taken: each event's hash, and its
+	// link to the event before it in the batch. Only the first new event's
+	// link to the hub's last_hash is left for the transaction.
+	var inner []chainBreak
+	if len(events) > 0 {
+		inner = checkChain(events[0].Seq-1, events[0].PrevHash, events)
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res = ApplyResult{}
+		var no int64
 		var site, name string
 		var revoked sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT site, name, revoked_at, last_seq, last_hash FROM terminals WHERE id = ?`, id).
-			Scan(&site, &name, &revoked, &res.LastSeq, &res.LastHash)
+		err := tx.QueryRowContext(ctx, `SELECT no, site, name, revoked_at, last_seq, last_hash FROM terminals WHERE id = ?`, id).
+			Scan(&no, &site, &name, &revoked, &res.LastSeq, &res.LastHash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -333,18 +372,19 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		}
 		if first <= res.LastSeq {
 			hi := min(res.LastSeq, last)
-			rows, err := tx.QueryContext(ctx, `SELECT seq, id, hash FROM events WHERE terminal = ? AND seq BETWEEN ? AND ? ORDER BY seq`, id, first, hi)
+			rows, err := tx.QueryContext(ctx, `SELECT k, id, hash FROM events WHERE k BETWEEN ? AND ? ORDER BY k`, eventKey(no, first), eventKey(no, hi))
 			if err != nil {
 				return fmt.Errorf("apply: %w", err)
 			}
 			n := int64(0)
 			for rows.Next() {
-				var seq int64
+				var k int64
 				var eid, hash string
-				if err := rows.Scan(&seq, &eid, &hash); err != nil {
+				if err := rows.Scan(&k, &eid, &hash); err != nil {
 					rows.Close()
 					return err
 				}
+				seq := k & seqMask
 				e := &events[seq-first]
 				if e.ID != eid || e.Hash != hash {
 					rows.Close()
@@ -365,20 +405,28 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if len(events) == 0 {
 			return nil
 		}
-		breaks := checkChain(res.LastSeq, res.LastHash, events)
-		ins := tx.StmtContext(ctx, s.insertEvent)
+		breaks := joinChain(res.LastHash, &events[0], inner)
 		recv := ts(at)
-		for i := range events {
-			e := &events[i]
-			if _, err := ins.ExecContext(ctx, id, e.Seq, e.ID, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv); err != nil {
-				if strings.Contains(err.Error(), "UNIQUE") {
-					return &ForkError{Seq: e.Seq, LastSeq: res.LastSeq, Reason: "event id " + e.ID + " is already held at another position"}
-				}
+		args := make([]any, 0, 9*insertChunk)
+		for done := 0; done < len(events); {
+			n, st := insertChunk, s.insertEvents[1]
+			if len(events)-done < insertChunk {
+				n, st = 1, s.insertEvents[0]
+			}
+			args = args[:0]
+			for i := done; i < done+n; i++ {
+				e := &events[i]
+				args = append(args, eventKey(no, e.Seq), e.ID, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv)
+			}
+			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("apply: %w", err)
 			}
-			if s.applyHook != nil {
-				if err := s.applyHook(i + 1); err != nil {
-					return err
+			for range n {
+				done++
+				if s.applyHook != nil {
+					if err := s.applyHook(done); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -435,17 +483,19 @@ func (s *SQLiteStore) Conflicts(ctx context.Context) ([]Conflict, error) {
 	return out, rows.Err()
 }
 
-const eventCols = `e.terminal, e.seq, e.id, e.type, e.at, e.actor, e.payload, e.prev_hash, e.hash`
+const eventCols = `e.k, e.id, e.type, e.at, e.actor, e.payload, e.prev_hash, e.hash`
 
-func scanEvent(row interface{ Scan(...any) error }, extra ...any) (terminal.Event, error) {
-	var e terminal.Event
+// scanEvent reads eventCols, then extra, into an event of terminal id.
+func scanEvent(row interface{ Scan(...any) error }, id string, extra ...any) (terminal.Event, error) {
+	e := terminal.Event{Terminal: id}
+	var k int64
 	var at string
 	var payload []byte
-	dst := append([]any{&e.Terminal, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.PrevHash, &e.Hash}, extra...)
+	dst := append([]any{&k, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.PrevHash, &e.Hash}, extra...)
 	if err := row.Scan(dst...); err != nil {
 		return e, err
 	}
-	e.At, e.Payload = parseTS(at), payload
+	e.Seq, e.At, e.Payload = k&seqMask, parseTS(at), payload
 	return e, nil
 }
 
@@ -458,14 +508,18 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 		return page, fmt.Errorf("feed: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, last_seq FROM terminals WHERE site = ? AND id != ? ORDER BY name, id`, site, exclude)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, last_seq, no FROM terminals WHERE site = ? AND id != ? ORDER BY name, id`, site, exclude)
 	if err != nil {
 		return page, fmt.Errorf("feed: %w", err)
 	}
-	var peers []FeedCursor
+	type peer struct {
+		FeedCursor
+		no int64
+	}
+	var peers []peer
 	for rows.Next() {
-		var p FeedCursor
-		if err := rows.Scan(&p.TerminalID, &p.Name, &p.Seq); err != nil {
+		var p peer
+		if err := rows.Scan(&p.TerminalID, &p.Name, &p.Seq, &p.no); err != nil {
 			rows.Close()
 			return page, err
 		}
@@ -487,15 +541,15 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 			page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, cur})
 			continue
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.terminal = ? AND e.seq > ? AND e.type IN `+s.feedTypes+`
-			ORDER BY e.seq LIMIT ?`, p.TerminalID, cur, room+1)
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.k > ? AND e.k <= ? AND e.type IN `+s.feedTypes+`
+			ORDER BY e.k LIMIT ?`, eventKey(p.no, cur), eventKey(p.no, seqMask), room+1)
 		if err != nil {
 			return page, fmt.Errorf("feed: %w", err)
 		}
 		n := 0
 		next := p.Seq
 		for rows.Next() {
-			e, err := scanEvent(rows)
+			e, err := scanEvent(rows, p.TerminalID)
 			if err != nil {
 				rows.Close()
 				return page, err
@@ -519,14 +573,23 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 
 // TerminalEvents implements Store.
 func (s *SQLiteStore) TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.terminal = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, id, afterSeq, limit)
+	var no int64
+	err := s.r.QueryRowContext(ctx, `SELECT no FROM terminals WHERE id = ?`, id).Scan(&no)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.k > ? AND e.k <= ? ORDER BY e.k LIMIT ?`,
+		eventKey(no, max(afterSeq, 0)), eventKey(no, seqMask), limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	defer rows.Close()
 	var out []terminal.Event
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, err := scanEvent(rows, id)
 		if err != nil {
 			return nil, err
 		}
@@ -544,18 +607,20 @@ func (s *SQLiteStore) ScanEvents(ctx context.Context, types []string, fn func(St
 	for i, t := range types {
 		args[i] = t
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+`, t.site, t.name FROM events e JOIN terminals t ON t.id = e.terminal
-		WHERE e.type IN (?`+strings.Repeat(", ?", len(types)-1)+`) ORDER BY e.n`, args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+`, t.id, t.site, t.name FROM events e JOIN terminals t ON t.no = e.k >> `+strconv.Itoa(seqBits)+`
+		WHERE e.type IN (?`+strings.Repeat(", ?", len(types)-1)+`) ORDER BY e.k`, args...)
 	if err != nil {
 		return fmt.Errorf("scan events: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var se StoredEvent
-		e, err := scanEvent(rows, &se.Site, &se.Name)
+		var id string
+		e, err := scanEvent(rows, "", &id, &se.Site, &se.Name)
 		if err != nil {
 			return err
 		}
+		e.Terminal = id
 		se.Event = e
 		if err := fn(se); err != nil {
 			return err

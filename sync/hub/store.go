@@ -50,8 +50,8 @@ type Store interface {
 	Feed(ctx context.Context, site, exclude string, cursors map[string]int64, limit int) (FeedPage, error)
 	// TerminalEvents returns up to limit events of terminal id after seq.
 	TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error)
-	// ScanEvents calls fn for every event of the given types, in arrival
-	// order.
+	// ScanEvents calls fn for every event of the given types: each
+	// terminal's in seq order, one terminal after another.
 	ScanEvents(ctx context.Context, types []string, fn func(StoredEvent) error) error
 	// AddConflict records a conflict found outside Apply.
 	AddConflict(ctx context.Context, c Conflict) error
@@ -175,9 +175,9 @@ type FeedCursor struct {
 	Seq        int64
 }
 
-// Conflict is something finance must look at. Kinds: broken_chain, fork,
-// duplicate_event_id (recorded at upload), pass_settled_twice and
-// mpesa_code_reused (found by the report).
+// Conflict is something finance must look at. Kinds: broken_chain and
+// fork (recorded at upload), pass_settled_twice and mpesa_code_reused
+// (found by the report).
 type Conflict struct {
 	Kind       string          `json:"kind"`
 	Site       string          `json:"site,omitempty"`

@@ -50,6 +50,9 @@ const (
 	MaxBatch = 5000
 	// MaxFeedPage is the most events one feed answer carries.
 	MaxFeedPage = 1000
+	// MaxSeq is the highest event seq the hub takes (2^40 - 1: a sale a
+	// second for 30,000 years).
+	MaxSeq = 1<<40 - 1
 )
 
 // FeedTypes are the event types the site feed carries from the other
