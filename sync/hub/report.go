@@ -190,12 +190,20 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	r.Conflicts = append(r.Conflicts, stored...)
+	// Uses in the order they happened, whatever order the store gives.
+	byTime := func(uses []ConflictUse) {
+		slices.SortStableFunc(uses, func(a, b ConflictUse) int {
+			return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq))
+		})
+	}
 	for id, uses := range settled {
+		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: passSite[id], PassID: id, Uses: uses, At: lastUse(uses)})
 		}
 	}
 	for code, uses := range mpesaUses {
+		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
 		}
