@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -184,7 +185,19 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *wire.Error) {
 	if r.ContentLength > wire.MaxBody {
 		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is %d bytes; at most %d", r.ContentLength, wire.MaxBody)
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxBody))
+	body := http.MaxBytesReader(w, r.Body, wire.MaxBody)
+	var raw []byte
+	var err error
+	if r.ContentLength > 0 {
+		// The usual case: read into a buffer of the declared size rather
+		// than one that grows (and is copied) as the body arrives.
+		raw = make([]byte, r.ContentLength)
+		if _, err = io.ReadFull(body, raw); errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("the body ends before its Content-Length: %w", err)
+		}
+	} else {
+		raw, err = io.ReadAll(body)
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,22 +49,38 @@ func Compress(b []byte) []byte {
 	return out.Bytes()
 }
 
+var gzipReaders sync.Pool // of *gzip.Reader
+
 // Decompress gunzips b, refusing with ErrTooLarge an output larger than
-// limit: a few kilobytes of gzip can expand to gigabytes.
+// limit: a few kilobytes of gzip can expand to gigabytes. The output
+// buffer is sized from the gzip trailer's length (never above limit), so a
+// batch is decompressed without growing and copying its buffer; the
+// trailer is only a hint, and a lying one costs nothing but the growth.
 func Decompress(b []byte, limit int64) ([]byte, error) {
-	r, err := gzip.NewReader(bytes.NewReader(b))
+	var r *gzip.Reader
+	var err error
+	if v := gzipReaders.Get(); v != nil {
+		r = v.(*gzip.Reader)
+		err = r.Reset(bytes.NewReader(b))
+	} else {
+		r, err = gzip.NewReader(bytes.NewReader(b))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	defer r.Close()
-	out, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	defer gzipReaders.Put(r)
+	size := int64(512)
+	if len(b) >= 18 {
+		size = max(size, min(int64(binary.LittleEndian.Uint32(b[len(b)-4:])), limit)+1)
+	}
+	out := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := out.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	if int64(len(out)) > limit {
+	if int64(out.Len()) > limit {
 		return nil, ErrTooLarge
 	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
 // AppendEvent appends e as JSON with its payload byte for byte as stored:

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"compress/gzip"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -74,6 +75,51 @@ func TestDecompressBomb(t *testing.T) {
 		t.Error("garbage decompressed")
 	}
 }
+
+// TestDecompressTrailer: the gzip trailer's length only sizes the buffer;
+// a trailer that lies, a stream of two members, and a reader reused after
+// a corrupt body all still give exactly the bytes sent, within the limit.
+func TestDecompressTrailer(t *testing.T) {
+	data := bytes.Repeat([]byte(`{"seq":1,"payload":{"site":"NNP"}},`), 3000)
+	good := Compress(data)
+	lie := func(n uint32) []byte {
+		b := bytes.Clone(good)
+		binary.LittleEndian.PutUint32(b[len(b)-4:], n)
+		return b
+	}
+	two := append(Compress(data[:1000]), Compress(data[1000:])...)
+	corrupt := bytes.Clone(good)
+	corrupt[len(corrupt)/2] ^= 0xff
+	for _, c := range []struct {
+		name  string
+		in    []byte
+		limit int64
+		want  []byte
+		err   error // nil: no error; errAny: some error
+	}{
+		{"honest", good, MaxBody, data, nil},
+		{"trailer says 4 GiB", lie(1<<32 - 1), int64(len(data)), nil, errAny},
+		{"trailer says 4 GiB, within the limit", lie(1<<32 - 1), MaxBody, nil, errAny},
+		{"trailer says 0", lie(0), MaxBody, nil, errAny},
+		{"corrupt", corrupt, MaxBody, nil, errAny},
+		{"after a corrupt one", good, MaxBody, data, nil},
+		{"two members", two, MaxBody, data, nil},
+		{"one byte over the limit", good, int64(len(data)) - 1, nil, ErrTooLarge},
+		{"exactly the limit", good, int64(len(data)), data, nil},
+	} {
+		got, err := Decompress(c.in, c.limit)
+		switch {
+		case c.err == nil && (err != nil || !bytes.Equal(got, c.want)):
+			t.Errorf("%s: %d bytes, %v; want the %d bytes sent", c.name, len(got), err, len(c.want))
+		case c.err == errAny && err == nil:
+			t.Errorf("%s: decompressed %d bytes; want an error (the trailer's length or checksum is wrong)", c.name, len(got))
+		case c.err == ErrTooLarge && !errors.Is(err, ErrTooLarge):
+			t.Errorf("%s: %v; want ErrTooLarge", c.name, err)
+		}
+	}
+}
+
+var errAny = errors.New("any error")
 
 // TestEncodeUpload: the hand-written encoder says what encoding/json would
 // read back, with the payload byte for byte.
