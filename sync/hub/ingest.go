@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/lango-pos/lango/sync/wire"
@@ -54,7 +53,19 @@ func joinChain(lastHash string, first *terminal.Event, inner []chainBreak) []cha
 	return out
 }
 
-var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+// validEventType reports whether t matches [a-z][a-z0-9_.]{0,63}: by hand,
+// since it runs for every event ingested (a regexp cost 1 µs an event).
+func validEventType(t string) bool {
+	if len(t) == 0 || len(t) > 64 || t[0] < 'a' || t[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		if c := t[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // Bounds on event times: a terminal's clock may be wrong, but not by
 // decades.
@@ -84,7 +95,7 @@ func validateBatch(t Terminal, events []terminal.Event) *wire.Error {
 			return wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
 		case !wire.IsUUID(e.ID):
 			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
-		case !eventTypeRE.MatchString(e.Type):
+		case !validEventType(e.Type):
 			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
 		case e.At.Before(minEventTime) || !e.At.Before(maxEventTime):
 			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: time %v is out of range", e.Seq, e.At)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +153,26 @@ func TestJoinChain(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestValidEventType agrees with the pattern the protocol states.
+func TestValidEventType(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+	cases := []string{"", "a", "sale.created", "pass_used.2", "Sale", "1sale", ".x", "sale-created", "sale created", "é", "a\x00",
+		strings.Repeat("a", 64), strings.Repeat("a", 65), "z" + strings.Repeat("9", 63)}
+	for _, c := range cases {
+		if got, want := validEventType(c), re.MatchString(c); got != want {
+			t.Errorf("validEventType(%q) = %v; the pattern says %v", c, got, want)
+		}
+	}
+}
+
+func FuzzValidEventType(f *testing.F) {
+	re := regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+	f.Add("sale.created")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validEventType(s), re.MatchString(s); got != want {
+			t.Fatalf("validEventType(%q) = %v; the pattern says %v", s, got, want)
+		}
+	})
 }
