@@ -207,7 +207,7 @@ func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	defer rows.Close()
-	var out []terminal.Event
+	out := make([]terminal.Event, 0, min(limit, 1000))
 	for rows.Next() {
 		var e terminal.Event
 		var at string
