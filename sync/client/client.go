@@ -214,6 +214,11 @@ func (s *Syncer) call(ctx context.Context, ss *session, method, path string, in 
 	if in != nil {
 		body = wire.Compress(in)
 	}
+	return s.send(ctx, ss, method, path, body, out)
+}
+
+// send is call with the body already gzipped (nil: no body).
+func (s *Syncer) send(ctx context.Context, ss *session, method, path string, body []byte, out any) (reached bool, err error) {
 	for attempt := 0; ; attempt++ {
 		sig := wire.Sign(ss.key, ss.id.TerminalID, method, path, body, s.hubNow(), newNonce())
 		req, err := http.NewRequestWithContext(ctx, method, ss.base+path, bytes.NewReader(body))
@@ -223,7 +228,7 @@ func (s *Syncer) call(ctx context.Context, ss *session, method, path string, in 
 		for k, v := range sig.Header() {
 			req.Header.Set(k, v)
 		}
-		if in != nil {
+		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Content-Encoding", "gzip")
 		}

@@ -131,6 +131,7 @@ func (s *Syncer) upload(ctx context.Context, ss *session, hubID string, acked in
 	defer drain()
 	defer cancel()
 	batch, next, stuck := s.cfg.BatchSize, acked, 0
+	var encoded []byte
 	for {
 		for len(q) < s.cfg.Pipeline {
 			evs, err := s.db.Events(ctx, next, batch)
@@ -140,15 +141,18 @@ func (s *Syncer) upload(ctx context.Context, ss *session, hubID string, acked in
 			if len(evs) == 0 {
 				break
 			}
-			body := wire.EncodeUpload(evs)
-			if len(body) > wire.MaxBody && batch > 1 {
+			// The JSON is only needed until it is compressed: it is encoded
+			// into a buffer the next batch reuses.
+			encoded = wire.AppendUpload(encoded[:0], evs)
+			if len(encoded) > wire.MaxBody && batch > 1 {
 				batch = max(1, batch/2)
 				continue
 			}
+			body := wire.Compress(encoded)
 			f := &flight{last: evs[len(evs)-1].Seq, done: make(chan result, 1)}
 			go func() {
 				var r result
-				_, r.err = s.call(ctx, ss, http.MethodPost, wire.PathEvents, body, &r.resp)
+				_, r.err = s.send(ctx, ss, http.MethodPost, wire.PathEvents, body, &r.resp)
 				f.done <- r
 			}()
 			q, next = append(q, f), f.last

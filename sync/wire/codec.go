@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -56,7 +57,11 @@ var gzipReaders sync.Pool // of *gzip.Reader
 // buffer is sized from the gzip trailer's length (never above limit), so a
 // batch is decompressed without growing and copying its buffer; the
 // trailer is only a hint, and a lying one costs nothing but the growth.
-func Decompress(b []byte, limit int64) ([]byte, error) {
+func Decompress(b []byte, limit int64) ([]byte, error) { return DecompressAppend(nil, b, limit) }
+
+// DecompressAppend is Decompress appending to dst (usually dst[:0] of a
+// buffer being reused).
+func DecompressAppend(dst, b []byte, limit int64) ([]byte, error) {
 	var r *gzip.Reader
 	var err error
 	if v := gzipReaders.Get(); v != nil {
@@ -73,11 +78,12 @@ func Decompress(b []byte, limit int64) ([]byte, error) {
 	if len(b) >= 18 {
 		size = max(size, min(int64(binary.LittleEndian.Uint32(b[len(b)-4:])), limit)+1)
 	}
-	out := bytes.NewBuffer(make([]byte, 0, size))
+	start := len(dst)
+	out := bytes.NewBuffer(slices.Grow(dst, int(size)))
 	if _, err := out.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	if int64(out.Len()) > limit {
+	if int64(out.Len()-start) > limit {
 		return nil, ErrTooLarge
 	}
 	return out.Bytes(), nil
@@ -122,12 +128,15 @@ func AppendEvent(b []byte, e *terminal.Event, name string) []byte {
 
 // EncodeUpload is the body of an upload, encoded without re-encoding the
 // payloads.
-func EncodeUpload(events []terminal.Event) []byte {
+func EncodeUpload(events []terminal.Event) []byte { return AppendUpload(nil, events) }
+
+// AppendUpload appends the upload body of events to b.
+func AppendUpload(b []byte, events []terminal.Event) []byte {
 	n := 16
 	for i := range events {
 		n += len(events[i].Payload) + 400
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n)
 	b = append(b, `{"events":[`...)
 	for i := range events {
 		if i > 0 {

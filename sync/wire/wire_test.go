@@ -2,10 +2,10 @@ package wire
 
 import (
 	"bytes"
-	"encoding/binary"
 	"compress/gzip"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
