@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
@@ -66,6 +67,60 @@ func BenchmarkDrain(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				raw += rawInsert(b, payload, drainEvents)
 				total += hubDrain(b, payload, terms, drainEvents/terms)
+			}
+			b.ReportMetric(float64(drainEvents*b.N)/total.Seconds(), "events/s")
+			b.ReportMetric(float64(drainEvents*b.N)/raw.Seconds(), "raw-events/s")
+			b.ReportMetric(raw.Seconds()/total.Seconds(), "x-raw")
+		})
+	}
+}
+
+// BenchmarkApply measures the hub's store alone: 100,000 events already
+// decoded and chained, applied in batches of 500 (from one terminal, or
+// from ten in turn), against the raw insert just before. What the drain
+// loses beyond this is HTTP, gzip, decoding, the chain check and the
+// terminal's own work, all on the same two cores.
+//
+// Run: go test ./sync/hub -run '^$' -bench Apply -benchtime 1x
+func BenchmarkApply(b *testing.B) {
+	payload := samplePayload(b)
+	ctx := context.Background()
+	for _, terms := range []int{1, 10} {
+		b.Run(fmt.Sprintf("%d-terminals", terms), func(b *testing.B) {
+			var total, raw time.Duration
+			for i := 0; i < b.N; i++ {
+				raw += rawInsert(b, payload, drainEvents)
+				b.StopTimer()
+				h := newHub(b, &clock{})
+				var chains [][]terminal.Event
+				for t := range terms {
+					te := newTerm(b, h, fmt.Sprintf("gate-%d", t+1), 0)
+					te.mustSync()
+					evs := te.events()
+					prev := evs[len(evs)-1]
+					chain := make([]terminal.Event, drainEvents/terms)
+					for j := range chain {
+						e := terminal.Event{Terminal: prev.Terminal, Seq: prev.Seq + 1, PrevHash: prev.Hash, ID: uuid.Must(uuid.NewV7()).String(),
+							Type: terminal.EventSaleCreated, At: epoch.Add(time.Duration(j) * time.Millisecond), Actor: "admin", Payload: payload}
+						e.Hash = e.ComputeHash()
+						chain[j], prev = e, e
+					}
+					chains = append(chains, chain)
+				}
+				st := h.Store()
+				settle()
+				b.StartTimer()
+				start := time.Now()
+				for k := 0; k < drainEvents/terms; k += 500 {
+					for _, chain := range chains {
+						res, err := st.Apply(ctx, chain[0].Terminal, chain[k:k+500], epoch)
+						if err != nil || res.Applied != 500 || len(res.Conflicts) != 0 {
+							b.Fatalf("apply: %+v, %v", res, err)
+						}
+					}
+				}
+				total += time.Since(start)
+				b.StopTimer()
 			}
 			b.ReportMetric(float64(drainEvents*b.N)/total.Seconds(), "events/s")
 			b.ReportMetric(float64(drainEvents*b.N)/raw.Seconds(), "raw-events/s")
