@@ -1,20 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 func newHubServer(t *testing.T) (*hub.Hub, string) {
@@ -205,4 +211,120 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	if !found {
 		t.Errorf("conflicts %+v lack the reused code", rep.Conflicts)
 	}
+}
+
+// TestCLISyncKilledMidUpload: `lango sync --once` runs as a real process
+// and is killed with SIGKILL four times while it uploads 12,000 queued
+// events (just after the hub has taken one of its batches: the next is in
+// flight, or its acknowledgement is being written to the terminal's disk).
+// A last sync then completes, and the hub holds every event of the
+// terminal exactly once, in order, byte for byte; the terminal's audit
+// chain still verifies.
+func TestCLISyncKilledMidUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs and kills child processes")
+	}
+	ctx := context.Background()
+	h, url := newHubServer(t)
+	c := newCLI(t)
+	c.initNNP()
+	tok, err := h.AddTerminal(ctx, "NNP", "gate-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ok("enroll", "--hub", url, "--token", tok)
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=2", "--pay", "cash")
+	db, err := sqlite.Open(ctx, filepath.Join(c.data, "lango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := json.RawMessage(`{"site":"NNP","note":"` + strings.Repeat("x", 1200) + `"}`)
+	if err := db.AppendEventsForBenchmark(ctx, 12000, "bench.event", func(int) json.RawMessage { return payload }); err != nil {
+		t.Fatal(err)
+	}
+	id, err := db.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.ok("sell", "--as", "admin", "--item", "EAC-CHILD=1", "--pay", "cash")
+
+	hubSeq := func() int64 {
+		tm, err := h.Store().Terminal(ctx, id.TerminalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.LastSeq
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	kills := 0
+	for kills < 4 {
+		cmd := exec.Command(os.Args[0], "--data", c.data, "sync", "--once")
+		cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		from := hubSeq()
+		deadline := time.Now().Add(30 * time.Second)
+		finished := false
+		for !finished && hubSeq() == from && time.Now().Before(deadline) {
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Fatalf("lango sync --once: %v", err)
+				}
+				finished = true
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+		if finished {
+			break // it finished before a kill: nothing left to interrupt
+		}
+		time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		if err := <-exited; err == nil {
+			break
+		}
+		kills++
+	}
+	if kills < 3 {
+		t.Fatalf("only %d kills before the upload ended", kills)
+	}
+	c.ok("sync", "--once")
+	var st struct{ Queued int }
+	json.Unmarshal([]byte(c.ok("sync", "status", "--json")), &st)
+	if st.Queued != 0 {
+		t.Errorf("%d events still queued after the last sync", st.Queued)
+	}
+	c.ok("audit", "verify")
+
+	db, err = sqlite.Open(ctx, filepath.Join(c.data, "lango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want, err := db.Events(ctx, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Store().TerminalEvents(ctx, id.TerminalID, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the hub holds %d events of the terminal; it committed %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Seq != w.Seq || g.ID != w.ID || g.Hash != w.Hash || !bytes.Equal(g.Payload, w.Payload) || !g.At.Equal(w.At) {
+			t.Fatalf("event %d at the hub differs from the terminal's:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	if cs, err := h.Store().Conflicts(ctx); err != nil || len(cs) != 0 {
+		t.Errorf("conflicts: %+v %v", cs, err)
+	}
+	t.Logf("%d kills of lango sync mid-upload", kills)
 }
