@@ -104,7 +104,7 @@ CREATE TABLE print_jobs (
 -- The event log: the outbox sync drains, and the audit chain. Append-only.
 CREATE TABLE events (
 	seq       INTEGER PRIMARY KEY,
-	id        TEXT NOT NULL, -- UUIDv7; the hub dedupes on it
+	id        TEXT NOT NULL, -- UUIDv7, under the hash chain
 	type      TEXT NOT NULL,
 	at        TEXT NOT NULL,
 	actor     TEXT NOT NULL DEFAULT '',
