@@ -49,10 +49,14 @@ func ValidateSetting(key, value string) (string, error) {
 			return v, nil
 		}
 		if dir, ok := strings.CutPrefix(v, "emulator:"); ok && dir != "" {
-			return v, nil
+			d, query, _ := strings.Cut(dir, "?")
+			if d == "" {
+				return "", Errorf(EINVALID, "printer: emulator:DIR names no folder, got %q", value)
+			}
+			return v, validateOptions("printer", query, "profile")
 		}
 		if p, ok := strings.CutPrefix(v, "serial:"); ok {
-			return v, validateDevice("printer", p, "baud", "profile")
+			return v, validateDevice("printer", p, "baud", "profile", "flow")
 		}
 		return "", Errorf(EINVALID, "printer must be emulator:DIR, serial:PATH[?baud=N&profile=NAME] or none, got %q", value)
 	case "pdq":
@@ -84,11 +88,25 @@ func ValidateSetting(key, value string) (string, error) {
 	return "", Errorf(EINVALID, "unknown setting %q: one of %s", key, strings.Join(SettingKeys(), ", "))
 }
 
+// IsDeviceSetting reports whether key configures a device whose adapter
+// checks the value further (see sqlite.DB.CheckDevice).
+func IsDeviceSetting(key string) bool {
+	return key == "printer" || key == "pdq" || key == "scanner"
+}
+
+// validateDevice checks the shape of a serial device spec: an absolute
+// path, and only the allowed options, each once. The device's adapter
+// checks the values (printer.ParseSpec, zvt.ParseSetting,
+// scan.ParseSetting).
 func validateDevice(what, spec string, allowed ...string) error {
 	path, query, _ := strings.Cut(spec, "?")
 	if path == "" || !strings.HasPrefix(path, "/") {
 		return Errorf(EINVALID, "%s: serial path must be absolute, e.g. /dev/ttyUSB0, got %q", what, path)
 	}
+	return validateOptions(what, query, allowed...)
+}
+
+func validateOptions(what, query string, allowed ...string) error {
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return Errorf(EINVALID, "%s: bad options %q", what, query)

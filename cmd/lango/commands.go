@@ -63,7 +63,7 @@ func (m *Main) cmdInit(ctx context.Context, args []string) error {
 	}
 	settings := map[string]string{}
 	if *printerSpec != "" {
-		if _, err := printer.ParseSpec(*printerSpec); err != nil {
+		if err := checkDevice("printer", *printerSpec); err != nil {
 			return err
 		}
 		settings["printer"] = *printerSpec
@@ -90,6 +90,7 @@ func (m *Main) cmdInit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	db.CheckDevice = checkDevice
 	m.db = db
 	id, err := db.Init(ctx, sqlite.InitRequest{Site: *site, Name: *name, Catalogue: body, AdminPIN: pin, Settings: settings})
 	if err != nil {
@@ -121,11 +122,6 @@ func (m *Main) cmdConfig(ctx context.Context, args []string) error {
 	case "set":
 		if len(pos) != 3 {
 			return usagef("config set KEY VALUE")
-		}
-		if pos[1] == "printer" {
-			if _, err := printer.ParseSpec(pos[2]); err != nil {
-				return err
-			}
 		}
 		v, err := db.SetSetting(ctx, "", pos[1], pos[2])
 		if err != nil {

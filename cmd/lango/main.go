@@ -308,6 +308,7 @@ func (m *Main) open(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.CheckDevice = checkDevice
 	if _, err := db.Identity(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -116,6 +116,12 @@ func TestCLIFlow(t *testing.T) {
 		}
 	}
 	c.ok("config", "set", "language", "sw")
+	// A printer with software flow control on a clone profile: the store
+	// once refused the flow option the printer takes.
+	if out := c.ok("config", "set", "printer", "serial:/dev/ttyUSB0?baud=19200&profile=clone80-512&flow=xonxoff"); !strings.Contains(out, "flow=xonxoff") {
+		t.Errorf("config set printer: %q", out)
+	}
+	c.ok("config", "set", "printer", "none")
 	c.env["LANGO_NEW_PIN"] = "5678"
 	c.ok("operator", "add", "--as", "admin", "--name", "wanjiru", "--role", "attendant")
 
@@ -252,6 +258,9 @@ func TestCLIRefusals(t *testing.T) {
 		{1, "no sale", []string{"void", "--as", "admin", "0190aaaa-0000-7000-8000-000000000000", "--reason", "x"}},
 		{1, "language must be en or sw", []string{"config", "set", "language", "fr"}},
 		{1, "printer", []string{"config", "set", "printer", "serial:/dev/ttyUSB0?baud=fast"}},
+		{1, `unknown printer profile "nope"`, []string{"config", "set", "printer", "serial:/dev/ttyUSB0?profile=nope"}},
+		{1, `unknown printer profile "nope"`, []string{"config", "set", "printer", "emulator:/tmp/paper?profile=nope"}},
+		{1, `baud "12345"`, []string{"config", "set", "pdq", "zvt:/dev/ttyS0?baud=12345"}},
 		{1, "already has a shift open", []string{"shift", "open", "--as", "admin", "--float", "KES=1"}},
 		{2, "unknown command", []string{"frobnicate"}},
 		{2, "sell needs --item", []string{"sell", "--as", "admin"}},

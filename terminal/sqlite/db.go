@@ -30,6 +30,12 @@ type DB struct {
 	path string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// CheckDevice, if set, is the device adapters' own check of a printer,
+	// pdq or scanner setting (profile names, option values), run after the
+	// store's check of its shape by SetSetting and Init. The program that
+	// wires the adapters sets it (cmd/lango); nothing is stored that it
+	// refuses.
+	CheckDevice func(key, value string) error
 
 	mu       sync.Mutex
 	cat      *terminal.Catalogue // the active catalogue, loaded once

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,6 +318,17 @@ func TestBadInputChangesNothing(t *testing.T) {
 			_, err := f.db.SetSetting(ctx, "admin", "printer", "serial:/dev/ttyUSB0?baud=fast")
 			return err
 		}, "baud"},
+		{"device setting its adapter refuses", func() error {
+			f.db.CheckDevice = func(key, value string) error {
+				if key != "printer" {
+					t.Errorf("CheckDevice asked about %s", key)
+				}
+				return terminal.Errorf(terminal.EINVALID, "unknown printer profile %q", "nope")
+			}
+			defer func() { f.db.CheckDevice = nil }()
+			_, err := f.db.SetSetting(ctx, "admin", "printer", "serial:/dev/ttyUSB0?profile=nope")
+			return err
+		}, "unknown printer profile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -546,5 +558,40 @@ func TestInitRefusals(t *testing.T) {
 	}
 	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "g2", Catalogue: good, AdminPIN: "1234"}); err == nil || !strings.Contains(err.Error(), "already holds a terminal") {
 		t.Errorf("second init: err = %v", err)
+	}
+}
+
+// TestCheckDeviceOnlyForDevices: the adapters' check runs for printer, pdq
+// and scanner settings, at Init as at SetSetting, and for nothing else.
+func TestCheckDeviceOnlyForDevices(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	var asked []string
+	f.db.CheckDevice = func(key, value string) error {
+		asked = append(asked, key+"="+value)
+		return nil
+	}
+	for _, kv := range [][2]string{{"language", "sw"}, {"mode", "exit"}, {"printer", "none"}, {"pdq", "manual"}, {"scanner", "keyboard"}} {
+		if _, err := f.db.SetSetting(ctx, "admin", kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "[printer=none pdq=manual scanner=keyboard]"; fmt.Sprint(asked) != want {
+		t.Errorf("CheckDevice asked about %v; want %s", asked, want)
+	}
+
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.CheckDevice = func(key, value string) error { return terminal.Errorf(terminal.EINVALID, "no such %s", key) }
+	_, err = db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: readCatalogue(t, "kws.json"), AdminPIN: "1234",
+		Settings: map[string]string{"printer": "serial:/dev/ttyUSB0"}})
+	if err == nil || !strings.Contains(terminal.ErrorMessage(err), "no such printer") {
+		t.Errorf("Init with a printer its adapter refuses: %v", err)
+	}
+	if _, err := db.Identity(ctx); err == nil {
+		t.Error("a refused Init left a terminal behind")
 	}
 }

@@ -53,7 +53,7 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 		settings["mode"] = "counter"
 	}
 	for k, v := range r.Settings {
-		nv, err := terminal.ValidateSetting(k, v)
+		nv, err := db.validateSetting(k, v)
 		if err != nil {
 			return Identity{}, err
 		}
@@ -218,9 +218,24 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 	return s[key], nil
 }
 
+// validateSetting is terminal.ValidateSetting, then CheckDevice for the
+// device settings.
+func (db *DB) validateSetting(key, value string) (string, error) {
+	v, err := terminal.ValidateSetting(key, value)
+	if err != nil {
+		return "", err
+	}
+	if db.CheckDevice != nil && terminal.IsDeviceSetting(key) {
+		if err := db.CheckDevice(key, v); err != nil {
+			return "", err
+		}
+	}
+	return v, nil
+}
+
 // SetSetting validates and stores a setting, with its event.
 func (db *DB) SetSetting(ctx context.Context, actor, key, value string) (string, error) {
-	v, err := terminal.ValidateSetting(key, value)
+	v, err := db.validateSetting(key, value)
 	if err != nil {
 		return "", err
 	}
