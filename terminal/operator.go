@@ -94,6 +94,22 @@ func HashPIN(pin string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// ValidPINHash reports whether hash is exactly what HashPIN makes: argon2id
+// with this package's parameters, a 16-byte salt and a 32-byte key. A hash
+// from elsewhere (another terminal, through the site feed) must pass it
+// before it is stored: CheckPIN takes the cost from the hash, and a forged
+// one could ask for a gigabyte a login.
+func ValidPINHash(hash string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", argonMemory, argonTime, argonThreads) {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	key, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	return err1 == nil && err2 == nil && len(salt) == 16 && len(key) == argonKeyLen
+}
+
 // CheckPIN reports whether pin matches a hash made by HashPIN.
 func CheckPIN(hash, pin string) bool {
 	parts := strings.Split(hash, "$")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -127,5 +128,34 @@ func TestMigrateEventsKey(t *testing.T) {
 	rows.Close()
 	if len(nos) != 3 || nos[2] != 3 || nos[0] == nos[1] || nos[0] < 1 || nos[1] < 1 || nos[0] > 2 || nos[1] > 2 {
 		t.Errorf("terminal numbers %v; want the two migrated ones 1 and 2, the new one 3", nos)
+	}
+}
+
+// TestFeedUsesItsIndex: the feed query names the feed types exactly as the
+// partial index does, so SQLite reads the index, not every event of a peer.
+func TestFeedUsesItsIndex(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT `+eventCols+` FROM events e WHERE e.k > ? AND e.k <= ? AND e.type IN `+s.feedTypes+`
+		ORDER BY e.k LIMIT ?`, 1, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX events_feed") {
+		t.Errorf("the feed query's plan is %q; want it to use events_feed (do wire.FeedTypes and the index's list agree?)", p)
 	}
 }

@@ -94,8 +94,17 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	voided := map[string]bool{}
 	settled := map[string][]ConflictUse{} // by pass id
 	passSite := map[string]string{}
-	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled}, func(e StoredEvent) error {
+	// Site operators by name: the same name added at two terminals (while
+	// offline) is two operators; each terminal keeps the first it knew.
+	operators := map[[2]string][]ConflictUse{} // by site, name
+	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventOperatorAdded}, func(e StoredEvent) error {
 		switch e.Type {
+		case terminal.EventOperatorAdded:
+			var p struct{ ID, Name, Scope string }
+			if json.Unmarshal(e.Payload, &p) == nil && p.Scope == "site" && p.Name != "" {
+				k := [2]string{e.Site, p.Name}
+				operators[k] = append(operators[k], ConflictUse{Site: e.Site, Terminal: e.Name, OperatorID: p.ID, Seq: e.Seq, At: e.At})
+			}
 		case terminal.EventSaleVoided:
 			var p struct {
 				SaleID string `json:"sale_id"`
@@ -202,6 +211,12 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: passSite[id], PassID: id, Uses: uses, At: lastUse(uses)})
 		}
 	}
+	for k, uses := range operators {
+		byTime(uses)
+		if len(uses) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "operator_added_twice", Site: k[0], Operator: k[1], Uses: uses, At: lastUse(uses)})
+		}
+	}
 	for code, uses := range mpesaUses {
 		byTime(uses)
 		if len(uses) > 1 {
@@ -216,7 +231,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		r.Mpesa = &rep
 	}
 	slices.SortStableFunc(r.Conflicts, func(a, b Conflict) int {
-		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code, b.PassID+b.Code))
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code+a.Operator, b.PassID+b.Code+b.Operator))
 	})
 	return r, nil
 }

@@ -176,8 +176,8 @@ type FeedCursor struct {
 }
 
 // Conflict is something finance must look at. Kinds: broken_chain and
-// fork (recorded at upload), pass_settled_twice and mpesa_code_reused
-// (found by the report).
+// fork (recorded at upload), pass_settled_twice, mpesa_code_reused and
+// operator_added_twice (found by the report).
 type Conflict struct {
 	Kind       string          `json:"kind"`
 	Site       string          `json:"site,omitempty"`
@@ -186,7 +186,8 @@ type Conflict struct {
 	Seq        int64           `json:"seq,omitempty"`
 	Reason     string          `json:"reason,omitempty"`
 	PassID     string          `json:"pass_id,omitempty"`
-	Code       string          `json:"code,omitempty"` // M-PESA receipt code
+	Code       string          `json:"code,omitempty"`     // M-PESA receipt code
+	Operator   string          `json:"operator,omitempty"` // operator name
 	Uses       []ConflictUse   `json:"uses,omitempty"`
 	Detail     json.RawMessage `json:"detail,omitempty"`
 	At         time.Time       `json:"at"`
@@ -198,6 +199,7 @@ type ConflictUse struct {
 	Terminal     string    `json:"terminal"`
 	SaleID       string    `json:"sale_id,omitempty"`
 	SettlementID string    `json:"settlement_id,omitempty"`
+	OperatorID   string    `json:"operator_id,omitempty"`
 	Seq          int64     `json:"seq"`
 	At           time.Time `json:"at"`
 }

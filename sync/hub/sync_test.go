@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/sync/client"
+	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -460,6 +461,58 @@ func TestConflictsReported(t *testing.T) {
 	}
 	if kinds["pass_settled_twice"] != 1 || kinds["mpesa_code_reused"] != 1 || len(r.Conflicts) != 2 {
 		t.Errorf("conflicts = %+v", r.Conflicts)
+	}
+}
+
+// TestOperatorsShared: an operator a supervisor adds at the gate can log in
+// at the exit once both have synced, with the same PIN, and at a lane
+// enrolled afterwards. The same name added at two terminals while offline
+// stays two operators, each terminal keeping its own, and the report
+// names the clash.
+func TestOperatorsShared(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	gate := newTerm(t, h, "gate-1", 0)
+	exit := newTerm(t, h, "exit-1", 0)
+	if _, err := gate.db.AddOperator(ctx, gate.admin, "achieng", "attendant", "4321"); err != nil {
+		t.Fatal(err)
+	}
+	for _, te := range []*termEnv{gate, exit} {
+		if _, err := te.db.AddOperator(ctx, te.admin, "otieno", "attendant", map[*termEnv]string{gate: "1111", exit: "2222"}[te]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := exit.db.Authenticate(ctx, "achieng", "4321"); err == nil {
+		t.Fatal("achieng logs in at the exit before any sync")
+	}
+	syncAll(t, gate, exit)
+	late := newTerm(t, h, "exit-2", 0)
+	syncAll(t, late)
+	for _, te := range []*termEnv{exit, late} {
+		if op, err := te.db.Authenticate(ctx, "achieng", "4321"); err != nil || op.Role != terminal.RoleAttendant {
+			t.Errorf("%s: achieng cannot log in with her PIN after sync: %v", te.name, err)
+		}
+	}
+	for te, pin := range map[*termEnv]string{gate: "1111", exit: "2222"} {
+		if _, err := te.db.Authenticate(ctx, "otieno", pin); err != nil {
+			t.Errorf("%s: its own otieno no longer logs in: %v", te.name, err)
+		}
+	}
+	if _, err := late.db.Authenticate(ctx, "otieno", "1111"); err != nil {
+		t.Errorf("exit-2 (enrolled later) does not know the first otieno: %v", err)
+	}
+	r, err := h.Hub().Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clash []hub.Conflict
+	for _, c := range r.Conflicts {
+		if c.Kind == "operator_added_twice" {
+			clash = append(clash, c)
+		}
+	}
+	if len(clash) != 1 || clash[0].Operator != "otieno" || clash[0].Site != "NNP" || len(clash[0].Uses) != 2 || clash[0].Uses[0].OperatorID == clash[0].Uses[1].OperatorID {
+		t.Errorf("operator conflicts = %+v; want otieno added twice at NNP", clash)
 	}
 }
 

@@ -224,7 +224,12 @@ func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPee
 			if n, _ := r.RowsAffected(); n == 0 {
 				continue
 			}
-			if err := tx.applyFeedMarks(ctx, e, name); err != nil {
+			if e.Type == terminal.EventOperatorAdded {
+				err = tx.applyFeedOperator(ctx, e, name)
+			} else {
+				err = tx.applyFeedMarks(ctx, e, name)
+			}
+			if err != nil {
 				return err
 			}
 			applied++

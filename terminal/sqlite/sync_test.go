@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +201,113 @@ func TestAppendEventsForBenchmark(t *testing.T) {
 	}
 	if err := f.db.VerifyAudit(ctx); err != nil {
 		t.Errorf("the appended chain does not verify: %v", err)
+	}
+}
+
+// TestApplyFeedOperators: an operator a supervisor added at another
+// terminal of the site arrives by the feed and can log in here with the
+// same PIN; a terminal's own admin, a forged or costly PIN hash, a bad
+// name and a name this terminal knows already are not taken.
+func TestApplyFeedOperators(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	const peer = "0190a000-0000-7000-8000-0000000000aa"
+	hash, err := terminal.HashPIN("4321")
+	if err != nil {
+		t.Fatal(err)
+	}
+	costly := strings.Replace(hash, "m=19456,", "m=1048576,", 1)
+	if costly == hash {
+		t.Fatalf("the PIN hash has other parameters than the test expects: %s", hash)
+	}
+	op := func(seq int64, id, name, role, scope, pinHash string) sqlite.FeedEvent {
+		return feedEvent(t, peer, "exit-1", seq, terminal.EventOperatorAdded, map[string]any{"id": id, "name": name, "role": role, "scope": scope, "pin_hash": pinHash})
+	}
+	page := []sqlite.FeedEvent{
+		op(2, "0190c000-0000-7000-8000-000000000001", "achieng", "attendant", "site", hash),
+		op(3, "0190c000-0000-7000-8000-000000000002", "admin", "supervisor", "terminal", hash),     // the peer's own admin
+		op(4, "0190c000-0000-7000-8000-000000000003", "otieno", "supervisor", "site", costly),      // a gigabyte a login
+		op(5, "0190c000-0000-7000-8000-000000000004", "kamau", "supervisor", "site", "$argon2id$"), // not a hash
+		op(6, "0190c000-0000-7000-8000-000000000005", "  ", "attendant", "site", hash),
+		op(7, "0190c000-0000-7000-8000-000000000006", "njeri", "cashier", "site", hash),
+		op(8, "not-a-uuid", "wafula", "attendant", "site", hash),
+		op(10, "0190c000-0000-7000-8000-000000000008", "Mwangi", "attendant", "site", hash),      // not as a terminal writes names
+		op(11, "0190c000-0000-7000-8000-000000000009", "baraka", "supervisor", "terminal", hash), // a terminal's own operator
+		op(12, "0190c000-0000-7000-8000-00000000000a", "chebet", "attendant", "", hash),          // from before operators were shared
+	}
+	// An operator of this terminal named like one added elsewhere.
+	if _, err := f.db.AddOperator(ctx, f.admin, "wanjiku", "attendant", "1111"); err != nil {
+		t.Fatal(err)
+	}
+	page = append(page, op(9, "0190c000-0000-7000-8000-000000000007", "wanjiku", "supervisor", "site", hash))
+	peers := []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 12}}
+	if _, err := f.db.ApplyFeed(ctx, page, peers); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := f.db.Operators(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range ops {
+		names = append(names, o.Name+"/"+string(o.Role))
+	}
+	if got, want := strings.Join(names, " "), "achieng/attendant admin/supervisor wanjiku/attendant"; got != want {
+		t.Errorf("operators after the feed: %s; want %s", got, want)
+	}
+	if o, err := f.db.Authenticate(ctx, "achieng", "4321"); err != nil || o.Role != terminal.RoleAttendant {
+		t.Errorf("the operator from the feed cannot log in here: %v", err)
+	}
+	if _, err := f.db.Authenticate(ctx, "wanjiku", "4321"); err == nil {
+		t.Error("the feed replaced this terminal's wanjiku")
+	}
+	if _, err := f.db.Authenticate(ctx, "admin", "4321"); err == nil {
+		t.Error("the peer's admin PIN logs in here")
+	}
+	// The same name from two other terminals: the earlier one wins here
+	// whatever the order they come in, unless the later one has already
+	// opened a shift here.
+	const peer2 = "0190a000-0000-7000-8000-0000000000bb"
+	op2 := func(seq int64, id, name, pinHash string) sqlite.FeedEvent {
+		e := feedEvent(t, peer2, "exit-2", seq, terminal.EventOperatorAdded, map[string]any{"id": id, "name": name, "role": "attendant", "scope": "site", "pin_hash": pinHash})
+		e.At = e.At.Add(-time.Hour) // before the exit-1 events
+		e.Hash = e.ComputeHash()
+		return e
+	}
+	hash2, _ := terminal.HashPIN("8642")
+	later := []sqlite.FeedEvent{
+		op(13, "0190c000-0000-7000-8000-00000000000b", "lagat", "attendant", "site", hash),
+		op(14, "0190c000-0000-7000-8000-00000000000c", "kibet", "attendant", "site", hash),
+	}
+	if _, err := f.db.ApplyFeed(ctx, later, []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 14}}); err != nil {
+		t.Fatal(err)
+	}
+	kibet, err := f.db.Authenticate(ctx, "kibet", "4321")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.OpenShift(ctx, kibet, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	earlier := []sqlite.FeedEvent{op2(1, "0190c000-0000-7000-8000-00000000000d", "lagat", hash2), op2(2, "0190c000-0000-7000-8000-00000000000e", "kibet", hash2)}
+	if _, err := f.db.ApplyFeed(ctx, earlier, []sqlite.FeedPeer{{TerminalID: peer2, Name: "exit-2", Seq: 2}}); err != nil {
+		t.Fatalf("an earlier operator of a name already held: %v", err)
+	}
+	if _, err := f.db.Authenticate(ctx, "lagat", "8642"); err != nil {
+		t.Errorf("lagat: the earlier one did not replace the later one: %v", err)
+	}
+	if _, err := f.db.Authenticate(ctx, "kibet", "4321"); err != nil {
+		t.Errorf("kibet, who has a shift here, was replaced: %v", err)
+	}
+
+	// Applying the pages again changes nothing.
+	page = append(append(page, later...), earlier...)
+	peers = append(peers, sqlite.FeedPeer{TerminalID: peer2, Name: "exit-2", Seq: 2})
+	before, _ := f.db.Counts(ctx)
+	if n, err := f.db.ApplyFeed(ctx, page, peers); err != nil || n != 0 {
+		t.Errorf("the page again: %d applied, %v", n, err)
+	}
+	if after, _ := f.db.Counts(ctx); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the page again changed the store: %v → %v", before, after)
 	}
 }

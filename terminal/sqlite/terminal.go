@@ -91,7 +91,7 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 		if err := tx.createKeys(ctx, site, name); err != nil {
 			return err
 		}
-		_, err := tx.addOperator(ctx, "", "admin", terminal.RoleSupervisor, hash)
+		_, err := tx.addOperator(ctx, "", "admin", terminal.RoleSupervisor, hash, scopeTerminal)
 		return err
 	})
 	if err != nil {
