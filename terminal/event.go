@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -39,6 +40,14 @@ type Event struct {
 	Payload  json.RawMessage `json:"payload"`
 	PrevHash string          `json:"prev_hash"` // hex SHA-256 of the previous event; "" for the first
 	Hash     string          `json:"hash"`
+}
+
+// Equal reports whether e and o are the same record: every field, the
+// payload byte for byte, times as instants. A copy that travelled (to the
+// hub and back) is Equal to the original.
+func (e *Event) Equal(o *Event) bool {
+	return e.Seq == o.Seq && e.ID == o.ID && e.Terminal == o.Terminal && e.Type == o.Type && e.At.Equal(o.At) &&
+		e.Actor == o.Actor && bytes.Equal(e.Payload, o.Payload) && e.PrevHash == o.PrevHash && e.Hash == o.Hash
 }
 
 // ComputeHash returns the hex SHA-256 that chains e to its predecessor: over

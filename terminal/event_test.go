@@ -79,3 +79,26 @@ func BenchmarkComputeHash(b *testing.B) {
 		e.ComputeHash()
 	}
 }
+
+func TestEventEqual(t *testing.T) {
+	a := Event{Seq: 3, ID: "i", Terminal: "t", Type: EventSaleCreated, At: time.Date(2024, 1, 3, 9, 0, 0, 0, time.FixedZone("EAT", 3*3600)),
+		Actor: "wanjiru", Payload: json.RawMessage(`{"a":1}`), PrevHash: "p", Hash: "h"}
+	b := a
+	b.At = a.At.UTC()                                      // the same instant, as the hub gives it back
+	b.Payload = append(json.RawMessage(nil), a.Payload...) // another slice, same bytes
+	if !a.Equal(&b) {
+		t.Fatal("a copy is not Equal")
+	}
+	for name, change := range map[string]func(e *Event){
+		"seq": func(e *Event) { e.Seq++ }, "id": func(e *Event) { e.ID = "j" }, "terminal": func(e *Event) { e.Terminal = "u" },
+		"type": func(e *Event) { e.Type = EventSaleVoided }, "at": func(e *Event) { e.At = e.At.Add(time.Nanosecond) },
+		"actor": func(e *Event) { e.Actor = "" }, "payload": func(e *Event) { e.Payload = json.RawMessage(`{"a": 1}`) },
+		"prev_hash": func(e *Event) { e.PrevHash = "q" }, "hash": func(e *Event) { e.Hash = "g" },
+	} {
+		c := a
+		change(&c)
+		if a.Equal(&c) {
+			t.Errorf("events differing in %s are Equal", name)
+		}
+	}
+}

@@ -235,7 +235,7 @@ func TestHubProcessKilledWhileDraining(t *testing.T) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.Seq != w.Seq || g.ID != w.ID || g.Hash != w.Hash || g.PrevHash != w.PrevHash || !bytes.Equal(g.Payload, w.Payload) || !g.At.Equal(w.At) {
+		if !g.Equal(&w) {
 			t.Fatalf("event %d at the hub differs from the terminal's:\n got %+v\nwant %+v", i, g, w)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -319,7 +318,7 @@ func TestCLISyncKilledMidUpload(t *testing.T) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.Seq != w.Seq || g.ID != w.ID || g.Hash != w.Hash || !bytes.Equal(g.Payload, w.Payload) || !g.At.Equal(w.At) {
+		if !g.Equal(&w) {
 			t.Fatalf("event %d at the hub differs from the terminal's:\n got %+v\nwant %+v", i, g, w)
 		}
 	}

@@ -450,8 +450,7 @@ func checkExactlyOnce(t testing.TB, h *hubEnv, terms ...*termEnv) {
 		}
 		for i := range local {
 			a, b := local[i], got[i]
-			if a.Seq != b.Seq || a.ID != b.ID || a.Hash != b.Hash || a.PrevHash != b.PrevHash || a.Type != b.Type ||
-				!bytes.Equal(a.Payload, b.Payload) || !a.At.Equal(b.At) || b.ComputeHash() != b.Hash {
+			if !a.Equal(&b) || b.ComputeHash() != b.Hash {
 				t.Fatalf("%s: event %d differs at the hub:\n got %+v\nwant %+v", te.name, i+1, b, a)
 			}
 		}
