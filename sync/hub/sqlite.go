@@ -407,18 +407,19 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		}
 		breaks := joinChain(res.LastHash, &events[0], inner)
 		recv := ts(at)
+		one, chunk := tx.StmtContext(ctx, s.insertEvents[0]), tx.StmtContext(ctx, s.insertEvents[1])
 		args := make([]any, 0, 9*insertChunk)
 		for done := 0; done < len(events); {
-			n, st := insertChunk, s.insertEvents[1]
+			n, st := insertChunk, chunk
 			if len(events)-done < insertChunk {
-				n, st = 1, s.insertEvents[0]
+				n, st = 1, one
 			}
 			args = args[:0]
 			for i := done; i < done+n; i++ {
 				e := &events[i]
 				args = append(args, eventKey(no, e.Seq), e.ID, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv)
 			}
-			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("apply: %w", err)
 			}
 			for range n {
