@@ -18,10 +18,11 @@ import (
 // TestRandomized drives four terminals of a park and a hub through a
 // seeded random mix of sales, settlements, voids, syncs, outages, cut
 // answers, duplicated deliveries, hub kills (some in the middle of a
-// batch), terminal power cuts, catalogue publications and a hub restored
-// from a backup. After healing, the hub holds every event each terminal
-// committed exactly once and in order, and every terminal has the site
-// feed up to the hub's head. LANGO_SYNC_SEED=N replays a run.
+// batch), terminal power cuts, catalogue publications, operators added
+// and a hub restored from a backup. After healing, the hub holds every
+// event each terminal committed exactly once and in order, every terminal
+// has the site feed up to the hub's head, and knows every operator added
+// anywhere. LANGO_SYNC_SEED=N replays a run.
 func TestRandomized(t *testing.T) {
 	seeds := []uint64{20240103, 7, 42}
 	if s := os.Getenv("LANGO_SYNC_SEED"); s != "" {
@@ -60,6 +61,7 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 	var passes []soldPass
 	var sales []soldPass
 	var backups []string
+	operators := map[string]string{} // name → id, added anywhere
 	stats := map[string]int{}
 	hookArmed := false
 	for step := 0; step < steps; step++ {
@@ -156,6 +158,15 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 			h.restore(backups[rng.IntN(len(backups))])
 			hookArmed = false
 			stats["hub restored"]++
+		case r >= 97 && r < 99:
+			te := pick()
+			name := fmt.Sprintf("clerk%d", step)
+			op, err := te.db.AddOperator(ctx, te.admin, name, "attendant", "4321")
+			if err != nil {
+				t.Fatal(err)
+			}
+			operators[name] = op.ID
+			stats["operator added"]++
 		}
 		if hookArmed {
 			h.mu.Lock()
@@ -179,6 +190,11 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 	for _, te := range terms {
 		if err := te.db.VerifyAudit(ctx); err != nil {
 			t.Errorf("%s audit: %v", te.name, err)
+		}
+		for name, id := range operators {
+			if op, err := te.db.Operator(ctx, name); err != nil || op.ID != id {
+				t.Errorf("%s does not know operator %s (%s) after healing: %+v %v", te.name, name, id, op, err)
+			}
 		}
 	}
 	t.Logf("seed %d: %v", seed, stats)
