@@ -46,7 +46,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	}
 	defer dev.Close()
 	feed := ui.NewPrinterFeed()
-	q := &printing.Queue{DB: db, Profile: dev.Profile(), Lang: printing.Lang(settings["language"])}
+	q := &printing.Queue{DB: db, Profile: dev.Profile()} // slips in the language set now, not at start
 	// Ask the printer once before the spool owns it, so the status bar tells
 	// the truth from the first screen, not only after the first job.
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)

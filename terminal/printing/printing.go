@@ -19,7 +19,11 @@ import (
 type Queue struct {
 	DB      *sqlite.DB
 	Profile printer.Profile
-	Lang    string
+	// Lang, if set, is the language of every document; empty, each job is
+	// laid out in the terminal's language setting when it prints, so a
+	// supervisor who switches the kiosk to Swahili gets Swahili slips from
+	// the next one on.
+	Lang string
 }
 
 var _ printer.JobStore = (*Queue)(nil)
@@ -71,7 +75,11 @@ func (q *Queue) Document(ctx context.Context, j sqlite.PrintJob) (printer.Docume
 	site, _ := cat.Site(id.Site)
 	lang := q.Lang
 	if lang == "" {
-		lang = "en"
+		setting, err := q.DB.Setting(ctx, "language")
+		if err != nil {
+			return nil, err
+		}
+		lang = Lang(setting)
 	}
 	switch j.Kind {
 	case "pass", "receipt":
