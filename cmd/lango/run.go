@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/printing"
@@ -40,29 +38,31 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	} else if out.Outcome != "none" {
 		fmt.Fprintf(m.Stderr, "lango: interrupted card payment of %s: %s %s\n", out.Amount, out.Outcome, out.Reason)
 	}
-	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.Logger})
+	feed := ui.NewPrinterFeed()
+	station, err := printing.OpenStation(ctx, db, printing.StationOptions{Logger: m.Logger, OnState: feed.Set})
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	feed := ui.NewPrinterFeed()
-	q := &printing.Queue{DB: db, Profile: dev.Profile()} // slips in the language set now, not at start
-	// Ask the printer once before the spool owns it, so the status bar tells
-	// the truth from the first screen, not only after the first job.
-	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	st, serr := dev.Status(sctx)
-	cancel()
-	feed.Set(printer.State{Status: st, Err: serr, At: time.Now()})
-	spool := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.Logger, OnState: feed.Set})
-	spool.Start(ctx)
-	defer spool.Close()
+	defer station.Close()
 
-	notify := spool.Notify
+	notify := station.Notify
 	if settings["hub"] != "" {
 		syncer := client.New(db, client.Config{Logger: m.Logger})
 		syncer.Start(ctx)
 		defer syncer.Close()
-		notify = func() { spool.Notify(); syncer.Kick() }
+		notify = func() { station.Notify(); syncer.Kick() }
+	}
+	// The printer changes at once; the PDQ, the scanner and the hub when
+	// Lango starts again.
+	reconfigure := func(key, value string) bool {
+		if key != "printer" {
+			return false
+		}
+		if err := station.Reconfigure(value); err != nil {
+			m.Logger.Error("printer change", "printer", value, "err", err)
+			return false
+		}
+		return true
 	}
 	var scans chan string
 	if strings.HasPrefix(settings["scanner"], "serial:") {
@@ -93,6 +93,6 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	}
 	return ui.Run(ctx, ui.Options{
 		Store: db, Printer: feed, Sync: ui.StoreSync(db), Notify: notify,
-		PreviewDir: preview, FullScreen: !*windowed, Scans: scans,
+		PreviewDir: preview, FullScreen: !*windowed, Scans: scans, Reconfigure: reconfigure,
 	})
 }

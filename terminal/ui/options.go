@@ -72,6 +72,10 @@ type Options struct {
 	// Notify is called after every committed sale or settlement that
 	// queued a print job, so the spool prints at once.
 	Notify func()
+	// Reconfigure, if set, applies a device setting the supervisor has
+	// just saved (the store holds it already) and reports whether it took
+	// effect now; false: when Lango starts again, as the kiosk then says.
+	Reconfigure func(key, value string) bool
 	// PreviewDir is where the printer emulator writes each job as PNG; the
 	// newest one after a sale is shown as the printed pass.
 	PreviewDir string

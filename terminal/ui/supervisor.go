@@ -435,6 +435,10 @@ func (p *settingsPanel) set(key, value string) {
 		k.super.settings.msgs[key].good(T("settings.saved"))
 	default:
 		p.fields[key].SetText(v)
-		p.msgs[key].good(T("settings.saved_restart"))
+		if k.o.Reconfigure != nil && k.o.Reconfigure(key, v) {
+			p.msgs[key].good(T("settings.saved"))
+		} else {
+			p.msgs[key].good(T("settings.saved_restart"))
+		}
 	}
 }
