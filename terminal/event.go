@@ -17,6 +17,7 @@ const (
 	EventCatalogue      = "catalogue.loaded"
 	EventOperatorAdded  = "operator.added"
 	EventOperatorLocked = "operator.locked"
+	EventOperatorPIN    = "operator.pin_changed"
 	EventShiftOpened    = "shift.opened"
 	EventShiftClosed    = "shift.closed"
 	EventSaleCreated    = "sale.created"

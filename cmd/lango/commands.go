@@ -152,14 +152,14 @@ func (m *Main) cmdConfig(ctx context.Context, args []string) error {
 
 func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	fs := m.newFlags("operator").withAs().withJSON()
-	name := fs.String("name", "", "the new operator's name")
-	role := fs.String("role", "attendant", "attendant or supervisor")
+	name := fs.String("name", "", "the operator's name")
+	role := fs.String("role", "attendant", "add: attendant or supervisor")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || pos[0] != "add" {
-		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor")
+	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin") {
+		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin --as SUPERVISOR --name NAME")
 	}
 	db, err := m.open(ctx)
 	if err != nil {
@@ -169,18 +169,31 @@ func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	newPIN, err := m.pin("LANGO_NEW_PIN", "the new operator")
+	whose := "the new operator"
+	if pos[0] == "pin" {
+		whose = *name + " (new)"
+	}
+	newPIN, err := m.pin("LANGO_NEW_PIN", whose)
 	if err != nil {
 		return err
 	}
-	op, err := db.AddOperator(ctx, sup, *name, *role, newPIN)
+	var op *terminal.Operator
+	if pos[0] == "pin" {
+		op, err = db.SetOperatorPIN(ctx, sup, *name, newPIN)
+	} else {
+		op, err = db.AddOperator(ctx, sup, *name, *role, newPIN)
+	}
 	if err != nil {
 		return err
 	}
 	if fs.json {
 		return m.printJSON(op)
 	}
-	fmt.Fprintf(m.Stdout, "operator %s added as %s\n", op.Name, op.Role)
+	if pos[0] == "pin" {
+		fmt.Fprintf(m.Stdout, "operator %s has a new PIN\n", op.Name)
+	} else {
+		fmt.Fprintf(m.Stdout, "operator %s added as %s\n", op.Name, op.Role)
+	}
 	return nil
 }
 

@@ -124,6 +124,16 @@ func TestCLIFlow(t *testing.T) {
 	c.ok("config", "set", "printer", "none")
 	c.env["LANGO_NEW_PIN"] = "5678"
 	c.ok("operator", "add", "--as", "admin", "--name", "wanjiru", "--role", "attendant")
+	// A new PIN for wanjiru, and back: the old one is refused in between.
+	c.env["LANGO_NEW_PIN"] = "8642"
+	if out := c.ok("operator", "pin", "--as", "admin", "--name", "wanjiru"); !strings.Contains(out, "wanjiru has a new PIN") {
+		t.Errorf("operator pin: %q", out)
+	}
+	c.env["LANGO_PIN"] = "5678"
+	c.refused(1, "wrong PIN", "shift", "open", "--as", "wanjiru", "--float", "KES=0")
+	c.env["LANGO_PIN"], c.env["LANGO_NEW_PIN"] = "1234", "5678"
+	c.ok("operator", "pin", "--as", "admin", "--name", "wanjiru")
+	c.refused(1, "no operator named", "operator", "pin", "--as", "admin", "--name", "nobody")
 
 	var cat struct {
 		Version string

@@ -466,7 +466,7 @@ func TestConflictsReported(t *testing.T) {
 
 // TestOperatorsShared: an operator a supervisor adds at the gate can log in
 // at the exit once both have synced, with the same PIN, and at a lane
-// enrolled afterwards. The same name added at two terminals while offline
+// enrolled afterwards; a new PIN given at the exit replaces it everywhere. The same name added at two terminals while offline
 // stays two operators, each terminal keeping its own, and the report
 // names the clash.
 func TestOperatorsShared(t *testing.T) {
@@ -500,6 +500,20 @@ func TestOperatorsShared(t *testing.T) {
 	}
 	if _, err := late.db.Authenticate(ctx, "otieno", "1111"); err != nil {
 		t.Errorf("exit-2 (enrolled later) does not know the first otieno: %v", err)
+	}
+	// A supervisor at the exit gives achieng a new PIN: after a sync it is
+	// her PIN at the gate too, and the old one no longer opens anything.
+	if _, err := exit.db.SetOperatorPIN(ctx, exit.admin, "achieng", "8642"); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, exit, gate, late)
+	for _, te := range []*termEnv{gate, late} {
+		if _, err := te.db.Authenticate(ctx, "achieng", "8642"); err != nil {
+			t.Errorf("%s: achieng's new PIN: %v", te.name, err)
+		}
+		if _, err := te.db.Authenticate(ctx, "achieng", "4321"); err == nil {
+			t.Errorf("%s: achieng's old PIN still works", te.name)
+		}
 	}
 	r, err := h.Hub().Report(ctx)
 	if err != nil {

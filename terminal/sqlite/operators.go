@@ -21,13 +21,17 @@ const (
 	scopeTerminal = "terminal"
 )
 
-// operatorAdded is the payload of an operator.added event.
+// operatorAdded is the payload of an operator.added or operator.pin_changed
+// event.
 type operatorAdded struct {
 	ID      string        `json:"id"`
 	Name    string        `json:"name"`
 	Role    terminal.Role `json:"role"`
 	Scope   string        `json:"scope,omitempty"`
 	PINHash string        `json:"pin_hash,omitempty"` // site operators only
+	// AddedAt is when the operator was added (operator.pin_changed only:
+	// a terminal that learns of the operator from the change records it).
+	AddedAt time.Time `json:"added_at,omitzero"`
 }
 
 func (tx *Tx) addOperator(ctx context.Context, actor, name string, role terminal.Role, hash, scope string) (*terminal.Operator, error) {
@@ -39,8 +43,8 @@ func (tx *Tx) addOperator(ctx context.Context, actor, name string, role terminal
 	if n > 0 {
 		return nil, terminal.Errorf(terminal.ECONFLICT, "an operator named %s already exists", name)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-		op.ID, op.Name, op.Role, op.PINHash, ts(op.CreatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, scope, pin_set_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		op.ID, op.Name, op.Role, op.PINHash, ts(op.CreatedAt), scope, ts(op.CreatedAt)); err != nil {
 		return nil, fmt.Errorf("add operator: %w", err)
 	}
 	payload := operatorAdded{ID: op.ID, Name: op.Name, Role: op.Role, Scope: scope}
@@ -80,10 +84,54 @@ func (db *DB) AddOperator(ctx context.Context, by *terminal.Operator, name, role
 	return op, err
 }
 
-func scanOperator(row interface{ Scan(...any) error }) (*terminal.Operator, error) {
+// SetOperatorPIN gives an operator a new PIN; only a supervisor may. A
+// site operator's new PIN reaches the other terminals of the site through
+// the feed (after a terminal is lost, every PIN it held should change).
+// The operator's lockout, if any, ends.
+func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, pin string) (*terminal.Operator, error) {
+	if by == nil || by.Role != terminal.RoleSupervisor {
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can change an operator's PIN")
+	}
+	n, err := terminal.ValidateName(name)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := terminal.HashPIN(pin)
+	if err != nil {
+		return nil, err
+	}
+	var op *terminal.Operator
+	err = db.update(ctx, func(tx *Tx) error {
+		var scope string
+		op, err = scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+`, scope FROM operators WHERE name = ?`, n), &scope)
+		if errors.Is(err, sql.ErrNoRows) {
+			return terminal.Errorf(terminal.ENOTFOUND, "no operator named %q", n)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE operators SET pin_hash = ?, pin_set_at = ?, failures = 0, locked_until = '' WHERE id = ?`,
+			hash, ts(tx.now), op.ID); err != nil {
+			return fmt.Errorf("set PIN: %w", err)
+		}
+		op.PINHash, op.Failures, op.LockedUntil = hash, 0, time.Time{}
+		payload := operatorAdded{ID: op.ID, Name: op.Name, Role: op.Role, Scope: scope, AddedAt: op.CreatedAt}
+		if scope == scopeSite {
+			payload.PINHash = hash
+		}
+		_, err = tx.appendEvent(ctx, terminal.EventOperatorPIN, by.Name, payload)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+func scanOperator(row interface{ Scan(...any) error }, extra ...any) (*terminal.Operator, error) {
 	var op terminal.Operator
 	var created, locked string
-	if err := row.Scan(&op.ID, &op.Name, &op.Role, &op.PINHash, &op.Failures, &locked, &created); err != nil {
+	if err := row.Scan(append([]any{&op.ID, &op.Name, &op.Role, &op.PINHash, &op.Failures, &locked, &created}, extra...)...); err != nil {
 		return nil, err
 	}
 	op.CreatedAt = parseTS(created)
@@ -192,15 +240,18 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 	return op, nil
 }
 
-// applyFeedOperator adds a site operator another terminal of the site added
-// (an operator.added event from the feed, from the terminal named origin).
-// If this terminal knows an operator of that name already, its own stays;
-// one from elsewhere gives way to an earlier one (then a smaller id), so
-// that the other terminals end with the same whatever the feed's order,
-// unless it has opened a shift here.
-// The hub's report names the clash (operator_added_twice). A payload that
-// is not a well-formed site operator with a PIN hash exactly as HashPIN
-// makes is ignored.
+// applyFeedOperator applies a site operator that another terminal of the
+// site (named origin) added, or gave a new PIN: an operator.added or
+// operator.pin_changed event from the feed.
+//
+// A new PIN replaces the one held if it was set later; an operator this
+// terminal does not know yet is added, from either event. If this terminal
+// knows another operator of that name, its own stays; one from elsewhere
+// gives way to an earlier one (then a smaller id), so that the other
+// terminals end with the same whatever the feed's order, unless it has
+// opened a shift here. The hub's report names the clash
+// (operator_added_twice). A payload that is not a well-formed site
+// operator with a PIN hash exactly as HashPIN makes is ignored.
 func (tx *Tx) applyFeedOperator(ctx context.Context, e *FeedEvent, origin string) error {
 	var p operatorAdded
 	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite || !terminal.ValidPINHash(p.PINHash) {
@@ -219,29 +270,48 @@ func (tx *Tx) applyFeedOperator(ctx context.Context, e *FeedEvent, origin string
 	if origin == "" {
 		origin = e.Terminal
 	}
-	at := ts(e.At)
+	pinSet, added := ts(e.At), ts(e.At)
+	if e.Type == terminal.EventOperatorPIN && !p.AddedAt.IsZero() {
+		added = ts(p.AddedAt)
+	}
+	var heldPIN string
+	err = tx.QueryRowContext(ctx, `SELECT pin_set_at FROM operators WHERE id = ?`, p.ID).Scan(&heldPIN)
+	switch {
+	case err == nil: // known here: a later PIN replaces the one held
+		if e.Type == terminal.EventOperatorPIN && heldPIN < pinSet {
+			_, err = tx.ExecContext(ctx, `UPDATE operators SET pin_hash = ?, pin_set_at = ?, failures = 0, locked_until = '' WHERE id = ?`,
+				p.PINHash, pinSet, p.ID)
+		}
+		return wrapFeedErr(err)
+	case !errors.Is(err, sql.ErrNoRows):
+		return wrapFeedErr(err)
+	}
 	var id, held, heldAt string
 	err = tx.QueryRowContext(ctx, `SELECT id, origin, created_at FROM operators WHERE name = ?`, p.Name).Scan(&id, &held, &heldAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, p.Role, p.PINHash, at, origin)
+		_, err = tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, origin, scope, pin_set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.Role, p.PINHash, added, origin, scopeSite, pinSet)
 	case err != nil:
-	case held == "" || id == p.ID || heldAt < at || (heldAt == at && id < p.ID):
-		return nil // this terminal's own, the same, or an earlier one
+	case held == "" || heldAt < added || (heldAt == added && id < p.ID):
+		return nil // this terminal's own, or an earlier one
 	default:
 		// The later one gives way, unless it has worked here: its shifts
 		// (and their sales) name it.
 		var worked bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM shifts WHERE operator_id = ?)`, id).Scan(&worked); err != nil {
-			return fmt.Errorf("feed operator: %w", err)
+			return wrapFeedErr(err)
 		}
 		if worked {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE operators SET id = ?, role = ?, pin_hash = ?, created_at = ?, origin = ?, failures = 0, locked_until = ''
-			WHERE name = ?`, p.ID, p.Role, p.PINHash, at, origin, p.Name)
+		_, err = tx.ExecContext(ctx, `UPDATE operators SET id = ?, role = ?, pin_hash = ?, created_at = ?, origin = ?, pin_set_at = ?, failures = 0, locked_until = ''
+			WHERE name = ?`, p.ID, p.Role, p.PINHash, added, origin, pinSet, p.Name)
 	}
+	return wrapFeedErr(err)
+}
+
+func wrapFeedErr(err error) error {
 	if err != nil {
 		return fmt.Errorf("feed operator: %w", err)
 	}

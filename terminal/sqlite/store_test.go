@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -593,5 +594,69 @@ func TestCheckDeviceOnlyForDevices(t *testing.T) {
 	}
 	if _, err := db.Identity(ctx); err == nil {
 		t.Error("a refused Init left a terminal behind")
+	}
+}
+
+// TestSetOperatorPIN: a supervisor gives an operator a new PIN: the old
+// one stops working, the lockout ends, and the event carries the hash for
+// a site operator only. Refusals change nothing.
+func TestSetOperatorPIN(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	clerk, err := f.db.AddOperator(ctx, f.admin, "achieng", "attendant", "1111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range terminal.MaxPINFailures {
+		f.db.Authenticate(ctx, "achieng", "9999")
+	}
+	if _, err := f.db.Authenticate(ctx, "achieng", "1111"); err == nil {
+		t.Fatal("no lockout after five wrong PINs")
+	}
+	before, _ := f.db.Counts(ctx)
+	for _, c := range []struct {
+		by        *terminal.Operator
+		name, pin string
+		want      string
+	}{
+		{clerk, "achieng", "2222", "only a supervisor"},
+		{f.admin, "nobody", "2222", "no operator named"},
+		{f.admin, "achieng", "12", "PIN"},
+	} {
+		_, err := f.db.SetOperatorPIN(ctx, c.by, c.name, c.pin)
+		if err == nil || !strings.Contains(terminal.ErrorMessage(err), c.want) {
+			t.Errorf("SetOperatorPIN(%s, %s, %s): %v; want %q", c.by.Name, c.name, c.pin, err, c.want)
+		}
+	}
+	if after, _ := f.db.Counts(ctx); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("refused PIN changes changed the store: %v → %v", before, after)
+	}
+	if _, err := f.db.SetOperatorPIN(ctx, f.admin, "achieng", "2222"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Authenticate(ctx, "achieng", "2222"); err != nil {
+		t.Errorf("the new PIN (and the lockout's end): %v", err)
+	}
+	if _, err := f.db.Authenticate(ctx, "achieng", "1111"); err == nil {
+		t.Error("the old PIN still works")
+	}
+	if _, err := f.db.SetOperatorPIN(ctx, f.admin, "admin", "5678"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.db.Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payloads []string
+	for _, e := range evs {
+		if e.Type == terminal.EventOperatorPIN {
+			var m map[string]any
+			json.Unmarshal(e.Payload, &m)
+			_, hasHash := m["pin_hash"]
+			payloads = append(payloads, fmt.Sprintf("%v/%v/%v", m["name"], m["scope"], hasHash))
+		}
+	}
+	if got := strings.Join(payloads, " "); got != "achieng/site/true admin/terminal/false" {
+		t.Errorf("operator.pin_changed events: %s; want achieng's with its hash, admin's without", got)
 	}
 }

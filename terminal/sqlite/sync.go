@@ -224,7 +224,7 @@ func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPee
 			if n, _ := r.RowsAffected(); n == 0 {
 				continue
 			}
-			if e.Type == terminal.EventOperatorAdded {
+			if e.Type == terminal.EventOperatorAdded || e.Type == terminal.EventOperatorPIN {
 				err = tx.applyFeedOperator(ctx, e, name)
 			} else {
 				err = tx.applyFeedMarks(ctx, e, name)

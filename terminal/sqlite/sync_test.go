@@ -311,3 +311,63 @@ func TestApplyFeedOperators(t *testing.T) {
 		t.Errorf("the page again changed the store: %v → %v", before, after)
 	}
 }
+
+// TestApplyFeedOperatorPINs: a PIN changed at another terminal reaches
+// this one, for an operator added here or elsewhere; of two changes the
+// later stands whatever order they arrive in; a change for an operator not
+// known here yet adds it; a terminal's own admin's change is not taken.
+func TestApplyFeedOperatorPINs(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	const peerA, peerB = "0190a000-0000-7000-8000-0000000000aa", "0190a000-0000-7000-8000-0000000000bb"
+	hash := func(pin string) string {
+		h, err := terminal.HashPIN(pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	ev := func(peer, name string, seq int64, typ, id, opName, scope, pinHash string, at time.Time) sqlite.FeedEvent {
+		e := feedEvent(t, peer, name, seq, typ, map[string]any{"id": id, "name": opName, "role": "attendant", "scope": scope,
+			"pin_hash": pinHash, "added_at": outageDay})
+		e.At = at
+		e.Hash = e.ComputeHash()
+		return e
+	}
+	at := func(min int) time.Time { return outageDay.Add(time.Duration(min) * time.Minute) }
+	local, err := f.db.AddOperator(ctx, f.admin, "wanjiku", "attendant", "1111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const achieng, kibet = "0190c000-0000-7000-8000-000000000001", "0190c000-0000-7000-8000-000000000002"
+	pageA := []sqlite.FeedEvent{
+		ev(peerA, "exit-1", 1, terminal.EventOperatorAdded, achieng, "achieng", "site", hash("2222"), at(1)),
+		ev(peerA, "exit-1", 2, terminal.EventOperatorPIN, achieng, "achieng", "site", hash("3333"), at(50)), // the later change
+		ev(peerA, "exit-1", 3, terminal.EventOperatorPIN, local.ID, "wanjiku", "site", hash("4444"), outageDay.Add(24*time.Hour)),
+		ev(peerA, "exit-1", 4, terminal.EventOperatorPIN, kibet, "kibet", "site", hash("5555"), at(7)), // kibet not known here yet
+		ev(peerA, "exit-1", 5, terminal.EventOperatorPIN, f.admin.ID, "admin", "terminal", hash("6666"), at(8)),
+	}
+	pageB := []sqlite.FeedEvent{
+		ev(peerB, "exit-2", 1, terminal.EventOperatorPIN, achieng, "achieng", "site", hash("7777"), at(20)), // an earlier change, arriving later
+	}
+	if _, err := f.db.ApplyFeed(ctx, pageA, []sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ApplyFeed(ctx, pageB, []sqlite.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, pin string
+		ok        bool
+	}{
+		{"achieng", "3333", true}, {"achieng", "7777", false}, {"achieng", "2222", false},
+		{"wanjiku", "4444", true}, {"wanjiku", "1111", false},
+		{"kibet", "5555", true},
+		{"admin", "1234", true}, {"admin", "6666", false},
+	} {
+		_, err := f.db.Authenticate(ctx, c.name, c.pin)
+		if (err == nil) != c.ok {
+			t.Errorf("%s with %s: %v; want accepted %v", c.name, c.pin, err, c.ok)
+		}
+	}
+}
