@@ -67,6 +67,7 @@ type entryScreen struct {
 	k *Kiosk
 
 	counters []*counter // in catalogue order: categories × bands
+	exempt   *exemptPanel
 	plate    *entry
 	vehicle  string // the chosen vehicle band's code
 	vbtn     map[string]*button
@@ -144,7 +145,8 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 	}
 	grid.Add(heading(T("entry.vehicle")))
 	grid.Add(s.plate)
-	left := container.NewVBox(grid, bands)
+	s.exempt = newExemptPanel(k, s.counters, s.changed)
+	left := container.NewVBox(grid, bands, s.exempt.box)
 
 	// total and tender
 	s.total = bigText("")
@@ -194,9 +196,9 @@ func (s *entryScreen) chooseVehicle(code string) {
 	s.changed()
 }
 
-// people is the number of visitors keyed.
+// people is the number of visitors keyed, exempt ones included.
 func (s *entryScreen) people() int {
-	n := 0
+	n := len(s.exempt.lines)
 	for _, c := range s.counters {
 		n += c.n
 	}
@@ -211,6 +213,7 @@ func (s *entryScreen) lines() []terminal.LineRequest {
 			ls = append(ls, terminal.LineRequest{Code: c.code, Qty: c.n})
 		}
 	}
+	ls = append(ls, s.exempt.lines...)
 	if s.vehicle != "" {
 		ls = append(ls, terminal.LineRequest{Code: s.vehicle, Qty: 1})
 	}
@@ -312,6 +315,7 @@ func (s *entryScreen) reset() {
 	s.plate.SetText("")
 	s.chooseVehicle("")
 	s.vehicle = ""
+	s.exempt.reset()
 	s.tender.reset()
 }
 

@@ -244,6 +244,11 @@ func shootPark(a fyne.App, x *xScreen, dir, lang string) error {
 			}
 		}
 		tapB(e.vbtn["CAR"])
+		// A grandmother of 70, free on showing her ID.
+		tapB(e.exempt.exBtn["SENIOR70"])
+		tapB(e.exempt.whoBtn["EAC-ADULT"])
+		e.exempt.evidence.SetText("ID 12345678")
+		tapB(e.exempt.add)
 		tapB(e.tender.btn[terminal.TenderCash])
 		e.tender.cashGiven.SetText("6000")
 	})
