@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
@@ -10,8 +13,10 @@ import (
 
 // tenderPanel chooses how the customer pays: cash (exact, or an amount
 // given and the change shown), an M-PESA code, a card approval code from
-// the PDQ slip, or defer to the exit. The entry gate, the exit lane and the
-// counter share it.
+// the PDQ slip, or defer to the exit. A customer who pays in parts (some
+// cash, the rest by M-PESA) has each part but the last added with its
+// amount ("Part payment"); the last pays the rest. The entry gate, the
+// exit lane and the counter share it.
 type tenderPanel struct {
 	k     *Kiosk
 	kinds []terminal.TenderKind
@@ -22,8 +27,13 @@ type tenderPanel struct {
 	cur       terminal.Currency
 	curBtn    map[terminal.Currency]*button
 	mpesa     *entry
+	mpesaAmt  *entry
 	card      *entry
 	last4     *entry
+
+	parts    []terminal.TenderRequest // part payments added, in order
+	partBtn  *button                  // beside the cash or M-PESA fields
+	partList *fyne.Container
 
 	fields  *fyne.Container
 	preview *widget.Label
@@ -49,6 +59,9 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.mpesa = newEntry(T("tender.mpesa_placeholder"))
 	p.mpesa.submit(submit)
 	p.mpesa.OnChanged = func(string) { p.update() }
+	p.mpesaAmt = newEntry(T("tender.mpesa_amount"))
+	p.mpesaAmt.submit(submit)
+	p.mpesaAmt.OnChanged = func(string) { p.update() }
 	p.card = newEntry(T("tender.card_placeholder"))
 	p.card.submit(submit)
 	p.card.OnChanged = func(string) { p.update() }
@@ -59,8 +72,79 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.preview = widget.NewLabel("")
 	p.preview.Wrapping = fyne.TextWrapWord
 	p.preview.TextStyle.Bold = true
-	p.box = container.NewVBox(bold(T("tender.how")), row, p.fields, p.preview)
+	p.partBtn = newButton(T("tender.add_part"), p.addPart)
+	p.partBtn.Importance = widget.LowImportance
+	p.partList = container.NewVBox()
+	p.box = container.NewVBox(bold(T("tender.how")), p.partList, row, p.fields, p.preview)
 	return p
+}
+
+// warn says in the preview why a part payment is not taken.
+func (p *tenderPanel) warn(text string) {
+	p.preview.Importance = widget.WarningImportance
+	p.preview.SetText(oneLine(text))
+}
+
+// addPart takes the tender keyed as a part payment: it needs an amount,
+// and must leave something to pay; the fields clear for the next part.
+func (p *tenderPanel) addPart() {
+	reqs, err := p.requests()
+	if err != nil {
+		p.warn(terminal.ErrorMessage(err))
+		return
+	}
+	cur := reqs[len(reqs)-1]
+	if cur.Amount == nil || cur.Kind == terminal.TenderDefer {
+		p.warn(T("tender.part_amount"))
+		return
+	}
+	if td, err := terminal.ApplyTenders(p.k.cat, p.due.Clone().Clean(), reqs); err == nil && td.State != terminal.SaleDeferred {
+		p.warn(T("tender.part_pays_all"))
+		return
+	} else if err != nil && !isShort(p.k.cat, p.due, reqs) {
+		p.warn(terminal.ErrorMessage(err))
+		return
+	}
+	p.parts = append(p.parts, cur)
+	p.showParts()
+	p.clearFields()
+	p.choose("")
+}
+
+// isShort reports whether reqs leave part of due unpaid, and nothing else
+// is wrong with them: paying the rest in cash would then be accepted.
+func isShort(cat *terminal.Catalogue, due terminal.Totals, reqs []terminal.TenderRequest) bool {
+	_, err := terminal.ApplyTenders(cat, due.Clone().Clean(), append(append([]terminal.TenderRequest(nil), reqs...), terminal.TenderRequest{Kind: terminal.TenderCash}))
+	return err == nil
+}
+
+func (p *tenderPanel) showParts() {
+	p.partList.RemoveAll()
+	for i, t := range p.parts {
+		what := T("tender." + string(t.Kind))
+		if t.Reference != "" {
+			what += " " + t.Reference
+		}
+		what += " · " + t.Amount.String()
+		p.partList.Add(container.NewBorder(nil, nil, nil, newIconButton(theme.DeleteIcon(), func() { p.removePart(i) }), widget.NewLabel(what)))
+	}
+	p.partList.Refresh()
+}
+
+// removePart takes the i-th part payment off.
+func (p *tenderPanel) removePart(i int) {
+	if i < len(p.parts) {
+		p.parts = slices.Delete(p.parts, i, i+1)
+	}
+	p.showParts()
+	p.update()
+}
+
+func (p *tenderPanel) clearFields() {
+	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4} {
+		e.SetText("")
+	}
+	p.cur = p.k.base()
 }
 
 // currencies are those the customer may hand over as cash: the base and
@@ -92,9 +176,10 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 			b.setSelected(c == p.cur)
 			curs.Add(b)
 		}
+		curs.Add(p.partBtn)
 		p.fields.Add(container.NewBorder(nil, nil, nil, curs, p.cashGiven))
 	case terminal.TenderMpesa:
-		p.fields.Add(p.mpesa)
+		p.fields.Add(container.NewBorder(nil, nil, nil, p.partBtn, container.NewGridWithColumns(2, p.mpesa, p.mpesaAmt)))
 	case terminal.TenderCard:
 		p.fields.Add(container.NewGridWithColumns(2, p.card, p.last4))
 	case terminal.TenderDefer:
@@ -133,10 +218,9 @@ func (p *tenderPanel) reset() {
 	for _, b := range p.btn {
 		b.setSelected(false)
 	}
-	for _, e := range []*entry{p.cashGiven, p.mpesa, p.card, p.last4} {
-		e.SetText("")
-	}
-	p.cur = p.k.base()
+	p.clearFields()
+	p.parts = nil
+	p.showParts()
 	p.fields.RemoveAll()
 	p.due = nil
 	p.preview.SetText("")
@@ -145,6 +229,25 @@ func (p *tenderPanel) reset() {
 // requests turns the choice into tender requests, or explains in the
 // attendant's language what is wrong with what was keyed.
 func (p *tenderPanel) requests() ([]terminal.TenderRequest, error) {
+	cur, err := p.current()
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]terminal.TenderRequest(nil), p.parts...), cur), nil
+}
+
+// current is the tender being keyed.
+func (p *tenderPanel) current() (terminal.TenderRequest, error) {
+	one := func(ts []terminal.TenderRequest, err error) (terminal.TenderRequest, error) {
+		if err != nil {
+			return terminal.TenderRequest{}, err
+		}
+		return ts[0], nil
+	}
+	return one(p.keyed())
+}
+
+func (p *tenderPanel) keyed() ([]terminal.TenderRequest, error) {
 	switch p.kind {
 	case terminal.TenderCash:
 		if p.cashGiven.Text == "" {
@@ -161,7 +264,15 @@ func (p *tenderPanel) requests() ([]terminal.TenderRequest, error) {
 		if err != nil {
 			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.mpesa_invalid", "Text", p.mpesa.Text))
 		}
-		return []terminal.TenderRequest{{Kind: terminal.TenderMpesa, Reference: code}}, nil
+		tr := terminal.TenderRequest{Kind: terminal.TenderMpesa, Reference: code}
+		if p.mpesaAmt.Text != "" {
+			v, err := terminal.ParseMajor(p.k.base(), p.mpesaAmt.Text)
+			if err != nil {
+				return nil, terminal.Errorf(terminal.EINVALID, "%s", T("amount.invalid", "Text", p.mpesaAmt.Text))
+			}
+			tr.Amount = &terminal.Money{Currency: p.k.base(), Minor: v}
+		}
+		return []terminal.TenderRequest{tr}, nil
 	case terminal.TenderCard:
 		spec := "card:" + p.card.Text
 		if p.last4.Text != "" {
@@ -178,6 +289,9 @@ func (p *tenderPanel) requests() ([]terminal.TenderRequest, error) {
 	case terminal.TenderDefer:
 		return []terminal.TenderRequest{{Kind: terminal.TenderDefer}}, nil
 	}
+	if len(p.parts) > 0 {
+		return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.choose_rest"))
+	}
 	return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.choose"))
 }
 
@@ -185,8 +299,23 @@ func (p *tenderPanel) requests() ([]terminal.TenderRequest, error) {
 // does not pay the total. It is a pure preview; nothing is stored.
 func (p *tenderPanel) update() {
 	due := p.due.Clone().Clean()
-	if p.kind == "" || len(due) == 0 || p.k.cat == nil {
+	if len(due) == 0 || p.k.cat == nil {
 		p.preview.SetText("")
+		return
+	}
+	if p.kind == "" {
+		p.preview.SetText("")
+		if len(p.parts) > 0 {
+			// What cash would pay after the parts is what is left.
+			if td, err := terminal.ApplyTenders(p.k.cat, due, append(append([]terminal.TenderRequest(nil), p.parts...), terminal.TenderRequest{Kind: terminal.TenderCash})); err == nil {
+				rest := terminal.Totals{}
+				for _, t := range td.Tenders[len(p.parts):] {
+					rest.Add(t.Currency, t.Net())
+				}
+				p.preview.Importance = widget.WarningImportance
+				p.preview.SetText(T("tender.rest_due", "Due", totals(rest, p.k.base())))
+			}
+		}
 		return
 	}
 	reqs, err := p.requests()
