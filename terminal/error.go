@@ -24,6 +24,18 @@ type Error struct {
 	Kind    string
 	Message string
 	Err     error // optional cause
+	// ID names the message for the kiosk, which says it in its own
+	// language ("err.<ID>" in assets/translations) with Args; Message is
+	// the English, for the command line and the logs. Empty: no
+	// translation.
+	ID   string
+	Args map[string]any
+}
+
+// WithID gives e a message id and its values, for translation.
+func (e *Error) WithID(id string, args map[string]any) *Error {
+	e.ID, e.Args = id, args
+	return e
 }
 
 func (e *Error) Error() string {
@@ -64,4 +76,14 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error: " + err.Error()
+}
+
+// ErrorID returns the message id and values of the first *Error in err's
+// chain ("" if it has none).
+func ErrorID(err error) (string, map[string]any) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.ID, e.Args
+	}
+	return "", nil
 }

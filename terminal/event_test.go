@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -100,5 +101,17 @@ func TestEventEqual(t *testing.T) {
 		if a.Equal(&c) {
 			t.Errorf("events differing in %s are Equal", name)
 		}
+	}
+}
+
+func TestErrorID(t *testing.T) {
+	base := Errorf(EINVALID, "tender short of the total: KES 5.00 still due").WithID("tender_short", map[string]any{"Due": "KES 5.00"})
+	wrapped := fmt.Errorf("sell: %w", base)
+	id, args := ErrorID(wrapped)
+	if id != "tender_short" || args["Due"] != "KES 5.00" || ErrorMessage(wrapped) != base.Message || ErrorKind(wrapped) != EINVALID {
+		t.Errorf("ErrorID = %q %v; message %q", id, args, ErrorMessage(wrapped))
+	}
+	if id, _ := ErrorID(fmt.Errorf("plain")); id != "" {
+		t.Errorf("a plain error has id %q", id)
 	}
 }

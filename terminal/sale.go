@@ -182,7 +182,7 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 	for _, r := range reqs {
 		if r.Kind == TenderDefer {
 			if len(reqs) > 1 {
-				return Tendering{}, Errorf(EINVALID, "defer cannot be combined with other tenders")
+				return Tendering{}, Errorf(EINVALID, "defer cannot be combined with other tenders").WithID("defer_mixed", nil)
 			}
 			if len(due) == 0 {
 				return Tendering{}, Errorf(EINVALID, "nothing is due, so nothing can be deferred")
@@ -221,12 +221,12 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 	for _, r := range reqs {
 		if r.Reference != "" {
 			if seenRef[string(r.Kind)+r.Reference] {
-				return Tendering{}, Errorf(EINVALID, "%s reference %s is given twice", r.Kind, r.Reference)
+				return Tendering{}, Errorf(EINVALID, "%s reference %s is given twice", r.Kind, r.Reference).WithID("reference_twice", map[string]any{"Ref": r.Reference})
 			}
 			seenRef[string(r.Kind)+r.Reference] = true
 		}
 		if r.Kind == TenderMpesa && r.Amount != nil && r.Amount.Currency != "KES" {
-			return Tendering{}, Errorf(EINVALID, "M-PESA pays in KES only")
+			return Tendering{}, Errorf(EINVALID, "M-PESA pays in KES only").WithID("mpesa_kes_only", nil)
 		}
 		if r.Amount == nil {
 			cs := []Currency{base}
@@ -243,7 +243,7 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 				paid = true
 			}
 			if !paid {
-				return Tendering{}, Errorf(EINVALID, "%s tender: nothing is left to pay", r.Kind)
+				return Tendering{}, Errorf(EINVALID, "%s tender: nothing is left to pay", r.Kind).WithID("nothing_left", nil)
 			}
 			continue
 		}
@@ -253,15 +253,15 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 		}
 		left, ok := remaining[m.Currency]
 		if !ok {
-			return Tendering{}, Errorf(EINVALID, "no %s is due (due: %s)", m.Currency, due)
+			return Tendering{}, Errorf(EINVALID, "no %s is due (due: %s)", m.Currency, due).WithID("currency_not_due", map[string]any{"Currency": string(m.Currency), "Due": due.String()})
 		}
 		if left == 0 {
-			return Tendering{}, Errorf(EINVALID, "%s tender of %s: nothing is left to pay in %s", r.Kind, m, m.Currency)
+			return Tendering{}, Errorf(EINVALID, "%s tender of %s: nothing is left to pay in %s", r.Kind, m, m.Currency).WithID("nothing_left", nil)
 		}
 		t := Tender{Kind: r.Kind, Currency: m.Currency, Amount: m.Minor, Reference: r.Reference, CardLast4: r.CardLast4}
 		if m.Minor > left {
 			if r.Kind != TenderCash {
-				return Tendering{}, Errorf(EINVALID, "%s amount %s is more than the %s due", r.Kind, m, Money{m.Currency, left})
+				return Tendering{}, Errorf(EINVALID, "%s amount %s is more than the %s due", r.Kind, m, Money{m.Currency, left}).WithID("more_than_due", map[string]any{"Amount": m.String(), "Due": Money{m.Currency, left}.String()})
 			}
 			t.Change = m.Minor - left
 			out.Change[m.Currency] += t.Change
@@ -270,7 +270,7 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 		out.Tenders = append(out.Tenders, t)
 	}
 	if short := remaining.Clean(); len(short) > 0 {
-		return Tendering{}, Errorf(EINVALID, "tender short of the total: %s still due", short)
+		return Tendering{}, Errorf(EINVALID, "tender short of the total: %s still due", short).WithID("tender_short", map[string]any{"Due": short.String()})
 	}
 	out.Change.Clean()
 	return out, nil

@@ -179,7 +179,7 @@ func (db *DB) Operators(ctx context.Context) ([]*terminal.Operator, error) {
 // event. The PIN is checked outside the write transaction: argon2id is slow
 // on purpose and must not hold the writer.
 func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Operator, error) {
-	refused := terminal.Errorf(terminal.EUNAUTHORIZED, "unknown operator or wrong PIN")
+	refused := terminal.Errorf(terminal.EUNAUTHORIZED, "unknown operator or wrong PIN").WithID("wrong_pin", nil)
 	n, err := terminal.ValidateName(name)
 	if err != nil {
 		return nil, refused
@@ -194,8 +194,9 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 	}
 	now := db.Now()
 	if now.Before(op.LockedUntil) {
+		until := op.LockedUntil.Local().Format("15:04")
 		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "%s is locked after %d wrong PINs until %s; try later or ask a supervisor",
-			op.Name, terminal.MaxPINFailures, op.LockedUntil.Local().Format("15:04"))
+			op.Name, terminal.MaxPINFailures, until).WithID("locked", map[string]any{"Name": op.Name, "N": terminal.MaxPINFailures, "Until": until})
 	}
 	ok := terminal.CheckPIN(op.PINHash, pin)
 	var result error
@@ -220,14 +221,16 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 			if _, err := tx.appendEvent(ctx, terminal.EventOperatorLocked, op.Name, map[string]any{"operator": op.Name, "until": until}); err != nil {
 				return err
 			}
-			result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN: %s is now locked for %d minutes", op.Name, int(terminal.LockoutPeriod/time.Minute))
+			result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN: %s is now locked for %d minutes", op.Name, int(terminal.LockoutPeriod/time.Minute)).
+				WithID("locked_now", map[string]any{"Name": op.Name, "Minutes": int(terminal.LockoutPeriod / time.Minute)})
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE operators SET failures = ? WHERE id = ?`, failures, op.ID); err != nil {
 			return err
 		}
 		result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN (%d tries left before a %d-minute lockout)",
-			terminal.MaxPINFailures-failures, int(terminal.LockoutPeriod/time.Minute))
+			terminal.MaxPINFailures-failures, int(terminal.LockoutPeriod/time.Minute)).
+			WithID("wrong_pin_tries", map[string]any{"Left": terminal.MaxPINFailures - failures, "Minutes": int(terminal.LockoutPeriod / time.Minute)})
 		return nil
 	})
 	if err != nil {

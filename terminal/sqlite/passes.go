@@ -292,7 +292,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 			return err
 		}
 		if sh == nil {
-			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before settling", op.Name)
+			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before settling", op.Name).WithID("no_shift", map[string]any{"Name": op.Name})
 		}
 		// Re-check inside the transaction: another process may have settled
 		// or voided it since the quote.

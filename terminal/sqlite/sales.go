@@ -65,7 +65,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 			return err
 		}
 		if sh == nil {
-			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name)
+			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name).WithID("no_shift", map[string]any{"Name": op.Name})
 		}
 		priced, err := cat.Price(tx.now, id.Site, req.Lines)
 		if err != nil {
@@ -152,7 +152,7 @@ func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
 	if n == 0 {
 		return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used to settle a pass", code)
 	}
-	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n)
+	return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used on sale %d", code, n).WithID("mpesa_used", map[string]any{"Code": code, "N": n})
 }
 
 // insertSale stores a sale's row and its tenders. The sale itself (as

@@ -90,6 +90,24 @@ func TestTranslationsComplete(t *testing.T) {
 		"settings.mode_entry", "settings.mode_exit", "settings.mode_counter"} {
 		used[k] = true
 	}
+	// The ids the domain and the store give their messages (terminal.Error's
+	// ID) are said as "err.<id>": each must be translated.
+	withID := regexp.MustCompile(`\.\s*WithID\("([a-z0-9_]+)"`)
+	for _, glob := range []string{"../*.go", "../sqlite/*.go"} {
+		files, _ := filepath.Glob(glob)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range withID.FindAllStringSubmatch(string(b), -1) {
+				used["err."+m[1]] = true
+			}
+		}
+	}
 	delete(used, "sale.number") // an example in a comment
 	for k := range used {
 		if _, ok := en[k]; !ok {

@@ -90,7 +90,7 @@ func (p *tenderPanel) warn(text string) {
 func (p *tenderPanel) addPart() {
 	reqs, err := p.requests()
 	if err != nil {
-		p.warn(terminal.ErrorMessage(err))
+		p.warn(errText(err))
 		return
 	}
 	cur := reqs[len(reqs)-1]
@@ -102,7 +102,7 @@ func (p *tenderPanel) addPart() {
 		p.warn(T("tender.part_pays_all"))
 		return
 	} else if err != nil && !isShort(p.k.cat, p.due, reqs) {
-		p.warn(terminal.ErrorMessage(err))
+		p.warn(errText(err))
 		return
 	}
 	p.parts = append(p.parts, cur)
@@ -326,13 +326,13 @@ func (p *tenderPanel) update() {
 			return
 		}
 		p.preview.Importance = widget.WarningImportance
-		p.preview.SetText(oneLine(terminal.ErrorMessage(err)))
+		p.preview.SetText(oneLine(errText(err)))
 		return
 	}
 	td, err := terminal.ApplyTenders(p.k.cat, due, reqs)
 	if err != nil {
 		p.preview.Importance = widget.WarningImportance
-		p.preview.SetText(oneLine(terminal.ErrorMessage(err)))
+		p.preview.SetText(oneLine(errText(err)))
 		return
 	}
 	p.preview.Importance = widget.SuccessImportance

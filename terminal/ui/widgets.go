@@ -105,7 +105,24 @@ func newMessage() *message {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // error shows err's message for the attendant.
-func (m *message) error(err error) { m.bad(terminal.ErrorMessage(err)) }
+func (m *message) error(err error) { m.bad(errText(err)) }
+
+// errText says err in the kiosk's language when the error names its
+// message (terminal.Error's ID) and the translations have it; else the
+// store's English message.
+func errText(err error) string {
+	if id, args := terminal.ErrorID(err); id != "" {
+		key := "err." + id
+		kv := make([]any, 0, 2*len(args))
+		for k, v := range args {
+			kv = append(kv, k, v)
+		}
+		if s := T(key, kv...); s != key {
+			return s
+		}
+	}
+	return terminal.ErrorMessage(err)
+}
 
 func (m *message) bad(s string) { m.say(widget.DangerImportance, s) }
 
