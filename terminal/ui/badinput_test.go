@@ -19,7 +19,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if k.current != k.login || !k.login.msg.isError() {
 		t.Fatalf("wrong PIN: screen %T, message %q; want the login with an error", k.current, k.login.msg.Text)
 	}
-	contains(t, "wrong PIN message", k.login.msg.Text, "wrong PIN")
+	contains(t, "wrong PIN message", k.login.msg.Text, "Wrong PIN (4 tries left")
 	sameCounts(t, "a wrong PIN", before, h.counts())
 	if k.login.pad.field.Text != "" {
 		t.Errorf("the PIN stays in the field after a refusal")
