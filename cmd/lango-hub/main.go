@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -63,6 +65,8 @@ type Main struct {
 	cmd      string // serve, terminal add, ...
 	data     string
 	listen   string
+	tlsCert  string
+	tlsKey   string
 	site     string
 	name     string
 	file     string
@@ -131,7 +135,7 @@ func ExitCode(err error) int {
 }
 
 const usage = `usage:
-  lango-hub serve --data DIR --listen ADDR
+  lango-hub serve --data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]
   lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
   lango-hub terminal revoke --data DIR --site SITE --name NAME
   lango-hub terminal list --data DIR [--json]
@@ -164,6 +168,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "serve":
 		fs.StringVar(&m.listen, "listen", "127.0.0.1:8750", "address to listen on")
 		fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
+		fs.StringVar(&m.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain (PEM)")
+		fs.StringVar(&m.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	case "terminal add":
 		fs.StringVar(&m.site, "site", "", "site code")
 		fs.StringVar(&m.name, "name", "", "terminal name")
@@ -192,6 +198,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	if positional == 1 {
 		m.file = pos[0]
+	}
+	if (m.tlsCert == "") != (m.tlsKey == "") {
+		return usagef("serve: --tls-cert and --tls-key go together")
 	}
 	if m.data == "" {
 		return usagef("--data DIR is required (or set LANGO_DATA)")
@@ -341,9 +350,20 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
+	var tlsConfig *tls.Config
+	if m.tlsCert != "" {
+		certs := &certFiles{cert: m.tlsCert, key: m.tlsKey}
+		if _, err := certs.get(nil); err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+	}
 	ln, err := net.Listen("tcp", m.listen)
 	if err != nil {
 		return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "cannot listen on " + m.listen, Err: err}
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	m.addr = ln.Addr().String()
 	id, _ := m.store.HubID(ctx)
@@ -353,6 +373,42 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 		go m.chaseMpesa(ctx, h, c)
 	}
 	return hub.NewServer(h).Serve(ctx, ln, 20*time.Second)
+}
+
+// certFiles serves a certificate from files, read again when either file
+// changes, so a renewed certificate (Let's Encrypt's every 60 days) takes
+// effect without a restart.
+type certFiles struct {
+	cert, key string
+
+	mu      sync.Mutex
+	current *tls.Certificate
+	stamp   string // the files' modification times when current was read
+}
+
+func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	stamp := ""
+	for _, f := range []string{c.cert, c.key} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, terminal.Errorf(terminal.EINVALID, "TLS: %v", err)
+		}
+		stamp += fi.ModTime().String() + "|"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current != nil && stamp == c.stamp {
+		return c.current, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.cert, c.key)
+	if err != nil {
+		if c.current != nil {
+			return c.current, nil // half-renewed: keep serving the old one
+		}
+		return nil, terminal.Errorf(terminal.EINVALID, "TLS certificate %s with key %s: %v", c.cert, c.key, err)
+	}
+	c.current, c.stamp = &cert, stamp
+	return c.current, nil
 }
 
 // Ready is closed once serve listens; Addr then says where.
@@ -410,7 +466,7 @@ func (m *Main) printReport(r *hub.Report) error {
 	tw.Flush()
 	fmt.Fprintf(m.Stdout, "\n%d unsettled deferred passes, %d conflicts\n", len(r.Unsettled), len(r.Conflicts))
 	for _, c := range r.Conflicts {
-		fmt.Fprintf(m.Stdout, "  %s %s %s%s%s %s\n", c.At.Local().Format("2006-01-02 15:04"), c.Kind, c.Site, " "+c.Terminal, " "+c.PassID+c.Code, c.Reason)
+		fmt.Fprintf(m.Stdout, "  %s %s %s%s%s %s\n", c.At.Local().Format("2006-01-02 15:04"), c.Kind, c.Site, " "+c.Terminal, " "+c.PassID+c.Code+c.Operator, c.Reason)
 	}
 	return nil
 }
