@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -49,6 +50,21 @@ type Event struct {
 func (e *Event) Equal(o *Event) bool {
 	return e.Seq == o.Seq && e.ID == o.ID && e.Terminal == o.Terminal && e.Type == o.Type && e.At.Equal(o.At) &&
 		e.Actor == o.Actor && bytes.Equal(e.Payload, o.Payload) && e.PrevHash == o.PrevHash && e.Hash == o.Hash
+}
+
+// DiffEvents says where two copies of an event log part (the hub's copy
+// of a terminal's events and the terminal's own, say): nil when they hold
+// the same events, Equal, in the same order.
+func DiffEvents(got, want []Event) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d events; want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(&want[i]) {
+			return fmt.Errorf("event %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	return nil
 }
 
 // ComputeHash returns the hex SHA-256 that chains e to its predecessor: over

@@ -3,6 +3,7 @@ package terminal
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,5 +114,21 @@ func TestErrorID(t *testing.T) {
 	}
 	if id, _ := ErrorID(fmt.Errorf("plain")); id != "" {
 		t.Errorf("a plain error has id %q", id)
+	}
+}
+
+func TestDiffEvents(t *testing.T) {
+	a := Event{Seq: 1, ID: "a", Payload: json.RawMessage(`{}`)}
+	b := Event{Seq: 2, ID: "b", Payload: json.RawMessage(`{}`)}
+	c := b
+	c.Hash = "other"
+	if err := DiffEvents([]Event{a, b}, []Event{a, b}); err != nil {
+		t.Errorf("the same events: %v", err)
+	}
+	if err := DiffEvents([]Event{a}, []Event{a, b}); err == nil {
+		t.Error("one event missing: no difference found")
+	}
+	if err := DiffEvents([]Event{a, c}, []Event{a, b}); err == nil || !strings.Contains(err.Error(), "event 1 differs") {
+		t.Errorf("a changed hash: %v", err)
 	}
 }

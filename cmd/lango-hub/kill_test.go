@@ -230,14 +230,8 @@ func TestHubProcessKilledWhileDraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("the hub holds %d events of the terminal; it committed %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if !g.Equal(&w) {
-			t.Fatalf("event %d at the hub differs from the terminal's:\n got %+v\nwant %+v", i, g, w)
-		}
+	if err := terminal.DiffEvents(got, want); err != nil {
+		t.Fatalf("the hub's copy of the terminal's events: %v", err)
 	}
 	term, err := hs.Terminal(ctx, id.TerminalID)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -313,14 +314,8 @@ func TestCLISyncKilledMidUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("the hub holds %d events of the terminal; it committed %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if !g.Equal(&w) {
-			t.Fatalf("event %d at the hub differs from the terminal's:\n got %+v\nwant %+v", i, g, w)
-		}
+	if err := terminal.DiffEvents(got, want); err != nil {
+		t.Fatalf("the hub's copy of the terminal's events: %v", err)
 	}
 	if cs, err := h.Store().Conflicts(ctx); err != nil || len(cs) != 0 {
 		t.Errorf("conflicts: %+v %v", cs, err)

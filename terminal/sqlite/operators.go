@@ -57,22 +57,30 @@ func (tx *Tx) addOperator(ctx context.Context, actor, name string, role terminal
 	return op, nil
 }
 
+// supervised checks what AddOperator and SetOperatorPIN both need: a
+// supervisor doing it (what says what, for the refusal), a valid name,
+// and a PIN, hashed.
+func supervised(by *terminal.Operator, what, name, pin string) (n, hash string, err error) {
+	if by == nil || by.Role != terminal.RoleSupervisor {
+		return "", "", terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can %s", what)
+	}
+	if n, err = terminal.ValidateName(name); err != nil {
+		return "", "", err
+	}
+	if hash, err = terminal.HashPIN(pin); err != nil {
+		return "", "", err
+	}
+	return n, hash, nil
+}
+
 // AddOperator adds an operator of the site; only a supervisor may. Once
 // synced, the other terminals of the site know the operator and the PIN.
-
 func (db *DB) AddOperator(ctx context.Context, by *terminal.Operator, name, role, pin string) (*terminal.Operator, error) {
-	if by == nil || by.Role != terminal.RoleSupervisor {
-		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can add operators")
-	}
-	n, err := terminal.ValidateName(name)
+	n, hash, err := supervised(by, "add operators", name, pin)
 	if err != nil {
 		return nil, err
 	}
 	r, err := terminal.ValidateRole(role)
-	if err != nil {
-		return nil, err
-	}
-	hash, err := terminal.HashPIN(pin)
 	if err != nil {
 		return nil, err
 	}
@@ -89,14 +97,7 @@ func (db *DB) AddOperator(ctx context.Context, by *terminal.Operator, name, role
 // the feed (after a terminal is lost, every PIN it held should change).
 // The operator's lockout, if any, ends.
 func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, pin string) (*terminal.Operator, error) {
-	if by == nil || by.Role != terminal.RoleSupervisor {
-		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can change an operator's PIN")
-	}
-	n, err := terminal.ValidateName(name)
-	if err != nil {
-		return nil, err
-	}
-	hash, err := terminal.HashPIN(pin)
+	n, hash, err := supervised(by, "change an operator's PIN", name, pin)
 	if err != nil {
 		return nil, err
 	}
