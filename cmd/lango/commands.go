@@ -744,14 +744,8 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if hasIntegratedCard(tenders) {
-		q, err := db.QuoteSettlement(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		if tenders, err = m.chargeCardFor(ctx, db, op, q.Totals, tenders, nil, pos[0]); err != nil {
-			return err
-		}
+	if tenders, err = m.settlementCardTenders(ctx, db, op, pos[0], tenders); err != nil {
+		return err
 	}
 	res, err := db.Settle(ctx, op, pos[0], tenders)
 	if err != nil {
