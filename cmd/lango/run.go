@@ -87,12 +87,19 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 			defer sc.Close()
 		}
 	}
+	// An integrated PDQ takes cards from the kiosk too.
+	var card ui.CardDesk
+	if strings.HasPrefix(settings["pdq"], "zvt:") {
+		if card, err = m.desk(db); err != nil {
+			return err
+		}
+	}
 	preview := ""
 	if dir, ok := strings.CutPrefix(settings["printer"], "emulator:"); ok {
 		preview, _, _ = strings.Cut(dir, "?")
 	}
 	return ui.Run(ctx, ui.Options{
 		Store: db, Printer: feed, Sync: ui.StoreSync(db), Notify: notify,
-		PreviewDir: preview, FullScreen: !*windowed, Scans: scans, Reconfigure: reconfigure,
+		PreviewDir: preview, FullScreen: !*windowed, Scans: scans, Reconfigure: reconfigure, Card: card,
 	})
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -191,13 +193,37 @@ func (s *counterScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
+	req := terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}
+	if k.o.Card != nil && carddesk.HasIntegratedCard(tenders) {
+		op := k.op
+		k.chargeCard(func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+			return k.o.Card.ChargeSale(ctx, op, req, announce)
+		}, func(ts []terminal.TenderRequest, done func(), err error) {
+			if err != nil {
+				s.msg.error(err)
+				return
+			}
+			req.Tenders = ts
+			if s.commitSale(req) {
+				done()
+			}
+		})
+		return
+	}
+	s.commitSale(req)
+}
+
+// commitSale stores the service sale and shows its receipt; it reports
+// whether the sale was stored.
+func (s *counterScreen) commitSale(req terminal.SaleRequest) bool {
+	k := s.k
 	ctx, cancel := k.ctx()
 	defer cancel()
 	started := time.Now()
-	res, err := k.o.Store.Sell(ctx, k.op, terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}, nil)
+	res, err := k.o.Store.Sell(ctx, k.op, req, nil)
 	if err != nil {
 		s.msg.error(err)
-		return
+		return false
 	}
 	k.printed(res.PrintJob)
 	s.last = res
@@ -229,4 +255,5 @@ func (s *counterScreen) completeSale() {
 			s.slip.Refresh()
 		}
 	})
+	return true
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
@@ -281,18 +283,42 @@ func (s *entryScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
+	req := terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}
+	if k.o.Card != nil && carddesk.HasIntegratedCard(tenders) {
+		op := k.op
+		k.chargeCard(func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+			return k.o.Card.ChargeSale(ctx, op, req, announce)
+		}, func(ts []terminal.TenderRequest, done func(), err error) {
+			if err != nil {
+				s.msg.error(err)
+				return
+			}
+			req.Tenders = ts
+			if s.commitSale(req) {
+				done()
+			}
+		})
+		return
+	}
+	s.commitSale(req)
+}
+
+// commitSale stores the sale, shows its pass and queues its printing; it
+// reports whether the sale was stored.
+func (s *entryScreen) commitSale(req terminal.SaleRequest) bool {
+	k := s.k
 	ctx, cancel := k.ctx()
 	defer cancel()
 	iss, err := k.passIssuer(ctx)
 	if err != nil {
 		s.msg.error(err)
-		return
+		return false
 	}
 	started := time.Now()
-	res, err := k.o.Store.Sell(ctx, k.op, terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}, iss)
+	res, err := k.o.Store.Sell(ctx, k.op, req, iss)
 	if err != nil {
 		s.msg.error(err)
-		return
+		return false
 	}
 	k.printed(res.PrintJob)
 	s.last = res
@@ -305,6 +331,7 @@ func (s *entryScreen) completeSale() {
 			s.passPrint.SetText(T("pass.printed"))
 		}
 	})
+	return true
 }
 
 // reset clears the keyed sale.

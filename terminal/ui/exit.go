@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -8,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
@@ -203,16 +205,43 @@ func (s *exitScreen) settlePass() {
 		s.msg.error(err)
 		return
 	}
+	if k.o.Card != nil && carddesk.HasIntegratedCard(tenders) {
+		op, text := k.op, s.text
+		k.chargeCard(func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+			return k.o.Card.ChargeSettlement(ctx, op, text, tenders, announce)
+		}, func(ts []terminal.TenderRequest, done func(), err error) {
+			if err != nil {
+				s.refused(err)
+				return
+			}
+			if s.commitSettlement(ts) {
+				done()
+			}
+		})
+		return
+	}
+	s.commitSettlement(tenders)
+}
+
+// refused says why the pass or the payment was refused.
+func (s *exitScreen) refused(err error) {
+	if r := pass.ReasonOf(err); r != "" {
+		s.msg.bad(r.Message(s.k.lang))
+	} else {
+		s.msg.error(err)
+	}
+}
+
+// commitSettlement settles the scanned pass with tenders and shows the
+// receipt; it reports whether the settlement was stored.
+func (s *exitScreen) commitSettlement(tenders []terminal.TenderRequest) bool {
+	k := s.k
 	ctx, cancel := k.ctx()
 	defer cancel()
 	res, err := k.o.Store.Settle(ctx, k.op, s.text, tenders)
 	if err != nil {
-		if r := pass.ReasonOf(err); r != "" {
-			s.msg.bad(r.Message(k.lang))
-		} else {
-			s.msg.error(err)
-		}
-		return
+		s.refused(err)
+		return false
 	}
 	k.printed(res.PrintJob)
 	st := res.Settlement
@@ -234,6 +263,7 @@ func (s *exitScreen) settlePass() {
 	s.clear()
 	s.receipt.SetText(T("exit.settled", "Total", totals(st.Totals, k.base()), "Paid", strings.Join(paid, "; ")) + "\n" + printing)
 	k.win.Canvas().Focus(s.scan)
+	return true
 }
 
 // admitPass lets a paid pass through once: a second scan is refused.

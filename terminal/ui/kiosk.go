@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/assets"
 	"github.com/lango-pos/lango/terminal"
@@ -66,7 +67,9 @@ type Kiosk struct {
 
 	// preview is the printed-pass image the worker looks for.
 	previewMu    sync.Mutex
-	previewAfter time.Time // zero: none wanted
+	cards        sync.WaitGroup // card charges under way (tests wait)
+	cardPop      *widget.PopUp  // the card's modal while a charge is under way
+	previewAfter time.Time      // zero: none wanted
 	previewShow  func(img image.Image)
 
 	unsubscribe func()
@@ -457,4 +460,37 @@ func (k *Kiosk) Scanned(text string) {
 	}
 	k.exit.scan.SetText(text)
 	k.exit.checkPass()
+}
+
+// cardTimeout bounds a charge on the PDQ: the customer has that long to
+// present the card and key the PIN.
+const cardTimeout = 2 * time.Minute
+
+// chargeCard runs charge (the integrated PDQ: the customer's card, some
+// seconds) off the UI goroutine, behind a modal that tells the attendant
+// the amount and can cancel it, then runs finish on the UI goroutine with
+// what it gave.
+func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error),
+	finish func(ts []terminal.TenderRequest, done func(), err error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
+	say := widget.NewLabel(T("card.wait"))
+	say.Wrapping = fyne.TextWrapWord
+	stop := newButton(T("card.cancel"), cancel)
+	pop := widget.NewModalPopUp(container.NewVBox(heading(T("card.title")), say, stop), k.win.Canvas())
+	pop.Resize(fyne.NewSize(480, 0))
+	pop.Show()
+	k.cardPop = pop
+	k.cards.Add(1)
+	go func() {
+		defer k.cards.Done()
+		ts, done, err := charge(ctx, func(m terminal.Money) {
+			fyne.Do(func() { say.SetText(T("card.present", "Amount", m.String())) })
+		})
+		cancel()
+		fyne.Do(func() {
+			pop.Hide()
+			k.cardPop = nil
+			finish(ts, done, err)
+		})
+	}()
 }

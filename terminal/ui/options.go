@@ -72,6 +72,11 @@ type Options struct {
 	// Notify is called after every committed sale or settlement that
 	// queued a print job, so the spool prints at once.
 	Notify func()
+	// Card, if set, charges an integrated PDQ (a terminal/carddesk.Desk):
+	// the card tender then needs no approval code, the kiosk asks for the
+	// card and waits, with a Cancel. Nil: the approval code is keyed from a
+	// standalone PDQ's slip.
+	Card CardDesk
 	// Reconfigure, if set, applies a device setting the supervisor has
 	// just saved (the store holds it already) and reports whether it took
 	// effect now; false: when Lango starts again, as the kiosk then says.
@@ -158,4 +163,11 @@ func StoreSync(db interface {
 		return SyncState{Online: s.Online, Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
 			LastSuccess: s.LastSuccess, LastError: s.LastError}
 	}
+}
+
+// CardDesk charges an integrated PDQ for a sale or a settlement, durably:
+// done must be called once what the charge pays is committed.
+type CardDesk interface {
+	ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (ts []terminal.TenderRequest, done func(), err error)
+	ChargeSettlement(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (out []terminal.TenderRequest, done func(), err error)
 }

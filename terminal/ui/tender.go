@@ -181,7 +181,11 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 	case terminal.TenderMpesa:
 		p.fields.Add(container.NewBorder(nil, nil, nil, p.partBtn, container.NewGridWithColumns(2, p.mpesa, p.mpesaAmt)))
 	case terminal.TenderCard:
-		p.fields.Add(container.NewGridWithColumns(2, p.card, p.last4))
+		if p.k.o.Card != nil {
+			p.fields.Add(widget.NewLabel(T("tender.card_pdq")))
+		} else {
+			p.fields.Add(container.NewGridWithColumns(2, p.card, p.last4))
+		}
 	case terminal.TenderDefer:
 		p.fields.Add(widget.NewLabel(T("tender.defer_note")))
 	}
@@ -193,7 +197,9 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 		case terminal.TenderMpesa:
 			c.Focus(p.mpesa)
 		case terminal.TenderCard:
-			c.Focus(p.card)
+			if p.k.o.Card == nil {
+				c.Focus(p.card)
+			}
 		}
 	}
 }
@@ -274,6 +280,9 @@ func (p *tenderPanel) keyed() ([]terminal.TenderRequest, error) {
 		}
 		return []terminal.TenderRequest{tr}, nil
 	case terminal.TenderCard:
+		if p.k.o.Card != nil { // the PDQ charges it
+			return []terminal.TenderRequest{{Kind: terminal.TenderCard}}, nil
+		}
 		spec := "card:" + p.card.Text
 		if p.last4.Text != "" {
 			spec += "/" + p.last4.Text
