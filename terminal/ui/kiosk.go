@@ -473,18 +473,22 @@ const cardTimeout = 2 * time.Minute
 func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error),
 	finish func(ts []terminal.TenderRequest, done func(), err error)) {
 	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
-	say := widget.NewLabel(T("card.wait"))
-	say.Wrapping = fyne.TextWrapWord
+	say := widget.NewLabel(T("card.wait")) // its lines break where the text says
 	stop := newButton(T("card.cancel"), cancel)
-	pop := widget.NewModalPopUp(container.NewVBox(heading(T("card.title")), say, stop), k.win.Canvas())
-	pop.Resize(fyne.NewSize(480, 0))
+	box := container.NewVBox(heading(T("card.title")), say, stop)
+	pop := widget.NewModalPopUp(box, k.win.Canvas())
+	fit := func() { pop.Resize(box.MinSize().Max(fyne.NewSize(480, 0))) }
+	fit()
 	pop.Show()
 	k.cardPop = pop
 	k.cards.Add(1)
 	go func() {
 		defer k.cards.Done()
 		ts, done, err := charge(ctx, func(m terminal.Money) {
-			fyne.Do(func() { say.SetText(T("card.present", "Amount", m.String())) })
+			fyne.Do(func() {
+				say.SetText(T("card.present", "Amount", m.String()))
+				fit()
+			})
 		})
 		cancel()
 		fyne.Do(func() {

@@ -189,6 +189,7 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 	case terminal.TenderDefer:
 		p.fields.Add(widget.NewLabel(T("tender.defer_note")))
 	}
+	p.box.Refresh()
 	p.update()
 	if c := p.k.win.Canvas(); c != nil {
 		switch kind {
