@@ -68,7 +68,6 @@ type Kiosk struct {
 	// preview is the printed-pass image the worker looks for.
 	previewMu    sync.Mutex
 	cards        sync.WaitGroup // card charges under way (tests wait)
-	cardPop      *widget.PopUp  // the card's modal while a charge is under way
 	previewAfter time.Time      // zero: none wanted
 	previewShow  func(img image.Image)
 
@@ -480,7 +479,6 @@ func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(termin
 	fit := func() { pop.Resize(box.MinSize().Max(fyne.NewSize(480, 0))) }
 	fit()
 	pop.Show()
-	k.cardPop = pop
 	k.cards.Add(1)
 	go func() {
 		defer k.cards.Done()
@@ -493,7 +491,6 @@ func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(termin
 		cancel()
 		fyne.Do(func() {
 			pop.Hide()
-			k.cardPop = nil
 			finish(ts, done, err)
 		})
 	}()
