@@ -1,53 +1,20 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/lango-pos/lango/internal/pty"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
+	"github.com/lango-pos/lango/terminal/pay/zvt/zvttest"
 )
 
-// pdqOnPTY serves a ZVT emulator on a pseudo-terminal linked at a path in
-// the test's folder, for the life of the test, and returns both.
-func pdqOnPTY(t *testing.T, mode zvt.Mode) (*zvt.Emulator, string) {
-	t.Helper()
-	em, err := zvt.NewEmulator(zvt.EmulatorConfig{Mode: mode})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(t.TempDir(), "ttyPDQ")
-	if err := p.Link(link); err != nil {
-		t.Fatal(err)
-	}
-	// Hold the terminal side open so the emulator never reads EIO between
-	// the commands that open and close the port.
-	hold, err := os.OpenFile(p.Path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { em.Serve(ctx, p.Master); close(done) }()
-	t.Cleanup(func() { cancel(); hold.Close(); p.Close(); <-done })
-	return em, link
-}
-
 func TestCLICardThroughPDQ(t *testing.T) {
-	em, link := pdqOnPTY(t, zvt.ModeApprove)
+	em, link := zvttest.OnPTY(t, zvt.ModeApprove)
 	c := newCLI(t)
 	c.initNNP()
 	c.ok("config", "set", "pdq", "zvt:"+link)
@@ -95,7 +62,7 @@ func TestCLICardKilledMidAuthorisation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs and kills a child process")
 	}
-	em, link := pdqOnPTY(t, zvt.ModeTimeout) // charges, then never answers
+	em, link := zvttest.OnPTY(t, zvt.ModeTimeout) // charges, then never answers
 	c := newCLI(t)
 	c.initNNP()
 	c.ok("config", "set", "pdq", "zvt:"+link)

@@ -1,46 +1,17 @@
 package ui
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/sys/unix"
 
-	"github.com/lango-pos/lango/internal/pty"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
+	"github.com/lango-pos/lango/terminal/pay/zvt/zvttest"
 )
-
-// pdqOnPTY runs the ZVT card terminal emulator on a pseudo-terminal and
-// returns it and the device link the kiosk's pdq setting names.
-func pdqOnPTY(t *testing.T, mode zvt.Mode) (*zvt.Emulator, string) {
-	t.Helper()
-	em, err := zvt.NewEmulator(zvt.EmulatorConfig{Mode: mode})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(t.TempDir(), "ttyPDQ")
-	if err := p.Link(link); err != nil {
-		t.Fatal(err)
-	}
-	hold, err := os.OpenFile(p.Path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { em.Serve(ctx, p.Master); close(done) }()
-	t.Cleanup(func() { cancel(); hold.Close(); p.Close(); <-done })
-	return em, link
-}
 
 // TestCardThroughPDQ: with an integrated PDQ the card tender asks for no
 // approval code: Complete asks the PDQ (a ZVT emulator on a pty) to charge
@@ -48,7 +19,7 @@ func pdqOnPTY(t *testing.T, mode zvt.Mode) (*zvt.Emulator, string) {
 // PDQ gave; the pending record is gone. A declined card stores nothing
 // and says so. The exit lane settles a deferred pass the same way.
 func TestCardThroughPDQ(t *testing.T) {
-	em, link := pdqOnPTY(t, zvt.ModeApprove)
+	em, link := zvttest.OnPTY(t, zvt.ModeApprove)
 	prints := t.TempDir()
 	db := newStore(t, "kws.json", "NNP", map[string]string{"printer": "emulator:" + prints, "pdq": "zvt:" + link})
 	pending := filepath.Join(t.TempDir(), "pdq-pending.json")

@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -194,23 +193,13 @@ func (s *counterScreen) completeSale() {
 		return
 	}
 	req := terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}
-	if k.o.Card != nil && carddesk.HasIntegratedCard(tenders) {
-		op := k.op
-		k.chargeCard(func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-			return k.o.Card.ChargeSale(ctx, op, req, announce)
-		}, func(ts []terminal.TenderRequest, done func(), err error) {
-			if err != nil {
-				s.msg.error(err)
-				return
-			}
-			req.Tenders = ts
-			if s.commitSale(req) {
-				done()
-			}
-		})
-		return
-	}
-	s.commitSale(req)
+	op := k.op
+	k.payThenCommit(tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+		return k.o.Card.ChargeSale(ctx, op, req, announce)
+	}, func(ts []terminal.TenderRequest) bool {
+		req.Tenders = ts
+		return s.commitSale(req)
+	}, s.msg.error)
 }
 
 // commitSale stores the service sale and shows its receipt; it reports

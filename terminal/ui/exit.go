@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
@@ -205,22 +204,10 @@ func (s *exitScreen) settlePass() {
 		s.msg.error(err)
 		return
 	}
-	if k.o.Card != nil && carddesk.HasIntegratedCard(tenders) {
-		op, text := k.op, s.text
-		k.chargeCard(func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-			return k.o.Card.ChargeSettlement(ctx, op, text, tenders, announce)
-		}, func(ts []terminal.TenderRequest, done func(), err error) {
-			if err != nil {
-				s.refused(err)
-				return
-			}
-			if s.commitSettlement(ts) {
-				done()
-			}
-		})
-		return
-	}
-	s.commitSettlement(tenders)
+	op, text := k.op, s.text
+	k.payThenCommit(tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+		return k.o.Card.ChargeSettlement(ctx, op, text, tenders, announce)
+	}, s.commitSettlement, s.refused)
 }
 
 // refused says why the pass or the payment was refused.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lango-pos/lango/assets"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -464,6 +465,28 @@ func (k *Kiosk) Scanned(text string) {
 // cardTimeout bounds a charge on the PDQ: the customer has that long to
 // present the card and key the PIN.
 const cardTimeout = 2 * time.Minute
+
+// payThenCommit commits tenders with commit, unless one of them is a card
+// for the integrated PDQ: then the PDQ charges it first (chargeCard), the
+// approval goes into the tenders, and the pending charge is cleared once
+// commit has stored them. refused says why the charge failed.
+func (k *Kiosk) payThenCommit(tenders []terminal.TenderRequest,
+	charge func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error),
+	commit func([]terminal.TenderRequest) bool, refused func(error)) {
+	if k.o.Card == nil || !carddesk.HasIntegratedCard(tenders) {
+		commit(tenders)
+		return
+	}
+	k.chargeCard(charge, func(ts []terminal.TenderRequest, done func(), err error) {
+		if err != nil {
+			refused(err)
+			return
+		}
+		if commit(ts) {
+			done()
+		}
+	})
+}
 
 // chargeCard runs charge (the integrated PDQ: the customer's card, some
 // seconds) off the UI goroutine, behind a modal that tells the attendant
