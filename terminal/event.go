@@ -19,6 +19,7 @@ const (
 	EventOperatorAdded  = "operator.added"
 	EventOperatorLocked = "operator.locked"
 	EventOperatorPIN    = "operator.pin_changed"
+	EventOperatorOff    = "operator.disabled"
 	EventShiftOpened    = "shift.opened"
 	EventShiftClosed    = "shift.closed"
 	EventSaleCreated    = "sale.created"

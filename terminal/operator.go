@@ -36,6 +36,8 @@ type Operator struct {
 	Failures    int       `json:"-"`
 	LockedUntil time.Time `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
+	// DisabledAt is when a supervisor disabled the operator (zero: active).
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
 }
 
 var (

@@ -158,8 +158,8 @@ func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin") {
-		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin --as SUPERVISOR --name NAME")
+	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin" && pos[0] != "disable") {
+		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin|disable --as SUPERVISOR --name NAME")
 	}
 	db, err := m.open(ctx)
 	if err != nil {
@@ -168,6 +168,17 @@ func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	sup, err := m.operator(ctx, db, fs.as)
 	if err != nil {
 		return err
+	}
+	if pos[0] == "disable" {
+		op, err := db.DisableOperator(ctx, sup, *name)
+		if err != nil {
+			return err
+		}
+		if fs.json {
+			return m.printJSON(op)
+		}
+		fmt.Fprintf(m.Stdout, "operator %s disabled\n", op.Name)
+		return nil
 	}
 	whose := "the new operator"
 	if pos[0] == "pin" {

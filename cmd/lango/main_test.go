@@ -134,6 +134,15 @@ func TestCLIFlow(t *testing.T) {
 	c.env["LANGO_PIN"], c.env["LANGO_NEW_PIN"] = "1234", "5678"
 	c.ok("operator", "pin", "--as", "admin", "--name", "wanjiru")
 	c.refused(1, "no operator named", "operator", "pin", "--as", "admin", "--name", "nobody")
+	c.env["LANGO_NEW_PIN"] = "2468"
+	c.ok("operator", "add", "--as", "admin", "--name", "leaver", "--role", "attendant")
+	if out := c.ok("operator", "disable", "--as", "admin", "--name", "leaver"); !strings.Contains(out, "leaver disabled") {
+		t.Errorf("operator disable: %q", out)
+	}
+	c.env["LANGO_PIN"] = "2468"
+	c.refused(1, "disabled", "shift", "open", "--as", "leaver", "--float", "KES=0")
+	c.env["LANGO_PIN"], c.env["LANGO_NEW_PIN"] = "1234", "5678"
+	c.refused(1, "cannot disable themselves", "operator", "disable", "--as", "admin", "--name", "admin")
 
 	var cat struct {
 		Version string

@@ -466,7 +466,8 @@ func TestConflictsReported(t *testing.T) {
 
 // TestOperatorsShared: an operator a supervisor adds at the gate can log in
 // at the exit once both have synced, with the same PIN, and at a lane
-// enrolled afterwards; a new PIN given at the exit replaces it everywhere. The same name added at two terminals while offline
+// enrolled afterwards; a new PIN given at the exit replaces it everywhere,
+// and once disabled at the gate the operator signs in nowhere. The same name added at two terminals while offline
 // stays two operators, each terminal keeping its own, and the report
 // names the clash.
 func TestOperatorsShared(t *testing.T) {
@@ -513,6 +514,16 @@ func TestOperatorsShared(t *testing.T) {
 		}
 		if _, err := te.db.Authenticate(ctx, "achieng", "4321"); err == nil {
 			t.Errorf("%s: achieng's old PIN still works", te.name)
+		}
+	}
+	// achieng leaves: disabled at the gate, she can sign in nowhere.
+	if _, err := gate.db.DisableOperator(ctx, gate.admin, "achieng"); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, gate, exit, late)
+	for _, te := range []*termEnv{gate, exit, late} {
+		if _, err := te.db.Authenticate(ctx, "achieng", "8642"); err == nil {
+			t.Errorf("%s: achieng, disabled at the gate, still signs in", te.name)
 		}
 	}
 	r, err := h.Hub().Report(ctx)

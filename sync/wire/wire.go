@@ -57,10 +57,10 @@ const (
 
 // FeedTypes are the event types the site feed carries from the other
 // terminals of the site: what a terminal needs to refuse a pass that was
-// voided, used or settled elsewhere, and the operators added (or given a
-// new PIN) elsewhere.
+// voided, used or settled elsewhere, and the operators added, given a new
+// PIN or disabled elsewhere.
 // The hub's partial index events_feed lists the same types.
-var feedTypes = []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventOperatorPIN}
+var feedTypes = []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff}
 
 // FeedTypes returns the event types the site feed carries.
 func FeedTypes() []string { return append([]string(nil), feedTypes...) }

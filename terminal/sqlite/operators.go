@@ -129,20 +129,108 @@ func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, p
 	return op, nil
 }
 
+// DisableOperator stops an operator signing in (a clerk who left); only a
+// supervisor may, not for themselves, and not while the operator has a
+// shift open here (close it first). A site operator is disabled at every
+// terminal of the site once synced. The operator's shifts and sales stay.
+func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name string) (*terminal.Operator, error) {
+	if by == nil || by.Role != terminal.RoleSupervisor {
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can disable an operator")
+	}
+	n, err := terminal.ValidateName(name)
+	if err != nil {
+		return nil, err
+	}
+	if n == by.Name {
+		return nil, terminal.Errorf(terminal.EINVALID, "a supervisor cannot disable themselves: ask another")
+	}
+	var op *terminal.Operator
+	err = db.update(ctx, func(tx *Tx) error {
+		var scope string
+		op, err = scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+`, scope FROM operators WHERE name = ?`, n), &scope)
+		if errors.Is(err, sql.ErrNoRows) {
+			return terminal.Errorf(terminal.ENOTFOUND, "no operator named %q", n)
+		}
+		if err != nil {
+			return err
+		}
+		if !op.DisabledAt.IsZero() {
+			return terminal.Errorf(terminal.ECONFLICT, "%s is already disabled", n)
+		}
+		if sh, err := tx.openShift(ctx, op.ID); err != nil {
+			return err
+		} else if sh != nil {
+			return terminal.Errorf(terminal.ECONFLICT, "%s has a shift open since %s: close it first", n, sh.OpenedAt.Local().Format("2006-01-02 15:04"))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE operators SET disabled_at = ? WHERE id = ?`, ts(tx.now), op.ID); err != nil {
+			return fmt.Errorf("disable operator: %w", err)
+		}
+		op.DisabledAt = tx.now
+		_, err = tx.appendEvent(ctx, terminal.EventOperatorOff, by.Name, operatorAdded{ID: op.ID, Name: op.Name, Role: op.Role, Scope: scope, AddedAt: op.CreatedAt})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// applyFeedDisable disables here a site operator another terminal of the
+// site disabled (operator.disabled from the feed), by id. An operator not
+// known here yet is recorded disabled, so that its operator.added, arriving
+// later from another terminal, does not bring it back.
+func (tx *Tx) applyFeedDisable(ctx context.Context, e *FeedEvent, origin string) error {
+	var p operatorAdded
+	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite {
+		return nil
+	}
+	if _, err := uuid.Parse(p.ID); err != nil {
+		return nil
+	}
+	if name, err := terminal.ValidateName(p.Name); err != nil || name != p.Name {
+		return nil
+	}
+	if _, err := terminal.ValidateRole(string(p.Role)); err != nil {
+		return nil
+	}
+	if origin == "" {
+		origin = e.Terminal
+	}
+	r, err := tx.ExecContext(ctx, `UPDATE operators SET disabled_at = ? WHERE id = ? AND disabled_at = ''`, ts(e.At), p.ID)
+	if err != nil {
+		return wrapFeedErr(err)
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		return nil
+	}
+	added := ts(e.At)
+	if !p.AddedAt.IsZero() {
+		added = ts(p.AddedAt)
+	}
+	// Unknown here (or already disabled): a disabled record, with no PIN,
+	// unless this terminal has another operator of that name.
+	_, err = tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, origin, scope, pin_set_at, disabled_at)
+		VALUES (?, ?, ?, '', ?, ?, ?, '', ?) ON CONFLICT DO NOTHING`, p.ID, p.Name, p.Role, added, origin, scopeSite, ts(e.At))
+	return wrapFeedErr(err)
+}
+
 func scanOperator(row interface{ Scan(...any) error }, extra ...any) (*terminal.Operator, error) {
 	var op terminal.Operator
-	var created, locked string
-	if err := row.Scan(append([]any{&op.ID, &op.Name, &op.Role, &op.PINHash, &op.Failures, &locked, &created}, extra...)...); err != nil {
+	var created, locked, disabled string
+	if err := row.Scan(append([]any{&op.ID, &op.Name, &op.Role, &op.PINHash, &op.Failures, &locked, &created, &disabled}, extra...)...); err != nil {
 		return nil, err
 	}
 	op.CreatedAt = parseTS(created)
+	if disabled != "" {
+		op.DisabledAt = parseTS(disabled)
+	}
 	if locked != "" {
 		op.LockedUntil = parseTS(locked)
 	}
 	return &op, nil
 }
 
-const operatorCols = `id, name, role, pin_hash, failures, locked_until, created_at`
+const operatorCols = `id, name, role, pin_hash, failures, locked_until, created_at, disabled_at`
 
 // Operator returns an operator by name.
 func (db *DB) Operator(ctx context.Context, name string) (*terminal.Operator, error) {
@@ -156,9 +244,9 @@ func (db *DB) Operator(ctx context.Context, name string) (*terminal.Operator, er
 	return op, nil
 }
 
-// Operators lists every operator.
+// Operators lists the operators who may sign in (not the disabled).
 func (db *DB) Operators(ctx context.Context) ([]*terminal.Operator, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators ORDER BY name`)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE disabled_at = '' ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +280,11 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !op.DisabledAt.IsZero() {
+		terminal.CheckPIN(op.PINHash, pin) // the same cost as any refusal
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "%s was disabled by a supervisor and can no longer sign in", op.Name).
+			WithID("operator_disabled", map[string]any{"Name": op.Name})
 	}
 	now := db.Now()
 	if now.Before(op.LockedUntil) {

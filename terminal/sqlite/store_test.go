@@ -660,3 +660,59 @@ func TestSetOperatorPIN(t *testing.T) {
 		t.Errorf("operator.pin_changed events: %s; want achieng's with its hash, admin's without", got)
 	}
 }
+
+// TestDisableOperator: a supervisor disables a clerk who left: the clerk
+// can no longer sign in and is not offered at the login, and the record
+// stays. A supervisor cannot disable themselves, an attendant cannot
+// disable anyone, an operator with a shift open is not disabled, and
+// refusals change nothing.
+func TestDisableOperator(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	clerk, err := f.db.AddOperator(ctx, f.admin, "otieno", "attendant", "1111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.OpenShift(ctx, clerk, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.db.Counts(ctx)
+	for _, c := range []struct {
+		by   *terminal.Operator
+		name string
+		want string
+	}{
+		{clerk, "admin", "only a supervisor"},
+		{f.admin, "admin", "cannot disable themselves"},
+		{f.admin, "nobody", "no operator named"},
+		{f.admin, "otieno", "close it first"},
+	} {
+		if _, err := f.db.DisableOperator(ctx, c.by, c.name); err == nil || !strings.Contains(terminal.ErrorMessage(err), c.want) {
+			t.Errorf("DisableOperator(%s, %s): %v; want %q", c.by.Name, c.name, err, c.want)
+		}
+	}
+	if after, _ := f.db.Counts(ctx); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("refusals changed the store: %v → %v", before, after)
+	}
+	if _, err := f.db.CloseShift(ctx, clerk, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.DisableOperator(ctx, f.admin, "otieno"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Authenticate(ctx, "otieno", "1111"); err == nil || !strings.Contains(terminal.ErrorMessage(err), "disabled") {
+		t.Errorf("a disabled clerk signs in: %v", err)
+	}
+	ops, _ := f.db.Operators(ctx)
+	for _, o := range ops {
+		if o.Name == "otieno" {
+			t.Error("a disabled clerk is offered at the login")
+		}
+	}
+	if o, err := f.db.Operator(ctx, "otieno"); err != nil || o.DisabledAt.IsZero() {
+		t.Errorf("the disabled clerk's record: %+v %v", o, err)
+	}
+	if _, err := f.db.DisableOperator(ctx, f.admin, "otieno"); err == nil || !strings.Contains(terminal.ErrorMessage(err), "already disabled") {
+		t.Errorf("disabling twice: %v", err)
+	}
+}

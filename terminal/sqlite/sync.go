@@ -224,9 +224,12 @@ func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPee
 			if n, _ := r.RowsAffected(); n == 0 {
 				continue
 			}
-			if e.Type == terminal.EventOperatorAdded || e.Type == terminal.EventOperatorPIN {
+			switch e.Type {
+			case terminal.EventOperatorAdded, terminal.EventOperatorPIN:
 				err = tx.applyFeedOperator(ctx, e, name)
-			} else {
+			case terminal.EventOperatorOff:
+				err = tx.applyFeedDisable(ctx, e, name)
+			default:
 				err = tx.applyFeedMarks(ctx, e, name)
 			}
 			if err != nil {

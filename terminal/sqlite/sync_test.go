@@ -371,3 +371,48 @@ func TestApplyFeedOperatorPINs(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyFeedOperatorDisabled: an operator disabled at another terminal
+// cannot sign in here once the feed brings it, whether it was known here
+// already or its addition arrives only afterwards (from a third terminal).
+func TestApplyFeedOperatorDisabled(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	const peerA, peerB = "0190a000-0000-7000-8000-0000000000aa", "0190a000-0000-7000-8000-0000000000bb"
+	h, err := terminal.HashPIN("2222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := func(peer, name string, seq int64, typ, id, opName string) sqlite.FeedEvent {
+		return feedEvent(t, peer, name, seq, typ, map[string]any{"id": id, "name": opName, "role": "attendant", "scope": "site", "pin_hash": h, "added_at": outageDay})
+	}
+	const achieng, kibet = "0190c000-0000-7000-8000-000000000001", "0190c000-0000-7000-8000-000000000002"
+	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{op(peerA, "exit-1", 1, terminal.EventOperatorAdded, achieng, "achieng")},
+		[]sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Authenticate(ctx, "achieng", "2222"); err != nil {
+		t.Fatalf("achieng before she is disabled: %v", err)
+	}
+	// exit-2 disables achieng, and kibet, whose addition (at exit-1) has
+	// not reached this terminal yet.
+	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{
+		op(peerB, "exit-2", 1, terminal.EventOperatorOff, achieng, "achieng"),
+		op(peerB, "exit-2", 2, terminal.EventOperatorOff, kibet, "kibet"),
+	}, []sqlite.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{op(peerA, "exit-1", 2, terminal.EventOperatorAdded, kibet, "kibet")},
+		[]sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"achieng", "kibet"} {
+		if _, err := f.db.Authenticate(ctx, name, "2222"); err == nil {
+			t.Errorf("%s, disabled elsewhere, signs in here", name)
+		}
+	}
+	ops, _ := f.db.Operators(ctx)
+	if len(ops) != 1 || ops[0].Name != "admin" {
+		t.Errorf("operators offered at the login: %d; want only admin", len(ops))
+	}
+}
