@@ -104,11 +104,7 @@ func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, p
 	var op *terminal.Operator
 	err = db.update(ctx, func(tx *Tx) error {
 		var scope string
-		op, err = scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+`, scope FROM operators WHERE name = ?`, n), &scope)
-		if errors.Is(err, sql.ErrNoRows) {
-			return terminal.Errorf(terminal.ENOTFOUND, "no operator named %q", n)
-		}
-		if err != nil {
+		if op, scope, err = tx.operatorNamed(ctx, n); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE operators SET pin_hash = ?, pin_set_at = ?, failures = 0, locked_until = '' WHERE id = ?`,
@@ -147,11 +143,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 	var op *terminal.Operator
 	err = db.update(ctx, func(tx *Tx) error {
 		var scope string
-		op, err = scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+`, scope FROM operators WHERE name = ?`, n), &scope)
-		if errors.Is(err, sql.ErrNoRows) {
-			return terminal.Errorf(terminal.ENOTFOUND, "no operator named %q", n)
-		}
-		if err != nil {
+		if op, scope, err = tx.operatorNamed(ctx, n); err != nil {
 			return err
 		}
 		if !op.DisabledAt.IsZero() {
@@ -212,6 +204,16 @@ func (tx *Tx) applyFeedDisable(ctx context.Context, e *FeedEvent, origin string)
 	_, err = tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, origin, scope, pin_set_at, disabled_at)
 		VALUES (?, ?, ?, '', ?, ?, ?, '', ?) ON CONFLICT DO NOTHING`, p.ID, p.Name, p.Role, added, origin, scopeSite, ts(e.At))
 	return wrapFeedErr(err)
+}
+
+// operatorNamed reads an operator, and its scope, in tx.
+func (tx *Tx) operatorNamed(ctx context.Context, name string) (*terminal.Operator, string, error) {
+	var scope string
+	op, err := scanOperator(tx.QueryRowContext(ctx, `SELECT `+operatorCols+`, scope FROM operators WHERE name = ?`, name), &scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", terminal.Errorf(terminal.ENOTFOUND, "no operator named %q", name)
+	}
+	return op, scope, err
 }
 
 func scanOperator(row interface{ Scan(...any) error }, extra ...any) (*terminal.Operator, error) {

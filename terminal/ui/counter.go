@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"image"
 	"slices"
 	"strconv"
@@ -192,14 +191,7 @@ func (s *counterScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
-	req := terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}
-	op := k.op
-	k.payThenCommit(tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-		return k.o.Card.ChargeSale(ctx, op, req, announce)
-	}, func(ts []terminal.TenderRequest) bool {
-		req.Tenders = ts
-		return s.commitSale(req)
-	}, s.msg.error)
+	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}, s.commitSale, s.msg.error)
 }
 
 // commitSale stores the service sale and shows its receipt; it reports

@@ -488,6 +488,18 @@ func (k *Kiosk) payThenCommit(tenders []terminal.TenderRequest,
 	})
 }
 
+// paySale is payThenCommit for a sale: commit stores req with the tenders
+// as paid.
+func (k *Kiosk) paySale(req terminal.SaleRequest, commit func(terminal.SaleRequest) bool, refused func(error)) {
+	op := k.op
+	k.payThenCommit(req.Tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
+		return k.o.Card.ChargeSale(ctx, op, req, announce)
+	}, func(ts []terminal.TenderRequest) bool {
+		req.Tenders = ts
+		return commit(req)
+	}, refused)
+}
+
 // chargeCard runs charge (the integrated PDQ: the customer's card, some
 // seconds) off the UI goroutine, behind a modal that tells the attendant
 // the amount and can cancel it, then runs finish on the UI goroutine with
