@@ -578,7 +578,7 @@ func (c *Catalogue) priceLine(at time.Time, s Site, season string, r LineRequest
 		return Line{}, Errorf(EINVALID, "%s: evidence given without an exemption", code)
 	}
 	if r.Exemption != "" {
-		ex := c.exemption(r.Exemption)
+		ex := c.Exemption(r.Exemption)
 		if ex == nil {
 			return Line{}, Errorf(EINVALID, "unknown exemption %q", r.Exemption)
 		}
@@ -672,7 +672,8 @@ func (c *Catalogue) service(code, site string) *Service {
 	return nil
 }
 
-func (c *Catalogue) exemption(code string) *Exemption {
+// Exemption returns the exemption of that code (nil if none).
+func (c *Catalogue) Exemption(code string) *Exemption {
 	code = strings.ToUpper(strings.TrimSpace(code))
 	for i := range c.Exemptions {
 		if c.Exemptions[i].Code == code {

@@ -71,17 +71,7 @@ func newExemptPanel(k *Kiosk, counters []*counter, changed func()) *exemptPanel 
 // (sep between the two).
 func (p *exemptPanel) whoName(code, sep string) string {
 	cat, band, _ := strings.Cut(code, "-")
-	for _, c := range p.k.cat.Categories {
-		if c.Code == cat {
-			cat = c.Name.In(p.k.lang)
-		}
-	}
-	for _, b := range p.k.cat.AgeBands {
-		if b.Code == band {
-			band = b.Name.In(p.k.lang)
-		}
-	}
-	return cat + sep + band
+	return p.k.cat.CategoryName(cat, p.k.lang) + sep + p.k.cat.BandName(band, p.k.lang)
 }
 
 // twoLines breaks a long button label at the space nearest its middle:
@@ -112,10 +102,8 @@ func (p *exemptPanel) choose(code string) {
 	}
 	p.chosen, p.who = code, ""
 	var ex *terminal.Exemption
-	for i := range p.k.cat.Exemptions {
-		if p.k.cat.Exemptions[i].Code == code {
-			ex = &p.k.cat.Exemptions[i]
-		}
+	if code != "" {
+		ex = p.k.cat.Exemption(code)
 	}
 	for c, b := range p.exBtn {
 		b.setSelected(c == code)
@@ -189,10 +177,8 @@ func (p *exemptPanel) showList() {
 	p.list.RemoveAll()
 	for i, l := range p.lines {
 		name := l.Exemption
-		for _, ex := range p.k.cat.Exemptions {
-			if ex.Code == l.Exemption {
-				name = ex.Name.In(p.k.lang)
-			}
+		if ex := p.k.cat.Exemption(l.Exemption); ex != nil {
+			name = ex.Name.In(p.k.lang)
 		}
 		label := widget.NewLabel(p.whoName(l.Code, " · ") + " — " + name + " — " + l.Evidence)
 		label.Wrapping = fyne.TextWrapWord
