@@ -20,7 +20,7 @@ import (
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // TestMain lets a test run this binary as lango-hub itself
@@ -123,7 +123,7 @@ func TestHubProcessKilledWhileDraining(t *testing.T) {
 		}
 	}()
 
-	db := newTerminalStore(t)
+	db, _ := sqlitetest.NewTerminal(t, nil)
 	cfg := client.Config{BatchSize: 2000, HTTPClient: &http.Client{Timeout: 20 * time.Second}, MinBackoff: time.Millisecond}
 	if _, err := client.EnrollWith(ctx, db, "http://"+p.listen, strings.TrimSpace(token), cfg); err != nil {
 		t.Fatal(err)
@@ -253,30 +253,4 @@ func TestHubProcessKilledWhileDraining(t *testing.T) {
 	if err := raw.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Errorf("integrity_check: %q %v", ok, err)
 	}
-}
-
-// newTerminalStore makes a terminal of NNP with the admin's shift open.
-func newTerminalStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	ctx := context.Background()
-	cat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "catalogues", "kws.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234"}); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := db.Authenticate(ctx, "admin", "1234")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 500000}); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }

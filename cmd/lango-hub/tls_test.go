@@ -21,6 +21,7 @@ import (
 
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, valid from
@@ -103,7 +104,7 @@ func TestServeTLS(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("terminal add: %s", stderr)
 	}
-	db := newTerminalStore(t)
+	db, _ := sqlitetest.NewTerminal(t, nil)
 	cfg := client.Config{HTTPClient: trusting}
 	if _, err := client.EnrollWith(ctx, db, hubURL, strings.TrimSpace(token), cfg); err != nil {
 		t.Fatalf("enroll over HTTPS: %v", err)

@@ -10,33 +10,13 @@ import (
 	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
 	"github.com/lango-pos/lango/terminal/pay/zvt/zvttest"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 func newDesk(t *testing.T, mode zvt.Mode) (*carddesk.Desk, *zvt.Emulator, *terminal.Operator) {
 	t.Helper()
-	ctx := context.Background()
 	em, link := zvttest.OnPTY(t, mode)
-	cat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "catalogues", "kws.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234",
-		Settings: map[string]string{"pdq": "zvt:" + link}}); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := db.Authenticate(ctx, "admin", "1234")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
-		t.Fatal(err)
-	}
+	db, admin := sqlitetest.NewTerminal(t, map[string]string{"pdq": "zvt:" + link})
 	return &carddesk.Desk{DB: db, Path: filepath.Join(t.TempDir(), "pdq-pending.json")}, em, admin
 }
 

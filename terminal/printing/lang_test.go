@@ -2,14 +2,12 @@ package printing_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/printing"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // TestQueueFollowsLanguageSetting: a queue with no fixed language lays out
@@ -17,26 +15,7 @@ import (
 // to Swahili in the kiosk shows on the next slip, not after a restart.
 func TestQueueFollowsLanguageSetting(t *testing.T) {
 	ctx := context.Background()
-	cat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "catalogues", "kws.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234",
-		Settings: map[string]string{"printer": "emulator:" + t.TempDir()}}); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := db.Authenticate(ctx, "admin", "1234")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
-		t.Fatal(err)
-	}
+	db, admin := sqlitetest.NewTerminal(t, map[string]string{"printer": "emulator:" + t.TempDir()})
 	if _, err := db.Sell(ctx, admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}},
 		Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, nil); err != nil {
 		t.Fatal(err)

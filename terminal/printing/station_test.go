@@ -2,7 +2,6 @@ package printing_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/printing"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // TestStationReconfigure: the station prints on the printer of the
@@ -21,23 +20,7 @@ func TestStationReconfigure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, b := t.TempDir(), t.TempDir()
-	cat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "catalogues", "kws.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234",
-		Settings: map[string]string{"printer": "emulator:" + a}}); err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := db.Authenticate(ctx, "admin", "1234")
-	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
-		t.Fatal(err)
-	}
+	db, admin := sqlitetest.NewTerminal(t, map[string]string{"printer": "emulator:" + a})
 	var mu sync.Mutex
 	var states []printer.State
 	st, err := printing.OpenStation(ctx, db, printing.StationOptions{OnState: func(s printer.State) {
