@@ -434,12 +434,12 @@ func (m *Main) spool(ctx context.Context, db *sqlite.DB) (*printer.Spool, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.Logger, DoneTimeout: 6 * time.Second})
+	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.logger(), DoneTimeout: 6 * time.Second})
 	if err != nil {
 		return nil, nil, err
 	}
 	q := &printing.Queue{DB: db, Profile: dev.Profile(), Lang: printing.Lang(settings["language"])}
-	sp := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.Logger})
+	sp := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.logger()})
 	return sp, func() { dev.Close() }, nil
 }
 
@@ -897,7 +897,7 @@ func (m *Main) cmdPrinter(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		em, err := printer.NewEmulator(prof, *out, *realtime, m.Logger)
+		em, err := printer.NewEmulator(prof, *out, *realtime, m.logger())
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func (m *Main) desk(db *sqlite.DB) (*carddesk.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &carddesk.Desk{DB: db, Path: filepath.Join(dir, "pdq-pending.json"), Logger: m.Logger}, nil
+	return &carddesk.Desk{DB: db, Path: filepath.Join(dir, "pdq-pending.json"), Logger: m.logger()}, nil
 }
 
 // announceCharge tells the attendant on the terminal what the PDQ asks.
