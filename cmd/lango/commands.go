@@ -509,19 +509,19 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tenders, err = m.cardTenders(ctx, db, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}); err != nil {
-		return err
-	}
 	iss, err := db.PassIssuer(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := db.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, iss)
+	// The card desk charges an integrated PDQ (after a trial of the sale,
+	// so a refusal comes before the charge), then commits and clears.
+	d, err := m.desk(db)
 	if err != nil {
 		return err
 	}
-	if m.afterCommit != nil {
-		m.afterCommit()
+	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, iss, m.announceCharge)
+	if err != nil {
+		return err
 	}
 	pr := m.printNow(ctx, db, res.PrintJob)
 	s := res.Sale

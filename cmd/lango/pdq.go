@@ -26,25 +26,6 @@ func (m *Main) announceCharge(amount terminal.Money) {
 	fmt.Fprintf(m.Stderr, "lango: charging %s on the card terminal…\n", amount)
 }
 
-// cardTenders charges the integrated PDQ for a sale's `card` tender, if it
-// has one, and returns the tenders with the approval filled in; the
-// pending record goes once the sale commits (afterCommit).
-func (m *Main) cardTenders(ctx context.Context, db *sqlite.DB, op *terminal.Operator, req terminal.SaleRequest) ([]terminal.TenderRequest, error) {
-	if !carddesk.HasIntegratedCard(req.Tenders) {
-		return req.Tenders, nil
-	}
-	d, err := m.desk(db)
-	if err != nil {
-		return nil, err
-	}
-	ts, done, err := d.ChargeSale(ctx, op, req, m.announceCharge)
-	if err != nil {
-		return nil, err
-	}
-	m.afterCommit = done
-	return ts, nil
-}
-
 // settlementCardTenders is cardTenders for the settlement of a pass.
 func (m *Main) settlementCardTenders(ctx context.Context, db *sqlite.DB, op *terminal.Operator, passText string, ts []terminal.TenderRequest) ([]terminal.TenderRequest, error) {
 	if !carddesk.HasIntegratedCard(ts) {
