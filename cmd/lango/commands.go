@@ -755,15 +755,13 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tenders, err = m.settlementCardTenders(ctx, db, op, pos[0], tenders); err != nil {
-		return err
-	}
-	res, err := db.Settle(ctx, op, pos[0], tenders)
+	d, err := m.desk(db)
 	if err != nil {
 		return err
 	}
-	if m.afterCommit != nil {
-		m.afterCommit()
+	res, err := d.Settle(ctx, op, pos[0], tenders, m.announceCharge)
+	if err != nil {
+		return err
 	}
 	pr := m.printNow(ctx, db, res.PrintJob)
 	st := res.Settlement

@@ -26,23 +26,6 @@ func (m *Main) announceCharge(amount terminal.Money) {
 	fmt.Fprintf(m.Stderr, "lango: charging %s on the card terminal…\n", amount)
 }
 
-// settlementCardTenders is cardTenders for the settlement of a pass.
-func (m *Main) settlementCardTenders(ctx context.Context, db *sqlite.DB, op *terminal.Operator, passText string, ts []terminal.TenderRequest) ([]terminal.TenderRequest, error) {
-	if !carddesk.HasIntegratedCard(ts) {
-		return ts, nil
-	}
-	d, err := m.desk(db)
-	if err != nil {
-		return nil, err
-	}
-	out, done, err := d.ChargeSettlement(ctx, op, passText, ts, m.announceCharge)
-	if err != nil {
-		return nil, err
-	}
-	m.afterCommit = done
-	return out, nil
-}
-
 type recoverOut struct {
 	Outcome string          `json:"outcome"` // none, charged, not_charged, unknown
 	Reason  string          `json:"reason,omitempty"`

@@ -178,6 +178,21 @@ func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sal
 	return res, nil
 }
 
+// Settle is the card desk's whole settlement of a deferred pass:
+// ChargeSettlement, then Settle, then the pending record cleared.
+func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (*sqlite.SettleResult, error) {
+	out, done, err := d.ChargeSettlement(ctx, op, passText, ts, announce)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.DB.Settle(ctx, op, passText, out)
+	if err != nil {
+		return nil, err // charged and not recorded: the pending record stays
+	}
+	done()
+	return res, nil
+}
+
 // ChargeSettlement charges the PDQ for the integrated card tender of a
 // settlement of pass (its amount from the settlement quoted now); done is
 // to be called once the settlement is committed. The card tender returned
