@@ -360,7 +360,7 @@ func (r SaleRequest) CheckQuoted(priced Totals) error {
 		}
 	}
 	if !same {
-		return Errorf(ECONFLICT, "the prices changed since the customer was quoted %s: it is now %s; nothing was charged or recorded, quote the customer again", q, p)
+		return Errorf(ECONFLICT, "the prices changed since the customer was quoted %s: it is now %s: quote the customer again", q, p)
 	}
 	return nil
 }

@@ -21,8 +21,12 @@ func (m *Main) desk(db *sqlite.DB) (*carddesk.Desk, error) {
 	return &carddesk.Desk{DB: db, Path: filepath.Join(dir, "pdq-pending.json"), Logger: m.logger()}, nil
 }
 
-// announceCharge tells the attendant on the terminal what the PDQ asks.
+// announceCharge tells the attendant at a terminal what the PDQ asks; a
+// script's stderr gets nothing but an error line.
 func (m *Main) announceCharge(amount terminal.Money) {
+	if m.IsTerminal == nil || !m.IsTerminal() {
+		return
+	}
 	fmt.Fprintf(m.Stderr, "lango: charging %s on the card terminal…\n", amount)
 }
 

@@ -171,8 +171,8 @@ func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sal
 	res, err := d.DB.Sell(ctx, op, bound, passes)
 	if err != nil {
 		// The card was charged and the sale not recorded: the pending
-		// record stays, and Recover (lango pdq recover) tells again.
-		return nil, err
+		// record stays, and Recover (lango pdq recover) tries again.
+		return nil, chargedNotRecorded(bound.Tenders, err)
 	}
 	done()
 	return res, nil
@@ -187,7 +187,7 @@ func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText strin
 	}
 	res, err := d.DB.Settle(ctx, op, passText, out)
 	if err != nil {
-		return nil, err // charged and not recorded: the pending record stays
+		return nil, chargedNotRecorded(out, err) // the pending record stays
 	}
 	done()
 	return res, nil
@@ -280,6 +280,23 @@ func (d *Desk) charge(ctx context.Context, op *terminal.Operator, amount termina
 	return charge, func() { os.Remove(d.Path) }, nil
 }
 
+// chargedNotRecorded says that the card in ts was charged and what it
+// paid was not recorded (err says why), keeping err's kind.
+func chargedNotRecorded(ts []terminal.TenderRequest, err error) error {
+	what := "the card"
+	for _, t := range ts {
+		if t.Kind == terminal.TenderCard && t.Amount != nil {
+			what = fmt.Sprintf("the card was charged %s (approval %s)", *t.Amount, t.Reference)
+		}
+	}
+	kind := terminal.ErrorKind(err)
+	if kind == terminal.EINTERNAL {
+		return fmt.Errorf("%s, not recorded: %w", what, err)
+	}
+	return &terminal.Error{Kind: kind, Err: err, Message: what + " but the payment could not be recorded: " + terminal.ErrorMessage(err) +
+		"; it is kept as pending: lango pdq recover tries again, or refund it on the PDQ"}
+}
+
 // Recovery is what Recover found.
 type Recovery struct {
 	Outcome string // none, charged, not_charged, unknown
@@ -342,13 +359,13 @@ func (d *Desk) Recover(ctx context.Context) (Recovery, error) {
 		req.Tenders = ts
 		res, err := d.DB.Sell(ctx, op, req, iss)
 		if err != nil {
-			return out, fmt.Errorf("complete the charged sale: %w", err)
+			return out, chargedNotRecorded(ts, err)
 		}
 		out.Sale = res.Sale
 	} else if pc.Pass != "" {
 		res, err := d.DB.Settle(ctx, op, pc.Pass, ts)
 		if err != nil {
-			return out, fmt.Errorf("complete the charged settlement: %w", err)
+			return out, chargedNotRecorded(ts, err)
 		}
 		out.SettlementID = res.Settlement.ID
 	}

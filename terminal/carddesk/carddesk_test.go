@@ -150,6 +150,15 @@ func TestCardChargeIsBoundToTheRecordedTender(t *testing.T) {
 	if _, err := d.DB.Sell(ctx, admin, bound, iss); terminal.ErrorKind(err) != terminal.ECONFLICT {
 		t.Errorf("bound request after a price change: %v; want ECONFLICT", err)
 	}
+	// The till dies here; recovery finds the charge and says it cannot be
+	// recorded at the new price, keeping the pending record.
+	_, err = d.Recover(ctx)
+	if terminal.ErrorKind(err) != terminal.ECONFLICT || !strings.Contains(terminal.ErrorMessage(err), "the card was charged KES") {
+		t.Errorf("recover after a price change: %v; want ECONFLICT saying the card was charged", err)
+	}
+	if _, err := os.Stat(d.Path); err != nil {
+		t.Errorf("pending record gone while the charge is not recorded: %v", err)
+	}
 	after, _ := d.DB.Counts(ctx)
 	for k, n := range before {
 		if after[k] != n {
