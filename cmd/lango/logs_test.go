@@ -117,3 +117,38 @@ func TestCLILogLevelSendsLogLinesToStderr(t *testing.T) {
 		t.Errorf("lango.log written for debug lines at the default level info")
 	}
 }
+
+// lango.log is its owner's only, and moves to lango.log.1 at its cap: the
+// two files never hold much more than twice the cap.
+func TestLogFileIsPrivateAndCapped(t *testing.T) {
+	dir := t.TempDir()
+	l := &logFile{folder: func() (string, error) { return dir, nil }}
+	defer l.Close()
+	line := []byte(strings.Repeat("x", 999) + "\n")
+	for i := 0; i < 3*logCap/len(line); i++ {
+		if _, err := l.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name string }{{logName}, {logName + ".1"}} {
+		fi, err := os.Stat(filepath.Join(dir, tc.name))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got, want := fi.Mode().Perm(), os.FileMode(0o600); got != want {
+			t.Errorf("%s: mode %v; want %v", tc.name, got, want)
+		}
+		if fi.Size() > logCap {
+			t.Errorf("%s: %d bytes; want at most %d", tc.name, fi.Size(), logCap)
+		}
+	}
+	// A folder that does not exist is not made for a log line.
+	gone := filepath.Join(dir, "not-yet")
+	l2 := &logFile{folder: func() (string, error) { return gone, nil }}
+	if _, err := l2.Write(line); err != nil {
+		t.Errorf("write with no folder: %v; want the line dropped", err)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("the data folder was created for a log line: %v", err)
+	}
+}
