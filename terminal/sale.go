@@ -340,6 +340,29 @@ type SaleRequest struct {
 	Lines    []LineRequest
 	Vehicle  string
 	Tenders  []TenderRequest
+	// Quoted, if set, is the totals the customer was asked to pay (what a
+	// card was charged for): Sell refuses with ECONFLICT when its own
+	// pricing comes to anything else, e.g. after sync switched catalogue.
+	Quoted Totals `json:",omitempty"`
+}
+
+// CheckQuoted refuses priced totals that are not the request's quote (no
+// quote: nothing to check).
+func (r SaleRequest) CheckQuoted(priced Totals) error {
+	if len(r.Quoted) == 0 {
+		return nil
+	}
+	q, p := r.Quoted.Clone().Clean(), priced.Clone().Clean()
+	same := len(q) == len(p)
+	for c, n := range q {
+		if p[c] != n {
+			same = false
+		}
+	}
+	if !same {
+		return Errorf(ECONFLICT, "the prices changed since the customer was quoted %s: it is now %s: quote the customer again", q, p)
+	}
+	return nil
 }
 
 // Validate checks the parts of a request that need no catalogue or store.

@@ -434,12 +434,12 @@ func (m *Main) spool(ctx context.Context, db *sqlite.DB) (*printer.Spool, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.Logger, DoneTimeout: 6 * time.Second})
+	dev, err := printer.Open(settings["printer"], printer.Options{Logger: m.logger(), DoneTimeout: 6 * time.Second})
 	if err != nil {
 		return nil, nil, err
 	}
 	q := &printing.Queue{DB: db, Profile: dev.Profile(), Lang: printing.Lang(settings["language"])}
-	sp := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.Logger})
+	sp := printer.NewSpool(q, dev, printer.SpoolOptions{Logger: m.logger()})
 	return sp, func() { dev.Close() }, nil
 }
 
@@ -509,19 +509,19 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tenders, err = m.cardTenders(ctx, db, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}); err != nil {
-		return err
-	}
 	iss, err := db.PassIssuer(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := db.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, iss)
+	// The card desk charges an integrated PDQ (after a trial of the sale,
+	// so a refusal comes before the charge), then commits and clears.
+	d, err := m.desk(db)
 	if err != nil {
 		return err
 	}
-	if m.afterCommit != nil {
-		m.afterCommit()
+	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, iss, m.announceCharge)
+	if err != nil {
+		return err
 	}
 	pr := m.printNow(ctx, db, res.PrintJob)
 	s := res.Sale
@@ -755,15 +755,13 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tenders, err = m.settlementCardTenders(ctx, db, op, pos[0], tenders); err != nil {
-		return err
-	}
-	res, err := db.Settle(ctx, op, pos[0], tenders)
+	d, err := m.desk(db)
 	if err != nil {
 		return err
 	}
-	if m.afterCommit != nil {
-		m.afterCommit()
+	res, err := d.Settle(ctx, op, pos[0], tenders, m.announceCharge)
+	if err != nil {
+		return err
 	}
 	pr := m.printNow(ctx, db, res.PrintJob)
 	st := res.Settlement
@@ -897,7 +895,7 @@ func (m *Main) cmdPrinter(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		em, err := printer.NewEmulator(prof, *out, *realtime, m.Logger)
+		em, err := printer.NewEmulator(prof, *out, *realtime, m.logger())
 		if err != nil {
 			return err
 		}

@@ -9,13 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
+	"github.com/lango-pos/lango/cmd/lango/internal/earlylog"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
@@ -27,6 +30,11 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
+	// What packages logged while they initialised (Fyne's locale noise)
+	// and whatever else writes to the standard log package go where the
+	// program's own log lines go, never to the person's terminal.
+	m.startup = earlylog.Take()
+	log.SetOutput(logWriter{m})
 	code := m.Run(ctx, os.Args[1:])
 	stop()
 	m.Close()
@@ -42,10 +50,18 @@ type Main struct {
 	Getenv func(string) string
 	// IsTerminal reports whether stdin is a terminal (for the PIN prompt).
 	IsTerminal func() bool
-	Logger     *slog.Logger
+	// Logger, if set, takes the log lines; else they go to lango.log in
+	// the data folder, or to Stderr with --log-level.
+	Logger *slog.Logger
 
-	dataDir string
-	db      *sqlite.DB
+	dataDir  string
+	logLevel slog.LevelVar
+	toStderr bool
+	logFile  *logFile
+	log      *slog.Logger
+	logOnce  sync.Once
+	startup  string // what the standard log package got at start-up
+	db       *sqlite.DB
 	// afterCommit runs once a sale or settlement paid by an integrated card
 	// is committed: it removes the pending card record.
 	afterCommit func()
@@ -56,12 +72,14 @@ func NewMain() *Main {
 	return &Main{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		IsTerminal: func() bool { return isTerminal(os.Stdin) },
-		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 }
 
-// Close releases the store.
+// Close releases the store and the log file.
 func (m *Main) Close() error {
+	if m.logFile != nil {
+		m.logFile.Close()
+	}
 	if m.db != nil {
 		err := m.db.Close()
 		m.db = nil
@@ -135,7 +153,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var ue *usageError
 	var re *pass.RefusedError
 	if !errors.As(err, &ue) && !errors.As(err, &re) && terminal.ErrorKind(err) == terminal.EINTERNAL {
-		m.Logger.Error("command failed", "args", strings.Join(redact(args), " "), "err", err)
+		m.logger().Error("command failed", "args", strings.Join(redact(args), " "), "err", err)
 	}
 	fmt.Fprintln(m.Stderr, "lango: "+message(err))
 	return exitCode(err)
@@ -185,11 +203,12 @@ func (m *Main) commands() []command {
 
 func (m *Main) usage() string {
 	var b strings.Builder
-	b.WriteString("usage: lango [--data DIR] COMMAND [flags]\n\ncommands:\n")
+	b.WriteString("usage: lango [--data DIR] [--log-level LEVEL] COMMAND [flags]\n\ncommands:\n")
 	for _, c := range m.commands() {
 		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.usage)
 	}
-	b.WriteString("\nThe PIN of --as comes from LANGO_PIN (or a prompt on a terminal); never from the command line.\n")
+	b.WriteString("\nLog lines go to lango.log in the data folder; --log-level debug|info|warn|error sends them to stderr instead.\n")
+	b.WriteString("The PIN of --as comes from LANGO_PIN (or a prompt on a terminal); never from the command line.\n")
 	return b.String()
 }
 
@@ -207,9 +226,26 @@ func (m *Main) run(ctx context.Context, args []string) error {
 			m.dataDir, args = args[1], args[2:]
 		case strings.HasPrefix(a, "--data="):
 			m.dataDir, args = strings.TrimPrefix(a, "--data="), args[1:]
+		case a == "--log-level" || a == "-log-level":
+			if len(args) < 2 {
+				return usagef("--log-level needs a level: debug, info, warn or error")
+			}
+			if err := m.setLogLevel(args[1]); err != nil {
+				return err
+			}
+			args = args[2:]
+		case strings.HasPrefix(a, "--log-level="):
+			if err := m.setLogLevel(strings.TrimPrefix(a, "--log-level=")); err != nil {
+				return err
+			}
+			args = args[1:]
 		default:
 			return usagef("unknown flag %s before the command; see lango --help", a)
 		}
+	}
+	if m.startup != "" {
+		m.logger().Debug("logged while starting", "text", strings.TrimSpace(m.startup))
+		m.startup = ""
 	}
 	if len(args) == 0 {
 		return m.cmdRun(ctx, nil)

@@ -44,7 +44,6 @@ func (c *cli) run(args ...string) (int, string, string) {
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv:     func(k string) string { return c.env[k] },
 		IsTerminal: func() bool { return false },
-		Logger:     NewMain().Logger,
 	}
 	defer m.Close()
 	code := m.Run(context.Background(), append([]string{"--data", c.data}, args...))

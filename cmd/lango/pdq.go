@@ -18,48 +18,16 @@ func (m *Main) desk(db *sqlite.DB) (*carddesk.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &carddesk.Desk{DB: db, Path: filepath.Join(dir, "pdq-pending.json"), Logger: m.Logger}, nil
+	return &carddesk.Desk{DB: db, Path: filepath.Join(dir, "pdq-pending.json"), Logger: m.logger()}, nil
 }
 
-// announceCharge tells the attendant on the terminal what the PDQ asks.
+// announceCharge tells the attendant at a terminal what the PDQ asks; a
+// script's stderr gets nothing but an error line.
 func (m *Main) announceCharge(amount terminal.Money) {
+	if m.IsTerminal == nil || !m.IsTerminal() {
+		return
+	}
 	fmt.Fprintf(m.Stderr, "lango: charging %s on the card terminal…\n", amount)
-}
-
-// cardTenders charges the integrated PDQ for a sale's `card` tender, if it
-// has one, and returns the tenders with the approval filled in; the
-// pending record goes once the sale commits (afterCommit).
-func (m *Main) cardTenders(ctx context.Context, db *sqlite.DB, op *terminal.Operator, req terminal.SaleRequest) ([]terminal.TenderRequest, error) {
-	if !carddesk.HasIntegratedCard(req.Tenders) {
-		return req.Tenders, nil
-	}
-	d, err := m.desk(db)
-	if err != nil {
-		return nil, err
-	}
-	ts, done, err := d.ChargeSale(ctx, op, req, m.announceCharge)
-	if err != nil {
-		return nil, err
-	}
-	m.afterCommit = done
-	return ts, nil
-}
-
-// settlementCardTenders is cardTenders for the settlement of a pass.
-func (m *Main) settlementCardTenders(ctx context.Context, db *sqlite.DB, op *terminal.Operator, passText string, ts []terminal.TenderRequest) ([]terminal.TenderRequest, error) {
-	if !carddesk.HasIntegratedCard(ts) {
-		return ts, nil
-	}
-	d, err := m.desk(db)
-	if err != nil {
-		return nil, err
-	}
-	out, done, err := d.ChargeSettlement(ctx, op, passText, ts, m.announceCharge)
-	if err != nil {
-		return nil, err
-	}
-	m.afterCommit = done
-	return out, nil
 }
 
 type recoverOut struct {

@@ -29,7 +29,10 @@ func TestCLICardThroughPDQ(t *testing.T) {
 		}
 	}
 	// USD 80 + KES 2,000; the card pays the KES converted total.
-	out := c.ok("sell", "--as", "admin", "--item", "INT-ADULT=1", "--item", "EAC-ADULT=1", "--pay", "card", "--json")
+	code, out, errs := c.run("sell", "--as", "admin", "--item", "INT-ADULT=1", "--item", "EAC-ADULT=1", "--pay", "card", "--json")
+	if code != 0 || errs != "" {
+		t.Fatalf("card sale: exit %d, stderr %q; want 0 and nothing on stderr", code, errs)
+	}
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +46,7 @@ func TestCLICardThroughPDQ(t *testing.T) {
 	// Declined: a clear message, no sale, no second charge.
 	em.SetMode(zvt.ModeDecline)
 	before := c.rowCounts()
-	code, _, errs := c.run("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "card")
+	code, _, errs = c.run("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "card")
 	if code != 1 || !strings.HasPrefix(errs, "lango: ") || !strings.Contains(strings.ToLower(errs), "declined") {
 		t.Errorf("declined card: exit %d %q; want 1 and a message saying declined", code, errs)
 	}

@@ -39,7 +39,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "lango: interrupted card payment of %s: %s %s\n", out.Amount, out.Outcome, out.Reason)
 	}
 	feed := ui.NewPrinterFeed()
-	station, err := printing.OpenStation(ctx, db, printing.StationOptions{Logger: m.Logger, OnState: feed.Set})
+	station, err := printing.OpenStation(ctx, db, printing.StationOptions{Logger: m.logger(), OnState: feed.Set})
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 
 	notify := station.Notify
 	if settings["hub"] != "" {
-		syncer := client.New(db, client.Config{Logger: m.Logger})
+		syncer := client.New(db, client.Config{Logger: m.logger()})
 		syncer.Start(ctx)
 		defer syncer.Close()
 		notify = func() { station.Notify(); syncer.Kick() }
@@ -59,7 +59,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 			return false
 		}
 		if err := station.Reconfigure(value); err != nil {
-			m.Logger.Error("printer change", "printer", value, "err", err)
+			m.logger().Error("printer change", "printer", value, "err", err)
 			return false
 		}
 		return true
@@ -82,7 +82,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 				case scans <- s:
 				default: // the lane is busy with a pass: drop, the driver scans again
 				}
-			}, m.Logger)
+			}, m.logger())
 			sc.Start(ctx)
 			defer sc.Close()
 		}

@@ -66,7 +66,7 @@ func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	if hub == "" {
 		return terminal.Errorf(terminal.EINVALID, "no hub: enroll first (lango enroll --hub URL --token TOKEN)")
 	}
-	s := client.New(db, client.Config{Logger: m.Logger})
+	s := client.New(db, client.Config{Logger: m.logger()})
 	if *once {
 		if err := s.Once(ctx); err != nil {
 			return err

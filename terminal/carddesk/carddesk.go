@@ -83,79 +83,173 @@ func (d *Desk) dial(ctx context.Context) (*zvt.Client, error) {
 	return zvt.Dial(setting, zvt.Config{Logger: d.log()})
 }
 
-// ChargeSale charges the PDQ for req's integrated card tender, priced now,
-// and returns the tenders with the approval filled in, and done, to call
-// once the sale is committed. announce, if set, is told the amount before
-// the customer is asked for the card.
-func (d *Desk) ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-	if !HasIntegratedCard(req.Tenders) {
-		return req.Tenders, func() {}, nil
+// pendingRef marks, in a trial, the card tender the PDQ is to charge.
+const pendingRef = "PENDING"
+
+// cardIndex is the one card tender the PDQ is to charge in ts (-1: none).
+func cardIndex(ts []terminal.TenderRequest) (int, error) {
+	idx := -1
+	for i, t := range ts {
+		if t.Kind == terminal.TenderCard && t.Reference == "" {
+			if idx >= 0 {
+				return -1, terminal.Errorf(terminal.EINVALID, "only one card tender through the PDQ per sale")
+			}
+			idx = i
+		}
 	}
-	cat, err := d.DB.Catalogue(ctx)
+	return idx, nil
+}
+
+// ChargeSale charges the PDQ for req's integrated card tender and returns
+// the request to commit, and done, to call once it is committed.
+//
+// The sale is first run through Sell and rolled back (sqlite.TrySell):
+// whatever Sell would refuse is refused here, before the card is charged.
+// If req.Quoted is set (the total the customer was shown), a price that
+// changed since (sync switched catalogue) is refused so, ECONFLICT. The
+// request returned is bound to the charge: its card tender carries the
+// amount and currency the PDQ answered it charged, and Quoted the totals
+// that amount pays, so Sell refuses it rather than record a tender for
+// other than what the card paid. announce, if set, is told the amount
+// before the customer is asked for the card.
+func (d *Desk) ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (terminal.SaleRequest, func(), error) {
+	idx, err := cardIndex(req.Tenders)
+	if err != nil || idx < 0 {
+		return req, func() {}, err
+	}
+	if err := d.ready(ctx); err != nil {
+		return req, nil, err
+	}
+	iss, err := d.DB.PassIssuer(ctx)
 	if err != nil {
-		return nil, nil, err
+		return req, nil, err
 	}
-	id, err := d.DB.Identity(ctx)
+	trial := req
+	trial.Tenders = append([]terminal.TenderRequest(nil), req.Tenders...)
+	trial.Tenders[idx].Reference = pendingRef
+	sale, err := d.DB.TrySell(ctx, op, trial, iss)
 	if err != nil {
-		return nil, nil, err
+		return req, nil, err
 	}
-	priced, err := cat.Price(d.DB.Now(), id.Site, req.Lines)
+	var amount terminal.Money
+	for _, t := range sale.Tenders {
+		if t.Kind == terminal.TenderCard && t.Reference == pendingRef {
+			amount = terminal.Money{Currency: t.Currency, Minor: t.Amount}
+		}
+	}
+	if amount.Minor <= 0 {
+		return req, nil, terminal.Errorf(terminal.EINVALID, "nothing is left for the card to pay")
+	}
+	bound := req
+	bound.Quoted = sale.Totals.Clone()
+	bound.Tenders = append([]terminal.TenderRequest(nil), req.Tenders...)
+	charge, done, err := d.charge(ctx, op, amount, bound.Tenders, idx, &bound, "", announce)
 	if err != nil {
-		return nil, nil, err
+		return req, nil, err
 	}
-	return d.charge(ctx, op, priced.Totals, req.Tenders, &req, "", announce)
+	bound.Tenders = bindCard(bound.Tenders, idx, charge)
+	return bound, done, nil
+}
+
+// bindCard fills the card tender at idx with what the PDQ answered: its
+// approval, the card's last digits and the amount it charged.
+func bindCard(ts []terminal.TenderRequest, idx int, charge terminal.CardCharge) []terminal.TenderRequest {
+	out := append([]terminal.TenderRequest(nil), ts...)
+	amt := charge.Amount
+	out[idx].Reference, out[idx].CardLast4, out[idx].Amount = charge.Approval, charge.CardLast4, &amt
+	return out
+}
+
+// Sell is the card desk's whole sale: ChargeSale, then Sell of the bound
+// request, then the pending record cleared. A sale with no integrated
+// card tender is only sold.
+func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes sqlite.PassIssuer, announce func(terminal.Money)) (*sqlite.SaleResult, error) {
+	bound, done, err := d.ChargeSale(ctx, op, req, announce)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.DB.Sell(ctx, op, bound, passes)
+	if err != nil {
+		// The card was charged and the sale not recorded: the pending
+		// record stays, and Recover (lango pdq recover) tries again.
+		return nil, chargedNotRecorded(bound.Tenders, err)
+	}
+	done()
+	return res, nil
+}
+
+// Settle is the card desk's whole settlement of a deferred pass:
+// ChargeSettlement, then Settle, then the pending record cleared.
+func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (*sqlite.SettleResult, error) {
+	out, done, err := d.ChargeSettlement(ctx, op, passText, ts, announce)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.DB.Settle(ctx, op, passText, out)
+	if err != nil {
+		return nil, chargedNotRecorded(out, err) // the pending record stays
+	}
+	done()
+	return res, nil
 }
 
 // ChargeSettlement charges the PDQ for the integrated card tender of a
 // settlement of pass (its amount from the settlement quoted now); done is
-// to be called once the settlement is committed.
+// to be called once the settlement is committed. The card tender returned
+// carries the amount the PDQ charged.
 func (d *Desk) ChargeSettlement(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-	if !HasIntegratedCard(ts) {
-		return ts, func() {}, nil
+	idx, err := cardIndex(ts)
+	if err != nil || idx < 0 {
+		return ts, func() {}, err
+	}
+	if err := d.ready(ctx); err != nil {
+		return nil, nil, err
 	}
 	q, err := d.DB.QuoteSettlement(ctx, passText)
 	if err != nil {
 		return nil, nil, err
 	}
-	return d.charge(ctx, op, q.Totals, ts, nil, passText, announce)
-}
-
-func (d *Desk) charge(ctx context.Context, op *terminal.Operator, due terminal.Totals, ts []terminal.TenderRequest, sale *terminal.SaleRequest, passText string, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-	if ok, err := d.Integrated(ctx); err != nil {
-		return nil, nil, err
-	} else if !ok {
-		return nil, nil, terminal.Errorf(terminal.EINVALID, "no integrated PDQ is configured: key the approval code from the PDQ slip as card:CODE")
-	}
-	if _, err := d.Recover(ctx); err != nil {
-		return nil, nil, err
-	}
 	cat, err := d.DB.Catalogue(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	idx := -1
 	probe := append([]terminal.TenderRequest(nil), ts...)
-	for i := range probe {
-		if probe[i].Kind == terminal.TenderCard && probe[i].Reference == "" {
-			if idx >= 0 {
-				return nil, nil, terminal.Errorf(terminal.EINVALID, "only one card tender through the PDQ per sale")
-			}
-			idx, probe[i].Reference = i, "PENDING"
-		}
-	}
-	tendering, err := terminal.ApplyTenders(cat, due, probe)
+	probe[idx].Reference = pendingRef
+	tendering, err := terminal.ApplyTenders(cat, q.Totals, probe)
 	if err != nil {
 		return nil, nil, err
 	}
 	var amount terminal.Money
 	for _, t := range tendering.Tenders {
-		if t.Kind == terminal.TenderCard && t.Reference == "PENDING" {
+		if t.Kind == terminal.TenderCard && t.Reference == pendingRef {
 			amount = terminal.Money{Currency: t.Currency, Minor: t.Amount}
 		}
 	}
-	client, err := d.dial(ctx)
+	charge, done, err := d.charge(ctx, op, amount, ts, idx, nil, passText, announce)
 	if err != nil {
 		return nil, nil, err
+	}
+	return bindCard(ts, idx, charge), done, nil
+}
+
+// ready checks there is an integrated PDQ and settles an interrupted
+// payment first.
+func (d *Desk) ready(ctx context.Context) error {
+	if ok, err := d.Integrated(ctx); err != nil {
+		return err
+	} else if !ok {
+		return terminal.Errorf(terminal.EINVALID, "no integrated PDQ is configured: key the approval code from the PDQ slip as card:CODE")
+	}
+	_, err := d.Recover(ctx)
+	return err
+}
+
+// charge writes the pending record (sale, the request bound to the
+// charge, or the pass being settled) and asks the PDQ to charge amount.
+func (d *Desk) charge(ctx context.Context, op *terminal.Operator, amount terminal.Money, ts []terminal.TenderRequest, idx int, sale *terminal.SaleRequest, passText string, announce func(terminal.Money)) (terminal.CardCharge, func(), error) {
+	client, err := d.dial(ctx)
+	if err != nil {
+		return terminal.CardCharge{}, nil, err
 	}
 	defer client.Close()
 	pc := pending{
@@ -165,14 +259,9 @@ func (d *Desk) charge(ctx context.Context, op *terminal.Operator, due terminal.T
 	if last, found, err := client.LastResult(ctx); err == nil && found {
 		pc.Pending.LastTrace = last.Trace
 	}
-	if sale != nil {
-		s := *sale
-		s.Tenders = ts
-		pc.Sale = &s
-	}
 	b, _ := json.Marshal(pc)
 	if err := writeFileSync(d.Path, b); err != nil {
-		return nil, nil, fmt.Errorf("record pending card payment: %w", err)
+		return terminal.CardCharge{}, nil, fmt.Errorf("record pending card payment: %w", err)
 	}
 	if announce != nil {
 		announce(amount)
@@ -183,11 +272,29 @@ func (d *Desk) charge(ctx context.Context, op *terminal.Operator, due terminal.T
 		if !errors.Is(err, zvt.ErrOutcomeUnknown) {
 			os.Remove(d.Path) // declined or never started: nothing charged
 		}
-		return nil, nil, err
+		return terminal.CardCharge{}, nil, err
 	}
-	out := append([]terminal.TenderRequest(nil), ts...)
-	out[idx].Reference, out[idx].CardLast4 = charge.Approval, charge.CardLast4
-	return out, func() { os.Remove(d.Path) }, nil
+	if charge.Amount.Currency == "" {
+		charge.Amount = amount
+	}
+	return charge, func() { os.Remove(d.Path) }, nil
+}
+
+// chargedNotRecorded says that the card in ts was charged and what it
+// paid was not recorded (err says why), keeping err's kind.
+func chargedNotRecorded(ts []terminal.TenderRequest, err error) error {
+	what := "the card"
+	for _, t := range ts {
+		if t.Kind == terminal.TenderCard && t.Amount != nil {
+			what = fmt.Sprintf("the card was charged %s (approval %s)", *t.Amount, t.Reference)
+		}
+	}
+	kind := terminal.ErrorKind(err)
+	if kind == terminal.EINTERNAL {
+		return fmt.Errorf("%s, not recorded: %w", what, err)
+	}
+	return &terminal.Error{Kind: kind, Err: err, Message: what + " but the payment could not be recorded: " + terminal.ErrorMessage(err) +
+		"; it is kept as pending: lango pdq recover tries again, or refund it on the PDQ"}
 }
 
 // Recovery is what Recover found.
@@ -234,9 +341,11 @@ func (d *Desk) Recover(ctx context.Context) (Recovery, error) {
 	case zvt.OutcomeUnknown:
 		return out, terminal.Errorf(terminal.EDEVICE, "cannot tell whether the card was charged %s: look at the PDQ's last transaction, then key it as card:APPROVAL or retry: %s", pc.Pending.Amount, rec.Reason)
 	}
-	ts := append([]terminal.TenderRequest(nil), pc.Tenders...)
 	charge := pay.ChargeOf(*rec.Last)
-	ts[pc.Index].Reference, ts[pc.Index].CardLast4 = charge.Approval, charge.CardLast4
+	if charge.Amount.Currency == "" {
+		charge.Amount = pc.Pending.Amount
+	}
+	ts := bindCard(pc.Tenders, pc.Index, charge)
 	op, err := d.DB.Operator(ctx, pc.Operator)
 	if err != nil {
 		return out, err
@@ -246,17 +355,17 @@ func (d *Desk) Recover(ctx context.Context) (Recovery, error) {
 		if err != nil {
 			return out, err
 		}
-		req := *pc.Sale
+		req := *pc.Sale // bound to the charge: Quoted is what it pays
 		req.Tenders = ts
 		res, err := d.DB.Sell(ctx, op, req, iss)
 		if err != nil {
-			return out, fmt.Errorf("complete the charged sale: %w", err)
+			return out, chargedNotRecorded(ts, err)
 		}
 		out.Sale = res.Sale
 	} else if pc.Pass != "" {
 		res, err := d.DB.Settle(ctx, op, pc.Pass, ts)
 		if err != nil {
-			return out, fmt.Errorf("complete the charged settlement: %w", err)
+			return out, chargedNotRecorded(ts, err)
 		}
 		out.SettlementID = res.Settlement.ID
 	}

@@ -158,6 +158,9 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if isTrial(ctx) {
+		return errTrial // TrySell: everything checked, nothing kept
+	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -71,6 +71,9 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if err != nil {
 			return err
 		}
+		if err := req.CheckQuoted(priced.Totals); err != nil {
+			return err
+		}
 		tendering, err := terminal.ApplyTenders(cat, priced.Totals, req.Tenders)
 		if err != nil {
 			return err

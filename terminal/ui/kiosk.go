@@ -492,11 +492,22 @@ func (k *Kiosk) payThenCommit(tenders []terminal.TenderRequest,
 // as paid.
 func (k *Kiosk) paySale(req terminal.SaleRequest, commit func(terminal.SaleRequest) bool, refused func(error)) {
 	op := k.op
+	// The card is charged for the total the attendant read out: if the
+	// store's catalogue prices it otherwise now, the desk refuses before
+	// the charge.
+	if k.o.Card != nil && carddesk.HasIntegratedCard(req.Tenders) && k.cat != nil {
+		if p, err := k.cat.Price(k.o.Now(), k.ident.Site, req.Lines); err == nil {
+			req.Quoted = p.Totals
+		}
+	}
+	bound := req // the request the charge is bound to, set off the UI goroutine before commit runs on it
 	k.payThenCommit(req.Tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-		return k.o.Card.ChargeSale(ctx, op, req, announce)
+		r, done, err := k.o.Card.ChargeSale(ctx, op, req, announce)
+		bound = r
+		return r.Tenders, done, err
 	}, func(ts []terminal.TenderRequest) bool {
-		req.Tenders = ts
-		return commit(req)
+		bound.Tenders = ts
+		return commit(bound)
 	}, refused)
 }
 

@@ -168,6 +168,6 @@ func StoreSync(db interface {
 // CardDesk charges an integrated PDQ for a sale or a settlement, durably:
 // done must be called once what the charge pays is committed.
 type CardDesk interface {
-	ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (ts []terminal.TenderRequest, done func(), err error)
+	ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (bound terminal.SaleRequest, done func(), err error)
 	ChargeSettlement(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (out []terminal.TenderRequest, done func(), err error)
 }
