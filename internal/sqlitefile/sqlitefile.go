@@ -7,12 +7,15 @@ package sqlitefile
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"time"
 
+	"github.com/lango-pos/lango/terminal"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -35,6 +38,9 @@ func DSN(path string, readOnly bool) string {
 // writer; one connection makes this process's transactions serial) and
 // checks that the journal is WAL and writes are synchronous=FULL.
 func OpenWriter(ctx context.Context, path string) (*sql.DB, error) {
+	if err := Private(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", DSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -99,4 +105,51 @@ func apply(ctx context.Context, db *sql.DB, fsys fs.FS, name string, now time.Ti
 		return err
 	}
 	return tx.Commit()
+}
+
+// Private makes sure the database at path, which holds private keys, can
+// be read by its owner only: a new file is created 0600 whatever the
+// umask or the folder's mode (SQLite gives its -wal and -shm files the
+// mode of the database), and an existing one (or its -wal, -shm or
+// -journal) that its group or others may read or write is refused, with
+// the command that mends it, before anything is read from it.
+func Private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		// The umask can only take bits away, but make the mode exact.
+		if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("open %s: not a regular file", p)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return &terminal.Error{Kind: terminal.EINVALID, Err: &ExposedError{Path: p, Mode: fi.Mode().Perm()},
+				Message: fmt.Sprintf("%s holds private keys but others may read it (mode %04o): run chmod 600 %s*", p, fi.Mode().Perm(), path)}
+		}
+	}
+	return nil
+}
+
+// ExposedError refuses a database file that others than its owner may
+// read or write: it holds private keys.
+type ExposedError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *ExposedError) Error() string {
+	return fmt.Sprintf("%s has mode %04o", e.Path, e.Mode)
 }
