@@ -14,6 +14,7 @@ import (
 // Event types written to the outbox.
 const (
 	EventTerminalInit   = "terminal.initialized"
+	EventEnrolled       = "terminal.enrolled"
 	EventConfigSet      = "config.set"
 	EventCatalogue      = "catalogue.loaded"
 	EventOperatorAdded  = "operator.added"

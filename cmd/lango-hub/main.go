@@ -2,6 +2,7 @@
 //
 //	lango-hub serve --data DIR --listen ADDR
 //	lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
+//	lango-hub terminal rekey --data DIR --site SITE --name NAME [--ttl 72h] [--json]
 //	lango-hub terminal revoke --data DIR --site SITE --name NAME
 //	lango-hub terminal list --data DIR [--json]
 //	lango-hub catalogue publish --data DIR --site SITE FILE [--json]
@@ -137,6 +138,7 @@ func ExitCode(err error) int {
 const usage = `usage:
   lango-hub serve --data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]
   lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
+  lango-hub terminal rekey --data DIR --site SITE --name NAME [--ttl 72h] [--json]
   lango-hub terminal revoke --data DIR --site SITE --name NAME
   lango-hub terminal list --data DIR [--json]
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
@@ -170,7 +172,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
 		fs.StringVar(&m.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain (PEM)")
 		fs.StringVar(&m.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
-	case "terminal add":
+	case "terminal add", "terminal rekey":
 		fs.StringVar(&m.site, "site", "", "site code")
 		fs.StringVar(&m.name, "name", "", "terminal name")
 		fs.DurationVar(&m.ttl, "ttl", 72*time.Hour, "how long the token stays valid")
@@ -206,11 +208,11 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		return usagef("--data DIR is required (or set LANGO_DATA)")
 	}
 	switch cmd {
-	case "terminal add", "terminal revoke":
+	case "terminal add", "terminal rekey", "terminal revoke":
 		if m.site == "" || m.name == "" {
 			return usagef("%s needs --site and --name", cmd)
 		}
-		if cmd == "terminal add" && m.ttl <= 0 {
+		if cmd != "terminal revoke" && m.ttl <= 0 {
 			return usagef("--ttl must be positive")
 		}
 	case "catalogue publish":
@@ -294,8 +296,12 @@ func (m *Main) Run(ctx context.Context) error {
 	switch m.cmd {
 	case "serve":
 		return m.serve(ctx, h)
-	case "terminal add":
-		token, err := h.AddTerminal(ctx, m.site, m.name)
+	case "terminal add", "terminal rekey":
+		issue := h.AddTerminal
+		if m.cmd == "terminal rekey" {
+			issue = h.RekeyTerminal
+		}
+		token, err := issue(ctx, m.site, m.name)
 		if err != nil {
 			return err
 		}

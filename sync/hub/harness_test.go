@@ -249,6 +249,7 @@ func (h *hubEnv) restore(backup string) {
 // termEnv is a real terminal store enrolled with the hub.
 type termEnv struct {
 	t      testing.TB
+	site   string
 	name   string
 	path   string
 	id     string
@@ -277,14 +278,20 @@ func (te *termEnv) now() time.Time { return te.hub.clock.Now().Add(te.skew) }
 // and enrolls it with h.
 func newTerm(t testing.TB, h *hubEnv, name string, skew time.Duration) *termEnv {
 	t.Helper()
+	return newTermAt(t, h, "NNP", name, skew)
+}
+
+// newTermAt is newTerm at another site.
+func newTermAt(t testing.TB, h *hubEnv, site, name string, skew time.Duration) *termEnv {
+	t.Helper()
 	ctx := context.Background()
-	te := &termEnv{t: t, name: name, path: filepath.Join(t.TempDir(), "lango.db"), hub: h, skew: skew}
+	te := &termEnv{t: t, site: site, name: name, path: filepath.Join(t.TempDir(), "lango.db"), hub: h, skew: skew}
 	db, err := openInit(ctx, te)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	token, err := h.Hub().AddTerminal(ctx, "NNP", name)
+	token, err := h.Hub().AddTerminal(ctx, site, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +311,10 @@ func openInit(ctx context.Context, te *termEnv) (*sqlite.DB, error) {
 		return nil, err
 	}
 	db.Now = te.now
-	id, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: te.name, Catalogue: catalogue, AdminPIN: "1234"})
+	if te.site == "" {
+		te.site = "NNP"
+	}
+	id, err := db.Init(ctx, sqlite.InitRequest{Site: te.site, Name: te.name, Catalogue: catalogue, AdminPIN: "1234"})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -176,9 +176,21 @@ func tokenHash(token string) string {
 
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// AddTerminal makes a one-time enrollment token for terminal name at site,
-// valid for Options.TokenTTL. The hub keeps only its hash.
+// AddTerminal makes a one-time enrollment token for a new terminal name at
+// site, valid for Options.TokenTTL. The hub keeps only its hash. The token
+// enrolls only a terminal id the hub has never seen.
 func (h *Hub) AddTerminal(ctx context.Context, site, name string) (string, error) {
+	return h.issueToken(ctx, site, name, false)
+}
+
+// RekeyTerminal makes a one-time token that gives the enrolled terminal
+// name at site a new key (a terminal reinstalled, or its store lost): only
+// that terminal's id may redeem it, and it keeps its name and events.
+func (h *Hub) RekeyTerminal(ctx context.Context, site, name string) (string, error) {
+	return h.issueToken(ctx, site, name, true)
+}
+
+func (h *Hub) issueToken(ctx context.Context, site, name string, rekey bool) (string, error) {
 	site, err := NormalizeSite(site)
 	if err != nil {
 		return "", err
@@ -189,13 +201,29 @@ func (h *Hub) AddTerminal(ctx context.Context, site, name string) (string, error
 	if _, err := h.authority(ctx, site, true); err != nil {
 		return "", err
 	}
+	e := Enrollment{Site: site, Name: name}
+	if rekey {
+		ts, err := h.store.Terminals(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, t := range ts {
+			if t.Site == site && t.Name == name && !t.Revoked() {
+				e.TerminalID = t.ID
+			}
+		}
+		if e.TerminalID == "" {
+			return "", terminal.Errorf(terminal.ENOTFOUND, "no enrolled terminal %s at %s to rekey: add it with lango-hub terminal add", name, site)
+		}
+	}
 	var b [20]byte
 	if _, err := io.ReadFull(h.rand, b[:]); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	token := strings.ToLower(tokenEncoding.EncodeToString(b[:]))
 	now := h.now()
-	if err := h.store.AddEnrollment(ctx, Enrollment{TokenHash: tokenHash(token), Site: site, Name: name, CreatedAt: now, ExpiresAt: now.Add(h.opts.TokenTTL)}); err != nil {
+	e.TokenHash, e.CreatedAt, e.ExpiresAt = tokenHash(token), now, now.Add(h.opts.TokenTTL)
+	if err := h.store.AddEnrollment(ctx, e); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -309,6 +337,12 @@ func (h *Hub) Enroll(ctx context.Context, req wire.EnrollRequest) (wire.EnrollRe
 		return wire.EnrollResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeTokenInvalid, "this enrollment token is not valid: %v", err)
 	case errors.Is(err, ErrTokenSite):
 		return wire.EnrollResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeWrongSite, "this enrollment token is for another site or terminal name than %s at %s", req.Name, req.Site)
+	case errors.Is(err, ErrTerminalEnrolled):
+		return wire.EnrollResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeTokenInvalid, "terminal %s is already enrolled: this token enrolls a new terminal; to give an enrolled terminal a new key use a token from lango-hub terminal rekey", req.TerminalID)
+	case errors.Is(err, ErrTokenTerminal):
+		return wire.EnrollResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeTokenInvalid, "this rekey token is for another terminal than %s", req.TerminalID)
+	case errors.Is(err, ErrRevoked):
+		return wire.EnrollResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeRevoked, "terminal %s of %s was revoked", req.Name, req.Site)
 	case errors.Is(err, ErrNameTaken):
 		return wire.EnrollResponse{}, wire.Errorf(http.StatusConflict, wire.CodeConflict, "another enrolled terminal is named %s at %s: revoke it first", req.Name, req.Site)
 	case err != nil:
@@ -369,6 +403,7 @@ func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (
 	var res ApplyResult
 	var gap *GapError
 	var fork *ForkError
+	var forbidden *ForbiddenError
 	var timeout <-chan time.Time
 	for {
 		advanced := h.seq.watch(t.ID)
@@ -407,6 +442,16 @@ func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (
 		h.log.Warn("refused a batch that rewrites history", "site", t.Site, "name", t.Name, "seq", fork.Seq, "reason", fork.Reason)
 		return wire.UploadResponse{}, &wire.Error{Status: http.StatusConflict, Code: wire.CodeFork, LastSeq: &fork.LastSeq,
 			Message: fmt.Sprintf("event %d differs from the one the hub holds (%s): this terminal's store was replaced or restored; call support", fork.Seq, fork.Reason)}
+	case errors.As(err, &forbidden):
+		// Nothing of the batch is stored; the refusal is kept for finance.
+		h.metrics.batches.WithLabelValues(wire.CodeForbidden).Inc()
+		c := Conflict{Kind: "forbidden_reference", Site: t.Site, Terminal: t.Name, TerminalID: t.ID, Seq: forbidden.Seq, Reason: forbidden.Error(), At: now}
+		if cerr := h.store.AddConflict(ctx, c); cerr != nil {
+			return wire.UploadResponse{}, errors.Join(err, cerr)
+		}
+		h.metrics.conflicts.WithLabelValues(c.Kind).Inc()
+		h.log.Warn("refused a batch that names what its terminal may not", "site", t.Site, "name", t.Name, "seq", forbidden.Seq, "reason", forbidden.Reason)
+		return wire.UploadResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "%s: nothing of this batch was stored", forbidden.Error())
 	case errors.Is(err, ErrRevoked):
 		return wire.UploadResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeRevoked, "this terminal was revoked at the hub")
 	case errors.Is(err, ErrNotFound):

@@ -102,7 +102,7 @@ func TestMigrateEventsKey(t *testing.T) {
 	}
 	// Uploads go on from seq 5, and a repeat of seq 4 is a duplicate.
 	prev := chains[ids[1]][3]
-	next := terminal.Event{Seq: 5, ID: "01900000-0000-7000-8000-0000000000f5", Terminal: ids[1], Type: terminal.EventSaleCreated, At: prev.At.Add(time.Second), Payload: []byte(`{}`), PrevHash: prev.Hash}
+	next := terminal.Event{Seq: 5, ID: "01900000-0000-7000-8000-0000000000f5", Terminal: ids[1], Type: terminal.EventSaleCreated, At: prev.At.Add(time.Second), Payload: []byte(`{"id":"01900000-0000-7000-8000-0000000000a5"}`), PrevHash: prev.Hash}
 	next.Hash = next.ComputeHash()
 	res, err := s.Apply(ctx, ids[1], []terminal.Event{prev, next}, time.Now())
 	if err != nil || res.Applied != 1 || res.Duplicates != 1 || res.LastSeq != 5 || len(res.Conflicts) != 0 {

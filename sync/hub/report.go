@@ -91,13 +91,19 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		r.Terminals = append(r.Terminals, rt)
 	}
 
-	voided := map[string]bool{}
-	settled := map[string][]ConflictUse{} // by pass id
-	passSite := map[string]string{}
+	// Voids, settlements and uses are keyed by site and id: an event of one
+	// site never voids or settles another's sale, whatever id it names
+	// (authz.go refuses those the hub can see at upload; a settlement of a
+	// pass not received yet is kept under its own site, and flagged below
+	// when the pass turns out to be another site's).
+	type siteID [2]string
+	voided := map[siteID]time.Time{}
+	settled := map[siteID][]ConflictUse{} // by pass
+	used := map[siteID][]ConflictUse{}    // pass.used, by pass
 	// Site operators by name: the same name added at two terminals (while
 	// offline) is two operators; each terminal keeps the first it knew.
 	operators := map[[2]string][]ConflictUse{} // by site, name
-	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventOperatorAdded}, func(e StoredEvent) error {
+	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded}, func(e StoredEvent) error {
 		switch e.Type {
 		case terminal.EventOperatorAdded:
 			var p struct{ ID, Name, Scope string }
@@ -110,13 +116,21 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				SaleID string `json:"sale_id"`
 			}
 			if json.Unmarshal(e.Payload, &p) == nil && p.SaleID != "" {
-				voided[p.SaleID] = true
+				voided[siteID{e.Site, p.SaleID}] = e.At
 			}
 		case terminal.EventPassSettled:
 			var p settledPayload
 			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
-				settled[p.PassID] = append(settled[p.PassID], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, SaleID: p.SaleID, Seq: e.Seq, At: e.At})
-				passSite[p.PassID] = e.Site
+				k := siteID{e.Site, p.PassID}
+				settled[k] = append(settled[k], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, SaleID: p.SaleID, Seq: e.Seq, At: e.At})
+			}
+		case terminal.EventPassUsed:
+			var p struct {
+				PassID string `json:"pass_id"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
+				k := siteID{e.Site, p.PassID}
+				used[k] = append(used[k], ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: p.PassID, Seq: e.Seq, At: e.At})
 			}
 		}
 		return nil
@@ -124,6 +138,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	saleSite := map[string]string{} // sale id → its site
 
 	type takingKey struct{ site, tender, currency string }
 	takings := map[takingKey]int64{}
@@ -157,11 +172,13 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				return nil
 			}
 			useMpesa(s.Tenders, ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: s.ID, Seq: e.Seq, At: e.At})
-			if voided[s.ID] {
+			saleSite[s.ID] = e.Site
+			k := siteID{e.Site, s.ID}
+			if _, ok := voided[k]; ok {
 				return nil
 			}
 			add(e.Site, s.Tenders)
-			if s.State == terminal.SaleDeferred && len(settled[s.ID]) == 0 {
+			if s.State == terminal.SaleDeferred && len(settled[k]) == 0 {
 				r.Unsettled = append(r.Unsettled, UnsettledPass{Site: e.Site, Terminal: e.Name, SaleID: s.ID, PassID: s.ID,
 					Number: s.Number, Vehicle: s.Vehicle, Due: s.Due, At: s.At})
 			}
@@ -205,10 +222,43 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq))
 		})
 	}
-	for id, uses := range settled {
+	for k, uses := range settled {
 		byTime(uses)
 		if len(uses) > 1 {
-			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: passSite[id], PassID: id, Uses: uses, At: lastUse(uses)})
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses)})
+		}
+	}
+	for k, uses := range used {
+		byTime(uses)
+		if lanes := distinctTerminals(uses); lanes > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_used_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
+				Reason: fmt.Sprintf("the pass was let in at %d lanes", lanes)})
+		}
+	}
+	// A pass used or settled after its sale was voided (a lane that had
+	// not heard of the void yet), and uses or settlements that name a pass
+	// which turned out to be another site's.
+	for _, m := range []map[siteID][]ConflictUse{used, settled} {
+		for k, uses := range m {
+			if site, ok := saleSite[k[1]]; ok && site != k[0] {
+				r.Conflicts = append(r.Conflicts, Conflict{Kind: "forbidden_reference", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
+					Reason: fmt.Sprintf("names a pass of site %s", site)})
+				continue
+			}
+			at, ok := voided[k]
+			if !ok {
+				continue
+			}
+			var after []ConflictUse
+			for _, u := range uses {
+				if !u.At.Before(at) {
+					after = append(after, u)
+				}
+			}
+			if len(after) > 0 {
+				r.Conflicts = append(r.Conflicts, Conflict{Kind: "used_after_void", Site: k[0], PassID: k[1], Uses: after, At: lastUse(after),
+					Reason: fmt.Sprintf("the sale was voided at %s", at.UTC().Format(time.RFC3339))})
+			}
 		}
 	}
 	for k, uses := range operators {
@@ -234,6 +284,14 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code+a.Operator, b.PassID+b.Code+b.Operator))
 	})
 	return r, nil
+}
+
+func distinctTerminals(uses []ConflictUse) int {
+	seen := map[string]bool{}
+	for _, u := range uses {
+		seen[u.Site+"/"+u.Terminal] = true
+	}
+	return len(seen)
 }
 
 func lastUse(uses []ConflictUse) time.Time {

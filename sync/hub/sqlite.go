@@ -202,8 +202,12 @@ func (s *SQLiteStore) AddAuthorityKey(ctx context.Context, k AuthorityKey) error
 // AddEnrollment implements Store.
 func (s *SQLiteStore) AddEnrollment(ctx context.Context, e Enrollment) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			e.TokenHash, e.Site, e.Name, ts(e.CreatedAt), ts(e.ExpiresAt))
+		var rekey sql.NullString
+		if e.TerminalID != "" {
+			rekey = sql.NullString{String: e.TerminalID, Valid: true}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at, rekey_terminal) VALUES (?, ?, ?, ?, ?, ?)`,
+			e.TokenHash, e.Site, e.Name, ts(e.CreatedAt), ts(e.ExpiresAt), rekey)
 		if err != nil {
 			return fmt.Errorf("add enrollment: %w", err)
 		}
@@ -231,10 +235,10 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 	var out Terminal
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var site, name, expires string
-		var used, usedBy sql.NullString
+		var used, usedBy, rekey sql.NullString
 		var usedKey []byte
-		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key FROM enrollments WHERE token_hash = ?`, tokenHash).
-			Scan(&site, &name, &expires, &used, &usedBy, &usedKey)
+		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key, rekey_terminal FROM enrollments WHERE token_hash = ?`, tokenHash).
+			Scan(&site, &name, &expires, &used, &usedBy, &usedKey, &rekey)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrTokenInvalid
 		}
@@ -254,11 +258,28 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 		if site != t.Site || name != t.Name {
 			return ErrTokenSite
 		}
-		var oldSite string
+		var oldSite, oldName string
 		var revoked sql.NullString
-		err = tx.QueryRowContext(ctx, `SELECT site, revoked_at FROM terminals WHERE id = ?`, t.ID).Scan(&oldSite, &revoked)
+		err = tx.QueryRowContext(ctx, `SELECT site, name, revoked_at FROM terminals WHERE id = ?`, t.ID).Scan(&oldSite, &oldName, &revoked)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		case rekey.Valid:
+			// A rekey token gives a new key to exactly the terminal it was
+			// issued for, which keeps its name and its events.
+			if errors.Is(err, sql.ErrNoRows) || rekey.String != t.ID || oldSite != site || oldName != name {
+				return ErrTokenTerminal
+			}
+			if revoked.Valid {
+				return ErrRevoked
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE terminals SET public_key = ?, certificate = ?, enrolled_at = ? WHERE id = ?`,
+				[]byte(t.PublicKey), t.Certificate, ts(now), t.ID)
+		case err == nil:
+			// An enrollment token is for a terminal the hub has never seen:
+			// it never renames or re-keys an enrolled one.
+			return ErrTerminalEnrolled
+		default:
 			var no int64
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(no), 0) + 1 FROM terminals`).Scan(&no); err != nil {
 				return fmt.Errorf("enroll: %w", err)
@@ -268,13 +289,6 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at, no) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now), no)
-		case err != nil:
-			return err
-		case oldSite != t.Site || revoked.Valid:
-			return ErrTokenSite
-		default: // the same terminal enrolls again: a new key, its events kept
-			_, err = tx.ExecContext(ctx, `UPDATE terminals SET name = ?, public_key = ?, certificate = ?, enrolled_at = ? WHERE id = ?`,
-				t.Name, []byte(t.PublicKey), t.Certificate, ts(now), t.ID)
 		}
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
@@ -405,6 +419,10 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if len(events) == 0 {
 			return nil
 		}
+		created, err := s.authorize(ctx, tx, site, no, events)
+		if err != nil {
+			return err
+		}
 		breaks := joinChain(res.LastHash, &events[0], inner)
 		recv := ts(at)
 		one, chunk := tx.StmtContext(ctx, s.insertEvents[0]), tx.StmtContext(ctx, s.insertEvents[1])
@@ -431,6 +449,12 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 				}
 			}
 		}
+		for _, r := range created {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO records (id, kind, site, terminal) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				r.ID, r.Kind, r.Site, r.TerminalNo); err != nil {
+				return fmt.Errorf("apply: record %s: %w", r.ID, err)
+			}
+		}
 		for _, b := range breaks {
 			c := Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at}
 			if err := addConflict(ctx, tx, c); err != nil {
@@ -447,6 +471,42 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		return nil
 	})
 	return res, err
+}
+
+// authorize checks what the new events of terminal no (of site) name
+// against the records the hub holds (authz.go) and returns the records
+// they create.
+func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no int64, events []terminal.Event) ([]Record, error) {
+	ids, err := batchRefs(events)
+	if err != nil {
+		return nil, err
+	}
+	held := make(map[string]Record, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, kind, site, terminal FROM records WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("apply: records: %w", err)
+		}
+		for rows.Next() {
+			var r Record
+			if err := rows.Scan(&r.ID, &r.Kind, &r.Site, &r.TerminalNo); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			held[r.ID] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return authorize(site, no, events, held)
 }
 
 func addConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
@@ -668,7 +728,7 @@ func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalog
 // Counts implements Store.
 func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "conflicts", "catalogues"} {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "conflicts", "catalogues"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)

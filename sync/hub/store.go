@@ -28,7 +28,9 @@ type Store interface {
 	AddEnrollment(ctx context.Context, e Enrollment) error
 	// RedeemEnrollment spends the token whose hash is tokenHash to enroll
 	// t: the token must exist, be unexpired at now and name t's site and
-	// name. Redeeming it again for the same terminal id and key returns the
+	// name, and t.ID must be new to the hub (ErrTerminalEnrolled), or, for
+	// a rekey token, be the terminal it was issued for (ErrTokenTerminal).
+	// Redeeming it again for the same terminal id and key returns the
 	// stored terminal (an enrollment whose answer was lost can be retried).
 	RedeemEnrollment(ctx context.Context, tokenHash string, t Terminal, now time.Time) (Terminal, error)
 	// Terminal returns an enrolled terminal by id (ErrNotFound).
@@ -81,8 +83,14 @@ var (
 	ErrTokenUsed    = errors.New("enrollment token already used")
 	ErrTokenExpired = errors.New("enrollment token expired")
 	ErrTokenSite    = errors.New("enrollment token is for another site or name")
-	ErrNameTaken    = errors.New("terminal name taken by another enrolled terminal")
-	ErrRevoked      = errors.New("terminal revoked")
+	// ErrTerminalEnrolled refuses an enrollment token redeemed under the
+	// id of a terminal the hub already holds.
+	ErrTerminalEnrolled = errors.New("this terminal id is already enrolled")
+	// ErrTokenTerminal refuses a rekey token redeemed by another terminal
+	// than the one it was issued for.
+	ErrTokenTerminal = errors.New("the rekey token is for another terminal")
+	ErrNameTaken     = errors.New("terminal name taken by another enrolled terminal")
+	ErrRevoked       = errors.New("terminal revoked")
 )
 
 // GapError refuses a batch that does not follow the hub's last seq.
@@ -121,8 +129,13 @@ type Enrollment struct {
 	TokenHash string // hex SHA-256 of the token
 	Site      string
 	Name      string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	// TerminalID, if set, makes this a rekey token: it gives a new key to
+	// that enrolled terminal (which keeps its name and events) and enrolls
+	// nothing else. Otherwise the token enrolls only a terminal id the hub
+	// has never seen.
+	TerminalID string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
 }
 
 // Terminal is an enrolled terminal and how far the hub holds its events.

@@ -1,0 +1,33 @@
+-- The trust boundary (issue 11).
+--
+-- A token enrolls a new terminal id, or (rekey_terminal set) gives a new key
+-- to exactly that enrolled terminal; enrollment never renames or re-keys
+-- any other.
+ALTER TABLE enrollments ADD COLUMN rekey_terminal TEXT;
+
+-- Who owns each record that later events may name: sales (whose id is also
+-- their pass's id) and operators. Every event that names one is checked
+-- against it before it is applied (sync/hub/authz.go).
+CREATE TABLE records (
+	id       TEXT PRIMARY KEY,
+	kind     TEXT NOT NULL,    -- sale, operator
+	site     TEXT NOT NULL,
+	terminal INTEGER NOT NULL  -- terminals.no
+) STRICT, WITHOUT ROWID;
+
+INSERT OR IGNORE INTO records (id, kind, site, terminal)
+	SELECT json_extract(CAST(e.payload AS TEXT), '$.id'), 'sale', t.site, t.no
+	FROM events e JOIN terminals t ON t.no = e.k >> 40
+	WHERE e.type = 'sale.created' AND json_valid(CAST(e.payload AS TEXT))
+		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text';
+INSERT OR IGNORE INTO records (id, kind, site, terminal)
+	SELECT json_extract(CAST(e.payload AS TEXT), '$.id'), 'operator', t.site, t.no
+	FROM events e JOIN terminals t ON t.no = e.k >> 40
+	WHERE e.type = 'operator.added' AND json_valid(CAST(e.payload AS TEXT))
+		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text';
+
+-- A conflict is recorded once per kind, terminal, seq and reason: a batch
+-- retried is one conflict, two different refused events at the same seq are
+-- two.
+DROP INDEX conflicts_once;
+CREATE UNIQUE INDEX conflicts_once ON conflicts(kind, terminal, seq, reason);
