@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -286,8 +287,12 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		if err != nil {
 			return err
 		}
+		revoked, err := s.db.RevocationCursor(ctx)
+		if err != nil {
+			return err
+		}
 		var resp wire.FeedResponse
-		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage})
+		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage, RevocationsAfter: revoked})
 		if err != nil {
 			return err
 		}
@@ -314,14 +319,55 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 			}
 			evs = append(evs, sqlite.FeedEvent{Event: e.Event, Name: e.Name})
 		}
+		rs, err := revocations(resp.Revocations, revoked)
+		if err != nil {
+			return err
+		}
 		if _, err := s.db.ApplyFeed(ctx, evs, peers); err != nil {
 			return err
+		}
+		if err := s.db.ApplyRevocations(ctx, rs); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			s.log.Warn("a terminal of the site was revoked: its passes not received by the hub are refused", "name", r.Name, "terminal", r.TerminalID, "honoured", len(r.Honoured))
 		}
 		if !resp.More {
 			return nil
 		}
 	}
 	return badResponse("the feed does not end")
+}
+
+// revocations checks the feed's revocations: numbered above after, with
+// well-formed key ids and pass ids, and the honoured list whole (its
+// digest).
+func revocations(in []wire.Revocation, after int64) ([]sqlite.Revocation, error) {
+	out := make([]sqlite.Revocation, 0, len(in))
+	for _, r := range in {
+		if r.N <= after || !wire.IsUUID(r.TerminalID) || len(r.KeyIDs) == 0 {
+			return nil, badResponse("revocation %d of %q is not well formed", r.N, r.Name)
+		}
+		after = r.N
+		if !slices.IsSorted(r.Honoured) || wire.HonouredDigest(r.Honoured) != r.Digest {
+			return nil, badResponse("revocation %d of %s: the honoured passes do not match their digest", r.N, r.Name)
+		}
+		rv := sqlite.Revocation{N: r.N, TerminalID: r.TerminalID, Name: r.Name, RevokedAt: r.RevokedAt, Honoured: r.Honoured}
+		for _, k := range r.KeyIDs {
+			var id pass.KeyID
+			if err := id.UnmarshalText([]byte(k)); err != nil {
+				return nil, badResponse("revocation %d of %s: key id %q: %v", r.N, r.Name, k, err)
+			}
+			rv.KeyIDs = append(rv.KeyIDs, id)
+		}
+		for _, id := range r.Honoured {
+			if !wire.IsUUID(id) {
+				return nil, badResponse("revocation %d of %s: honoured pass %q is not a UUID", r.N, r.Name, id)
+			}
+		}
+		out = append(out, rv)
+	}
+	return out, nil
 }
 
 // Start runs exchanges in the background until Close: every Interval when

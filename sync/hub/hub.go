@@ -494,6 +494,16 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	for _, c := range page.Cursors {
 		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq})
 	}
+	// Revocations travel a few at a time: each carries its honoured set.
+	if req.RevocationsAfter < 0 {
+		return wire.FeedResponse{}, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "revocations_after %d is negative", req.RevocationsAfter)
+	}
+	if out.Revocations, err = h.store.Revocations(ctx, t.Site, req.RevocationsAfter, 4); err != nil {
+		return wire.FeedResponse{}, err
+	}
+	if len(out.Revocations) == 4 {
+		out.More = true
+	}
 	return out, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -336,18 +338,94 @@ func (s *SQLiteStore) Terminals(ctx context.Context) ([]Terminal, error) {
 	return out, rows.Err()
 }
 
-// RevokeTerminal implements Store.
+// RevokeTerminal implements Store: the terminal is refused from now on,
+// and a revocation for the site feed names its keys and the sales the hub
+// holds from it (honoured), in the same transaction.
 func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE terminals SET revoked_at = ? WHERE site = ? AND name = ? AND revoked_at IS NULL`, ts(at), site, name)
+		var id string
+		var no int64
+		var pub []byte
+		err := tx.QueryRowContext(ctx, `SELECT id, no, public_key FROM terminals WHERE site = ? AND name = ? AND revoked_at IS NULL`, site, name).Scan(&id, &no, &pub)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if _, err := tx.ExecContext(ctx, `UPDATE terminals SET revoked_at = ? WHERE id = ?`, ts(at), id); err != nil {
+			return fmt.Errorf("revoke: %w", err)
+		}
+		// Every key the terminal was enrolled with (a rekey leaves the old
+		// key's passes in circulation).
+		keys := map[string]bool{pass.KeyIDOf(ed25519.PublicKey(pub)).String(): true}
+		rows, err := tx.QueryContext(ctx, `SELECT public_key FROM enrollments WHERE terminal_id = ? AND public_key IS NOT NULL`, id)
+		if err != nil {
+			return fmt.Errorf("revoke: %w", err)
+		}
+		for rows.Next() {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys[pass.KeyIDOf(ed25519.PublicKey(k)).String()] = true
+		}
+		rows.Close()
+		var honoured []string
+		rows, err = tx.QueryContext(ctx, `SELECT id FROM records WHERE terminal = ? AND kind = 'sale' ORDER BY id`, no)
+		if err != nil {
+			return fmt.Errorf("revoke: %w", err)
+		}
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				rows.Close()
+				return err
+			}
+			honoured = append(honoured, sid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		kids := slices.Sorted(maps.Keys(keys))
+		var list strings.Builder
+		for _, h := range honoured {
+			list.WriteString(h)
+			list.WriteByte('\n')
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO revocations (site, terminal, name, key_ids, revoked_at, honoured, digest) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			site, id, name, strings.Join(kids, ","), ts(at), list.String(), wire.HonouredDigest(honoured))
+		if err != nil {
+			return fmt.Errorf("revoke: %w", err)
 		}
 		return nil
 	})
+}
+
+// Revocations implements Store.
+func (s *SQLiteStore) Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT n, terminal, name, key_ids, revoked_at, honoured, digest FROM revocations WHERE site = ? AND n > ? ORDER BY n LIMIT ?`, site, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("revocations: %w", err)
+	}
+	defer rows.Close()
+	var out []wire.Revocation
+	for rows.Next() {
+		var r wire.Revocation
+		var kids, at, honoured string
+		if err := rows.Scan(&r.N, &r.TerminalID, &r.Name, &kids, &at, &honoured, &r.Digest); err != nil {
+			return nil, err
+		}
+		r.KeyIDs, r.RevokedAt = strings.Split(kids, ","), parseTS(at)
+		r.Honoured = strings.Split(strings.TrimSuffix(honoured, "\n"), "\n")
+		if honoured == "" {
+			r.Honoured = []string{}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // Apply implements Store.
@@ -728,7 +806,7 @@ func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalog
 // Counts implements Store.
 func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "conflicts", "catalogues"} {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "conflicts", "catalogues"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -37,8 +38,13 @@ type Store interface {
 	Terminal(ctx context.Context, id string) (Terminal, error)
 	// Terminals returns every enrolled terminal, by site and name.
 	Terminals(ctx context.Context) ([]Terminal, error)
-	// RevokeTerminal revokes the enrolled terminal site/name.
+	// RevokeTerminal revokes the enrolled terminal site/name and records a
+	// revocation for the site feed: its key ids and the sales the hub holds
+	// from it (the passes verifiers go on honouring).
 	RevokeTerminal(ctx context.Context, site, name string, at time.Time) error
+	// Revocations returns up to limit of the site's revocations numbered
+	// above after, oldest first.
+	Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error)
 
 	// Apply applies a batch of consecutive events of terminal id:
 	// events the hub already holds are checked and skipped, a batch that

@@ -5,16 +5,20 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
 )
 
 // hubSnapshot is what an attack must leave as it was: every table's row
@@ -253,5 +257,86 @@ func TestEveryDoubleUseReported(t *testing.T) {
 	}
 	if !stillUnsettled {
 		t.Errorf("NNP's deferred pass is no longer unsettled after AMB's settlement: %+v", r.Unsettled)
+	}
+}
+
+// TestStolenTerminalCutOff: `lango-hub terminal revoke` reaches every lane
+// of the site through the feed; from then on each refuses as revoked the
+// revoked terminal's passes that the hub had not received before the
+// revocation, and honours those it had. Other terminals' passes are not
+// touched.
+func TestStolenTerminalCutOff(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	stolen := newTerm(t, h, "gate-1", 0)
+	gate2 := newTerm(t, h, "gate-2", 0)
+	lanes := []*termEnv{newTerm(t, h, "exit-1", 0), newTerm(t, h, "exit-2", 0)}
+	synced := stolen.sell("cash")
+	stolen.mustSync()
+	unsynced := stolen.sell("cash") // sold (or forged) after the last sync
+	other := gate2.sell("cash")
+	gate2.mustSync()
+
+	if err := h.Hub().RevokeTerminal(ctx, "NNP", "gate-1"); err != nil {
+		t.Fatal(err)
+	}
+	forged := stolen.sell("cash") // the thief goes on issuing passes
+	for _, lane := range lanes {
+		lane.mustSync()
+		for _, c := range []struct {
+			name    string
+			pass    string
+			revoked bool
+		}{{"synced before the revocation", synced.Pass, false}, {"never received", unsynced.Pass, true}, {"issued after", forged.Pass, true}, {"gate-2's", other.Pass, false}} {
+			pc, err := lane.db.CheckPass(ctx, c.pass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := pc.Refusal != nil && pc.Refusal.Reason == pass.Revoked
+			if got != c.revoked || !c.revoked && pc.Refusal != nil {
+				t.Errorf("%s: pass %s: refusal %v; want revoked %v", lane.name, c.name, pc.Refusal, c.revoked)
+			}
+		}
+	}
+	// The revoked terminal itself is refused by the hub.
+	if err := stolen.sync(); wireCode(err) != wire.CodeRevoked {
+		t.Errorf("the revoked terminal syncs: %v; want revoked", err)
+	}
+	// A second exchange brings nothing new and changes nothing.
+	lanes[0].mustSync()
+	if pc, _ := lanes[0].db.CheckPass(ctx, synced.Pass); pc.Refusal != nil {
+		t.Errorf("after another exchange the honoured pass is refused: %v", pc.Refusal)
+	}
+}
+
+// TestRevocationCutShortIsRefused: a revocation whose honoured set does not
+// hash to its digest (an id slipped in on the way) is refused by the
+// terminal, which records nothing of it.
+func TestRevocationCutShortIsRefused(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	stolen := newTerm(t, h, "gate-1", 0)
+	lane := newTerm(t, h, "exit-1", 0)
+	stolen.sell("cash")
+	stolen.mustSync()
+	forged := stolen.sell("cash")
+	if err := h.Hub().RevokeTerminal(ctx, "NNP", "gate-1"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+h.path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE revocations SET honoured = honoured || ? || char(10)`, forged.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := lane.sync(); !strings.Contains(fmt.Sprint(err), "digest") {
+		t.Fatalf("sync with a tampered revocation: %v; want refused for its digest", err)
+	}
+	var n int
+	lane.db.SQL().QueryRow(`SELECT count(*) FROM revoked_issuers`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d revoked issuers recorded from a tampered revocation", n)
 	}
 }

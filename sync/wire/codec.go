@@ -164,6 +164,14 @@ func EncodeFeed(f *FeedResponse) ([]byte, error) {
 	b = append(b, peers...)
 	b = append(b, `,"more":`...)
 	b = strconv.AppendBool(b, f.More)
+	if len(f.Revocations) > 0 {
+		rs, err := Marshal(f.Revocations)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"revocations":`...)
+		b = append(b, rs...)
+	}
 	return append(b, '}'), nil
 }
 

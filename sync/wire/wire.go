@@ -180,6 +180,34 @@ type UploadResponse struct {
 type FeedRequest struct {
 	Cursors map[string]int64 `json:"cursors"`
 	Limit   int              `json:"limit,omitempty"`
+	// RevocationsAfter is the number of the last revocation the terminal
+	// holds (Revocation.N).
+	RevocationsAfter int64 `json:"revocations_after,omitempty"`
+}
+
+// Revocation tells the terminals of a site that one of them was revoked
+// (stolen or retired): from now on they refuse every pass its keys issued
+// except the honoured ones, the sales the hub had received from it before
+// the revocation. Digest is the hex SHA-256 of the honoured ids, sorted,
+// each followed by a newline (HonouredDigest), so a list cut short shows.
+type Revocation struct {
+	N          int64     `json:"n"`
+	TerminalID string    `json:"terminal_id"`
+	Name       string    `json:"name"`
+	KeyIDs     []string  `json:"key_ids"`
+	RevokedAt  time.Time `json:"revoked_at"`
+	Honoured   []string  `json:"honoured"`
+	Digest     string    `json:"digest"`
+}
+
+// HonouredDigest is Revocation.Digest of the sorted ids.
+func HonouredDigest(sorted []string) string {
+	h := sha256.New()
+	for _, id := range sorted {
+		h.Write([]byte(id))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // FeedEvent is an event of another terminal of the site, with that
@@ -204,6 +232,8 @@ type FeedResponse struct {
 	Events []FeedEvent `json:"events"`
 	Peers  []Peer      `json:"peers"`
 	More   bool        `json:"more"`
+	// Revocations after the request's RevocationsAfter, oldest first.
+	Revocations []Revocation `json:"revocations,omitempty"`
 }
 
 // CatalogueResponse is a catalogue version published for the site, signed

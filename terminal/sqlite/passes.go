@@ -126,6 +126,12 @@ func (db *DB) CheckPass(ctx context.Context, text string) (*PassCheck, error) {
 			return pc, nil
 		}
 	}
+	if re, err := db.issuerRevoked(ctx, &p); err != nil {
+		return nil, err
+	} else if re != nil {
+		pc.Refusal = re
+		return pc, nil
+	}
 	pc.Marks, err = db.marks(ctx, db.db, p.ID.String())
 	if err != nil {
 		return nil, err

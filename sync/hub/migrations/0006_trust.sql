@@ -31,3 +31,19 @@ INSERT OR IGNORE INTO records (id, kind, site, terminal)
 -- two.
 DROP INDEX conflicts_once;
 CREATE UNIQUE INDEX conflicts_once ON conflicts(kind, terminal, seq, reason);
+
+-- Terminals revoked (stolen, retired), for the site feed: every verifier of
+-- the site refuses the passes of the revoked keys except those the hub had
+-- received before the revocation (honoured: sorted sale ids, one a line;
+-- digest: hex SHA-256 of honoured).
+CREATE TABLE revocations (
+	n          INTEGER PRIMARY KEY,
+	site       TEXT NOT NULL,
+	terminal   TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	key_ids    TEXT NOT NULL, -- the terminal's key ids, comma-separated
+	revoked_at TEXT NOT NULL,
+	honoured   TEXT NOT NULL,
+	digest     TEXT NOT NULL
+) STRICT;
+CREATE INDEX revocations_site ON revocations(site, n);
