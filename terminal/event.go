@@ -31,6 +31,14 @@ const (
 	EventPrintReprint   = "print.reprint"
 )
 
+// The times an event may carry: a terminal refuses to write one outside
+// them (its clock is wrong) and the hub quarantines one that arrives
+// anyway.
+var (
+	MinEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxEventTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Event is an immutable record of a state change: the outbox that sync
 // drains and, through its hash chain, the terminal's tamper-evident audit
 // log. Seq runs 1, 2, 3… per terminal with no gaps; ID is a UUIDv7.

@@ -391,7 +391,8 @@ func (h *Hub) State(ctx context.Context, t Terminal) (wire.StateResponse, error)
 
 // Upload applies a batch of terminal t's events.
 func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (wire.UploadResponse, error) {
-	if werr := validateBatch(t, events); werr != nil {
+	flags, werr := validateBatch(t, events)
+	if werr != nil {
 		h.metrics.batches.WithLabelValues(werr.Code).Inc()
 		return wire.UploadResponse{}, werr
 	}
@@ -407,7 +408,7 @@ func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (
 	var timeout <-chan time.Time
 	for {
 		advanced := h.seq.watch(t.ID)
-		res, err = h.store.Apply(ctx, t.ID, events, now)
+		res, err = h.store.Apply(ctx, t.ID, events, now, flags...)
 		if !errors.As(err, &gap) || events[0].Seq > gap.LastSeq+1+2*wire.MaxBatch {
 			break
 		}
@@ -464,7 +465,7 @@ func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (
 	h.metrics.duplicates.Add(float64(res.Duplicates))
 	for _, c := range res.Conflicts {
 		h.metrics.conflicts.WithLabelValues(c.Kind).Inc()
-		h.log.Warn("broken hash chain", "site", t.Site, "name", t.Name, "seq", c.Seq, "reason", c.Reason)
+		h.log.Warn("conflict at upload", "kind", c.Kind, "site", t.Site, "name", t.Name, "seq", c.Seq, "reason", c.Reason)
 	}
 	return wire.UploadResponse{HubID: hubID, LastSeq: res.LastSeq, LastHash: res.LastHash, Applied: res.Applied, Duplicates: res.Duplicates}, nil
 }

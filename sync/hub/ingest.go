@@ -70,51 +70,89 @@ func validEventType(t string) bool {
 // Bounds on event times: a terminal's clock may be wrong, but not by
 // decades.
 var (
-	minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxEventTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	minEventTime = terminal.MinEventTime
+	maxEventTime = terminal.MaxEventTime
 )
+
+// Flag kinds: how the hub takes an event it cannot take as it is, without
+// refusing the batch (a refused event would block every event after it in
+// the terminal's queue for good).
+const (
+	// FlagClock: the event's time is outside terminal.MinEventTime–
+	// MaxEventTime (a flat RTC battery). Applied as it is (its money
+	// reaches the report), with a clock_out_of_range conflict.
+	FlagClock = "clock_out_of_range"
+	// FlagQuarantine: the hub cannot read what it must of the event. Kept
+	// in the terminal's chain (so the queue moves on and the terminal can
+	// be restored from the hub) but applied nowhere: not in the report,
+	// not in the feed; a quarantined conflict names it.
+	FlagQuarantine = "quarantined"
+)
+
+// EventFlag marks an event of a batch for Store.Apply.
+type EventFlag struct {
+	Seq    int64
+	Kind   string // FlagClock, FlagQuarantine
+	Reason string
+}
 
 // validateBatch checks the shape of an upload from terminal t before
 // anything is stored: consecutive seqs, the sender's own events, ids and
-// hashes well formed, sales of the terminal's own site.
-func validateBatch(t Terminal, events []terminal.Event) *wire.Error {
+// hashes well formed, sales of the terminal's own site. What only an
+// event's content gets wrong is flagged, not refused.
+func validateBatch(t Terminal, events []terminal.Event) ([]EventFlag, *wire.Error) {
 	if len(events) == 0 {
-		return wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the batch has no events")
+		return nil, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the batch has no events")
 	}
 	if len(events) > wire.MaxBatch {
-		return wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the batch has %d events; at most %d", len(events), wire.MaxBatch)
+		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the batch has %d events; at most %d", len(events), wire.MaxBatch)
 	}
+	var flags []EventFlag
 	for i := range events {
 		e := &events[i]
+		var werr *wire.Error
 		switch {
 		case e.Seq < 1 || e.Seq > wire.MaxSeq:
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq %d is not between 1 and %d", i, e.Seq, int64(wire.MaxSeq))
+			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq %d is not between 1 and %d", i, e.Seq, int64(wire.MaxSeq))
 		case i > 0 && e.Seq != events[i-1].Seq+1:
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
+			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
 		case e.Terminal != t.ID:
-			return wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
+			werr = wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
 		case !wire.IsUUID(e.ID):
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
-		case !validEventType(e.Type):
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
-		case e.At.Before(minEventTime) || !e.At.Before(maxEventTime):
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: time %v is out of range", e.Seq, e.At)
-		case len(e.Actor) > 64:
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: actor is longer than 64 bytes", e.Seq)
-		case len(e.Payload) == 0 || e.Payload[0] == 'n': // null
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d has no payload", e.Seq)
+			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
+		case !validEventType(e.Type) || e.Type == FlagQuarantine:
+			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
 		case !wire.IsHash(e.Hash, false) || !wire.IsHash(e.PrevHash, e.Seq == 1):
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: hash or prev_hash is not a hex SHA-256", e.Seq)
+			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: hash or prev_hash is not a hex SHA-256", e.Seq)
+		}
+		if werr != nil {
+			return nil, werr
+		}
+		quarantine := func(format string, args ...any) {
+			flags = append(flags, EventFlag{Seq: e.Seq, Kind: FlagQuarantine, Reason: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case len(e.Actor) > 64:
+			quarantine("its actor is longer than 64 bytes")
+			continue
+		case len(e.Payload) == 0 || e.Payload[0] != '{':
+			quarantine("its payload is not a JSON object")
+			continue
 		}
 		site, check, err := payloadSite(e)
 		if err != nil {
-			return wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: the %s payload is unreadable: %v", e.Seq, e.Type, err)
+			quarantine("the %s payload is unreadable: %v", e.Type, err)
+			continue
 		}
 		if check && site != t.Site {
-			return wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d records a sale of site %q; this terminal sells for %s", e.Seq, site, t.Site)
+			return nil, wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d records a sale of site %q; this terminal sells for %s", e.Seq, site, t.Site)
+		}
+		if e.At.Before(minEventTime) || !e.At.Before(maxEventTime) {
+			flags = append(flags, EventFlag{Seq: e.Seq, Kind: FlagClock,
+				Reason: fmt.Sprintf("the terminal's clock read %s (outside %d–%d) when it recorded this %s", e.At.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year(), e.Type)})
 		}
 	}
-	return nil
+	return flags, nil
 }
 
 // payloadSite returns the site a money event records, and whether it is

@@ -429,7 +429,7 @@ func (s *SQLiteStore) Revocations(ctx context.Context, site string, after int64,
 }
 
 // Apply implements Store.
-func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time) (ApplyResult, error) {
+func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time, flags ...EventFlag) (ApplyResult, error) {
 	var res ApplyResult
 	// Everything of the chain that does not depend on what the hub holds is
 	// checked before the write lock is taken: each event's hash, and its
@@ -497,7 +497,22 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if len(events) == 0 {
 			return nil
 		}
-		created, err := s.authorize(ctx, tx, site, no, events)
+		flagged := map[int64]EventFlag{}
+		for _, f := range flags {
+			if f.Seq >= events[0].Seq {
+				flagged[f.Seq] = f
+			}
+		}
+		applied := events
+		if len(flagged) > 0 {
+			applied = make([]terminal.Event, 0, len(events))
+			for _, e := range events {
+				if flagged[e.Seq].Kind != FlagQuarantine {
+					applied = append(applied, e)
+				}
+			}
+		}
+		created, err := s.authorize(ctx, tx, site, no, applied)
 		if err != nil {
 			return err
 		}
@@ -513,7 +528,14 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 			args = args[:0]
 			for i := done; i < done+n; i++ {
 				e := &events[i]
-				args = append(args, eventKey(no, e.Seq), e.ID, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv)
+				typ := e.Type
+				if f, ok := flagged[e.Seq]; ok && f.Kind == FlagQuarantine {
+					typ = FlagQuarantine
+					if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (k, type, reason) VALUES (?, ?, ?)`, eventKey(no, e.Seq), e.Type, f.Reason); err != nil {
+						return fmt.Errorf("apply: quarantine: %w", err)
+					}
+				}
+				args = append(args, eventKey(no, e.Seq), e.ID, typ, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv)
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("apply: %w", err)
@@ -533,8 +555,16 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 				return fmt.Errorf("apply: record %s: %w", r.ID, err)
 			}
 		}
+		var found []Conflict
 		for _, b := range breaks {
-			c := Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at}
+			found = append(found, Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at})
+		}
+		for _, e := range events {
+			if f, ok := flagged[e.Seq]; ok {
+				found = append(found, Conflict{Kind: f.Kind, Site: site, Terminal: name, TerminalID: id, Seq: e.Seq, Reason: f.Reason, At: at})
+			}
+		}
+		for _, c := range found {
 			if err := addConflict(ctx, tx, c); err != nil {
 				return err
 			}
@@ -720,7 +750,9 @@ func (s *SQLiteStore) TerminalEvents(ctx context.Context, id string, afterSeq in
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.k > ? AND e.k <= ? ORDER BY e.k LIMIT ?`,
+	// Quarantined events are returned as sent: the terminal's chain whole.
+	rows, err := s.r.QueryContext(ctx, `SELECT e.k, e.id, coalesce(q.type, e.type), e.at, e.actor, e.payload, e.prev_hash, e.hash
+		FROM events e LEFT JOIN quarantine q ON q.k = e.k WHERE e.k > ? AND e.k <= ? ORDER BY e.k LIMIT ?`,
 		eventKey(no, max(afterSeq, 0)), eventKey(no, seqMask), limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
@@ -806,7 +838,7 @@ func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalog
 // Counts implements Store.
 func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "conflicts", "catalogues"} {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)

@@ -50,8 +50,11 @@ type Store interface {
 	// events the hub already holds are checked and skipped, a batch that
 	// starts after last_seq+1 is refused with *GapError, one that disagrees
 	// with held events with *ForkError; breaks in the hash chain are
-	// recorded as conflicts and the events kept.
-	Apply(ctx context.Context, id string, events []terminal.Event, at time.Time) (ApplyResult, error)
+	// recorded as conflicts and the events kept. Flagged events are kept
+	// with a conflict of their flag's kind; quarantined ones are applied
+	// nowhere (not in ScanEvents, not in Feed) but TerminalEvents returns
+	// them as sent.
+	Apply(ctx context.Context, id string, events []terminal.Event, at time.Time, flags ...EventFlag) (ApplyResult, error)
 	// Feed returns up to limit events of the feed types (wire.FeedTypes)
 	// from the other terminals of site (all but exclude) after each one's
 	// cursor.

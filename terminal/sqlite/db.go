@@ -41,6 +41,7 @@ type DB struct {
 	cat      *terminal.Catalogue // the active catalogue, loaded once
 	identity *Identity           // immutable once initialised
 	stmts    map[string]*sql.Stmt
+	window   *clockWindow // when this terminal's clock may be; reset when certificates change
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -180,6 +181,9 @@ func (tx *Tx) appendEvent(ctx context.Context, typ, actor string, payload any) (
 		if body, err = json.Marshal(payload); err != nil {
 			return nil, fmt.Errorf("event %s: %w", typ, err)
 		}
+	}
+	if err := tx.db.checkClock(ctx, tx, tx.now); err != nil {
+		return nil, err
 	}
 	e := &terminal.Event{Type: typ, At: tx.now, Actor: actor, Payload: body, Terminal: tx.terminal}
 	var last sql.NullInt64

@@ -154,6 +154,7 @@ func (db *DB) Enrolled(ctx context.Context, certPEM, authorityPubPEM []byte, hub
 	if err != nil {
 		return err
 	}
+	defer db.resetClockWindow()
 	return db.update(ctx, func(tx *Tx) error {
 		// The terminal row keeps its key; its certificate becomes the hub's.
 		if _, err := tx.ExecContext(ctx, `UPDATE keys SET cert = ? WHERE kind = 'terminal' AND kid = ?`, certPEM, cert.KeyID().String()); err != nil {
@@ -181,6 +182,9 @@ func (db *DB) Enrolled(ctx context.Context, certPEM, authorityPubPEM []byte, hub
 // Issuer returns the pass issuer for the terminal's key and its newest
 // certificate valid at t.
 func (db *DB) Issuer(ctx context.Context, t time.Time) (*pass.Issuer, error) {
+	if err := db.checkClock(ctx, db.db, t); err != nil {
+		return nil, err
+	}
 	key, err := db.TerminalKey(ctx)
 	if err != nil {
 		return nil, err

@@ -47,3 +47,13 @@ CREATE TABLE revocations (
 	digest     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX revocations_site ON revocations(site, n);
+
+-- Events the hub keeps in their terminal's chain but applies nowhere: in
+-- events their type is 'quarantined' (so the report and the feed, which
+-- read by type, never see them); here is the type as sent, for
+-- TerminalEvents.
+CREATE TABLE quarantine (
+	k      INTEGER PRIMARY KEY, -- events.k
+	type   TEXT NOT NULL,
+	reason TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,155 @@
+package hub_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal"
+)
+
+// queueRaw writes an event into te's outbox as an older release (or a bug)
+// would have, chained after its last event, bypassing the store's checks.
+func queueRaw(t *testing.T, te *termEnv, typ string, at time.Time, payload string) int64 {
+	t.Helper()
+	evs := te.events()
+	last := evs[len(evs)-1]
+	e := terminal.Event{Seq: last.Seq + 1, ID: uuid.Must(uuid.NewV7()).String(), Terminal: te.id, Type: typ, At: at, Actor: "admin", Payload: []byte(payload), PrevHash: last.Hash}
+	e.Hash = e.ComputeHash()
+	if _, err := te.db.SQL().Exec(`INSERT INTO events (seq, id, type, at, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.Type, at.UTC().Format("2006-01-02T15:04:05.000000000Z"), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash); err != nil {
+		t.Fatal(err)
+	}
+	return e.Seq
+}
+
+// sameEvents: the hub holds te's events exactly as te committed them, and
+// te has nothing left queued.
+func sameEvents(t *testing.T, h *hubEnv, te *termEnv) {
+	t.Helper()
+	local := te.events()
+	got, err := h.Store().TerminalEvents(context.Background(), te.id, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(local) {
+		t.Fatalf("the hub holds %d events of %s; it committed %d", len(got), te.name, len(local))
+	}
+	for i := range local {
+		if !local[i].Equal(&got[i]) || got[i].ComputeHash() != got[i].Hash {
+			t.Fatalf("event %d differs at the hub:\n got %+v\nwant %+v", i+1, got[i], local[i])
+		}
+	}
+	st, err := te.db.SyncState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Queued() != 0 {
+		t.Errorf("%s still has %d events queued", te.name, st.Queued())
+	}
+}
+
+func cashTaken(r *hub.Report, site string) int64 {
+	for _, tk := range r.Takings {
+		if tk.Site == site && tk.Tender == "cash" && tk.Currency == "KES" {
+			return tk.Amount
+		}
+	}
+	return 0
+}
+
+// TestClockWrongOnceStillSyncs: a counter terminal whose clock reads 1970
+// (a flat RTC battery) is refused at the counter with a clear message and
+// records nothing; a queue written by an older release with a 1970 shift
+// in it reaches the hub all the same, the event flagged, and every paid
+// sale after it counts in the report.
+func TestClockWrongOnceStillSyncs(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{}
+	h := newHub(t, c)
+	te := newTerm(t, h, "counter-1", 0)
+	te.mustSync()
+
+	// This release: the sale is refused at the counter.
+	te.skew = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).Sub(c.Now())
+	before := len(te.events())
+	iss, err := te.db.PassIssuer(ctx)
+	if err == nil {
+		_, err = te.db.Sell(ctx, te.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, iss)
+	}
+	if terminal.ErrorKind(err) != terminal.EINVALID || !strings.Contains(terminal.ErrorMessage(err), "clock reads 1970-01-01") || !strings.Contains(err.Error(), "nothing was recorded") {
+		t.Fatalf("a sale with the clock at 1970: %v; want refused, naming the clock", err)
+	}
+	if n := len(te.events()); n != before {
+		t.Fatalf("the refused sale left %d events", n-before)
+	}
+	te.skew = 0
+
+	// An older release's queue: a shift opened in 1970, then a day of
+	// sales with the clock right.
+	seq := queueRaw(t, te, terminal.EventShiftOpened, time.Date(1970, 1, 1, 0, 0, 5, 0, time.UTC), `{"float":{"KES":500000}}`)
+	var paid int64
+	for range 3 {
+		s := te.sell("cash")
+		paid += s.Totals["KES"]
+	}
+	te.mustSync()
+	sameEvents(t, h, te)
+	r, err := h.Hub().Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cashTaken(r, "NNP"); got != paid {
+		t.Errorf("cash in the report: %d; want every paid sale, %d", got, paid)
+	}
+	var flagged bool
+	for _, c := range r.Conflicts {
+		flagged = flagged || c.Kind == hub.FlagClock && c.Seq == seq && strings.Contains(c.Reason, "1970-01-01")
+	}
+	if !flagged {
+		t.Errorf("conflicts: %+v; want clock_out_of_range at seq %d", r.Conflicts, seq)
+	}
+}
+
+// TestUnreadableEventQuarantined: an event the hub cannot read (a sale
+// whose site is not a string) is kept in the terminal's chain but applied
+// nowhere, with a quarantined conflict; the events after it are applied,
+// and the hub still gives back the terminal's chain as sent.
+func TestUnreadableEventQuarantined(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	te := newTerm(t, h, "gate-1", 0)
+	lane := newTerm(t, h, "exit-1", 0)
+	te.mustSync()
+	seq := queueRaw(t, te, terminal.EventSaleCreated, te.now(), `{"id":"`+uuid.Must(uuid.NewV7()).String()+`","site":5,"tenders":[{"kind":"cash","currency":"KES","amount":999900}]}`)
+	voidable := te.sell("defer")
+	if _, err := te.db.Void(ctx, te.admin, voidable.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	paid := te.sell("cash")
+	te.mustSync()
+	sameEvents(t, h, te)
+
+	r, err := h.Hub().Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cashTaken(r, "NNP"); got != paid.Totals["KES"] {
+		t.Errorf("cash: %d; want only the readable sale's %d", got, paid.Totals["KES"])
+	}
+	var q bool
+	for _, c := range r.Conflicts {
+		q = q || c.Kind == hub.FlagQuarantine && c.Seq == seq
+	}
+	if !q {
+		t.Errorf("conflicts %+v; want quarantined at %d", r.Conflicts, seq)
+	}
+	// The void after the quarantined event reached the other lane.
+	lane.mustSync()
+	if pc, err := lane.db.CheckPass(ctx, voidable.Pass); err != nil || pc.Refusal == nil {
+		t.Errorf("the voided pass at exit-1: %+v, %v; want refused", pc, err)
+	}
+}
