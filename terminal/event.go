@@ -17,6 +17,7 @@ const (
 	EventEnrolled       = "terminal.enrolled"
 	EventConfigSet      = "config.set"
 	EventCatalogue      = "catalogue.loaded"
+	EventCatalogueBad   = "catalogue.refused"
 	EventOperatorAdded  = "operator.added"
 	EventOperatorLocked = "operator.locked"
 	EventOperatorPIN    = "operator.pin_changed"

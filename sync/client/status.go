@@ -34,6 +34,9 @@ type Status struct {
 	Hub            string     `json:"hub"`
 	AckedSeq       int64      `json:"acked_seq"`
 	LastSeq        int64      `json:"last_seq"`
+	// CatalogueRefused is the hub's last catalogue publication this
+	// terminal could not use (it sells on its own): null when none.
+	CatalogueRefused *sqlite.CatalogueRefusal `json:"catalogue_refused"`
 }
 
 // ReadStatus reads the sync status from disk, as of now: online means the
@@ -54,6 +57,8 @@ func ReadStatus(ctx context.Context, db *sqlite.DB, now time.Time) (Status, erro
 		Hub:       hub,
 		AckedSeq:  st.AckedSeq,
 		LastSeq:   st.LastSeq,
+
+		CatalogueRefused: st.CatalogueRefused,
 	}
 	if !st.OldestUnsynced.IsZero() {
 		t := st.OldestUnsynced

@@ -237,7 +237,15 @@ func (s *Syncer) catalogue(ctx context.Context, ss *session, hubSeq int64) error
 	}
 	cat, err := s.verifyCatalogue(ctx, ss, &c)
 	if err != nil {
-		return &terminal.Error{Kind: terminal.ECONFLICT, Message: "the catalogue from the hub was refused", Err: err}
+		// Keep selling on the catalogue this terminal has, and go on
+		// syncing: a bad publication must not stop a site.
+		reason := terminal.ErrorMessage(err)
+		var we *wire.Error
+		if errors.As(err, &we) {
+			reason = we.Message
+		}
+		s.log.Warn("catalogue from the hub refused: selling on the one this terminal has", "version", c.Version, "seq", c.Seq, "reason", reason)
+		return s.db.RefuseHubCatalogue(ctx, c.Seq, c.Version, reason)
 	}
 	if err := s.db.ApplyHubCatalogue(ctx, cat, c.Seq); err != nil {
 		if terminal.ErrorKind(err) == terminal.ECONFLICT { // applied meanwhile by another process

@@ -61,6 +61,7 @@ var eventRules = map[string]eventRule{
 	terminal.EventEnrolled:     {why: "names nothing"},
 	terminal.EventConfigSet:    {why: "the terminal's own settings"},
 	terminal.EventCatalogue:    {why: "names a catalogue version, applied nowhere"},
+	terminal.EventCatalogueBad: {why: "names a catalogue publication of the site; listed by the report"},
 	terminal.EventOperatorAdded: {
 		creates: &reference{kind: recordOperator, path: []string{"id"}},
 		why:     "creates an operator of the terminal's site",

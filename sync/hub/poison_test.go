@@ -1,13 +1,17 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -151,5 +155,65 @@ func TestUnreadableEventQuarantined(t *testing.T) {
 	lane.mustSync()
 	if pc, err := lane.db.CheckPass(ctx, voidable.Pass); err != nil || pc.Refusal == nil {
 		t.Errorf("the voided pass at exit-1: %+v, %v; want refused", pc, err)
+	}
+}
+
+// TestBadCatalogueKeepsSiteSelling: a catalogue publication a terminal
+// cannot use (here one that does not cover its site, as a hub of an older
+// release published) is refused by the terminal, which keeps selling on its
+// own and keeps syncing; sync status, and the hub's report, say so until a
+// good publication replaces it.
+func TestBadCatalogueKeepsSiteSelling(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{}
+	h := newHub(t, c)
+	te := newTerm(t, h, "gate-1", 0)
+	te.mustSync()
+	keys, err := h.Store().AuthorityKeys(ctx, "NNP")
+	if err != nil || len(keys) == 0 {
+		t.Fatal(keys, err)
+	}
+	body := bytes.Replace(catalogue, []byte(`"code": "NNP",`), []byte(`"code": "XXX",`), 1)
+	body = bytes.Replace(body, []byte(`"version": "`), []byte(`"version": "BAD-`), 1)
+	seq := c.Now().UnixMilli()
+	db, err := sql.Open("sqlite", "file:"+h.path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO catalogues (site, seq, version, body, signature, kid, published_at) VALUES ('NNP', ?, 'BAD', ?, ?, ?, ?)`,
+		seq, body, ed25519.Sign(keys[0].Private, wire.CatalogueMessage("NNP", seq, body)), keys[0].KeyID, c.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+
+	sold := te.sell("cash")
+	if err := te.sync(); err != nil {
+		t.Fatalf("sync with a bad catalogue published: %v; want it to go on", err)
+	}
+	sameEvents(t, h, te)
+	st, _ := te.db.SyncState(ctx)
+	if r := st.CatalogueRefused; r == nil || r.Seq != seq || !strings.Contains(r.Reason, "does not cover site NNP") {
+		t.Fatalf("sync state: refused %+v; want publication %d, naming the site", r, seq)
+	}
+	if again := te.sell("cash"); again.Totals["KES"] != sold.Totals["KES"] {
+		t.Errorf("after the refusal a sale costs %v; want the old catalogue's %v", again.Totals, sold.Totals)
+	}
+	te.mustSync()
+	r, _ := h.Hub().Report(ctx)
+	if len(r.CatalogueRefused) != 1 || r.CatalogueRefused[0].Terminal != "gate-1" || r.CatalogueRefused[0].Seq != seq {
+		t.Fatalf("report: catalogue_refused %+v; want gate-1's refusal of %d", r.CatalogueRefused, seq)
+	}
+
+	good := bytes.Replace(catalogue, []byte(`"version": "`), []byte(`"version": "NEXT-`), 1)
+	if _, err := h.Hub().PublishCatalogue(ctx, "NNP", good); err != nil {
+		t.Fatal(err)
+	}
+	te.mustSync()
+	if st, _ := te.db.SyncState(ctx); st.CatalogueRefused != nil {
+		t.Errorf("after a good publication: refused %+v; want none", st.CatalogueRefused)
+	}
+	te.mustSync()
+	if r, _ := h.Hub().Report(ctx); len(r.CatalogueRefused) != 0 {
+		t.Errorf("report after a good publication: %+v; want none refused", r.CatalogueRefused)
 	}
 }

@@ -20,6 +20,9 @@ type Report struct {
 	Takings   []Taking         `json:"takings"`
 	Unsettled []UnsettledPass  `json:"unsettled"`
 	Conflicts []Conflict       `json:"conflicts"`
+	// CatalogueRefused lists the terminals whose last catalogue from the
+	// hub was refused (they sell on the one they have) and why.
+	CatalogueRefused []RefusedCatalogue `json:"catalogue_refused"`
 	// Mpesa reconciles the M-PESA codes of sales and settlements with what
 	// M-PESA confirmed (when the hub keeps an M-PESA ledger).
 	Mpesa *mpesa.Report `json:"mpesa,omitempty"`
@@ -43,6 +46,16 @@ type Taking struct {
 	Tender   string `json:"tender"`
 	Currency string `json:"currency"`
 	Amount   int64  `json:"amount"`
+}
+
+// RefusedCatalogue is a catalogue publication a terminal could not use.
+type RefusedCatalogue struct {
+	Site     string    `json:"site"`
+	Terminal string    `json:"terminal"`
+	Seq      int64     `json:"seq"`
+	Version  string    `json:"version"`
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
 }
 
 // UnsettledPass is a deferred pass that no terminal has reported settled.
@@ -77,7 +90,7 @@ func (p *settledPayload) tenders() []terminal.Tender {
 // Report reads every money event once per pass (two passes: voids and
 // settlements first, then takings) and the recorded conflicts.
 func (h *Hub) Report(ctx context.Context) (*Report, error) {
-	r := &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}}
+	r := &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}, CatalogueRefused: []RefusedCatalogue{}}
 	ts, err := h.store.Terminals(ctx)
 	if err != nil {
 		return nil, err
@@ -139,6 +152,37 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	saleSite := map[string]string{} // sale id → its site
+
+	// A terminal's refusal stands until it loads a catalogue after it.
+	refused := map[string]*RefusedCatalogue{} // by terminal id
+	var order []string
+	err = h.store.ScanEvents(ctx, []string{terminal.EventCatalogueBad, terminal.EventCatalogue}, func(e StoredEvent) error {
+		if e.Type == terminal.EventCatalogue {
+			delete(refused, e.Terminal)
+			return nil
+		}
+		var p struct {
+			Seq     int64  `json:"seq"`
+			Version string `json:"version"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal(e.Payload, &p) == nil {
+			if _, ok := refused[e.Terminal]; !ok {
+				order = append(order, e.Terminal)
+			}
+			refused[e.Terminal] = &RefusedCatalogue{Site: e.Site, Terminal: e.Name, Seq: p.Seq, Version: p.Version, Reason: p.Reason, At: e.At}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range order {
+		if rc, ok := refused[id]; ok {
+			r.CatalogueRefused = append(r.CatalogueRefused, *rc)
+			delete(refused, id)
+		}
+	}
 
 	type takingKey struct{ site, tender, currency string }
 	takings := map[takingKey]int64{}

@@ -31,8 +31,20 @@ type SyncState struct {
 	LastError      string
 	Online         bool          // the last attempt reached the hub
 	ClockOffset    time.Duration // hub clock minus this terminal's clock
-	CatalogueSeq   int64         // the hub catalogue publication applied
+	CatalogueSeq   int64         // the hub catalogue publication applied (or refused)
 	Rewinds        int64         // times the hub was found behind AckedSeq
+	// CatalogueRefused is the last publication from the hub this terminal
+	// could not use (nil once a later one is applied): it sells on the
+	// catalogue it has.
+	CatalogueRefused *CatalogueRefusal
+}
+
+// CatalogueRefusal is a hub catalogue publication the terminal refused.
+type CatalogueRefusal struct {
+	Seq     int64     `json:"seq"`
+	Version string    `json:"version"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
 }
 
 // Queued is the number of events the hub has not acknowledged.
@@ -44,11 +56,18 @@ func (db *DB) SyncState(ctx context.Context) (SyncState, error) {
 	var lastSuccess, lastContact string
 	var online int
 	var offset int64
+	var refused string
 	err := db.db.QueryRowContext(ctx, `SELECT hub_id, acked_seq, last_success, last_contact, last_error, online, clock_offset_ms, catalogue_seq, rewinds,
-		(SELECT coalesce(max(seq), 0) FROM events) FROM sync_state WHERE id = 1`).Scan(
-		&s.HubID, &s.AckedSeq, &lastSuccess, &lastContact, &s.LastError, &online, &offset, &s.CatalogueSeq, &s.Rewinds, &s.LastSeq)
+		catalogue_refused, (SELECT coalesce(max(seq), 0) FROM events) FROM sync_state WHERE id = 1`).Scan(
+		&s.HubID, &s.AckedSeq, &lastSuccess, &lastContact, &s.LastError, &online, &offset, &s.CatalogueSeq, &s.Rewinds, &refused, &s.LastSeq)
 	if err != nil {
 		return s, fmt.Errorf("sync state: %w", err)
+	}
+	if refused != "" {
+		var r CatalogueRefusal
+		if json.Unmarshal([]byte(refused), &r) == nil {
+			s.CatalogueRefused = &r
+		}
 	}
 	s.LastSuccess, s.LastContact = parseTS(lastSuccess), parseTS(lastContact)
 	s.Online, s.ClockOffset = online == 1, time.Duration(offset)*time.Millisecond
@@ -331,7 +350,7 @@ func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, se
 			}
 			switched = true
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ? WHERE id = 1`, seq)
+		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ?, catalogue_refused = '' WHERE id = 1`, seq)
 		return err
 	})
 	if err != nil {
@@ -381,4 +400,37 @@ func (db *DB) AppendEventsForBenchmark(ctx context.Context, n int, typ string, p
 		done += k
 	}
 	return nil
+}
+
+// RefuseHubCatalogue records that the hub's publication seq (version) cannot
+// be used here, and why: the terminal keeps selling on its catalogue, does
+// not fetch that publication again, and a catalogue.refused event tells
+// the hub. A publication not newer than the last handled changes nothing.
+func (db *DB) RefuseHubCatalogue(ctx context.Context, seq int64, version, reason string) error {
+	if len(version) > 64 {
+		version = version[:64]
+	}
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	r := CatalogueRefusal{Seq: seq, Version: version, Reason: reason}
+	return db.update(ctx, func(tx *Tx) error {
+		var have int64
+		if err := tx.QueryRowContext(ctx, `SELECT catalogue_seq FROM sync_state WHERE id = 1`).Scan(&have); err != nil {
+			return err
+		}
+		if seq <= have {
+			return nil
+		}
+		r.At = tx.now
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ?, catalogue_refused = ? WHERE id = 1`, seq, string(b)); err != nil {
+			return fmt.Errorf("catalogue refused: %w", err)
+		}
+		_, err = tx.appendEvent(ctx, terminal.EventCatalogueBad, "", map[string]any{"seq": seq, "version": version, "reason": reason})
+		return err
+	})
 }

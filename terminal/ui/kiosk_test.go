@@ -329,3 +329,18 @@ func TestScreensFit(t *testing.T) {
 	}
 	useLanguage("en")
 }
+
+// TestStatusBarShowsRefusedCatalogue: a catalogue from the hub that this
+// terminal could not use shows in the sync chip, which is no longer green.
+func TestStatusBarShowsRefusedCatalogue(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.Sync = func(context.Context) SyncState {
+			return SyncState{Online: true, CatalogueRefused: "KWS-2025.2"}
+		}
+	})
+	h.k.RefreshStatus(t.Context())
+	contains(t, "sync chip", h.k.status.sync.text.Text, "Online · 0 queued · catalogue KWS-2025.2 refused")
+	if h.k.status.sync.bg.FillColor != colWarn {
+		t.Errorf("sync chip colour %v with a refused catalogue; want the warning colour", h.k.status.sync.bg.FillColor)
+	}
+}

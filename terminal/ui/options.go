@@ -58,6 +58,9 @@ type SyncState struct {
 	OldestUnsynced time.Time
 	LastSuccess    time.Time
 	LastError      string
+	// CatalogueRefused is the version of a catalogue from the hub this
+	// terminal could not use ("" when none): it sells on its own.
+	CatalogueRefused string
 }
 
 // Options configure the kiosk. Only Store is required.
@@ -160,8 +163,12 @@ func StoreSync(db interface {
 		if err != nil {
 			return SyncState{LastError: terminal.ErrorMessage(err)}
 		}
-		return SyncState{Online: s.Online, Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
+		st := SyncState{Online: s.Online, Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
 			LastSuccess: s.LastSuccess, LastError: s.LastError}
+		if r := s.CatalogueRefused; r != nil {
+			st.CatalogueRefused = r.Version
+		}
+		return st
 	}
 }
 

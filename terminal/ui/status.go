@@ -109,6 +109,12 @@ func (s *statusBar) update() {
 				bg = colBad
 			}
 		}
+		if st.CatalogueRefused != "" {
+			text += " · " + T("sync.catalogue_refused", "Version", st.CatalogueRefused)
+			if bg == colOK {
+				bg = colWarn
+			}
+		}
 		s.lastSync = text
 		s.sync.set(text, bg)
 	}
