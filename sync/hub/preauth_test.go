@@ -267,6 +267,7 @@ func TestEnrollBounds(t *testing.T) {
 	if code := enrollOnce(t, lh); code != http.StatusForbidden {
 		t.Errorf("a well-formed enrollment with an unknown token: %d; want 403", code)
 	}
+	enrollTerminal(t, lh, "gate-1") // and a real one is taken
 }
 
 // TestPreAuthSlots: when every slot of enrollment (or of M-PESA's
@@ -512,5 +513,83 @@ func TestSignatureBeforeInflating(t *testing.T) {
 	}
 	if n < wire.MaxBody {
 		t.Errorf("a bomb rightly signed allocated %d bytes; want at least %d (the measure misses inflation)", n, wire.MaxBody)
+	}
+}
+
+// enrollTerminal enrolls a new terminal of NNP named name through
+// POST /v1/enroll, gzipped as a client may send it, and returns its id and
+// key.
+func enrollTerminal(t testing.TB, lh *liveHub, name string) (string, ed25519.PrivateKey) {
+	t.Helper()
+	token, err := lh.hub.AddTerminal(context.Background(), "NNP", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	id := fmt.Sprintf("01900000-0000-7000-8000-%012d", len(name))
+	b, err := wire.Marshal(wire.EnrollRequest{Token: token, TerminalID: id, Site: "NNP", Name: name, PublicKey: pub,
+		Proof: ed25519.Sign(key, wire.EnrollMessage(token, id, pub))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, lh.url+wire.PathEnroll, bytes.NewReader(wire.Compress(b)))
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("enroll %s: %d %s; want 200", name, resp.StatusCode, body)
+	}
+	return id, key
+}
+
+// TestDeclaredLengthCostsLittle: a signed route reads the body before it
+// can check the signature, so anyone who knows a terminal's id (it is in
+// every pass that terminal printed) can make it read. 64 requests that
+// declare 8 MiB each and send nothing used to make the hub allocate the
+// 8 MiB at once and hold them (512 MiB); its buffer now grows with the
+// bytes that arrive.
+func TestDeclaredLengthCostsLittle(t *testing.T) {
+	lh := serveLive(t, hub.Options{}, nil)
+	id, _ := enrollTerminal(t, lh, "gate-1")
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	const n = 64
+	for range n {
+		conn, err := net.Dial("tcp", lh.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		nonce := make([]byte, 16)
+		rand.Read(nonce)
+		var hdr strings.Builder
+		for k, v := range wire.Sign(stranger, id, http.MethodPost, wire.PathEvents, nil, time.Now(), hex.EncodeToString(nonce)).Header() {
+			fmt.Fprintf(&hdr, "%s: %s\r\n", k, v)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n%s\r\n", wire.PathEvents, lh.addr, wire.MaxBody, hdr.String())
+	}
+	// Wait until every one is in its handler, then watch the heap a while.
+	for i := 0; inFlight(t, lh) != fmt.Sprint(n); i++ {
+		if i == 3000 {
+			t.Fatalf("%s requests in flight; want %d", inFlight(t, lh), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var peak uint64
+	for range 100 {
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("%d requests declaring %d bytes each: heap in use %.1f MB before, peak %.1f MB", n, wire.MaxBody, float64(base)/1e6, float64(peak)/1e6)
+	if grew := int64(peak) - int64(base); grew > 64<<20 {
+		t.Errorf("the heap grew %.1f MB for %d declared bodies with no bytes; want under 64 MiB", float64(grew)/1e6, n)
 	}
 }
