@@ -31,6 +31,10 @@ type Server struct {
 	// batch is some 900 KB, and allocating one per upload was a sixth of
 	// the hub's garbage in a drain.
 	bodies sync.Pool
+	// raws holds bodies as sent (*[]byte), for reuse once they are
+	// decompressed or refused: a buffer that grows as the bytes arrive is
+	// then grown once, not for every batch.
+	raws sync.Pool
 
 	// enrollGate and mpesaGate admit the requests whose bodies are read
 	// before anything proves who sent them.
@@ -253,18 +257,31 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 	if t.Revoked() {
 		return t, nil, nil, wire.Errorf(http.StatusForbidden, wire.CodeRevoked, "terminal %s of %s was revoked", t.Name, t.Site)
 	}
-	raw, werr := readBody(w, r, wire.MaxBody)
+	rawp, _ := s.raws.Get().(*[]byte)
+	if rawp == nil {
+		rawp = new([]byte)
+	}
+	raw, werr := readBody(w, r, wire.MaxBody, *rawp)
 	if werr != nil {
+		s.raws.Put(rawp)
 		return t, nil, nil, werr
+	}
+	// raw goes back to the pool once nothing refers to it: on a refusal,
+	// or once decompressed. An identity body is the handler's.
+	release := func() {
+		*rawp = raw[:0]
+		s.raws.Put(rawp)
 	}
 	pq := r.URL.Path
 	if r.URL.RawQuery != "" {
 		pq += "?" + r.URL.RawQuery
 	}
 	if !sig.Verify(t.PublicKey, r.Method, pq, raw) {
+		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "bad signature")
 	}
 	if !s.nonces.add(t.ID+"/"+sig.Nonce, now) {
+		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeReplay, "this request was already received")
 	}
 	if enc := contentEncoding(r); enc == "gzip" {
@@ -273,16 +290,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 			pooled = new([]byte)
 		}
 		body, werr = decodeBody(enc, raw, *pooled, wire.MaxBody)
+		release()
 		return t, body, pooled, werr
 	}
 	body, werr = decodeBody(contentEncoding(r), raw, nil, wire.MaxBody)
+	if werr != nil {
+		release()
+	}
 	return t, body, nil, werr
 }
 
-// readBody reads the body as sent, at most limit bytes. The buffer grows
-// with what arrives, from at most firstRead bytes: a declared
-// Content-Length alone, with no body behind it, costs the hub little.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wire.Error) {
+// readBody reads the body as sent, at most limit bytes, into dst's storage
+// if it has room. The buffer grows with what arrives, from at most
+// firstRead bytes: a declared Content-Length alone, with no body behind
+// it, costs the hub little.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, dst []byte) ([]byte, *wire.Error) {
 	if r.ContentLength > limit {
 		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is %d bytes; at most %d", r.ContentLength, limit)
 	}
@@ -292,7 +314,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wir
 	if r.ContentLength > 0 {
 		// The usual case: read into a buffer that ends at the declared
 		// size rather than one that overshoots it.
-		raw, err = readDeclared(body, r.ContentLength)
+		raw, err = readDeclared(dst, body, r.ContentLength)
 	} else {
 		raw, err = io.ReadAll(body)
 	}
@@ -311,15 +333,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *wir
 // firstRead is the most readDeclared allocates before bytes arrive.
 const firstRead = 64 << 10
 
-// readDeclared reads the n bytes of a body that declared its length,
-// doubling its buffer as they arrive.
-func readDeclared(r io.Reader, n int64) ([]byte, error) {
-	buf := make([]byte, 0, min(n, firstRead))
+// readDeclared reads the n bytes of a body that declared its length into
+// dst's storage, doubling the buffer as they arrive when it is full.
+func readDeclared(dst []byte, r io.Reader, n int64) ([]byte, error) {
+	buf := dst[:0]
+	if int64(cap(buf)) < min(n, firstRead) {
+		buf = make([]byte, 0, min(n, firstRead))
+	}
 	for int64(len(buf)) < n {
 		if len(buf) == cap(buf) {
 			buf = append(make([]byte, 0, min(n, 2*int64(cap(buf)))), buf...)
 		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
+		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
 		buf = buf[:len(buf)+m]
 		if err == io.EOF && int64(len(buf)) < n {
 			return nil, fmt.Errorf("the body ends before its Content-Length: %w", io.ErrUnexpectedEOF)
@@ -414,7 +439,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	// Nothing proves who sent this: it is bounded as sent and once
 	// decompressed, by far less than a signed body (see gated).
-	raw, werr := readBody(w, r, maxEnrollBody)
+	raw, werr := readBody(w, r, maxEnrollBody, nil)
 	var body []byte
 	if werr == nil {
 		body, werr = decodeBody(contentEncoding(r), raw, nil, maxEnrollBody)
