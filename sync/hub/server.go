@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,12 +31,42 @@ type Server struct {
 	// batch is some 900 KB, and allocating one per upload was a sixth of
 	// the hub's garbage in a drain.
 	bodies sync.Pool
+	// raws holds bodies as sent (*[]byte), for reuse once they are
+	// decompressed or refused: a buffer that grows as the bytes arrive is
+	// then grown once, not for every batch.
+	raws sync.Pool
+
+	// enrollGate and mpesaGate admit the requests whose bodies are read
+	// before anything proves who sent them.
+	enrollGate, mpesaGate *gate
 }
+
+// Bounds of the routes that read a body before authentication (enrollment
+// and M-PESA's callbacks): whoever can reach the hub can send these.
+const (
+	// maxEnrollBody bounds an enrollment request, as sent and once
+	// decompressed: a real one is some 400 bytes of JSON.
+	maxEnrollBody = 8 << 10
+	// maxCallbackBody bounds an M-PESA callback (Daraja's are well under
+	// 4 KiB; mpesa.Callbacks applies the same bound).
+	maxCallbackBody = 16 << 10
+	// enrollSlots and mpesaSlots are how many of each may be in flight at
+	// once; the next is answered 503 without its body being read.
+	enrollSlots = 16
+	mpesaSlots  = 32
+	// preAuthBodyTimeout is how long such a request has, from the moment
+	// its handler starts, to deliver its whole body.
+	preAuthBodyTimeout = 10 * time.Second
+	// retryAfter is the Retry-After of a request refused for want of a slot.
+	retryAfter = "5"
+)
 
 // NewServer returns the HTTP handler of h.
 func NewServer(h *Hub) *Server {
-	s := &Server{hub: h, log: h.log, nonces: newNonceCache(2 * wire.ClockTolerance), mux: http.NewServeMux()}
-	s.mux.Handle("POST "+wire.PathEnroll, s.instrument("enroll", http.HandlerFunc(s.handleEnroll)))
+	s := &Server{hub: h, log: h.log, nonces: newNonceCache(2 * wire.ClockTolerance), mux: http.NewServeMux(),
+		enrollGate: newGate("enrollment", enrollSlots, maxEnrollBody, preAuthBodyTimeout),
+		mpesaGate:  newGate("M-PESA callback", mpesaSlots, maxCallbackBody, preAuthBodyTimeout)}
+	s.mux.Handle("POST "+wire.PathEnroll, s.instrument("enroll", s.gated(s.enrollGate, http.HandlerFunc(s.handleEnroll))))
 	s.mux.Handle("GET "+wire.PathState, s.instrument("state", s.signed(s.handleState)))
 	s.mux.Handle("POST "+wire.PathEvents, s.instrument("events", s.signed(s.handleEvents)))
 	s.mux.Handle("POST "+wire.PathFeed, s.instrument("feed", s.signed(s.handleFeed)))
@@ -43,7 +74,7 @@ func NewServer(h *Hub) *Server {
 	s.mux.Handle("GET "+wire.PathHealth, s.instrument("healthz", http.HandlerFunc(s.handleHealth)))
 	s.mux.Handle("GET "+wire.PathMetrics, h.metrics.handler())
 	if h.opts.MpesaCallbacks != nil {
-		s.mux.Handle("/mpesa/", s.instrument("mpesa", h.opts.MpesaCallbacks))
+		s.mux.Handle("/mpesa/", s.instrument("mpesa", s.gated(s.mpesaGate, h.opts.MpesaCallbacks)))
 	}
 	for _, p := range []string{wire.PathEnroll, wire.PathState, wire.PathEvents, wire.PathFeed, wire.PathCatalogue, wire.PathHealth} {
 		s.mux.Handle(p, s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +139,55 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// gate bounds a route that reads its body before anything proves who sent
+// it: how many such requests are in flight, how large a body may be as
+// sent, and how long it may take to arrive.
+type gate struct {
+	what    string
+	slots   chan struct{}
+	maxBody int64
+	timeout time.Duration
+}
+
+func newGate(what string, slots int, maxBody int64, timeout time.Duration) *gate {
+	return &gate{what: what, slots: make(chan struct{}, slots), maxBody: maxBody, timeout: timeout}
+}
+
+// gated runs next under g. A request over g's slots is answered 503 with
+// Retry-After at once, its body unread and its connection closed; one
+// declaring a body over g's bound, 413 likewise. The body of one let in
+// must arrive within g's timeout, and is cut at g's bound whatever next
+// reads (a handler that decompresses must bound that too).
+func (s *Server) gated(g *gate, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The connection's deadline is in real time, not the hub's clock.
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			s.log.Warn("cannot bound the body's time", "path", r.URL.Path, "err", err)
+		}
+		select {
+		case g.slots <- struct{}{}:
+			defer func() { <-g.slots }()
+		default:
+			w.Header().Set("Retry-After", retryAfter)
+			w.Header().Set("Connection", "close")
+			s.writeError(w, r, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable,
+				"the hub is already reading %d requests of this kind (%s): try again in %s seconds", cap(g.slots), g.what, retryAfter))
+			return
+		}
+		if r.ContentLength > g.maxBody {
+			w.Header().Set("Connection", "close")
+			s.writeError(w, r, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge,
+				"the body is %d bytes; an %s is at most %d", r.ContentLength, g.what, g.maxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) instrument(route string, next http.Handler) http.Handler {
@@ -177,18 +257,31 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 	if t.Revoked() {
 		return t, nil, nil, wire.Errorf(http.StatusForbidden, wire.CodeRevoked, "terminal %s of %s was revoked", t.Name, t.Site)
 	}
-	raw, werr := readBody(w, r)
+	rawp, _ := s.raws.Get().(*[]byte)
+	if rawp == nil {
+		rawp = new([]byte)
+	}
+	raw, werr := readBody(w, r, wire.MaxBody, *rawp)
 	if werr != nil {
+		s.raws.Put(rawp)
 		return t, nil, nil, werr
+	}
+	// raw goes back to the pool once nothing refers to it: on a refusal,
+	// or once decompressed. An identity body is the handler's.
+	release := func() {
+		*rawp = raw[:0]
+		s.raws.Put(rawp)
 	}
 	pq := r.URL.Path
 	if r.URL.RawQuery != "" {
 		pq += "?" + r.URL.RawQuery
 	}
 	if !sig.Verify(t.PublicKey, r.Method, pq, raw) {
+		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "bad signature")
 	}
 	if !s.nonces.add(t.ID+"/"+sig.Nonce, now) {
+		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeReplay, "this request was already received")
 	}
 	if enc := contentEncoding(r); enc == "gzip" {
@@ -196,55 +289,87 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 		if pooled == nil {
 			pooled = new([]byte)
 		}
-		body, werr = decodeBody(enc, raw, *pooled)
+		body, werr = decodeBody(enc, raw, *pooled, wire.MaxBody)
+		release()
 		return t, body, pooled, werr
 	}
-	body, werr = decodeBody(contentEncoding(r), raw, nil)
+	body, werr = decodeBody(contentEncoding(r), raw, nil, wire.MaxBody)
+	if werr != nil {
+		release()
+	}
 	return t, body, nil, werr
 }
 
-// readBody reads the body as sent, at most wire.MaxBody bytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *wire.Error) {
-	if r.ContentLength > wire.MaxBody {
-		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is %d bytes; at most %d", r.ContentLength, wire.MaxBody)
+// readBody reads the body as sent, at most limit bytes, into dst's storage
+// if it has room. The buffer grows with what arrives, from at most
+// firstRead bytes: a declared Content-Length alone, with no body behind
+// it, costs the hub little.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, dst []byte) ([]byte, *wire.Error) {
+	if r.ContentLength > limit {
+		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is %d bytes; at most %d", r.ContentLength, limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, wire.MaxBody)
+	body := http.MaxBytesReader(w, r.Body, limit)
 	var raw []byte
 	var err error
 	if r.ContentLength > 0 {
-		// The usual case: read into a buffer of the declared size rather
-		// than one that grows (and is copied) as the body arrives.
-		raw = make([]byte, r.ContentLength)
-		if _, err = io.ReadFull(body, raw); errors.Is(err, io.ErrUnexpectedEOF) {
-			err = fmt.Errorf("the body ends before its Content-Length: %w", err)
-		}
+		// The usual case: read into a buffer that ends at the declared
+		// size rather than one that overshoots it.
+		raw, err = readDeclared(dst, body, r.ContentLength)
 	} else {
 		raw, err = io.ReadAll(body)
 	}
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &mbe):
+		return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the body did not arrive in time: try again")
+	case err != nil:
 		return nil, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "reading the body: %v", err)
 	}
 	return raw, nil
+}
+
+// firstRead is the most readDeclared allocates before bytes arrive.
+const firstRead = 64 << 10
+
+// readDeclared reads the n bytes of a body that declared its length into
+// dst's storage, doubling the buffer as they arrive when it is full.
+func readDeclared(dst []byte, r io.Reader, n int64) ([]byte, error) {
+	buf := dst[:0]
+	if int64(cap(buf)) < min(n, firstRead) {
+		buf = make([]byte, 0, min(n, firstRead))
+	}
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(n, 2*int64(cap(buf)))), buf...)
+		}
+		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF && int64(len(buf)) < n {
+			return nil, fmt.Errorf("the body ends before its Content-Length: %w", io.ErrUnexpectedEOF)
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 func contentEncoding(r *http.Request) string {
 	return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 }
 
-// decodeBody undoes the Content-Encoding enc, bounded by wire.MaxBody,
+// decodeBody undoes the Content-Encoding enc, bounded by limit,
 // decompressing into dst's storage.
-func decodeBody(enc string, raw, dst []byte) ([]byte, *wire.Error) {
+func decodeBody(enc string, raw, dst []byte, limit int64) ([]byte, *wire.Error) {
 	switch enc {
 	case "", "identity":
 		return raw, nil
 	case "gzip":
-		body, err := wire.DecompressAppend(dst[:0], raw, wire.MaxBody)
+		body, err := wire.DecompressAppend(dst[:0], raw, limit)
 		if errors.Is(err, wire.ErrTooLarge) {
-			return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes once decompressed", wire.MaxBody)
+			return nil, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes once decompressed", limit)
 		}
 		if err != nil {
 			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "%v", err)
@@ -312,13 +437,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	raw, werr := readBody(w, r)
-	if werr == nil && len(raw) > 64<<10 {
-		werr = wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "an enrollment is at most 64 KiB")
-	}
+	// Nothing proves who sent this: it is bounded as sent and once
+	// decompressed, by far less than a signed body (see gated).
+	raw, werr := readBody(w, r, maxEnrollBody, nil)
 	var body []byte
 	if werr == nil {
-		body, werr = decodeBody(contentEncoding(r), raw, nil)
+		body, werr = decodeBody(contentEncoding(r), raw, nil, maxEnrollBody)
+	}
+	if werr != nil && werr.Code == wire.CodeTooLarge {
+		werr.Message = fmt.Sprintf("an enrollment is at most %d bytes, as sent and decompressed", maxEnrollBody)
 	}
 	var req wire.EnrollRequest
 	if werr == nil {
