@@ -3,6 +3,8 @@ package hub
 import (
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -115,6 +117,7 @@ type Record struct {
 	Kind       string
 	Site       string
 	TerminalNo int64 // the creating terminal's number in the store
+	Seq        int64 // the creating event (for a refusal's message)
 }
 
 // ForbiddenError refuses a batch with an event that names what its
@@ -153,16 +156,14 @@ func joinPath(p []string) string {
 	return s
 }
 
-// batchRefs lists the ids a batch's events create and name.
+// batchRefs lists the ids a batch's events name (not those they create:
+// the store checks those as it inserts them, so a drain of new sales costs
+// no lookup).
 func batchRefs(events []terminal.Event) (ids []string, err error) {
 	seen := map[string]bool{}
 	for i := range events {
 		e := &events[i]
-		rule := eventRules[e.Type]
-		refs := rule.names
-		if rule.creates != nil {
-			refs = append([]reference{*rule.creates}, refs...)
-		}
+		refs := eventRules[e.Type].names
 		for j := range refs {
 			id, err := refID(e, &refs[j])
 			if err != nil {
@@ -179,7 +180,9 @@ func batchRefs(events []terminal.Event) (ids []string, err error) {
 
 // authorize checks a batch of terminal no (of site) against the records
 // held (from lookup of batchRefs' ids) and returns the records the batch
-// creates. Records created earlier in the batch count as held.
+// creates. Records created earlier in the batch count as held. The store
+// refuses a created record whose id another terminal's record has
+// (CreatedError).
 func authorize(site string, no int64, events []terminal.Event, held map[string]Record) ([]Record, error) {
 	var created []Record
 	for i := range events {
@@ -216,16 +219,26 @@ func authorize(site string, no int64, events []terminal.Event, held map[string]R
 			if err != nil {
 				return nil, err
 			}
-			if id == "" {
-				continue
+			if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+				return nil, forbid("creates a %s whose id %q is not a UUID", c.kind, id)
 			}
 			if rec, ok := held[id]; ok && (rec.TerminalNo != no || rec.Kind != c.kind) {
 				return nil, forbid("creates %s %s, an id another record already has", c.kind, id)
 			}
-			rec := Record{ID: id, Kind: c.kind, Site: site, TerminalNo: no}
+			rec := Record{ID: id, Kind: c.kind, Site: site, TerminalNo: no, Seq: e.Seq}
 			held[id] = rec
 			created = append(created, rec)
 		}
 	}
 	return created, nil
+}
+
+// recordKey is a record id as stored: a UUID's 16 bytes (ok false for an
+// id that is not a UUID: no record has it).
+func recordKey(id string) ([]byte, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		return nil, false
+	}
+	return u[:], true
 }

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -103,7 +104,7 @@ func BenchmarkApply(b *testing.B) {
 					chain := make([]terminal.Event, drainEvents/terms)
 					for j := range chain {
 						e := terminal.Event{Terminal: prev.Terminal, Seq: prev.Seq + 1, PrevHash: prev.Hash, ID: uuid.Must(uuid.NewV7()).String(),
-							Type: terminal.EventSaleCreated, At: epoch.Add(time.Duration(j) * time.Millisecond), Actor: "admin", Payload: payload}
+							Type: terminal.EventSaleCreated, At: epoch.Add(time.Duration(j) * time.Millisecond), Actor: "admin", Payload: withSaleID(b, payload)}
 						e.Hash = e.ComputeHash()
 						chain[j], prev = e, e
 					}
@@ -133,6 +134,16 @@ func BenchmarkApply(b *testing.B) {
 }
 
 // samplePayload is the sale.created payload of a real sale.
+// withSaleID is payload (a sale.created) with its sale id replaced by a
+// new one of the same length: a drain of real sales has one id a sale.
+func withSaleID(b *testing.B, payload json.RawMessage) json.RawMessage {
+	var s struct{ ID string }
+	if err := json.Unmarshal(payload, &s); err != nil || len(s.ID) != 36 {
+		b.Fatalf("sample payload's id: %q, %v", s.ID, err)
+	}
+	return bytes.Replace(payload, []byte(`"id":"`+s.ID+`"`), []byte(`"id":"`+uuid.Must(uuid.NewV7()).String()+`"`), 1)
+}
+
 func samplePayload(b *testing.B) json.RawMessage {
 	c := &clock{}
 	h := newHub(b, c)
@@ -226,7 +237,7 @@ func hubDrain(b *testing.B, payload json.RawMessage, terms, perTerm int) time.Du
 	for i := range terms {
 		te := newTerm(b, h, fmt.Sprintf("gate-%d", i+1), 0)
 		te.mustSync()
-		if err := te.db.AppendEventsForBenchmark(ctx, perTerm, terminal.EventSaleCreated, func(int) json.RawMessage { return payload }); err != nil {
+		if err := te.db.AppendEventsForBenchmark(ctx, perTerm, terminal.EventSaleCreated, func(int) json.RawMessage { return withSaleID(b, payload) }); err != nil {
 			b.Fatal(err)
 		}
 		cfg := te.config()

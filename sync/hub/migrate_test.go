@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -50,7 +51,7 @@ func TestMigrateEventsKey(t *testing.T) {
 				typ = terminal.EventPassSettled
 			}
 			e := terminal.Event{Seq: seq, ID: fmt.Sprintf("01900000-0000-7000-8000-%012d", 10*i+int(seq)), Terminal: id, Type: typ, At: time.Date(2024, 1, 3, 6, 0, int(seq), 0, time.UTC),
-				Actor: "admin", Payload: []byte(`{"n":` + string(rune('0'+seq)) + `}`), PrevHash: prev}
+				Actor: "admin", Payload: []byte(fmt.Sprintf(`{"id":"01900000-0000-7000-8000-%012d","n":%d}`, 100+10*i+int(seq), seq)), PrevHash: prev}
 			e.Hash = e.ComputeHash()
 			prev = e.Hash
 			chains[id] = append(chains[id], e)
@@ -107,6 +108,25 @@ func TestMigrateEventsKey(t *testing.T) {
 	res, err := s.Apply(ctx, ids[1], []terminal.Event{prev, next}, time.Now())
 	if err != nil || res.Applied != 1 || res.Duplicates != 1 || res.LastSeq != 5 || len(res.Conflicts) != 0 {
 		t.Errorf("apply after migration: %+v, %v; want 1 applied, 1 duplicate, last seq 5", res, err)
+	}
+	// The sales held before the upgrade are in the records (migration
+	// 0006): the terminal may void its own, not another's.
+	if n, _ := s.Counts(ctx); n["records"] != 7 {
+		t.Errorf("records after migration: %d; want the 6 old sales and the new one", n["records"])
+	}
+	for _, c := range []struct {
+		sale string
+		ok   bool
+	}{{"01900000-0000-7000-8000-000000000101", false}, {"01900000-0000-7000-8000-000000000111", true}} {
+		last, _ := s.Terminal(ctx, ids[1])
+		void := terminal.Event{Seq: last.LastSeq + 1, ID: fmt.Sprintf("01900000-0000-7000-8000-0000000000%s", map[bool]string{true: "f6", false: "f7"}[c.ok]), Terminal: ids[1], Type: terminal.EventSaleVoided,
+			At: next.At.Add(time.Second), Payload: []byte(`{"sale_id":"` + c.sale + `"}`), PrevHash: last.LastHash}
+		void.Hash = void.ComputeHash()
+		_, err := s.Apply(ctx, ids[1], []terminal.Event{void}, time.Now())
+		var fe *ForbiddenError
+		if c.ok != (err == nil) || !c.ok && !errors.As(err, &fe) {
+			t.Errorf("void of an old sale %s by gate-a: %v; want allowed %v", c.sale, err, c.ok)
+		}
 	}
 	// A terminal enrolled now is numbered after the migrated ones.
 	if err := s.AddEnrollment(ctx, Enrollment{TokenHash: "h", Site: "NNP", Name: "exit-1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
@@ -37,7 +38,8 @@ type SQLiteStore struct {
 	// once: one statement per chunk spares most of the per-statement cost
 	// of database/sql and the driver on the hub's hot path.
 	insertEvents [2]*sql.Stmt
-	feedTypes    string // SQL list of the feed types, for the partial index
+	insertRecs   [2]*sql.Stmt // records, likewise: one, insertChunk
+	feedTypes    string       // SQL list of the feed types, for the partial index
 
 	// applyHook, set by tests only, runs after each event Apply inserts;
 	// an error aborts the transaction, as a crash would.
@@ -73,13 +75,18 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 			s.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		values = strings.Repeat(", (?, ?, ?)", n)[2:]
+		if s.insertRecs[i], err = w.PrepareContext(ctx, `INSERT INTO records (id, kind, terminal) VALUES `+values+` ON CONFLICT DO NOTHING RETURNING 1`); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	return s, nil
 }
 
 // Close closes the store.
 func (s *SQLiteStore) Close() error {
-	for _, st := range s.insertEvents {
+	for _, st := range append(s.insertEvents[:], s.insertRecs[:]...) {
 		if st != nil {
 			st.Close()
 		}
@@ -373,22 +380,28 @@ func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at 
 		}
 		rows.Close()
 		var honoured []string
-		rows, err = tx.QueryContext(ctx, `SELECT id FROM records WHERE terminal = ? AND kind = 'sale' ORDER BY id`, no)
+		rows, err = tx.QueryContext(ctx, `SELECT id FROM records WHERE terminal = ? AND kind = 'sale'`, no)
 		if err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
 		for rows.Next() {
-			var sid string
-			if err := rows.Scan(&sid); err != nil {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
 				rows.Close()
 				return err
 			}
-			honoured = append(honoured, sid)
+			u, err := uuid.FromBytes(k)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("revoke: record %x: %w", k, err)
+			}
+			honoured = append(honoured, u.String())
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		slices.Sort(honoured)
 		kids := slices.Sorted(maps.Keys(keys))
 		var list strings.Builder
 		for _, h := range honoured {
@@ -549,11 +562,8 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 				}
 			}
 		}
-		for _, r := range created {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO records (id, kind, site, terminal) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				r.ID, r.Kind, r.Site, r.TerminalNo); err != nil {
-				return fmt.Errorf("apply: record %s: %w", r.ID, err)
-			}
+		if err := s.insertRecords(ctx, tx, no, created); err != nil {
+			return err
 		}
 		var found []Conflict
 		for _, b := range breaks {
@@ -590,31 +600,87 @@ func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no
 		return nil, err
 	}
 	held := make(map[string]Record, len(ids))
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
+	keys := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if k, ok := recordKey(id); ok {
+			keys = append(keys, k)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, kind, site, terminal FROM records WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.kind, t.site, r.terminal FROM records r JOIN terminals t ON t.no = r.terminal
+			WHERE r.id IN (?`+strings.Repeat(", ?", n-1)+`)`, keys[:n]...)
 		if err != nil {
 			return nil, fmt.Errorf("apply: records: %w", err)
 		}
 		for rows.Next() {
 			var r Record
-			if err := rows.Scan(&r.ID, &r.Kind, &r.Site, &r.TerminalNo); err != nil {
+			var k []byte
+			if err := rows.Scan(&k, &r.Kind, &r.Site, &r.TerminalNo); err != nil {
 				rows.Close()
 				return nil, err
 			}
+			u, _ := uuid.FromBytes(k)
+			r.ID = u.String()
 			held[r.ID] = r
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		ids = ids[n:]
+		keys = keys[n:]
 	}
 	return authorize(site, no, events, held)
+}
+
+// insertRecords stores the records a batch of terminal no creates, 32 to
+// a statement. An id already held is refused unless it is this terminal's
+// own record of the same kind (the same sale sent again in its chain).
+func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, created []Record) error {
+	one, chunk := tx.StmtContext(ctx, s.insertRecs[0]), tx.StmtContext(ctx, s.insertRecs[1])
+	args := make([]any, 0, 3*insertChunk)
+	for done := 0; done < len(created); {
+		n, st := insertChunk, chunk
+		if len(created)-done < insertChunk {
+			n, st = 1, one
+		}
+		args = args[:0]
+		for _, r := range created[done : done+n] {
+			k, _ := recordKey(r.ID) // authorize took only UUIDs
+			args = append(args, k, r.Kind, no)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("apply: records: %w", err)
+		}
+		inserted := 0
+		for rows.Next() {
+			inserted++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("apply: records: %w", err)
+		}
+		if inserted < n { // some ids were held already: whose?
+			for _, r := range created[done : done+n] {
+				k, _ := recordKey(r.ID)
+				var kind string
+				var owner int64
+				if err := tx.QueryRowContext(ctx, `SELECT kind, terminal FROM records WHERE id = ?`, k).Scan(&kind, &owner); err != nil {
+					return fmt.Errorf("apply: records: %w", err)
+				}
+				if owner != no || kind != r.Kind {
+					typ := terminal.EventSaleCreated
+					if r.Kind == recordOperator {
+						typ = terminal.EventOperatorAdded
+					}
+					return &ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
+				}
+			}
+		}
+		done += n
+	}
+	return nil
 }
 
 func addConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {

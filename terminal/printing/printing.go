@@ -12,6 +12,7 @@ import (
 
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -147,9 +148,15 @@ func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang st
 				seat = l.Name
 			}
 		}
+		// The times printed are the signed pass's own, whatever catalogue
+		// is active now: a reprint never contradicts its QR code.
+		issued, until := s.At, s.At.Add(time.Duration(cat.PassHours)*time.Hour)
+		if p, err := pass.ParseText(s.Pass); err == nil {
+			issued, until = p.IssuedAt, p.ValidUntil
+		}
 		return &printer.PassSlip{
 			Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: s.Operator, PassID: s.ID,
-			Issued: s.At, ValidUntil: s.At.Add(time.Duration(cat.PassHours) * time.Hour),
+			Issued: issued, ValidUntil: until,
 			Lines: lines(s.Lines, cat, lang), Vehicle: s.Vehicle, SeatBand: seat, Totals: s.Totals,
 			Tenders: tl, Due: s.Due, QR: s.Pass, OpenDrawer: drawer,
 		}

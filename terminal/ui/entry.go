@@ -315,6 +315,16 @@ func (s *entryScreen) commitSale(req terminal.SaleRequest) bool {
 	return true
 }
 
+// empty reports whether nothing is keyed and no pass is on screen.
+func (s *entryScreen) empty() bool {
+	for _, c := range s.counters {
+		if c.n != 0 {
+			return false
+		}
+	}
+	return s.vehicle == "" && s.plate.Text == "" && len(s.exempt.lines) == 0 && !s.passView.Visible()
+}
+
 // reset clears the keyed sale.
 func (s *entryScreen) reset() {
 	for _, c := range s.counters {

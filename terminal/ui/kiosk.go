@@ -367,15 +367,53 @@ func (k *Kiosk) poll(ctx context.Context) {
 		st = &s
 	}
 	img, show := k.findPreview()
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	cat, catErr := k.o.Store.Catalogue(c)
+	cancel()
 	fyne.Do(func() {
 		if st != nil {
 			k.status.setSync(*st)
+		}
+		if catErr == nil && cat != nil && cat != k.cat {
+			k.switchCatalogue(cat)
 		}
 		k.status.update()
 		if img != nil && show != nil {
 			show(img)
 		}
 	})
+}
+
+// switchCatalogue takes up a catalogue sync installed, between sales: at
+// once when the attendant's screen holds no sale being keyed, no pass
+// being settled and no supervisor prompt; otherwise at the next poll after
+// it does. The screens are rebuilt, since prices and buttons come from the
+// catalogue.
+func (k *Kiosk) switchCatalogue(cat *terminal.Catalogue) {
+	if k.fatal != nil || !k.betweenSales() {
+		return
+	}
+	k.cat = cat
+	k.build()
+}
+
+// betweenSales reports whether rebuilding the screens loses nothing the
+// attendant has keyed or is showing.
+func (k *Kiosk) betweenSales() bool {
+	if len(k.win.Canvas().Overlays().List()) > 0 { // a supervisor prompt or another pop-up is open
+		return false
+	}
+	switch k.current {
+	case k.login, nil:
+		return true
+	case k.entry:
+		return k.entry.empty()
+	case k.counter:
+		return len(k.counter.cart) == 0
+	case k.exit:
+		return k.exit.quote == nil && k.exit.text == ""
+	}
+	return false
 }
 
 // Close stops the worker and the printer subscription.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -342,5 +343,44 @@ func TestStatusBarShowsRefusedCatalogue(t *testing.T) {
 	contains(t, "sync chip", h.k.status.sync.text.Text, "Online · 0 queued · catalogue KWS-2025.2 refused")
 	if h.k.status.sync.bg.FillColor != colWarn {
 		t.Errorf("sync chip colour %v with a refused catalogue; want the warning colour", h.k.status.sync.bg.FillColor)
+	}
+}
+
+// TestKioskSwitchesCatalogueBetweenSales: a catalogue sync installs in the
+// middle of a sale does not change the sale being keyed; the kiosk takes it
+// up as soon as that sale is cleared, without signing anyone out.
+func TestKioskSwitchesCatalogueBetweenSales(t *testing.T) {
+	h := newHarness(t)
+	k := h.k
+	h.login(attendant, attendantPIN)
+	h.openShift("5000")
+	h.plus("EAC-ADULT", 1)
+	before := k.entry.total.Text
+	old := k.cat
+
+	body := bytes.Replace(readCatalogue(t, "kws.json"), []byte(`"version": "KWS-2024.1"`), []byte(`"version": "KWS-2024.2"`), 1)
+	body = bytes.ReplaceAll(body, []byte(`{"KES": 200000}`), []byte(`{"KES": 211100}`)) // an urban park's adult fee
+	cat, err := terminal.ParseCatalogue(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.LoadCatalogue(t.Context(), cat); err != nil { // as sync's ApplyHubCatalogue does
+		t.Fatal(err)
+	}
+	k.poll(t.Context()) // what the status ticker runs
+	if k.cat != old || k.entry.total.Text != before {
+		t.Fatalf("mid-sale the kiosk switched catalogue: total %q, was %q", k.entry.total.Text, before)
+	}
+	h.tap(h.counter("EAC-ADULT").minus)
+	k.poll(t.Context()) // what the status ticker runs
+	if k.cat == old || k.cat.Version != "KWS-2024.2" {
+		t.Fatalf("after the sale was cleared the kiosk still sells on %s", k.cat.Version)
+	}
+	if k.op == nil || k.shift == nil || k.current != k.entry {
+		t.Fatalf("the switch signed the attendant out or left the entry screen: op %v shift %v", k.op, k.shift)
+	}
+	h.plus("EAC-ADULT", 1)
+	if got := k.entry.total.Text; got != "KES 2,111.00" {
+		t.Errorf("the next sale's total: %q; want the new catalogue's price (was %q)", got, before)
 	}
 }

@@ -9,22 +9,24 @@ ALTER TABLE enrollments ADD COLUMN rekey_terminal TEXT;
 -- their pass's id) and operators. Every event that names one is checked
 -- against it before it is applied (sync/hub/authz.go).
 CREATE TABLE records (
-	id       TEXT PRIMARY KEY,
+	id       BLOB PRIMARY KEY, -- the UUID's 16 bytes
 	kind     TEXT NOT NULL,    -- sale, operator
-	site     TEXT NOT NULL,
-	terminal INTEGER NOT NULL  -- terminals.no
+	terminal INTEGER NOT NULL  -- terminals.no; the site is the terminal's
 ) STRICT, WITHOUT ROWID;
 
-INSERT OR IGNORE INTO records (id, kind, site, terminal)
-	SELECT json_extract(CAST(e.payload AS TEXT), '$.id'), 'sale', t.site, t.no
-	FROM events e JOIN terminals t ON t.no = e.k >> 40
+INSERT OR IGNORE INTO records (id, kind, terminal)
+	SELECT unhex(replace(json_extract(CAST(e.payload AS TEXT), '$.id'), '-', '')), 'sale', e.k >> 40
+	FROM events e
 	WHERE e.type = 'sale.created' AND json_valid(CAST(e.payload AS TEXT))
-		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text';
-INSERT OR IGNORE INTO records (id, kind, site, terminal)
-	SELECT json_extract(CAST(e.payload AS TEXT), '$.id'), 'operator', t.site, t.no
-	FROM events e JOIN terminals t ON t.no = e.k >> 40
+		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text'
+		AND length(json_extract(CAST(e.payload AS TEXT), '$.id')) = 36;
+INSERT OR IGNORE INTO records (id, kind, terminal)
+	SELECT unhex(replace(json_extract(CAST(e.payload AS TEXT), '$.id'), '-', '')), 'operator', e.k >> 40
+	FROM events e
 	WHERE e.type = 'operator.added' AND json_valid(CAST(e.payload AS TEXT))
-		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text';
+		AND json_type(CAST(e.payload AS TEXT), '$.id') = 'text'
+		AND length(json_extract(CAST(e.payload AS TEXT), '$.id')) = 36;
+DELETE FROM records WHERE id IS NULL OR length(id) != 16;
 
 -- A conflict is recorded once per kind, terminal, seq and reason: a batch
 -- retried is one conflict, two different refused events at the same seq are
