@@ -366,40 +366,24 @@ func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at 
 		// Every key the terminal was enrolled with (a rekey leaves the old
 		// key's passes in circulation).
 		keys := map[string]bool{pass.KeyIDOf(ed25519.PublicKey(pub)).String(): true}
-		rows, err := tx.QueryContext(ctx, `SELECT public_key FROM enrollments WHERE terminal_id = ? AND public_key IS NOT NULL`, id)
+		pubs, err := queryBlobs(ctx, tx, `SELECT public_key FROM enrollments WHERE terminal_id = ? AND public_key IS NOT NULL`, id)
 		if err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
-		for rows.Next() {
-			var k []byte
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, k := range pubs {
 			keys[pass.KeyIDOf(ed25519.PublicKey(k)).String()] = true
 		}
-		rows.Close()
-		var honoured []string
-		rows, err = tx.QueryContext(ctx, `SELECT id FROM records WHERE terminal = ? AND kind = 'sale'`, no)
+		sales, err := queryBlobs(ctx, tx, `SELECT id FROM records WHERE terminal = ? AND kind = 'sale'`, no)
 		if err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
-		for rows.Next() {
-			var k []byte
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
+		honoured := make([]string, 0, len(sales))
+		for _, k := range sales {
 			u, err := uuid.FromBytes(k)
 			if err != nil {
-				rows.Close()
 				return fmt.Errorf("revoke: record %x: %w", k, err)
 			}
 			honoured = append(honoured, u.String())
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		slices.Sort(honoured)
 		kids := slices.Sorted(maps.Keys(keys))
@@ -415,6 +399,24 @@ func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at 
 		}
 		return nil
 	})
+}
+
+// queryBlobs returns the one BLOB column of the rows q selects.
+func queryBlobs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][]byte, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 // Revocations implements Store.
