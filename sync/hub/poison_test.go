@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"maps"
+	mathrand "math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // queueRaw writes an event into te's outbox as an older release (or a bug)
@@ -215,5 +218,75 @@ func TestBadCatalogueKeepsSiteSelling(t *testing.T) {
 	te.mustSync()
 	if r, _ := h.Hub().Report(ctx); len(r.CatalogueRefused) != 0 {
 		t.Errorf("report after a good publication: %+v; want none refused", r.CatalogueRefused)
+	}
+}
+
+// TestRandomCataloguePublishedOrRefused: catalogues a careless
+// administrator might write (sqlitetest.RandomCatalogue) are each either
+// refused at publication, with a message and nothing stored, or taken by
+// the site's terminal at its next sync and sold from.
+func TestRandomCataloguePublishedOrRefused(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{}
+	h := newHub(t, c)
+	te := newTerm(t, h, "gate-1", 0)
+	te.mustSync()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := mathrand.New(mathrand.NewPCG(seed, 12))
+	published, refused := 0, 0
+	for i := 0; published < 12 && i < 400; i++ {
+		body := sqlitetest.RandomCatalogue(r, "NNP", true)
+		before, _ := h.Store().Counts(ctx)
+		pub, err := h.Hub().PublishCatalogue(ctx, "NNP", body)
+		if err != nil {
+			refused++
+			if k := terminal.ErrorKind(err); k == terminal.EINTERNAL || k == "" {
+				t.Fatalf("publication refused as a %s error: %v\n%s", k, err, body)
+			}
+			if after, _ := h.Store().Counts(ctx); !maps.Equal(before, after) {
+				t.Fatalf("a refused publication changed the store: %v → %v", before, after)
+			}
+			continue
+		}
+		published++
+		te.mustSync()
+		st, _ := te.db.SyncState(ctx)
+		if st.CatalogueRefused != nil {
+			t.Fatalf("the hub published %s but the terminal refused it: %s\n%s", pub.Version, st.CatalogueRefused.Reason, body)
+		}
+		cat, err := te.db.Catalogue(ctx)
+		if err != nil || cat.Version != pub.Version {
+			t.Fatalf("after sync the terminal sells on %v (%v); want %s", cat, err, pub.Version)
+		}
+		// It sells: one person of the first category and band the site
+		// has a fee for.
+		var line []terminal.LineRequest
+		var tenders []terminal.TenderRequest // free entry needs none
+		for _, cg := range cat.Categories {
+			for _, b := range cat.AgeBands {
+				l := []terminal.LineRequest{{Code: cg.Code + "-" + b.Code, Qty: 1}}
+				if p, err := cat.Price(te.now(), "NNP", l); err == nil && line == nil {
+					line = l
+					if len(p.Totals.Clone().Clean()) > 0 {
+						tenders = []terminal.TenderRequest{{Kind: terminal.TenderDefer}}
+					}
+				}
+			}
+		}
+		if line == nil {
+			continue // the class prices nobody this season: nothing to sell
+		}
+		iss, err := te.db.PassIssuer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := te.db.Sell(ctx, te.admin, terminal.SaleRequest{Lines: line, Tenders: tenders}, iss); err != nil {
+			t.Fatalf("catalogue %s published and taken, but %v does not sell: %v\n%s", pub.Version, line, err, body)
+		}
+	}
+	t.Logf("%d published and sold from, %d refused at publication", published, refused)
+	if published < 12 || refused == 0 {
+		t.Fatalf("the generator made %d publishable and %d refused catalogues: it tests too little", published, refused)
 	}
 }
