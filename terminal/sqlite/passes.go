@@ -286,7 +286,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 	}
 	passID := q.Check.Pass.ID.String()
 	res := &SettleResult{Quote: q}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.updateDoing(ctx, "this settlement", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
