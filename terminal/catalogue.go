@@ -582,7 +582,49 @@ func (c *Catalogue) Price(at time.Time, site string, reqs []LineRequest) (Priced
 		p.Lines = append(p.Lines, l)
 		p.Totals.Add(l.Currency, l.Total)
 	}
+	if err := c.checkSaleBounds(s, p); err != nil {
+		return Priced{}, err
+	}
 	return p, nil
+}
+
+// checkSaleBounds refuses priced lines that are each valid but together
+// exceed what one sale (and its gate pass) holds: more than MaxQty of one
+// item or a service's max_qty over several lines, more kinds of visitor
+// than a pass has lines, a total beyond MaxMinor.
+func (c *Catalogue) checkSaleBounds(s Site, p Priced) error {
+	reqs := make([]LineRequest, len(p.Lines))
+	for i, l := range p.Lines {
+		reqs[i] = LineRequest{Code: l.Code, Qty: l.Qty}
+	}
+	if err := CheckItemQuantities(reqs); err != nil {
+		return err
+	}
+	qty := map[string]int{}
+	party := map[[2]string]bool{}
+	for _, l := range p.Lines {
+		qty[l.Code] += l.Qty
+		if l.Kind == "entry" {
+			party[[2]string{l.Category, l.Band}] = true
+		}
+	}
+	for _, l := range p.Lines {
+		if l.Kind != "service" {
+			continue
+		}
+		if maxQty := max(c.service(l.Code, s.Code).MaxQty, 1); qty[l.Code] > maxQty {
+			return Errorf(EINVALID, "%s: %d in this sale; at most %d in one sale", l.Code, qty[l.Code], maxQty)
+		}
+	}
+	if len(party) > pass.MaxPartyLines {
+		return Errorf(EINVALID, "%d kinds of visitor (category and age band) in one sale; a pass holds at most %d: split the sale", len(party), pass.MaxPartyLines)
+	}
+	for _, cur := range p.Totals.Currencies() {
+		if p.Totals[cur] > MaxMinor {
+			return Errorf(EINVALID, "the total in %s is more than %s: split the sale", cur, Money{cur, MaxMinor})
+		}
+	}
+	return nil
 }
 
 func (c *Catalogue) priceLine(at time.Time, s Site, season string, r LineRequest) (Line, error) {

@@ -1,6 +1,8 @@
 package terminal_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -140,4 +142,77 @@ func TestCatalogueRefusesWhatAPassCannotCarry(t *testing.T) {
 	// (EAC-UNDER-FIVE-…) are longer than a pass's 24.
 	bad := strings.ReplaceAll(good, `"UNDER5"`, `"UNDER-FIVE-YEARS-OLD-X"`)
 	refusedCatalogue(t, bad, "item code", "EAC-UNDER-FIVE-YEARS-OLD-X", "at most 24")
+}
+
+// Lines that are each valid but together exceed what one sale's pass holds
+// are refused by pricing, naming the item and the limit: a pass has at most
+// 32 kinds of visitor, an amount at most 10^13 minor units; a service's
+// max_qty is per sale, over several lines.
+func TestSaleBoundsOfThePass(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(kwsJSON(t)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var urban map[string]any
+	for _, cl := range doc["classes"].([]any) {
+		if cl.(map[string]any)["code"] == "URBAN" {
+			urban = cl.(map[string]any)
+		}
+	}
+	cats := doc["categories"].([]any)
+	var lines []terminal.LineRequest
+	for i := range 9 {
+		code := fmt.Sprintf("C%d", i)
+		cats = append(cats, map[string]any{"code": code, "name": map[string]any{"en": "Category " + code}})
+		for _, b := range []string{"ADULT", "CHILD", "UNDER5"} {
+			urban["fees"] = append(urban["fees"].([]any), map[string]any{"category": code, "band": b, "price": map[string]any{"KES": 100}})
+		}
+	}
+	doc["categories"] = cats
+	for _, c := range []string{"EAC", "RES", "AFR", "INT", "C0", "C1", "C2", "C3", "C4", "C5", "C6"} {
+		for _, b := range []string{"ADULT", "CHILD", "UNDER5"} {
+			lines = append(lines, terminal.LineRequest{Code: c + "-" + b, Qty: 1})
+		}
+	}
+	for _, v := range doc["vehicle_bands"].([]any) {
+		if v := v.(map[string]any); v["code"] == "BUS" {
+			v["price"] = map[string]any{"KES": terminal.MaxMinor}
+		}
+	}
+	b, _ := json.Marshal(doc)
+	cat, err := terminal.ParseCatalogue(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := nairobi(t, "2024-10-15 10:00") // not a free day
+	refused := func(lines []terminal.LineRequest, want ...string) {
+		t.Helper()
+		_, err := cat.Price(at, "NNP", lines)
+		if terminal.ErrorKind(err) != terminal.EINVALID {
+			t.Fatalf("Price: %v; want EINVALID", err)
+		}
+		for _, w := range want {
+			if !strings.Contains(terminal.ErrorMessage(err), w) {
+				t.Errorf("message %q; want it to contain %q", terminal.ErrorMessage(err), w)
+			}
+		}
+	}
+	refused(lines, "33 kinds of visitor", "at most 32")
+	if _, err := cat.Price(at, "NNP", lines[:32]); err != nil {
+		t.Errorf("32 kinds of visitor: %v", err)
+	}
+	refused([]terminal.LineRequest{{Code: "BUS", Qty: 1}, {Code: "EAC-ADULT", Qty: 1}}, "the total in KES is more than")
+	if _, err := cat.Price(at, "NNP", []terminal.LineRequest{{Code: "BUS", Qty: 1}}); err != nil {
+		t.Errorf("a total of exactly 10^13: %v", err)
+	}
+
+	counters := loadCatalogue(t, "counters.json")
+	refused2 := func(lines []terminal.LineRequest, want string) {
+		t.Helper()
+		_, err := counters.Price(at, "HUDUMA-GPO", lines)
+		if terminal.ErrorKind(err) != terminal.EINVALID || !strings.Contains(terminal.ErrorMessage(err), want) {
+			t.Errorf("Price: %v; want EINVALID containing %q", err, want)
+		}
+	}
+	refused2([]terminal.LineRequest{{Code: "BIRTH-CERT", Qty: 3}, {Code: "BIRTH-CERT", Qty: 3}}, "BIRTH-CERT: 6 in this sale; at most 5")
 }

@@ -157,11 +157,12 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 			z.Refunds++
 		default:
 			z.Sales++
+			var s terminal.Sale
+			if err := json.Unmarshal([]byte(doc), &s); err != nil {
+				return z, fmt.Errorf("shift sale: %w", err)
+			}
+			z.Visitors += s.People()
 			if state == string(terminal.SaleDeferred) {
-				var s terminal.Sale
-				if err := json.Unmarshal([]byte(doc), &s); err != nil {
-					return z, err
-				}
 				z.Deferred++
 				z.DeferredDue.AddAll(s.Due)
 			}
