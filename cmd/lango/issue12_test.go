@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -13,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // storeChecksum hashes every row of every table of the terminal's store.
@@ -60,11 +63,17 @@ func (c *cli) storeChecksum() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// refusedSame is refused, and wants the store unchanged.
+// refusedSame is refused with exit status want and a message that starts
+// with msg (nothing before it: the card desk once put "the card but the
+// payment could not be recorded" before every refusal), and wants the
+// store unchanged.
 func (c *cli) refusedSame(want int, msg string, args ...string) {
 	c.t.Helper()
 	before := c.storeChecksum()
-	c.refused(want, msg, args...)
+	code, _, errs := c.run(args...)
+	if code != want || !strings.HasPrefix(errs, "lango: "+msg) || strings.Count(errs, "\n") != 1 {
+		c.t.Errorf("lango %s: exit %d, stderr %q; want %d and one line starting %q", strings.Join(args, " "), code, errs, want, "lango: "+msg)
+	}
 	if c.storeChecksum() != before {
 		c.t.Errorf("lango %s changed the store", strings.Join(args, " "))
 	}
@@ -142,5 +151,62 @@ func TestCLISaleInputsOfIssue12(t *testing.T) {
 	}
 	if z.Visitors != 11 || z.Sales != 4 {
 		t.Errorf("Z-report visitors %d on %d sales; want 11 on 4 (5 + 3 × 2 under-fives)", z.Visitors, z.Sales)
+	}
+}
+
+// The full disk through the command line: exit 3 and the message, the store
+// unchanged; selling resumes when there is room. The disk is made full with
+// max_page_count on the store connection the command uses.
+func TestCLIFullDiskIsExit3(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(c.data, "lango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pages int64
+	if err := db.SQL().QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+2)); err != nil {
+		t.Fatal(err)
+	}
+	sell := func() (int, string, string) {
+		var out, errb bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv: func(k string) string { return c.env[k] }, IsTerminal: func() bool { return false }, db: db}
+		code := m.Run(ctx, []string{"--data", c.data, "sell", "--as", "admin", "--item", "INT-ADULT=2", "--item", "TOUR-VAN=1", "--vehicle", "KDA 123A", "--pay", "defer", "--json"})
+		return code, out.String(), errb.String()
+	}
+	sold := 0
+	for ; sold < 500; sold++ {
+		before := c.storeChecksum()
+		code, _, errs := sell()
+		if code == 0 {
+			continue
+		}
+		if code != 3 || errs != "lango: the disk is full: this sale was not recorded and nothing was lost; free space and try again\n" {
+			t.Errorf("exit %d, stderr %q; want 3 and the disk-full message", code, errs)
+		}
+		if c.storeChecksum() != before {
+			t.Error("the refused sale changed the store")
+		}
+		break
+	}
+	if sold == 500 {
+		t.Fatal("500 sales went through a full disk")
+	}
+	if _, err := db.SQL().ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := sell(); code != 0 {
+		t.Fatalf("sell after freeing space: exit %d, %s", code, errs)
+	}
+	var sales []json.RawMessage
+	if err := json.Unmarshal([]byte(c.ok("sales", "--json")), &sales); err != nil || len(sales) != sold+1 {
+		t.Errorf("sales: %d, %v; want %d", len(sales), err, sold+1)
 	}
 }
