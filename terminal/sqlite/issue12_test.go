@@ -6,6 +6,7 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // Issue 12: `lango sell --item EAC-ADULT=2 --item EAC-CHILD=3 --vehicle
@@ -165,4 +166,25 @@ func TestFreeEntryZeroTotal(t *testing.T) {
 	if z.Visitors != 9 || z.Sales != 5 || z.Voided != 1 {
 		t.Errorf("Z-report visitors %d sales %d voided %d; want 9 visitors on 5 sales, 1 voided", z.Visitors, z.Sales, z.Voided)
 	}
+}
+
+// A terminal that took a catalogue with an en dash in its version before
+// the catalogue was checked (issue 12) says what is wrong with it at the
+// first sale, naming the version, instead of an internal error from the
+// pass encoder; nothing is stored.
+func TestStoredCatalogueWithEnDashIsSaid(t *testing.T) {
+	f := newTerminal(t, nil)
+	ctx := context.Background()
+	if _, err := f.db.SQL().ExecContext(ctx, `UPDATE catalogues SET body = CAST(replace(CAST(body AS TEXT), '"KWS-2024.1"', '"KWS–2024.1"') AS BLOB) WHERE active = 1`); err != nil {
+		t.Fatal(err)
+	}
+	f.db.Close()
+	db, err := sqlite.Open(ctx, f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f.db = db
+	refusedSale(t, f, nil, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, Tenders: mustTender(t, "cash")},
+		terminal.EINVALID, `this terminal's catalogue cannot be used (version "KWS–2024.1"`, "publish a corrected catalogue")
 }
