@@ -588,6 +588,47 @@ func (c *Catalogue) Price(at time.Time, site string, reqs []LineRequest) (Priced
 	return p, nil
 }
 
+// PriceOverstay prices days of overstay for the lines of a pass (its party
+// and its seat band, with the pass's counts): each line is the day's fee
+// for its count, times days. The counts come from a signed pass, not from
+// the keyboard, so the per-sale quantity limits do not apply (a party of
+// 300 two days over is 600 visitor-days); the amounts stay within MaxMinor.
+func (c *Catalogue) PriceOverstay(at time.Time, site string, reqs []LineRequest, days int) (Priced, error) {
+	s, ok := c.Site(site)
+	if !ok {
+		return Priced{}, Errorf(EINVALID, "unknown site %q in catalogue %s", site, c.Version)
+	}
+	if days < 1 || days > 10000 {
+		return Priced{}, Errorf(EINVALID, "%d days of overstay; 1 to 10000", days)
+	}
+	if len(reqs) == 0 || len(reqs) > 50 {
+		return Priced{}, Errorf(EINVALID, "%d lines of overstay; 1 to 50", len(reqs))
+	}
+	p := Priced{Site: site, CatalogueVersion: c.Version, Season: c.SeasonAt(at), Totals: Totals{}, At: at}
+	for _, r := range reqs {
+		if r.Qty < 1 || r.Qty > pass.MaxCount {
+			return Priced{}, Errorf(EINVALID, "overstay of %s: count %d; 1 to %d", r.Code, r.Qty, pass.MaxCount)
+		}
+		one := r
+		one.Qty = 1
+		l, err := c.priceLine(at, s, p.Season, one)
+		if err != nil {
+			return Priced{}, err
+		}
+		n := int64(r.Qty) * int64(days)
+		if l.Total > 0 && n > MaxMinor/l.Total {
+			return Priced{}, Errorf(EINVALID, "the overstay of %d × %s comes to more than %s", n, l.Code, Money{l.Currency, MaxMinor})
+		}
+		l.Qty, l.Total = int(n), l.Total*n
+		p.Lines = append(p.Lines, l)
+		p.Totals.Add(l.Currency, l.Total)
+		if p.Totals[l.Currency] > MaxMinor {
+			return Priced{}, Errorf(EINVALID, "the overstay comes to more than %s", Money{l.Currency, MaxMinor})
+		}
+	}
+	return p, nil
+}
+
 // checkSaleBounds refuses priced lines that are each valid but together
 // exceed what one sale (and its gate pass) holds: more than MaxQty of one
 // item or a service's max_qty over several lines, more kinds of visitor

@@ -206,6 +206,15 @@ func TestSaleBoundsOfThePass(t *testing.T) {
 		t.Errorf("a total of exactly 10^13: %v", err)
 	}
 
+	// Overstay is priced from a pass's counts, past the per-sale limits,
+	// but never past MaxMinor.
+	if p, err := cat.PriceOverstay(at, "NNP", []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 9999}}, 3); err != nil || p.Lines[0].Qty != 29997 {
+		t.Errorf("PriceOverstay(9999 for 3 days) = %+v, %v; want 29997 visitor-days", p, err)
+	}
+	if _, err := cat.PriceOverstay(at, "NNP", []terminal.LineRequest{{Code: "BUS", Qty: 1}}, 2); terminal.ErrorKind(err) != terminal.EINVALID || !strings.Contains(err.Error(), "comes to more than") {
+		t.Errorf("PriceOverstay(BUS at 10^13 for 2 days) = %v; want EINVALID: more than the maximum", err)
+	}
+
 	counters := loadCatalogue(t, "counters.json")
 	refused2 := func(lines []terminal.LineRequest, want string) {
 		t.Helper()

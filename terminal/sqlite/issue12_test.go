@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -187,4 +188,31 @@ func TestStoredCatalogueWithEnDashIsSaid(t *testing.T) {
 	f.db = db
 	refusedSale(t, f, nil, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, Tenders: mustTender(t, "cash")},
 		terminal.EINVALID, `this terminal's catalogue cannot be used (version "KWS–2024.1"`, "publish a corrected catalogue")
+}
+
+// A party of 300 (a sale the gate may make) two days over its pass owes
+// 600 visitor-days at the exit; pricing it as one "sale" of 600 refused it
+// ("at most 500 in one sale"), so the exit lane could not settle the pass.
+func TestOverstayOfALargePartyIsPriced(t *testing.T) {
+	f := newTerminal(t, nil)
+	ctx := context.Background()
+	res, err := f.db.Sell(ctx, f.admin, terminal.SaleRequest{
+		Lines:   []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 300}, {Code: "BUS", Qty: 1}},
+		Vehicle: "KCB 456Z", Tenders: mustTender(t, "defer")}, issuer(t, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := res.Sale.Totals["KES"] // 300 × EAC-ADULT + the bus, one day
+	clock := f.db.Now
+	f.db.Now = func() time.Time { return clock().Add(50 * time.Hour) } // 26 h past validity, grace 1 h: 2 days
+	q, err := f.db.QuoteSettlement(ctx, res.Sale.Pass)
+	if err != nil {
+		t.Fatalf("QuoteSettlement: %v", err)
+	}
+	if q.Totals["KES"] != 3*day || len(q.Overstay) != 2 || q.Overstay[0].Qty != 600 {
+		t.Errorf("quote %v, overstay %+v; want three days' fees (%d), 600 visitor-days", q.Totals, q.Overstay, 3*day)
+	}
+	if _, err := f.db.Settle(ctx, f.admin, res.Sale.Pass, mustTender(t, "cash")); err != nil {
+		t.Fatalf("Settle: %v", err)
+	}
 }
