@@ -112,6 +112,7 @@ type ZReport struct {
 	Closed   time.Time
 	Sales    int
 	Voids    int
+	Visitors int // people admitted; the line is left out when 0 (a counter)
 	ByTender []TenderTotal
 	Float    terminal.Totals
 	Expected terminal.Totals // cash that should be in the drawer, float included

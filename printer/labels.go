@@ -39,6 +39,7 @@ const (
 	lClosed
 	lSales
 	lVoids
+	lVisitors
 	lByTender
 	lCashDrawer
 	lFloat
@@ -97,6 +98,7 @@ var labels = map[string][nLabels]string{
 		lClosed:      "Closed",
 		lSales:       "Sales",
 		lVoids:       "Voids",
+		lVisitors:    "Visitors",
 		lByTender:    "TAKINGS BY TENDER",
 		lCashDrawer:  "CASH DRAWER",
 		lFloat:       "Opening float",
@@ -149,6 +151,7 @@ var labels = map[string][nLabels]string{
 		lClosed:      "Ilifungwa",
 		lSales:       "Mauzo",
 		lVoids:       "Yaliyobatilishwa",
+		lVisitors:    "Wageni",
 		lByTender:    "MAPATO KWA NJIA YA MALIPO",
 		lCashDrawer:  "DROO YA PESA",
 		lFloat:       "Kianzio",

@@ -635,6 +635,9 @@ func (z ZReport) layout(pg *page) error {
 	pg.pair(w[lClosed], pg.time(z.Closed), false)
 	pg.pair(w[lSales], fmt.Sprint(z.Sales), false)
 	pg.pair(w[lVoids], fmt.Sprint(z.Voids), false)
+	if z.Visitors > 0 {
+		pg.pair(w[lVisitors], fmt.Sprint(z.Visitors), false)
+	}
 	pg.rule('=')
 	pg.e.Bold(true)
 	pg.text(w[lByTender])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -11,7 +12,16 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // a kiosk may have no zoneinfo; seasons are in Africa/Nairobi time
+	"unicode/utf8"
+
+	"github.com/lango-pos/lango/terminal/pass"
 )
+
+// passRule is the description in an error of one of pass's Valid… rules,
+// without the package's "invalid pass" prefix.
+func passRule(err error) string {
+	return strings.TrimPrefix(err.Error(), pass.ErrInvalid.Error()+": ")
+}
 
 // CatalogueSchema is the schema version this code reads.
 const CatalogueSchema = 1
@@ -184,7 +194,6 @@ type Service struct {
 }
 
 var (
-	codeRE     = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_-]{0,23}$`)
 	monthDayRE = regexp.MustCompile(`^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`)
 )
 
@@ -201,7 +210,8 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 		return nil, Errorf(EINVALID, "catalogue file is not valid: data after the catalogue")
 	}
 	if err := c.init(); err != nil {
-		return nil, &Error{Kind: EINVALID, Message: "catalogue file is not valid: " + ErrorMessage(err)}
+		// init's errors describe the file, not a fault of the program.
+		return nil, &Error{Kind: EINVALID, Message: "catalogue file is not valid: " + err.Error()}
 	}
 	c.raw = slices.Clone(b)
 	return &c, nil
@@ -217,8 +227,10 @@ func (c *Catalogue) init() error {
 	if c.Schema != CatalogueSchema {
 		return fmt.Errorf("schema %d; this version of Lango reads schema %d", c.Schema, CatalogueSchema)
 	}
-	if c.Version == "" || len(c.Version) > 40 {
-		return fmt.Errorf("version must be 1–40 characters")
+	// Every sale's pass carries the version: what the pass cannot carry is
+	// refused here, at load and at publication, not at the first sale.
+	if err := pass.ValidCatalogueVersion(c.Version); err != nil {
+		return fmt.Errorf("version %q: %s", c.Version, passRule(err))
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil || c.TimeZone == "" {
@@ -252,8 +264,8 @@ func (c *Catalogue) init() error {
 	}
 	seen := map[string]string{}
 	claim := func(kind, code string) error {
-		if !codeRE.MatchString(code) {
-			return fmt.Errorf("%s code %q: use A–Z, 0–9, '-' or '_' (at most 24)", kind, code)
+		if pass.ValidCode(code) != nil {
+			return fmt.Errorf("%s code %q: use A–Z, 0–9, '-' or '_' (at most 24, starting with a letter or digit)", kind, code)
 		}
 		if prev, ok := seen[kind+":"+code]; ok {
 			return fmt.Errorf("%s code %q appears twice (%s)", kind, code, prev)
@@ -266,11 +278,17 @@ func (c *Catalogue) init() error {
 		if err := claim("category", c.Categories[i].Code); err != nil {
 			return err
 		}
+		if err := checkName("category "+c.Categories[i].Code, c.Categories[i].Name); err != nil {
+			return err
+		}
 		c.categoryIdx[c.Categories[i].Code] = &c.Categories[i]
 	}
 	c.bandIdx = map[string]*AgeBand{}
 	for i := range c.AgeBands {
 		if err := claim("age band", c.AgeBands[i].Code); err != nil {
+			return err
+		}
+		if err := checkName("age band "+c.AgeBands[i].Code, c.AgeBands[i].Name); err != nil {
 			return err
 		}
 		c.bandIdx[c.AgeBands[i].Code] = &c.AgeBands[i]
@@ -289,11 +307,14 @@ func (c *Catalogue) init() error {
 		}
 	}
 	checkPrice := func(what string, p Price) error {
-		if !p.Currency.Valid() {
-			return fmt.Errorf("%s: unknown currency %q", what, p.Currency)
+		if !p.Currency.Valid() || pass.ValidCurrency(string(p.Currency)) != nil {
+			return fmt.Errorf("%s: price: unknown currency %q", what, p.Currency)
 		}
-		if p.Minor < 0 || p.Minor > MaxMinor {
-			return fmt.Errorf("%s: price %d out of range", what, p.Minor)
+		if p.Minor < 0 {
+			return fmt.Errorf("%s: price %d %s minor units is negative: a price is 0 (free) or more", what, p.Minor, p.Currency)
+		}
+		if p.Minor > MaxMinor {
+			return fmt.Errorf("%s: price %d %s minor units is more than %d", what, p.Minor, p.Currency, MaxMinor)
 		}
 		if p.Currency != c.BaseCurrency && c.rateByPair[[2]Currency{p.Currency, c.BaseCurrency}] == nil {
 			return fmt.Errorf("%s: priced in %s but no %s→%s rate", what, p.Currency, p.Currency, c.BaseCurrency)
@@ -308,7 +329,11 @@ func (c *Catalogue) init() error {
 		classes[cl.Code] = true
 		dup := map[[3]string]bool{}
 		for _, f := range cl.Fees {
-			what := fmt.Sprintf("class %s fee %s/%s", cl.Code, f.Category, f.Band)
+			what := fmt.Sprintf("item %s-%s (class %s fee", f.Category, f.Band, cl.Code)
+			if f.Season != "" {
+				what += ", season " + f.Season
+			}
+			what += ")"
 			if c.categoryIdx[f.Category] == nil || c.bandIdx[f.Band] == nil {
 				return fmt.Errorf("%s: unknown category or age band", what)
 			}
@@ -344,6 +369,9 @@ func (c *Catalogue) init() error {
 		if s.Name == "" {
 			return fmt.Errorf("site %s has no name", s.Code)
 		}
+		if err := checkName("site "+s.Code, Text{"en": s.Name}); err != nil {
+			return err
+		}
 	}
 	// Item codes share one namespace: entry codes CAT-BAND, vehicle bands and
 	// services.
@@ -361,7 +389,10 @@ func (c *Catalogue) init() error {
 		if v.MinSeats < 1 || v.MaxSeats < v.MinSeats || v.MaxSeats > 200 {
 			return fmt.Errorf("vehicle band %s: seats %d–%d out of range", v.Code, v.MinSeats, v.MaxSeats)
 		}
-		if err := checkPrice("vehicle band "+v.Code, v.Price); err != nil {
+		if err := checkPrice("item "+v.Code+" (vehicle band)", v.Price); err != nil {
+			return err
+		}
+		if err := checkName("item "+v.Code+" (vehicle band)", v.Name); err != nil {
 			return err
 		}
 	}
@@ -395,11 +426,32 @@ func (c *Catalogue) init() error {
 		if err := claim("item", s.Code); err != nil {
 			return err
 		}
-		if err := checkPrice("service "+s.Code, s.Price); err != nil {
+		if err := checkPrice("item "+s.Code+" (service)", s.Price); err != nil {
+			return err
+		}
+		if err := checkName("item "+s.Code+" (service)", s.Name); err != nil {
 			return err
 		}
 		if s.MaxQty < 0 || s.MaxQty > MaxQty {
 			return fmt.Errorf("service %s: max_qty out of range", s.Code)
+		}
+	}
+	return nil
+}
+
+// maxName bounds a person-facing name: a line of a receipt, twice.
+const maxName = 80
+
+// checkName checks a person-facing name, printed on receipts and passes
+// and shown on the kiosk: an English text, and every text at most maxName
+// printable characters.
+func checkName(what string, t Text) error {
+	if strings.TrimSpace(t["en"]) == "" {
+		return fmt.Errorf("%s: name: an English name (\"en\") is required", what)
+	}
+	for _, lang := range slices.Sorted(maps.Keys(t)) {
+		if s := t[lang]; utf8.RuneCountInString(s) > maxName || !utf8.ValidString(s) || !printable(s) {
+			return fmt.Errorf("%s: name (%s) %q: at most %d printable characters", what, lang, s, maxName)
 		}
 	}
 	return nil
@@ -530,7 +582,90 @@ func (c *Catalogue) Price(at time.Time, site string, reqs []LineRequest) (Priced
 		p.Lines = append(p.Lines, l)
 		p.Totals.Add(l.Currency, l.Total)
 	}
+	if err := c.checkSaleBounds(s, p); err != nil {
+		return Priced{}, err
+	}
 	return p, nil
+}
+
+// PriceOverstay prices days of overstay for the lines of a pass (its party
+// and its seat band, with the pass's counts): each line is the day's fee
+// for its count, times days. The counts come from a signed pass, not from
+// the keyboard, so the per-sale quantity limits do not apply (a party of
+// 300 two days over is 600 visitor-days); the amounts stay within MaxMinor.
+func (c *Catalogue) PriceOverstay(at time.Time, site string, reqs []LineRequest, days int) (Priced, error) {
+	s, ok := c.Site(site)
+	if !ok {
+		return Priced{}, Errorf(EINVALID, "unknown site %q in catalogue %s", site, c.Version)
+	}
+	if days < 1 || days > 10000 {
+		return Priced{}, Errorf(EINVALID, "%d days of overstay; 1 to 10000", days)
+	}
+	if len(reqs) == 0 || len(reqs) > 50 {
+		return Priced{}, Errorf(EINVALID, "%d lines of overstay; 1 to 50", len(reqs))
+	}
+	p := Priced{Site: site, CatalogueVersion: c.Version, Season: c.SeasonAt(at), Totals: Totals{}, At: at}
+	for _, r := range reqs {
+		if r.Qty < 1 || r.Qty > pass.MaxCount {
+			return Priced{}, Errorf(EINVALID, "overstay of %s: count %d; 1 to %d", r.Code, r.Qty, pass.MaxCount)
+		}
+		one := r
+		one.Qty = 1
+		l, err := c.priceLine(at, s, p.Season, one)
+		if err != nil {
+			return Priced{}, err
+		}
+		n := int64(r.Qty) * int64(days)
+		if l.Total > 0 && n > MaxMinor/l.Total {
+			return Priced{}, Errorf(EINVALID, "the overstay of %d × %s comes to more than %s", n, l.Code, Money{l.Currency, MaxMinor})
+		}
+		l.Qty, l.Total = int(n), l.Total*n
+		p.Lines = append(p.Lines, l)
+		p.Totals.Add(l.Currency, l.Total)
+		if p.Totals[l.Currency] > MaxMinor {
+			return Priced{}, Errorf(EINVALID, "the overstay comes to more than %s", Money{l.Currency, MaxMinor})
+		}
+	}
+	return p, nil
+}
+
+// checkSaleBounds refuses priced lines that are each valid but together
+// exceed what one sale (and its gate pass) holds: more than MaxQty of one
+// item or a service's max_qty over several lines, more kinds of visitor
+// than a pass has lines, a total beyond MaxMinor.
+func (c *Catalogue) checkSaleBounds(s Site, p Priced) error {
+	reqs := make([]LineRequest, len(p.Lines))
+	for i, l := range p.Lines {
+		reqs[i] = LineRequest{Code: l.Code, Qty: l.Qty}
+	}
+	if err := CheckItemQuantities(reqs); err != nil {
+		return err
+	}
+	qty := map[string]int{}
+	party := map[[2]string]bool{}
+	for _, l := range p.Lines {
+		qty[l.Code] += l.Qty
+		if l.Kind == "entry" {
+			party[[2]string{l.Category, l.Band}] = true
+		}
+	}
+	for _, l := range p.Lines {
+		if l.Kind != "service" {
+			continue
+		}
+		if maxQty := max(c.service(l.Code, s.Code).MaxQty, 1); qty[l.Code] > maxQty {
+			return Errorf(EINVALID, "%s: %d in this sale; at most %d in one sale", l.Code, qty[l.Code], maxQty)
+		}
+	}
+	if len(party) > pass.MaxPartyLines {
+		return Errorf(EINVALID, "%d kinds of visitor (category and age band) in one sale; a pass holds at most %d: split the sale", len(party), pass.MaxPartyLines)
+	}
+	for _, cur := range p.Totals.Currencies() {
+		if p.Totals[cur] > MaxMinor {
+			return Errorf(EINVALID, "the total in %s is more than %s: split the sale", cur, Money{cur, MaxMinor})
+		}
+	}
+	return nil
 }
 
 func (c *Catalogue) priceLine(at time.Time, s Site, season string, r LineRequest) (Line, error) {

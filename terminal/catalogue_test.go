@@ -237,7 +237,7 @@ func TestParseCatalogueRefusesCorruptFiles(t *testing.T) {
 		{"wrong schema", strings.Replace(string(good), `"schema": 1`, `"schema": 9`, 1), "schema 9"},
 		{"bad zone", strings.Replace(string(good), `"Africa/Nairobi"`, `"Africa/Narnia"`, 1), "time zone"},
 		{"float price", strings.Replace(string(good), `"KES": 30000}`, `"KES": 300.5}`, 1), "not valid"},
-		{"negative price", strings.Replace(string(good), `"KES": 30000}`, `"KES": -30000}`, 1), "out of range"},
+		{"negative price", strings.Replace(string(good), `"KES": 30000}`, `"KES": -30000}`, 1), "is negative"},
 		{"two currencies in a price", strings.Replace(string(good), `"KES": 30000}`, `"KES": 30000, "USD": 1}`, 1), "exactly one currency"},
 		{"unknown currency", strings.Replace(string(good), `"KES": 30000}`, `"XXX": 30000}`, 1), "unknown currency"},
 		{"bad rate", strings.Replace(string(good), `"129.50"`, `"1/3"`, 1), "not a positive decimal"},
@@ -257,6 +257,9 @@ func TestParseCatalogueRefusesCorruptFiles(t *testing.T) {
 			}
 			if terminal.ErrorKind(err) != terminal.EINVALID {
 				t.Errorf("kind = %q; want invalid", terminal.ErrorKind(err))
+			}
+			if strings.Contains(err.Error(), "internal error") {
+				t.Errorf("err = %v; a bad file is not an internal error", err)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lango-pos/lango/terminal/pass"
 )
 
 // SaleState is where a sale stands.
@@ -174,10 +176,16 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 		if len(due) == 0 {
 			return Tendering{State: SalePaid}, nil
 		}
-		return Tendering{}, Errorf(EINVALID, "no tender: %s is due", due)
+		return Tendering{}, Errorf(EINVALID, "no tender: %s is due: choose cash, M-PESA, card or defer", due)
 	}
 	if len(reqs) > 8 {
 		return Tendering{}, Errorf(EINVALID, "too many tenders (%d); at most 8", len(reqs))
+	}
+	if len(due) == 0 && freeCash(reqs) {
+		// Free entry (under-fives, exemptions, a free day): the attendant
+		// who keys cash, or cash of zero, out of habit is paid in full with
+		// nothing taken. No tender is recorded: no money changed hands.
+		return Tendering{State: SalePaid}, nil
 	}
 	for _, r := range reqs {
 		if r.Kind == TenderDefer {
@@ -276,6 +284,17 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 	return out, nil
 }
 
+// freeCash reports whether every tender is cash of no stated amount or of
+// zero: what an attendant keys for a sale that comes to nothing.
+func freeCash(reqs []TenderRequest) bool {
+	for _, r := range reqs {
+		if r.Kind != TenderCash || (r.Amount != nil && r.Amount.Minor != 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Sale is a recorded sale (or refund: Kind "refund", negative amounts).
 type Sale struct {
 	ID               string       `json:"id"`
@@ -310,7 +329,9 @@ type Void struct {
 var plateRE = regexp.MustCompile(`^[A-Z0-9 -]{2,12}$`)
 
 // NormalizePlate upper-cases a vehicle registration plate ("kcb 123a" →
-// "KCB 123A") and checks it: 2–12 letters, digits, spaces or dashes.
+// "KCB 123A") and checks it: 2–12 letters, digits, spaces or dashes, with
+// at least one letter or digit (the pass carries the plate without its
+// spaces and dashes: see pass.NormalizePlate).
 func NormalizePlate(s string) (string, error) {
 	p := strings.Join(strings.Fields(strings.ToUpper(s)), " ")
 	if p == "" {
@@ -318,6 +339,12 @@ func NormalizePlate(s string) (string, error) {
 	}
 	if !plateRE.MatchString(p) {
 		return "", Errorf(EINVALID, "vehicle plate %q is not valid: 2–12 letters, digits, spaces or dashes", s)
+	}
+	if pass.NormalizePlate(p) == "" {
+		return "", Errorf(EINVALID, "the plate %q has no letters or digits: type the registration as on the number plate, e.g. KCB 456Z", s)
+	}
+	if err := pass.ValidPlate(pass.NormalizePlate(p)); err != nil {
+		return "", Errorf(EINVALID, "vehicle plate %q is not valid: %s", s, passRule(err))
 	}
 	return p, nil
 }
@@ -373,8 +400,33 @@ func (r SaleRequest) Validate() error {
 	if _, err := NormalizePlate(r.Vehicle); err != nil {
 		return err
 	}
-	if len(r.Tenders) == 0 {
-		return Errorf(EINVALID, "no tender: choose cash, M-PESA, card or defer")
+	// No tender is checked against the total by ApplyTenders: a sale that
+	// comes to nothing (free entry) needs none.
+	return CheckItemQuantities(r.Lines)
+}
+
+// CheckItemQuantities refuses a sale whose lines of one item add up to more
+// than MaxQty (the lines are summed on the pass, one line per kind of
+// visitor). Pricing checks each line, and a service's own max_qty.
+func CheckItemQuantities(reqs []LineRequest) error {
+	sum := map[string]int{}
+	lines := map[string]int{}
+	var order []string
+	for _, r := range reqs {
+		code := strings.ToUpper(strings.TrimSpace(r.Code))
+		if r.Qty <= 0 || r.Qty > MaxQty {
+			continue // priceLine says what is wrong with the line
+		}
+		if _, ok := sum[code]; !ok {
+			order = append(order, code)
+		}
+		sum[code] += r.Qty
+		lines[code]++
+	}
+	for _, code := range order {
+		if sum[code] > MaxQty {
+			return Errorf(EINVALID, "%s: %d in this sale (on %d lines); at most %d of one item in one sale", code, sum[code], lines[code], MaxQty)
+		}
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ type ZReport struct {
 	Refunds  int       `json:"refunds"`  // refund sales
 	Voided   int       `json:"voided"`   // voided sales, excluded from every total
 	Deferred int       `json:"deferred"` // passes issued with payment deferred to exit
+	// Visitors is the people on the shift's sales that were not voided,
+	// free entries (under-fives, exemptions) included; refunds do not
+	// subtract.
+	Visitors int `json:"visitors"`
 	// DeferredDue is what those passes still owe, per currency.
 	DeferredDue Totals `json:"deferred_due"`
 	// Settlements is the number of deferred passes settled in this shift.
@@ -48,6 +52,18 @@ type TenderTotal struct {
 	Currency Currency   `json:"currency"`
 	Amount   int64      `json:"amount"`
 	Count    int        `json:"count"`
+}
+
+// People is the number of visitors a sale admits: the quantities of its
+// entry lines.
+func (s *Sale) People() int {
+	n := 0
+	for _, l := range s.Lines {
+		if l.Kind == "entry" {
+			n += l.Qty
+		}
+	}
+	return n
 }
 
 // ShiftTender is a tender taken in a shift, with whether its sale was voided.

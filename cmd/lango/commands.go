@@ -490,7 +490,7 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("sell takes no arguments, got %q", pos[0])
 	}
-	if len(items) == 0 || len(pays) == 0 {
+	if len(items) == 0 {
 		return usagef("sell needs --item CODE=QTY and --pay TENDER")
 	}
 	lines, err := parseItems(items)
@@ -504,6 +504,16 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	db, err := m.open(ctx)
 	if err != nil {
 		return err
+	}
+	if len(pays) == 0 {
+		// --pay may be left out only when the sale comes to nothing (free
+		// entry); otherwise it is a usage error, before the PIN is asked.
+		if due, err := m.dueWithoutTender(ctx, db, lines); err != nil || len(due) > 0 {
+			if err != nil {
+				return err
+			}
+			return usagef("sell needs --pay TENDER: %s is due", due)
+		}
 	}
 	op, err := m.operator(ctx, db, fs.as)
 	if err != nil {
@@ -533,6 +543,24 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "lango: printing queued: %s\n", pr.Error)
 	}
 	return nil
+}
+
+// dueWithoutTender prices lines as a sale would now and returns what is
+// due (nothing for free entry). A pricing refusal is returned as is.
+func (m *Main) dueWithoutTender(ctx context.Context, db *sqlite.DB, lines []terminal.LineRequest) (terminal.Totals, error) {
+	cat, err := db.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := db.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := cat.Price(db.Now(), id.Site, lines)
+	if err != nil {
+		return nil, err
+	}
+	return p.Totals.Clone().Clean(), nil
 }
 
 type saleOut struct {

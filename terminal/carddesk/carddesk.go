@@ -170,6 +170,9 @@ func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sal
 	}
 	res, err := d.DB.Sell(ctx, op, bound, passes)
 	if err != nil {
+		if idx, _ := cardIndex(req.Tenders); idx < 0 {
+			return nil, err // no card was charged: Sell's refusal as it is
+		}
 		// The card was charged and the sale not recorded: the pending
 		// record stays, and Recover (lango pdq recover) tries again.
 		return nil, chargedNotRecorded(bound.Tenders, err)
@@ -187,6 +190,9 @@ func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText strin
 	}
 	res, err := d.DB.Settle(ctx, op, passText, out)
 	if err != nil {
+		if idx, _ := cardIndex(ts); idx < 0 {
+			return nil, err // no card was charged
+		}
 		return nil, chargedNotRecorded(out, err) // the pending record stays
 	}
 	done()

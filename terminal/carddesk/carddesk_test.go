@@ -230,3 +230,24 @@ func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 		t.Errorf("got %d charges; want 1", n)
 	}
 }
+
+// A sale or settlement with no card to charge that Sell or Settle refuses
+// is refused with their message: no card was charged, so nothing says one
+// was ("the card but the payment could not be recorded: …" came before
+// every refusal of the command line).
+func TestRefusalWithoutCardIsNotAChargedCard(t *testing.T) {
+	ctx := context.Background()
+	d, _, admin := newDesk(t, zvt.ModeApprove)
+	iss, err := d.DB.PassIssuer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Sell(ctx, admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "NOPE", Qty: 1}}, Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, iss, nil)
+	if msg := terminal.ErrorMessage(err); !strings.HasPrefix(msg, `unknown item "NOPE"`) || terminal.ErrorKind(err) != terminal.EINVALID {
+		t.Errorf("cash sale of an unknown item: %q (%s); want Sell's own refusal", msg, terminal.ErrorKind(err))
+	}
+	_, err = d.Settle(ctx, admin, "LG1:123", []terminal.TenderRequest{{Kind: terminal.TenderCash}}, nil)
+	if msg := terminal.ErrorMessage(err); err == nil || strings.Contains(msg, "card") {
+		t.Errorf("cash settlement of a bad pass: %v; want a refusal that names no card", err)
+	}
+}

@@ -51,7 +51,11 @@ func appendBody(b []byte, p *Pass, cert *Certificate) []byte {
 	}
 	if p.Plate != "" {
 		b = appendStr(b, p.Plate)
-		b = appendCode(b, p.SeatBand)
+		if p.SeatBand == "" {
+			b = append(b, 0) // a vehicle without a seat band
+		} else {
+			b = appendCode(b, p.SeatBand)
+		}
 	}
 	if !p.Paid {
 		b = append(b, byte(len(p.Due)))
@@ -131,7 +135,7 @@ func parseMessage(msg []byte) (*envelope, error) {
 	}
 	if flags&flagVehicle != 0 {
 		p.Plate = r.str("plate", maxPlateLen, isPlate)
-		p.SeatBand = r.code("seat band")
+		p.SeatBand = r.seatBand()
 	} else if n == 0 && r.err == nil {
 		r.fail("no visitors and no vehicle")
 	}

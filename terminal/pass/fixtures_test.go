@@ -157,6 +157,24 @@ func busPass(t testing.TB) Pass {
 	}
 }
 
+// exemptVehiclePass is a government vehicle, which pays no vehicle fee,
+// bringing two EAC adults and three children, payment deferred: a plate
+// and no seat band.
+func exemptVehiclePass(t testing.TB) Pass {
+	t.Helper()
+	return Pass{
+		ID:               mustID(t, t0, "exempt-vehicle"),
+		ValidUntil:       t0.Add(24 * time.Hour),
+		CatalogueVersion: "KWS-2024.1",
+		Party: []PartyLine{
+			{Category: "EAC", Band: "ADULT", Count: 2},
+			{Category: "EAC", Band: "CHILD", Count: 3},
+		},
+		Plate: "KCB456Z",
+		Due:   Amounts{{Currency: "KES", Minor: 350000}},
+	}
+}
+
 func mustIssue(t testing.TB, is *Issuer, p Pass) string {
 	t.Helper()
 	s, err := is.Issue(p)

@@ -25,7 +25,7 @@ func fuzzVerifier(f *testing.F) (*world, *Verifier) {
 //	go test ./terminal/pass -run '^$' -fuzz FuzzDecode -fuzztime 20s
 func FuzzDecode(f *testing.F) {
 	w, v := fuzzVerifier(f)
-	for _, p := range []Pass{typicalPass(f), walkInPass(f), busPass(f)} {
+	for _, p := range []Pass{typicalPass(f), walkInPass(f), busPass(f), exemptVehiclePass(f)} {
 		f.Add(mustIssue(f, w.issuer["GATE-2"], p))
 	}
 	f.Add("LG1:")
@@ -63,7 +63,7 @@ func FuzzDecode(f *testing.F) {
 //	go test ./terminal/pass -run '^$' -fuzz FuzzParse -fuzztime 20s
 func FuzzParse(f *testing.F) {
 	w, v := fuzzVerifier(f)
-	for _, p := range []Pass{typicalPass(f), walkInPass(f), busPass(f)} {
+	for _, p := range []Pass{typicalPass(f), walkInPass(f), busPass(f), exemptVehiclePass(f)} {
 		b, err := w.issuer["GATE-2"].IssueBinary(p)
 		if err != nil {
 			f.Fatal(err)

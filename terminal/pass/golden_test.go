@@ -68,6 +68,7 @@ func TestGolden(t *testing.T) {
 	put("typical-compact.txt", text(is.IssueCompact(typicalPass(t))), nil)
 	put("walk-in.txt", text(is.Issue(walkInPass(t))), nil)
 	put("bus.txt", text(is.Issue(busPass(t))), nil)
+	put("exempt-vehicle.txt", text(is.Issue(exemptVehiclePass(t))), nil)
 	put("other-site.txt", text(amb.issuer["GATE-1"].Issue(typicalPass(t))), nil)
 	b, err := is.IssueBinary(typicalPass(t))
 	put("typical.bin", b, err)
@@ -85,6 +86,7 @@ func TestGolden(t *testing.T) {
 		{File: "typical.bin", Site: "NNP", Now: during, Trust: nnpTrust},
 		{File: "walk-in.txt", Site: "NNP", Now: during, Trust: nnpTrust},
 		{File: "bus.txt", Site: "NNP", Now: during, Trust: nnpTrust},
+		{File: "exempt-vehicle.txt", Site: "NNP", Now: during, Trust: nnpTrust},
 		{File: "typical-compact.txt", Site: "NNP", Now: during, Trust: nnpTrust, Certs: []string{"terminal-NNP-GATE-2.cert.pem"}},
 		{File: "typical-compact.txt", Site: "NNP", Now: during, Trust: nnpTrust, Reason: UnknownIssuer},
 		{File: "typical.txt", Site: "NNP", Now: t0.Add(25 * time.Hour).Format(time.RFC3339), Trust: nnpTrust, Reason: Expired},
@@ -108,7 +110,7 @@ func TestGolden(t *testing.T) {
 	put("cases.json", append(cj, '\n'), err)
 
 	seeds := map[string]string{}
-	for _, name := range []string{"typical.txt", "typical-compact.txt", "walk-in.txt", "bus.txt", "tampered.txt"} {
+	for _, name := range []string{"typical.txt", "typical-compact.txt", "walk-in.txt", "bus.txt", "exempt-vehicle.txt", "tampered.txt"} {
 		s := string(bytes.TrimSpace(files[name]))
 		seeds["FuzzDecode/"+name] = "go test fuzz v1\nstring(" + strconv.Quote(s) + ")\n"
 		bin, err := DecodeText(s)

@@ -96,7 +96,7 @@ func (is *Issuer) issue(p Pass, embed bool) ([]byte, error) {
 		msg = appendBody(msg, &q, nil)
 	}
 	if len(msg)-len(passContext)+ed25519.SignatureSize > MaxBinary {
-		return nil, fmt.Errorf("%w: the pass is %d bytes, more than %d", ErrInvalid, len(msg)-len(passContext)+ed25519.SignatureSize, MaxBinary)
+		return nil, fmt.Errorf("%w: the pass is %d bytes, more than %d: split the sale", ErrInvalid, len(msg)-len(passContext)+ed25519.SignatureSize, MaxBinary)
 	}
 	sig := ed25519.Sign(is.key, msg)
 	return append(msg[len(passContext):], sig...), nil

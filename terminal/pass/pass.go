@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -54,7 +55,7 @@ type Pass struct {
 	CatalogueVersion string      `json:"catalogue_version"`
 	Party            []PartyLine `json:"party"`
 	Plate            string      `json:"plate,omitempty"`     // upper-case letters and digits, no spaces
-	SeatBand         string      `json:"seat_band,omitempty"` // the catalogue's vehicle band code
+	SeatBand         string      `json:"seat_band,omitempty"` // the catalogue's vehicle band code; "" for a vehicle that paid no vehicle fee
 	// Paid is true when the sale was paid in full; otherwise payment was
 	// deferred to the exit and Due holds what is owed per currency.
 	Paid bool    `json:"paid"`
@@ -273,8 +274,10 @@ func (p Pass) canonical() (Pass, error) {
 		if !isPlate(p.Plate) {
 			return bad("plate %q: 1–%d letters A–Z and digits (see NormalizePlate)", p.Plate, maxPlateLen)
 		}
-		if !isCode(p.SeatBand) {
-			return bad("seat band %q: a vehicle band code of the catalogue", p.SeatBand)
+		// No seat band: a vehicle that pays no vehicle fee (exempt, a
+		// government vehicle) is still named by its plate.
+		if p.SeatBand != "" && !isCode(p.SeatBand) {
+			return bad("seat band %q: a vehicle band code of the catalogue, or none", p.SeatBand)
 		}
 	}
 	if len(p.Party) == 0 && p.Plate == "" {
@@ -304,4 +307,53 @@ func (p Pass) canonical() (Pass, error) {
 		}
 	}
 	return p, nil
+}
+
+// The rules below are the ones Issue applies to a pass's fields, exported so
+// that what feeds a pass (the catalogue, a sale) is refused when it is read,
+// not when a pass is issued for it. Each returns nil or a description of
+// what is wrong, wrapping ErrInvalid.
+
+// ValidCatalogueVersion checks a catalogue version as a pass carries it:
+// 1 to 40 printable ASCII characters (0x20–0x7E).
+func ValidCatalogueVersion(v string) error {
+	if isCatalogueVersion(v) {
+		return nil
+	}
+	if len(v) == 0 || len(v) > maxCatalogueLen {
+		return fmt.Errorf("%w: %d characters; a pass carries 1–%d printable ASCII characters", ErrInvalid, utf8.RuneCountInString(v), maxCatalogueLen)
+	}
+	for i, r := range v {
+		if r < 0x20 || r > 0x7e {
+			return fmt.Errorf("%w: character %d is %U, not printable ASCII (a pass carries only 0x20–0x7E: type '-' for a dash)", ErrInvalid, utf8.RuneCountInString(v[:i])+1, r)
+		}
+	}
+	return fmt.Errorf("%w: not printable ASCII", ErrInvalid)
+}
+
+// ValidCode checks a catalogue code as a pass carries it (site, visitor
+// category, age band, seat band): 1 to 24 of A–Z, 0–9, '-' or '_', not
+// starting with '-' or '_'.
+func ValidCode(s string) error {
+	if !isCode(s) {
+		return fmt.Errorf("%w: a pass carries codes of 1–%d characters A–Z, 0–9, '-' or '_', starting with a letter or digit", ErrInvalid, maxCodeLen)
+	}
+	return nil
+}
+
+// ValidCurrency checks a currency as a pass carries it: three letters A–Z.
+func ValidCurrency(s string) error {
+	if !isCurrency(s) {
+		return fmt.Errorf("%w: a pass carries currencies of three letters A–Z (ISO 4217)", ErrInvalid)
+	}
+	return nil
+}
+
+// ValidPlate checks a vehicle plate as NormalizePlate leaves it: 1 to 12
+// letters A–Z and digits.
+func ValidPlate(s string) error {
+	if !isPlate(s) {
+		return fmt.Errorf("%w: a pass carries plates of 1–%d letters A–Z and digits", ErrInvalid, maxPlateLen)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ func TestRoundTripEveryField(t *testing.T) {
 		{"typical deferred in two currencies", typicalPass(t)},
 		{"walk-in paid", walkInPass(t)},
 		{"bus, codes outside the dictionary", busPass(t)},
+		{"vehicle without a seat band (exempt)", exemptVehiclePass(t)},
 		{"vehicle only, paid", Pass{ID: mustID(t, t0, "car"), ValidUntil: t0.Add(90 * time.Minute), CatalogueVersion: "v 7", Plate: "UAA123B", SeatBand: "CAR", Paid: true}},
 	}
 	for _, tc := range cases {
@@ -320,7 +321,7 @@ func TestIssueRefusesInvalid(t *testing.T) {
 			}
 		})},
 		{"plate with a space", mod(func(p *Pass) { p.Plate = "KDA 123A" })},
-		{"plate without seat band", mod(func(p *Pass) { p.SeatBand = "" })},
+		{"lower-case seat band", mod(func(p *Pass) { p.SeatBand = "car" })},
 		{"seat band without plate", mod(func(p *Pass) { p.Plate = "" })},
 		{"nobody and no vehicle", mod(func(p *Pass) { p.Party, p.Plate, p.SeatBand = nil, "", "" })},
 		{"deferred with nothing due", mod(func(p *Pass) { p.Due = nil })},

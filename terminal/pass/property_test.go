@@ -28,6 +28,7 @@ func TestEveryBitFlipAndTruncationIsRefused(t *testing.T) {
 		{"typical", mustIssue(t, is, typicalPass(t))},
 		{"walk-in", mustIssue(t, is, walkInPass(t))},
 		{"bus", mustIssue(t, is, busPass(t))},
+		{"exempt vehicle", mustIssue(t, is, exemptVehiclePass(t))},
 		{"typical compact", compactOf(typicalPass(t))},
 	}
 	newV := func() *Verifier {

@@ -163,3 +163,13 @@ func (r *reader) code(what string) string {
 	}
 	return s
 }
+
+// seatBand reads the seat band of a vehicle: a code, or the byte 0x00 for a
+// vehicle that paid no vehicle fee (no band).
+func (r *reader) seatBand() string {
+	if r.err == nil && r.off < len(r.b) && r.b[r.off] == 0 {
+		r.off++
+		return ""
+	}
+	return r.code("seat band")
+}

@@ -181,7 +181,7 @@ func SettlementDocument(st *terminal.Settlement, site, term, lang string, copy b
 func ZDocument(z *terminal.ZReport, site, lang string, copy bool) printer.Document {
 	d := &printer.ZReport{
 		Lang: lang, Copy: copy, Site: site, Terminal: z.Terminal, Operator: z.Operator, ShiftID: z.ShiftID,
-		Opened: z.OpenedAt, Closed: z.ClosedAt, Sales: z.Sales, Voids: z.Voided,
+		Opened: z.OpenedAt, Closed: z.ClosedAt, Sales: z.Sales, Voids: z.Voided, Visitors: z.Visitors,
 		Float: z.Float, Expected: z.Expected, Counted: z.Counted, Printed: z.ClosedAt,
 	}
 	idx := map[string]int{}

@@ -145,8 +145,20 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 }
 
 // update runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil. The whole of fn sees one clock reading.
+// returns nil. The whole of fn sees one clock reading. A failure of the
+// store itself (disk full, locked, read-only, I/O) rolls everything back
+// and is returned as a terminal.Error that says so (see storeError).
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.updateDoing(ctx, "this change", fn)
+}
+
+// updateDoing is update naming what the transaction does ("this sale") in
+// the message of a store failure.
+func (db *DB) updateDoing(ctx context.Context, what string, fn func(tx *Tx) error) error {
+	return storeError(what, db.updateTx(ctx, fn))
+}
+
+func (db *DB) updateTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// Read the identity before BEGIN: the store has one connection, which
 	// the transaction holds until it ends.
 	id, _ := db.Identity(ctx)

@@ -237,12 +237,12 @@ func (db *DB) QuoteSettlement(ctx context.Context, text string) (*SettleQuote, e
 		days := int(now.Sub(pc.Pass.ValidUntil)/(24*time.Hour)) + 1
 		var lines []terminal.LineRequest
 		for _, pl := range pc.Pass.Party {
-			lines = append(lines, terminal.LineRequest{Code: pl.Category + "-" + pl.Band, Qty: pl.Count * days})
+			lines = append(lines, terminal.LineRequest{Code: pl.Category + "-" + pl.Band, Qty: pl.Count})
 		}
 		if pc.Pass.SeatBand != "" {
-			lines = append(lines, terminal.LineRequest{Code: pc.Pass.SeatBand, Qty: days})
+			lines = append(lines, terminal.LineRequest{Code: pc.Pass.SeatBand, Qty: 1})
 		}
-		pr, err := cat.Price(now, pc.Pass.Site, lines)
+		pr, err := cat.PriceOverstay(now, pc.Pass.Site, lines, days)
 		if err != nil {
 			return q, fmt.Errorf("price overstay: %w", err)
 		}
@@ -292,7 +292,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 	}
 	passID := q.Check.Pass.ID.String()
 	res := &SettleResult{Quote: q}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.updateDoing(ctx, "this settlement", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
 )
 
 // PassIssuer signs the gate pass of a sale. It runs inside the sale's
@@ -59,7 +60,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		return nil, err
 	}
 	res := &SaleResult{}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.updateDoing(ctx, "this sale", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
@@ -114,7 +115,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				}
 			}
 			if s.Pass, err = passes.IssuePass(ctx, s, cat); err != nil {
-				return err
+				return passError(err)
 			}
 		}
 		ev, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, s)
@@ -134,6 +135,18 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		return nil, err
 	}
 	return res, nil
+}
+
+// passError says why a pass could not be issued. Sale validation and the
+// catalogue's checks refuse, with their own messages, whatever a pass
+// cannot carry; this is the last guard, so that a limit they miss is still
+// an input the attendant can change (EINVALID), not an internal error.
+func passError(err error) error {
+	if !errors.Is(err, pass.ErrInvalid) {
+		return err
+	}
+	return &terminal.Error{Kind: terminal.EINVALID, Err: err,
+		Message: "the gate pass cannot be issued for this sale: " + strings.TrimPrefix(err.Error(), pass.ErrInvalid.Error()+": ")}
 }
 
 func printKind(s *terminal.Sale) string {
@@ -294,7 +307,7 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 		return nil, err
 	}
 	var out *terminal.Sale
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.updateDoing(ctx, "this void", func(tx *Tx) error {
 		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
@@ -353,7 +366,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		return nil, err
 	}
 	var out *terminal.Sale
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.updateDoing(ctx, "this refund", func(tx *Tx) error {
 		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)

@@ -49,7 +49,7 @@ func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float termin
 		return nil, err
 	}
 	sh := &terminal.Shift{ID: newID(), Operator: op.Name, Float: float.Clone()}
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.updateDoing(ctx, "the shift opening", func(tx *Tx) error {
 		cur, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
@@ -157,11 +157,12 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 			z.Refunds++
 		default:
 			z.Sales++
+			var s terminal.Sale
+			if err := json.Unmarshal([]byte(doc), &s); err != nil {
+				return z, fmt.Errorf("shift sale: %w", err)
+			}
+			z.Visitors += s.People()
 			if state == string(terminal.SaleDeferred) {
-				var s terminal.Sale
-				if err := json.Unmarshal([]byte(doc), &s); err != nil {
-					return z, err
-				}
 				z.Deferred++
 				z.DeferredDue.AddAll(s.Due)
 			}
@@ -184,7 +185,7 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 		return nil, err
 	}
 	var z terminal.ZReport
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.updateDoing(ctx, "the shift closing", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err

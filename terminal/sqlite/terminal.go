@@ -185,7 +185,11 @@ func (db *DB) Catalogue(ctx context.Context) (*terminal.Catalogue, error) {
 	}
 	cat, err := terminal.ParseCatalogue(body)
 	if err != nil {
-		return nil, fmt.Errorf("stored catalogue: %w", err)
+		// Stored by a version of Lango that checked less (a version the
+		// pass cannot carry): say so, rather than fail at every sale.
+		return nil, &terminal.Error{Kind: terminal.EINVALID, Err: err,
+			Message: "this terminal's catalogue cannot be used (" + strings.TrimPrefix(terminal.ErrorMessage(err), "catalogue file is not valid: ") +
+				"): publish a corrected catalogue at the hub and sync"}
 	}
 	db.cat = cat
 	return cat, nil
