@@ -235,7 +235,7 @@ func TestRandomCataloguePublishedOrRefused(t *testing.T) {
 	t.Logf("seed %d", seed)
 	r := mathrand.New(mathrand.NewPCG(seed, 12))
 	published, refused := 0, 0
-	for i := 0; published < 12 && i < 400; i++ {
+	for i := 0; published < 25 && i < 600; i++ {
 		body := sqlitetest.RandomCatalogue(r, "NNP", true)
 		before, _ := h.Store().Counts(ctx)
 		pub, err := h.Hub().PublishCatalogue(ctx, "NNP", body)
@@ -286,7 +286,7 @@ func TestRandomCataloguePublishedOrRefused(t *testing.T) {
 		}
 	}
 	t.Logf("%d published and sold from, %d refused at publication", published, refused)
-	if published < 12 || refused == 0 {
+	if published < 25 || refused == 0 {
 		t.Fatalf("the generator made %d publishable and %d refused catalogues: it tests too little", published, refused)
 	}
 }
