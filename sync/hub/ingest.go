@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,6 +193,9 @@ func findString(b []byte, path []string) (string, bool, error) {
 	}
 	if len(b) == 0 || b[0] != '"' {
 		return "", false, fmt.Errorf("%s is not a string", path[len(path)-1])
+	}
+	if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		return string(b[1 : len(b)-1]), true, nil // no escapes: the bytes are the string
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {

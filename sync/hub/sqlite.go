@@ -20,7 +20,8 @@ import (
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -38,7 +39,7 @@ type SQLiteStore struct {
 	// once: one statement per chunk spares most of the per-statement cost
 	// of database/sql and the driver on the hub's hot path.
 	insertEvents [2]*sql.Stmt
-	insertRecs   [2]*sql.Stmt // records, likewise: one, insertChunk
+	insertRecs   [2]*sql.Stmt // records, likewise: one, recordChunk
 	feedTypes    string       // SQL list of the feed types, for the partial index
 
 	// applyHook, set by tests only, runs after each event Apply inserts;
@@ -75,8 +76,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 			s.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		if n > 1 {
+			n = recordChunk
+		}
 		values = strings.Repeat(", (?, ?, ?)", n)[2:]
-		if s.insertRecs[i], err = w.PrepareContext(ctx, `INSERT INTO records (id, kind, terminal) VALUES `+values+` ON CONFLICT DO NOTHING RETURNING 1`); err != nil {
+		if s.insertRecs[i], err = w.PrepareContext(ctx, `INSERT INTO records (id, kind, terminal) VALUES `+values); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
@@ -139,8 +143,12 @@ const (
 	maxTerminalNo = 1<<(63-seqBits) - 1
 )
 
-// insertChunk is how many events one INSERT statement of Apply carries.
-const insertChunk = 32
+// insertChunk is how many events one INSERT statement of Apply carries;
+// recordChunk how many records (small rows: more to a statement).
+const (
+	insertChunk = 32
+	recordChunk = 100
+)
 
 func eventKey(no, seq int64) int64 { return no<<seqBits | seq }
 
@@ -635,15 +643,18 @@ func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no
 	return authorize(site, no, events, held)
 }
 
-// insertRecords stores the records a batch of terminal no creates, 32 to
-// a statement. An id already held is refused unless it is this terminal's
-// own record of the same kind (the same sale sent again in its chain).
+// insertRecords stores the records a batch of terminal no creates,
+// recordChunk to a statement. An id already held is refused unless it is
+// this terminal's own record of the same kind (the same sale sent again in
+// its chain). Ids are new but for an attack or a bug, so the rows go in
+// with a plain INSERT, and only a chunk the key constraint stops (the
+// statement alone is undone) is looked at row by row.
 func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, created []Record) error {
 	one, chunk := tx.StmtContext(ctx, s.insertRecs[0]), tx.StmtContext(ctx, s.insertRecs[1])
-	args := make([]any, 0, 3*insertChunk)
+	args := make([]any, 0, 3*recordChunk)
 	for done := 0; done < len(created); {
-		n, st := insertChunk, chunk
-		if len(created)-done < insertChunk {
+		n, st := recordChunk, chunk
+		if len(created)-done < recordChunk {
 			n, st = 1, one
 		}
 		args = args[:0]
@@ -651,36 +662,39 @@ func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, c
 			k, _ := recordKey(r.ID) // authorize took only UUIDs
 			args = append(args, k, r.Kind, no)
 		}
-		rows, err := st.QueryContext(ctx, args...)
+		_, err := st.ExecContext(ctx, args...)
+		var se *msqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+			err = s.insertRecordsOneByOne(ctx, tx, no, created[done:done+n])
+		}
 		if err != nil {
-			return fmt.Errorf("apply: records: %w", err)
-		}
-		inserted := 0
-		for rows.Next() {
-			inserted++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("apply: records: %w", err)
-		}
-		if inserted < n { // some ids were held already: whose?
-			for _, r := range created[done : done+n] {
-				k, _ := recordKey(r.ID)
-				var kind string
-				var owner int64
-				if err := tx.QueryRowContext(ctx, `SELECT kind, terminal FROM records WHERE id = ?`, k).Scan(&kind, &owner); err != nil {
-					return fmt.Errorf("apply: records: %w", err)
-				}
-				if owner != no || kind != r.Kind {
-					typ := terminal.EventSaleCreated
-					if r.Kind == recordOperator {
-						typ = terminal.EventOperatorAdded
-					}
-					return &ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
-				}
-			}
+			return err
 		}
 		done += n
+	}
+	return nil
+}
+
+func (s *SQLiteStore) insertRecordsOneByOne(ctx context.Context, tx *sql.Tx, no int64, created []Record) error {
+	for _, r := range created {
+		k, _ := recordKey(r.ID)
+		var kind string
+		var owner int64
+		err := tx.QueryRowContext(ctx, `SELECT kind, terminal FROM records WHERE id = ?`, k).Scan(&kind, &owner)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO records (id, kind, terminal) VALUES (?, ?, ?)`, k, r.Kind, no); err != nil {
+				return fmt.Errorf("apply: records: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("apply: records: %w", err)
+		case owner != no || kind != r.Kind:
+			typ := terminal.EventSaleCreated
+			if r.Kind == recordOperator {
+				typ = terminal.EventOperatorAdded
+			}
+			return &ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
+		}
 	}
 	return nil
 }
