@@ -159,7 +159,16 @@ func idTime(id uuid.UUID) (time.Time, bool) {
 // It does not validate; Issue does.
 func NormalizePlate(s string) string {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	return strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(s)
+	if !strings.ContainsAny(s, " -\t") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '-' && c != '\t' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func isCode(s string) bool {
