@@ -184,8 +184,9 @@ func (h *Hub) AddTerminal(ctx context.Context, site, name string) (string, error
 }
 
 // RekeyTerminal makes a one-time token that gives the enrolled terminal
-// name at site a new key (a terminal reinstalled, or its store lost): only
-// that terminal's id may redeem it, and it keeps its name and events.
+// name at site a new certificate, for its key or a new one (renewal, key
+// rotation): only that terminal's id may redeem it, and it keeps its name
+// and events.
 func (h *Hub) RekeyTerminal(ctx context.Context, site, name string) (string, error) {
 	return h.issueToken(ctx, site, name, true)
 }
