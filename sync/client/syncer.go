@@ -133,6 +133,7 @@ func (s *Syncer) upload(ctx context.Context, ss *session, hubID string, acked in
 	defer cancel()
 	batch, next, stuck := s.cfg.BatchSize, acked, 0
 	var encoded []byte
+	var wevs []wire.Event // the batch in the protocol's own type
 	for {
 		for len(q) < s.cfg.Pipeline {
 			evs, err := s.db.Events(ctx, next, batch)
@@ -144,7 +145,11 @@ func (s *Syncer) upload(ctx context.Context, ss *session, hubID string, acked in
 			}
 			// The JSON is only needed until it is compressed: it is encoded
 			// into a buffer the next batch reuses.
-			encoded = wire.AppendUpload(encoded[:0], evs)
+			wevs = wevs[:0]
+			for i := range evs {
+				wevs = append(wevs, wire.Event(evs[i]))
+			}
+			encoded = wire.AppendUpload(encoded[:0], wevs)
 			if len(encoded) > wire.MaxBody && batch > 1 {
 				batch = max(1, batch/2)
 				continue
@@ -325,7 +330,7 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 				// they are applied all the same.
 				s.log.Warn("feed event does not match its hash", "terminal", e.Name, "seq", e.Seq, "type", e.Type)
 			}
-			evs = append(evs, sqlite.FeedEvent{Event: e.Event, Name: e.Name})
+			evs = append(evs, sqlite.FeedEvent{Event: terminal.Event(e.Event), Name: e.Name})
 		}
 		rs, err := revocations(resp.Revocations, revoked)
 		if err != nil {

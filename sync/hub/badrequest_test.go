@@ -37,7 +37,7 @@ func TestBadRequests(t *testing.T) {
 	}
 	key := te.key(t)
 	upload := func(events []terminal.Event) []byte {
-		b, err := wire.Marshal(wire.UploadRequest{Events: events})
+		b, err := wire.Marshal(wire.UploadRequest{Events: onWire(events)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -491,7 +491,7 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	}
 	out := wire.FeedResponse{Events: make([]wire.FeedEvent, 0, len(page.Events)), Peers: make([]wire.Peer, 0, len(page.Cursors)), More: page.More}
 	for _, e := range page.Events {
-		out.Events = append(out.Events, wire.FeedEvent{Event: e.Event, Name: e.Name})
+		out.Events = append(out.Events, wire.FeedEvent{Event: wire.Event(e.Event), Name: e.Name})
 	}
 	for _, c := range page.Cursors {
 		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq})

@@ -85,7 +85,7 @@ func (te *termEnv) key(t testing.TB) ed25519.PrivateKey {
 // postEvents uploads a batch signed by te, as the terminal would.
 func postEvents(t testing.TB, h *hubEnv, te *termEnv, events []terminal.Event, edit func(*rawRequest)) (int, *wire.UploadResponse, *wire.Error) {
 	t.Helper()
-	b, err := wire.Marshal(wire.UploadRequest{Events: events})
+	b, err := wire.Marshal(wire.UploadRequest{Events: onWire(events)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,4 +106,13 @@ func postEvents(t testing.TB, h *hubEnv, te *termEnv, events []terminal.Event, e
 		t.Fatalf("error answer %d %q: %v", code, body, err)
 	}
 	return code, nil, &we
+}
+
+// onWire is events as the protocol carries them.
+func onWire(events []terminal.Event) []wire.Event {
+	out := make([]wire.Event, len(events))
+	for i := range events {
+		out[i] = wire.Event(events[i])
+	}
+	return out
 }

@@ -473,10 +473,14 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request, t Terminal,
 }
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, t Terminal, body []byte) {
-	events, err := wire.DecodeUpload(body)
+	in, err := wire.DecodeUpload(body)
 	if err != nil {
 		s.writeError(w, r, wire.Errorf(http.StatusBadRequest, wire.CodeMalformed, "the body is not an upload: %v", err))
 		return
+	}
+	events := make([]terminal.Event, len(in)) // the wire's events, as the domain's
+	for i := range in {
+		events[i] = terminal.Event(in[i])
 	}
 	resp, err := s.hub.Upload(r.Context(), t, events)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/lango-pos/lango/terminal"
 )
 
 // ErrTooLarge is returned by Decompress when the body is larger than its
@@ -93,7 +92,7 @@ func DecompressAppend(dst, b []byte, limit int64) ([]byte, error) {
 // the hash covers those bytes, so they must not be re-encoded. A non-empty
 // name adds the "name" key (feed events). The payload must be valid JSON;
 // the store only holds what encoding/json wrote.
-func AppendEvent(b []byte, e *terminal.Event, name string) []byte {
+func AppendEvent(b []byte, e *Event, name string) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = append(b, `,"id":`...)
@@ -128,10 +127,10 @@ func AppendEvent(b []byte, e *terminal.Event, name string) []byte {
 
 // EncodeUpload is the body of an upload, encoded without re-encoding the
 // payloads.
-func EncodeUpload(events []terminal.Event) []byte { return AppendUpload(nil, events) }
+func EncodeUpload(events []Event) []byte { return AppendUpload(nil, events) }
 
 // AppendUpload appends the upload body of events to b.
-func AppendUpload(b []byte, events []terminal.Event) []byte {
+func AppendUpload(b []byte, events []Event) []byte {
 	n := 16
 	for i := range events {
 		n += len(events[i].Payload) + 400

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/lango-pos/lango/terminal"
 )
 
 // DecodeUpload reads the body of an upload in one validating pass (the
@@ -17,9 +15,9 @@ import (
 // the way json.Unmarshal into UploadRequest would, except that keys match
 // only in their exact case (encoding/json also matches "SEQ" to seq).
 // Payloads alias b.
-func DecodeUpload(b []byte) ([]terminal.Event, error) {
+func DecodeUpload(b []byte) ([]Event, error) {
 	d := decoder{b: b}
-	var events []terminal.Event
+	var events []Event
 	if d.null() {
 		d.space()
 		if d.i != len(d.b) {
@@ -37,7 +35,7 @@ func DecodeUpload(b []byte) ([]terminal.Event, error) {
 		}
 		events = events[:0]
 		return d.array(func() error {
-			var e terminal.Event
+			var e Event
 			if d.null() {
 				events = append(events, e)
 				return nil
@@ -340,7 +338,7 @@ func (d *decoder) number() ([]byte, error) {
 	return d.b[start:d.i], nil
 }
 
-func (d *decoder) event(e *terminal.Event) error {
+func (d *decoder) event(e *Event) error {
 	return d.object(func(key []byte) error {
 		switch string(key) {
 		case "seq":

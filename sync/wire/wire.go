@@ -13,8 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"time"
-
-	"github.com/lango-pos/lango/terminal"
 )
 
 // Paths of protocol v1.
@@ -60,7 +58,7 @@ const (
 // voided, used or settled elsewhere, and the operators added, given a new
 // PIN or disabled elsewhere.
 // The hub's partial index events_feed lists the same types.
-var feedTypes = []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff}
+var feedTypes = []string{TypeSaleVoided, TypePassSettled, TypePassUsed, TypeOperatorAdded, TypeOperatorPIN, TypeOperatorOff}
 
 // FeedTypes returns the event types the site feed carries.
 func FeedTypes() []string { return append([]string(nil), feedTypes...) }
@@ -163,7 +161,7 @@ type StateResponse struct {
 // UploadRequest is the body of POST /v1/events: consecutive events of the
 // signing terminal, in seq order.
 type UploadRequest struct {
-	Events []terminal.Event `json:"events"`
+	Events []Event `json:"events"`
 }
 
 // UploadResponse says what the hub holds after the batch.
@@ -213,7 +211,7 @@ func HonouredDigest(sorted []string) string {
 // FeedEvent is an event of another terminal of the site, with that
 // terminal's name.
 type FeedEvent struct {
-	terminal.Event
+	Event
 	Name string `json:"name"`
 }
 

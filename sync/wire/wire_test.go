@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lango-pos/lango/terminal"
 )
 
 func TestSignVerify(t *testing.T) {
@@ -124,7 +122,7 @@ var errAny = errors.New("any error")
 // TestEncodeUpload: the hand-written encoder says what encoding/json would
 // read back, with the payload byte for byte.
 func TestEncodeUpload(t *testing.T) {
-	evs := []terminal.Event{
+	evs := []Event{
 		{Seq: 1, ID: "0190a000-0000-7000-8000-000000000001", Terminal: "t", Type: "sale.created", At: time.Date(2024, 1, 3, 3, 0, 0, 123456789, time.UTC),
 			Actor: `Wanjiru "Supervisor" \ <b>`, Payload: json.RawMessage(`{"a": [1, 2], "s":"<&>"}`), Hash: strings.Repeat("a", 64)},
 		{Seq: 2, ID: "0190a000-0000-7000-8000-000000000002", Terminal: "t", Type: "x", At: time.Date(2024, 1, 3, 3, 0, 1, 0, time.FixedZone("EAT", 3*3600)),
@@ -158,9 +156,9 @@ func TestEncodeUpload(t *testing.T) {
 // FuzzDecodeUpload: the one-pass decoder accepts what encoding/json
 // accepts and reads the same events.
 func FuzzDecodeUpload(f *testing.F) {
-	e := terminal.Event{Seq: 7, ID: "0190a000-0000-7000-8000-000000000001", Terminal: "t", Type: "sale.created",
+	e := Event{Seq: 7, ID: "0190a000-0000-7000-8000-000000000001", Terminal: "t", Type: "sale.created",
 		At: time.Date(2024, 1, 3, 3, 0, 0, 5, time.UTC), Actor: "Ann\u00e9", Payload: json.RawMessage(`{"a":[1,-2.5e3,"x\"y"],"b":null,"c":true}`)}
-	f.Add(EncodeUpload([]terminal.Event{e, e}))
+	f.Add(EncodeUpload([]Event{e, e}))
 	for _, s := range []string{`null`, `{}`, `{"events":null}`, `{"events":[null]}`, `{"events":[{"seq":1.5}]}`, `{"events":[{"SEQ":3}]}`,
 		`{"x":[{"y":"\ud800"}],"events":[{"payload":  [ ] , "at":"2024-01-03T03:00:00Z"}]}`, `{"events":[{"seq":"1"}]} `, `{"events":[{"id":"\u00e9\n"}]}x`,
 		`{"events":[{"seq":01}]}`, `[[[[[[[[[[`, `{"events":[{"payload":{"k":[1,{"z":""}]}}],"events":[]}`} {
