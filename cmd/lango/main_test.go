@@ -399,3 +399,41 @@ func TestCLIMissingPrinterPort(t *testing.T) {
 		t.Errorf("%d sales; want 1", n)
 	}
 }
+
+// TestCLIAuditVerifyNamesEveryEditedTable: editing one row of the
+// operators (a role), shifts (a float), settlements or pass marks makes
+// `lango audit verify` fail, naming that table's row; the store as Lango
+// left it verifies.
+func TestCLIAuditVerifyNamesEveryEditedTable(t *testing.T) {
+	for _, tc := range []struct {
+		table, edit string
+	}{
+		{"operators", `UPDATE operators SET role = 'supervisor' WHERE name = 'kamau'`},
+		{"shifts", `UPDATE shifts SET float = '{"KES":9900000}'`},
+		{"settlements", `UPDATE settlements SET at = '2024-01-01T00:00:00.000000000Z'`},
+		{"pass_marks", `UPDATE pass_marks SET ref = 'forged' WHERE mark = 'settled'`},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			c := newCLI(t)
+			c.initNNP()
+			c.env["LANGO_NEW_PIN"] = "8642"
+			c.ok("operator", "add", "--as", "admin", "--name", "kamau", "--role", "attendant")
+			delete(c.env, "LANGO_NEW_PIN")
+			c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+			var sale struct{ ID, Pass string }
+			json.Unmarshal([]byte(c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--vehicle", "KDA 123A", "--pay", "defer", "--json")), &sale)
+			c.ok("settle", "--as", "admin", sale.Pass, "--pay", "cash", "--json")
+			c.ok("audit", "verify")
+			db, err := sql.Open("sqlite", filepath.Join(c.data, "lango.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := db.Exec(tc.edit)
+			if n, _ := r.RowsAffected(); err != nil || n != 1 {
+				t.Fatalf("%s: %v, %d rows", tc.edit, err, n)
+			}
+			db.Close()
+			c.refused(1, tc.table+" row ", "audit", "verify")
+		})
+	}
+}

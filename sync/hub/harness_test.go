@@ -450,6 +450,11 @@ func checkExactlyOnce(t testing.TB, h *hubEnv, terms ...*termEnv) {
 	ctx := context.Background()
 	total := 0
 	for _, te := range terms {
+		// Every row the terminal holds (its own and the feed's doing) is
+		// what its events say.
+		if err := te.db.VerifyAudit(ctx); err != nil {
+			t.Errorf("%s: audit: %v", te.name, err)
+		}
 		local := te.events()
 		got, err := h.Store().TerminalEvents(ctx, te.id, 0, 1<<30)
 		if err != nil {
@@ -501,6 +506,11 @@ func checkExactlyOnce(t testing.TB, h *hubEnv, terms ...*termEnv) {
 func checkFeed(t testing.TB, h *hubEnv, terms ...*termEnv) {
 	t.Helper()
 	ctx := context.Background()
+	for _, te := range terms {
+		if err := te.db.VerifyAudit(ctx); err != nil {
+			t.Errorf("%s: audit after the feed: %v", te.name, err)
+		}
+	}
 	feedTypes := map[string]bool{}
 	for _, ty := range wire.FeedTypes() {
 		feedTypes[ty] = true

@@ -544,6 +544,13 @@ func TestOperatorsShared(t *testing.T) {
 	if len(clash) != 1 || clash[0].Operator != "otieno" || clash[0].Site != "NNP" || len(clash[0].Uses) != 2 || clash[0].Uses[0].OperatorID == clash[0].Uses[1].OperatorID {
 		t.Errorf("operator conflicts = %+v; want otieno added twice at NNP", clash)
 	}
+	// Every operator row, merged from the feed or not, is what the events
+	// (the terminal's and the feed's) say of it.
+	for _, te := range []*termEnv{gate, exit} {
+		if err := te.db.VerifyAudit(ctx); err != nil {
+			t.Errorf("%s: audit: %v", te.name, err)
+		}
+	}
 }
 
 // TestBrokenChainFlagged: an event altered in the terminal's store after

@@ -25,11 +25,14 @@ func (e *AuditError) Error() string {
 }
 
 // VerifyAudit checks that the event log is an unbroken hash chain with no
-// sequence gaps, and that every sale row says what the events say of it: so
-// an edited event, a deleted event, or an edited sale is found and named.
+// sequence gaps, and that every sale, operator, shift, settlement and pass
+// mark row says what the events (this terminal's, and for operators and
+// marks those of the site feed) say of it: so an edited event, a deleted
+// event, or an edited row of those tables is found and named.
 func (db *DB) VerifyAudit(ctx context.Context) error {
 	var v terminal.ChainVerifier
 	sales := map[string]*terminal.Sale{}
+	st := newAuditState()
 	const batch = 1000
 	for {
 		evs, err := db.Events(ctx, v.LastSeq, batch)
@@ -45,6 +48,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 			if err := replay(sales, e); err != nil {
 				return &AuditError{Seq: e.Seq, Reason: err.Error()}
 			}
+			st.own(e)
 		}
 		if len(evs) < batch {
 			break
@@ -100,7 +104,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 	if seen != len(sales) {
 		return &AuditError{Table: "sales", Reason: fmt.Sprintf("%d sales recorded in events, %d in the table", len(sales), seen)}
 	}
-	return nil
+	return db.verifyRows(ctx, st)
 }
 
 // replay applies an event to the sales it describes.
