@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lango-pos/lango/internal/backoff"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -229,31 +230,19 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 	}
 }
 
-// backoff is the wait after the n-th consecutive failure: MinBackoff
-// doubled n-1 times, capped at MaxBackoff, the upper half jittered.
-func (s *Spool) backoff(n int) time.Duration {
-	d := s.opts.MinBackoff
-	for i := 1; i < n && d < s.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, s.opts.MaxBackoff)
-	return d/2 + time.Duration(s.opts.Jitter()*float64(d/2))
-}
-
 func (s *Spool) run(ctx context.Context) {
 	defer s.wg.Done()
-	fails := 0
+	b := backoff.Backoff{Min: s.opts.MinBackoff, Max: s.opts.MaxBackoff, Rand: s.opts.Jitter}
 	for {
 		s.printMu.Lock()
 		_, err := s.printAll(ctx)
 		s.printMu.Unlock()
 		wait := s.opts.Poll
 		if err != nil && ctx.Err() == nil {
-			fails++
-			wait = s.backoff(fails)
-			s.log.Debug("spool backing off", "wait", wait, "failures", fails)
+			wait = b.Next()
+			s.log.Debug("spool backing off", "wait", wait, "failures", b.Failures())
 		} else {
-			fails = 0
+			b.Reset()
 		}
 		select {
 		case <-s.stop:
@@ -262,7 +251,7 @@ func (s *Spool) run(ctx context.Context) {
 			return
 		case <-s.wake:
 		case <-s.opts.After(wait):
-			if fails == 0 {
+			if b.Failures() == 0 {
 				s.poll(ctx)
 			}
 		}

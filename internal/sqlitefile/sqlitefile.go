@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DSN is the data source name of path: the durability pragmas, and either
@@ -152,4 +153,22 @@ type ExposedError struct {
 
 func (e *ExposedError) Error() string {
 	return fmt.Sprintf("%s has mode %04o", e.Path, e.Mode)
+}
+
+// IsUnique reports whether err is SQLite refusing a row whose key (primary
+// or unique) another row has: by the error's code, not its text.
+func IsUnique(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code()
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// IsConstraint reports whether err is any SQLite constraint refusing a
+// statement (the statement alone is undone; its transaction goes on).
+func IsConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }

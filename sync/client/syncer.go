@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lango-pos/lango/internal/backoff"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -392,17 +393,17 @@ func (s *Syncer) Start(ctx context.Context) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		b := backoff{min: s.cfg.MinBackoff, max: s.cfg.MaxBackoff, rand: s.cfg.Rand}
+		b := backoff.Backoff{Min: s.cfg.MinBackoff, Max: s.cfg.MaxBackoff, Rand: s.cfg.Rand}
 		for {
 			wait := s.cfg.Interval
 			if err := s.Once(ctx); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
-				wait = b.next()
+				wait = b.Next()
 				s.log.Info("sync failed; will retry", "in", wait.Round(time.Millisecond), "err", err)
 			} else {
-				b.reset()
+				b.Reset()
 			}
 			select {
 			case <-s.stop:
@@ -437,23 +438,3 @@ func (s *Syncer) Close() error {
 	}
 	return nil
 }
-
-// backoff is capped exponential backoff with equal jitter: the n-th delay
-// is drawn from [d/2, d) where d = min·2ⁿ capped at max.
-type backoff struct {
-	min, max time.Duration
-	n        int
-	rand     func() float64
-}
-
-func (b *backoff) next() time.Duration {
-	d := b.min
-	for i := 0; i < b.n && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	b.n++
-	return d/2 + time.Duration(b.rand()*float64(d/2))
-}
-
-func (b *backoff) reset() { b.n = 0 }

@@ -20,8 +20,7 @@ import (
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
@@ -308,7 +307,7 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now), no)
 		}
 		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if sqlitefile.IsUnique(err) {
 				return ErrNameTaken
 			}
 			return fmt.Errorf("enroll: %w", err)
@@ -663,8 +662,7 @@ func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, c
 			args = append(args, k, r.Kind, no)
 		}
 		_, err := st.ExecContext(ctx, args...)
-		var se *msqlite.Error
-		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		if sqlitefile.IsConstraint(err) {
 			err = s.insertRecordsOneByOne(ctx, tx, no, created[done:done+n])
 		}
 		if err != nil {

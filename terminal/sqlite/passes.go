@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 )
@@ -338,7 +338,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settlements (id, pass_id, issuer_terminal, sale_id, shift_id, operator_id, at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			st.ID, passID, st.IssuerTerminal, saleID, sh.ID, op.ID, ts(tx.now), string(doc)); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if sqlitefile.IsUnique(err) {
 				return pass.Refuse(pass.AlreadyUsed, "this pass was already settled here")
 			}
 			return fmt.Errorf("insert settlement: %w", err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 )
@@ -180,7 +181,7 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 	}
 	if _, err := tx.ExecContext(ctx, sqlInsertSale,
 		s.ID, s.Number, s.Kind, s.ShiftID, opID, ts(s.At), s.State, s.Site, s.Vehicle, s.CatalogueVersion, seq, refundOf); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") && s.RefundOf != "" {
+		if sqlitefile.IsUnique(err) && s.RefundOf != "" {
 			return terminal.Errorf(terminal.ECONFLICT, "that sale was already refunded")
 		}
 		return fmt.Errorf("insert sale: %w", err)
@@ -203,7 +204,7 @@ func (tx *Tx) useMpesaCodes(ctx context.Context, ts []terminal.Tender, saleID, s
 			st = settlementID
 		}
 		if _, err := tx.ExecContext(ctx, sqlInsertMpesa, t.Reference, sale, st, t.Amount); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY") {
+			if sqlitefile.IsUnique(err) {
 				return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used", t.Reference)
 			}
 			return fmt.Errorf("record M-PESA code: %w", err)

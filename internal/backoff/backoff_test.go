@@ -1,4 +1,4 @@
-package client
+package backoff
 
 import (
 	"testing"
@@ -7,10 +7,10 @@ import (
 
 func TestBackoff(t *testing.T) {
 	r := 0.0
-	b := backoff{min: time.Second, max: 10 * time.Second, rand: func() float64 { return r }}
+	b := Backoff{Min: time.Second, Max: 10 * time.Second, Rand: func() float64 { return r }}
 	var got []time.Duration
 	for range 6 {
-		got = append(got, b.next())
+		got = append(got, b.Next())
 	}
 	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
 	for i := range want {
@@ -19,11 +19,11 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 	r = 0.999
-	if d := b.next(); d < 9*time.Second || d >= 10*time.Second {
+	if d := b.Next(); d < 9*time.Second || d >= 10*time.Second {
 		t.Errorf("jittered delay %v; want within [9s, 10s)", d)
 	}
-	b.reset()
-	if d := b.next(); d > time.Second {
+	b.Reset()
+	if d := b.Next(); d > time.Second {
 		t.Errorf("after reset: %v", d)
 	}
 }
