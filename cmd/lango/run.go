@@ -99,7 +99,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 		preview, _, _ = strings.Cut(dir, "?")
 	}
 	return ui.Run(ctx, ui.Options{
-		Store: db, Printer: feed, Sync: ui.StoreSync(db), Notify: notify,
+		Store: db, Printer: feed, Sync: ui.StoreSync(db, db.Now), Notify: notify,
 		PreviewDir: preview, FullScreen: !*windowed, Scans: scans, Reconfigure: reconfigure, Card: card,
 	})
 }

@@ -20,8 +20,8 @@ func ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 }
 
 // StaleAfter is how long after its last answer from the hub a terminal
-// still counts as online.
-const StaleAfter = 5 * time.Minute
+// still counts as online (sqlite.SyncState.OnlineAt).
+const StaleAfter = sqlite.StaleAfter
 
 // Status is the sync line the UI shows and `lango sync status --json`
 // prints.
@@ -51,7 +51,7 @@ func ReadStatus(ctx context.Context, db *sqlite.DB, now time.Time) (Status, erro
 		return Status{}, err
 	}
 	s := Status{
-		Online:    st.Online && !st.LastContact.IsZero() && now.Sub(st.LastContact) <= StaleAfter,
+		Online:    st.OnlineAt(now),
 		Queued:    st.Queued(),
 		LastError: st.LastError,
 		Hub:       hub,

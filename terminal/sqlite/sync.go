@@ -47,6 +47,17 @@ type CatalogueRefusal struct {
 	At      time.Time `json:"at"`
 }
 
+// StaleAfter is how long after its last answer from the hub a terminal
+// still counts as online.
+const StaleAfter = 5 * time.Minute
+
+// OnlineAt is the one meaning of "online", for the kiosk's status bar and
+// `lango sync status` alike: the last attempt reached the hub, and that
+// was no longer ago than StaleAfter at now.
+func (s SyncState) OnlineAt(now time.Time) bool {
+	return s.Online && !s.LastContact.IsZero() && now.Sub(s.LastContact) <= StaleAfter
+}
+
 // Queued is the number of events the hub has not acknowledged.
 func (s SyncState) Queued() int64 { return max(0, s.LastSeq-s.AckedSeq) }
 

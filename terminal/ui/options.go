@@ -70,7 +70,7 @@ type Options struct {
 	// printer setting only.
 	Printer PrinterStatus
 	// Sync reports the sync state; nil shows "offline, sync not running".
-	// StoreSync(db) reads it from the store.
+	// StoreSync(db, now) reads it from the store.
 	Sync func(ctx context.Context) SyncState
 	// Notify is called after every committed sale or settlement that
 	// queued a print job, so the spool prints at once.
@@ -154,16 +154,17 @@ func (f *PrinterFeed) Subscribe(fn func(printer.State)) (cancel func()) {
 }
 
 // StoreSync reads the status bar's sync state from the store's record of
-// its sync with the hub: Options{Sync: ui.StoreSync(db)}.
+// its sync with the hub, online as `lango sync status` says it
+// (SyncState.OnlineAt): Options{Sync: ui.StoreSync(db, time.Now)}.
 func StoreSync(db interface {
 	SyncState(ctx context.Context) (sqlite.SyncState, error)
-}) func(context.Context) SyncState {
+}, now func() time.Time) func(context.Context) SyncState {
 	return func(ctx context.Context) SyncState {
 		s, err := db.SyncState(ctx)
 		if err != nil {
 			return SyncState{LastError: terminal.ErrorMessage(err)}
 		}
-		st := SyncState{Online: s.Online, Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
+		st := SyncState{Online: s.OnlineAt(now()), Queued: int(s.Queued()), OldestUnsynced: s.OldestUnsynced,
 			LastSuccess: s.LastSuccess, LastError: s.LastError}
 		if r := s.CatalogueRefused; r != nil {
 			st.CatalogueRefused = r.Version

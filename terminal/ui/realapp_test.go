@@ -114,7 +114,7 @@ func openReal(a fyne.App, catalogue, site, lang string) (*realKiosk, error) {
 	spool.Start(ctx)
 	r := &realKiosk{db: db, spool: spool, cancel: cancel, dir: dir}
 	fyne.DoAndWait(func() {
-		r.k = NewKiosk(a, Options{Store: db, Printer: feed, Sync: StoreSync(db), Notify: spool.Notify,
+		r.k = NewKiosk(a, Options{Store: db, Printer: feed, Sync: StoreSync(db, db.Now), Notify: spool.Notify,
 			PreviewDir: prints, Now: db.Now, StatusEvery: 300 * time.Millisecond, FullScreen: true})
 		r.k.win.Resize(fyne.NewSize(1280, 800))
 		r.k.win.Show()
