@@ -1,0 +1,22 @@
+package hub_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/hubtest"
+)
+
+// TestSQLiteStoreConforms: the embedded store behaves as the Store
+// interface says (hubtest.StoreSemantics, the suite every store runs).
+func TestSQLiteStoreConforms(t *testing.T) {
+	hubtest.StoreSemantics(t, func(t *testing.T) hub.Store {
+		s, err := hub.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
