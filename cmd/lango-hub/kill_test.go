@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/sync/client"
-	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
@@ -213,7 +213,7 @@ func TestHubProcessKilledWhileDraining(t *testing.T) {
 	t.Logf("%d kills while the hub was taking batches", kills)
 	p.stop()
 
-	hs, err := hub.OpenSQLite(ctx, filepath.Join(data, "hub.db"))
+	hs, err := hubsqlite.Open(ctx, filepath.Join(data, "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

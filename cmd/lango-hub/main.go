@@ -36,6 +36,7 @@ import (
 
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -75,7 +76,7 @@ type Main struct {
 	json     bool
 	logLevel string
 
-	store  *hub.SQLiteStore
+	store  *hubsqlite.Store
 	ledger *mpesa.Ledger
 	ready  chan struct{}
 	addr   string
@@ -262,7 +263,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if err := os.MkdirAll(m.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	st, err := hub.OpenSQLite(ctx, m.DBPath())
+	st, err := hubsqlite.Open(ctx, m.DBPath())
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
@@ -26,7 +27,7 @@ import (
 func newHubServer(t *testing.T) (*hub.Hub, string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := hub.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	st, err := hubsqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestCLITwoLanesThroughHub(t *testing.T) {
 // duplicated.
 func TestHubReconcilesMpesa(t *testing.T) {
 	ctx := context.Background()
-	st, err := hub.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	st, err := hubsqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 
 // Record kinds: a sale (whose id is also its pass's id) and an operator.
 const (
-	recordSale     = "sale"
-	recordOperator = "operator"
+	RecordSale     = "sale"
+	RecordOperator = "operator"
 )
 
 // owner is who may name a record.
@@ -35,7 +35,7 @@ const (
 
 // reference is an id an event's payload names.
 type reference struct {
-	kind  string   // recordSale, recordOperator
+	kind  string   // RecordSale, RecordOperator
 	path  []string // where the id is in the payload
 	owner owner
 	// unknown: an id the hub has not received yet is allowed. A deferred
@@ -65,48 +65,48 @@ var eventRules = map[string]eventRule{
 	terminal.EventCatalogue:    {why: "names a catalogue version, applied nowhere"},
 	terminal.EventCatalogueBad: {why: "names a catalogue publication of the site; listed by the report"},
 	terminal.EventOperatorAdded: {
-		creates: &reference{kind: recordOperator, path: []string{"id"}},
+		creates: &reference{kind: RecordOperator, path: []string{"id"}},
 		why:     "creates an operator of the terminal's site",
 	},
 	terminal.EventOperatorLocked: {why: "names an operator by name at this terminal; applied nowhere at the hub"},
 	terminal.EventOperatorPIN: {
-		names: []reference{{kind: recordOperator, path: []string{"id"}, owner: ownerSite}},
+		names: []reference{{kind: RecordOperator, path: []string{"id"}, owner: ownerSite}},
 		why:   "an operator of the site",
 	},
 	terminal.EventOperatorOff: {
-		names: []reference{{kind: recordOperator, path: []string{"id"}, owner: ownerSite}},
+		names: []reference{{kind: RecordOperator, path: []string{"id"}, owner: ownerSite}},
 		why:   "an operator of the site",
 	},
 	terminal.EventShiftOpened: {why: "the terminal's own shift"},
 	terminal.EventShiftClosed: {why: "the terminal's own shift"},
 	terminal.EventSaleCreated: {
-		creates: &reference{kind: recordSale, path: []string{"id"}},
+		creates: &reference{kind: RecordSale, path: []string{"id"}},
 		why:     "creates a sale (and its pass) of the terminal's site",
 	},
 	terminal.EventSaleVoided: {
 		names: []reference{
-			{kind: recordSale, path: []string{"sale_id"}, owner: ownerTerminal},
-			{kind: recordSale, path: []string{"pass_id"}, owner: ownerTerminal, optional: true},
+			{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal},
+			{kind: RecordSale, path: []string{"pass_id"}, owner: ownerTerminal, optional: true},
 		},
 		why: "a sale the terminal made",
 	},
 	terminal.EventSaleRefunded: {
-		names: []reference{{kind: recordSale, path: []string{"refund", "refund_of"}, owner: ownerTerminal}},
+		names: []reference{{kind: RecordSale, path: []string{"refund", "refund_of"}, owner: ownerTerminal}},
 		why:   "a sale the terminal made",
 	},
 	terminal.EventPassSettled: {
 		names: []reference{
-			{kind: recordSale, path: []string{"pass_id"}, owner: ownerSite, unknown: true},
-			{kind: recordSale, path: []string{"sale_id"}, owner: ownerSite, unknown: true, optional: true},
+			{kind: RecordSale, path: []string{"pass_id"}, owner: ownerSite, unknown: true},
+			{kind: RecordSale, path: []string{"sale_id"}, owner: ownerSite, unknown: true, optional: true},
 		},
 		why: "a pass of the site, perhaps not received yet",
 	},
 	terminal.EventPassUsed: {
-		names: []reference{{kind: recordSale, path: []string{"pass_id"}, owner: ownerSite, unknown: true}},
+		names: []reference{{kind: RecordSale, path: []string{"pass_id"}, owner: ownerSite, unknown: true}},
 		why:   "a pass of the site, perhaps not received yet",
 	},
 	terminal.EventPrintReprint: {
-		names: []reference{{kind: recordSale, path: []string{"sale_id"}, owner: ownerTerminal}},
+		names: []reference{{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal}},
 		why:   "a sale the terminal made",
 	},
 }
@@ -156,10 +156,10 @@ func joinPath(p []string) string {
 	return s
 }
 
-// batchRefs lists the ids a batch's events name (not those they create:
+// NamedIDs lists the ids a batch's events name (not those they create:
 // the store checks those as it inserts them, so a drain of new sales costs
 // no lookup).
-func batchRefs(events []terminal.Event) (ids []string, err error) {
+func NamedIDs(events []terminal.Event) (ids []string, err error) {
 	seen := map[string]bool{}
 	for i := range events {
 		e := &events[i]
@@ -178,12 +178,12 @@ func batchRefs(events []terminal.Event) (ids []string, err error) {
 	return ids, nil
 }
 
-// authorize checks a batch of terminal no (of site) against the records
-// held (from lookup of batchRefs' ids) and returns the records the batch
+// Authorize checks a batch of terminal no (of site) against the records
+// held (from lookup of NamedIDs' ids) and returns the records the batch
 // creates. Records created earlier in the batch count as held. The store
 // refuses a created record whose id another terminal's record has
 // (CreatedError).
-func authorize(site string, no int64, events []terminal.Event, held map[string]Record) ([]Record, error) {
+func Authorize(site string, no int64, events []terminal.Event, held map[string]Record) ([]Record, error) {
 	var created []Record
 	for i := range events {
 		e := &events[i]
@@ -233,9 +233,9 @@ func authorize(site string, no int64, events []terminal.Event, held map[string]R
 	return created, nil
 }
 
-// recordKey is a record id as stored: a UUID's 16 bytes (ok false for an
+// RecordKey is a record id as stored: a UUID's 16 bytes (ok false for an
 // id that is not a UUID: no record has it).
-func recordKey(id string) ([]byte, bool) {
+func RecordKey(id string) ([]byte, bool) {
 	u, err := uuid.Parse(id)
 	if err != nil || len(id) != 36 {
 		return nil, false

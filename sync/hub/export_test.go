@@ -1,9 +1,5 @@
 package hub
 
-// SetApplyHook makes Apply call fn after each event it inserts; an error
-// from fn aborts the batch's transaction as a crash would. Tests only.
-func (s *SQLiteStore) SetApplyHook(fn func(inserted int) error) { s.applyHook = fn }
-
 // RuleOf says what the authorization table holds for event type t: whether
 // it has a row, the payload paths it creates and names, and for each named
 // path whether the owner is the terminal itself and an unknown id passes.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite"
@@ -64,7 +65,7 @@ type hubEnv struct {
 	clock *clock
 
 	mu      sync.Mutex
-	store   *hub.SQLiteStore
+	store   *hubsqlite.Store
 	hub     *hub.Hub
 	srv     *hub.Server
 	down    bool // the hub process is dead or unreachable
@@ -96,7 +97,7 @@ func newHubGapWait(t testing.TB, c *clock, gapWait time.Duration) *hubEnv {
 // start opens the store and serves (after a kill).
 func (h *hubEnv) start() {
 	h.t.Helper()
-	st, err := hub.OpenSQLite(context.Background(), h.path)
+	st, err := hubsqlite.Open(context.Background(), h.path)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func (h *hubEnv) inject(f fault) {
 
 func (h *hubEnv) URL() string { return h.front.URL }
 
-func (h *hubEnv) Store() *hub.SQLiteStore {
+func (h *hubEnv) Store() *hubsqlite.Store {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.store

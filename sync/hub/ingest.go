@@ -12,17 +12,17 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-// chainBreak is a place where a terminal's hash chain does not hold.
-type chainBreak struct {
+// ChainBreak is a place where a terminal's hash chain does not hold.
+type ChainBreak struct {
 	Seq    int64
 	Reason string
 }
 
-// checkChain verifies consecutive events that follow (lastSeq, lastHash)
+// CheckChain verifies consecutive events that follow (lastSeq, lastHash)
 // and returns where the chain breaks. After a break it continues from the
 // event as sent, so each break is reported once.
-func checkChain(lastSeq int64, lastHash string, events []terminal.Event) []chainBreak {
-	var out []chainBreak
+func CheckChain(lastSeq int64, lastHash string, events []terminal.Event) []ChainBreak {
+	var out []ChainBreak
 	v := terminal.ChainVerifier{LastSeq: lastSeq, LastHash: lastHash}
 	for i := range events {
 		e := &events[i]
@@ -32,20 +32,20 @@ func checkChain(lastSeq int64, lastHash string, events []terminal.Event) []chain
 			if errors.As(err, &ce) {
 				reason = ce.Reason
 			}
-			out = append(out, chainBreak{Seq: e.Seq, Reason: reason})
+			out = append(out, ChainBreak{Seq: e.Seq, Reason: reason})
 			v.LastSeq, v.LastHash = e.Seq, e.Hash
 		}
 	}
 	return out
 }
 
-// joinChain places a batch's chain after the hub's last hash. inner is
-// what checkChain found in the batch checked on its own (from its first
+// JoinChain places a batch's chain after the hub's last hash. inner is
+// what CheckChain found in the batch checked on its own (from its first
 // event's prev_hash); first is the first event the hub does not hold yet.
 // That event is checked against lastHash; inner's breaks after it stand,
 // since each depends only on the event before it in the batch.
-func joinChain(lastHash string, first *terminal.Event, inner []chainBreak) []chainBreak {
-	out := checkChain(first.Seq-1, lastHash, []terminal.Event{*first})
+func JoinChain(lastHash string, first *terminal.Event, inner []ChainBreak) []ChainBreak {
+	out := CheckChain(first.Seq-1, lastHash, []terminal.Event{*first})
 	for _, b := range inner {
 		if b.Seq > first.Seq {
 			out = append(out, b)

@@ -76,18 +76,18 @@ func chain(n int) []terminal.Event {
 
 func TestCheckChain(t *testing.T) {
 	evs := chain(6)
-	if b := checkChain(0, "", evs); len(b) != 0 {
+	if b := CheckChain(0, "", evs); len(b) != 0 {
 		t.Fatalf("intact chain: %v", b)
 	}
-	if b := checkChain(2, evs[1].Hash, evs[2:]); len(b) != 0 {
+	if b := CheckChain(2, evs[1].Hash, evs[2:]); len(b) != 0 {
 		t.Fatalf("intact tail: %v", b)
 	}
-	if b := checkChain(2, "beef", evs[2:]); len(b) != 1 || b[0].Seq != 3 {
+	if b := CheckChain(2, "beef", evs[2:]); len(b) != 1 || b[0].Seq != 3 {
 		t.Errorf("wrong link: %v; want one break at 3", b)
 	}
 	bad := append([]terminal.Event(nil), evs...)
 	bad[3].Payload = []byte(`{"x":1}`)
-	if b := checkChain(0, "", bad); len(b) != 1 || b[0].Seq != 4 {
+	if b := CheckChain(0, "", bad); len(b) != 1 || b[0].Seq != 4 {
 		t.Errorf("altered record: %v; want one break at 4", b)
 	}
 }
@@ -139,15 +139,15 @@ func TestJoinChain(t *testing.T) {
 	for name, hurt := range damage {
 		batch := append([]terminal.Event(nil), full[2:]...) // seqs 3–8
 		hurt(batch)
-		inner := checkChain(batch[0].Seq-1, batch[0].PrevHash, batch)
+		inner := CheckChain(batch[0].Seq-1, batch[0].PrevHash, batch)
 		for held := 0; held < len(batch); held++ { // the hub holds seqs 3..3+held-1
 			lastHash := full[1].Hash
 			if held > 0 {
 				lastHash = batch[held-1].Hash
 			}
 			rest := batch[held:]
-			want := checkChain(rest[0].Seq-1, lastHash, rest)
-			got := joinChain(lastHash, &rest[0], inner)
+			want := CheckChain(rest[0].Seq-1, lastHash, rest)
+			got := JoinChain(lastHash, &rest[0], inner)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("%s, %d held: joined %v; checked whole %v", name, held, got, want)
 			}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/wire"
 )
 
@@ -40,7 +41,7 @@ type liveHub struct {
 // it serves.
 func serveLive(t testing.TB, opts hub.Options, edit func(*hub.Server)) *liveHub {
 	t.Helper()
-	st, err := hub.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
+	st, err := hubsqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Store is where the hub keeps its records. The embedded SQLite store
-// (OpenSQLite) is the default; another database implements the same
+// (package sync/hub/sqlite) is the default; another database implements the same
 // interface. Every method is atomic; Apply in particular applies a batch
 // and advances the terminal's last seq in one transaction.
 type Store interface {

@@ -1,4 +1,4 @@
-package hub
+package sqlite
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/internal/sqlitefile"
+	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -74,7 +75,7 @@ func TestMigrateEventsKey(t *testing.T) {
 	}
 	w.Close()
 
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("open a schema-1 store: %v", err)
 	}
@@ -123,16 +124,16 @@ func TestMigrateEventsKey(t *testing.T) {
 			At: next.At.Add(time.Second), Payload: []byte(`{"sale_id":"` + c.sale + `"}`), PrevHash: last.LastHash}
 		void.Hash = void.ComputeHash()
 		_, err := s.Apply(ctx, ids[1], []terminal.Event{void}, time.Now())
-		var fe *ForbiddenError
+		var fe *hub.ForbiddenError
 		if c.ok != (err == nil) || !c.ok && !errors.As(err, &fe) {
 			t.Errorf("void of an old sale %s by gate-a: %v; want allowed %v", c.sale, err, c.ok)
 		}
 	}
 	// A terminal enrolled now is numbered after the migrated ones.
-	if err := s.AddEnrollment(ctx, Enrollment{TokenHash: "h", Site: "NNP", Name: "exit-1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	if err := s.AddEnrollment(ctx, hub.Enrollment{TokenHash: "h", Site: "NNP", Name: "exit-1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RedeemEnrollment(ctx, "h", Terminal{ID: "01900000-0000-7000-8000-00000000000c", Site: "NNP", Name: "exit-1", PublicKey: make([]byte, 32), Certificate: "c"}, time.Now()); err != nil {
+	if _, err := s.RedeemEnrollment(ctx, "h", hub.Terminal{ID: "01900000-0000-7000-8000-00000000000c", Site: "NNP", Name: "exit-1", PublicKey: make([]byte, 32), Certificate: "c"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var nos []int64
@@ -155,7 +156,7 @@ func TestMigrateEventsKey(t *testing.T) {
 // partial index does, so SQLite reads the index, not every event of a peer.
 func TestFeedUsesItsIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package hub
+package sqlite
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/lango-pos/lango/internal/sqlitefile"
+	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -26,11 +27,11 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// SQLiteStore is the hub's embedded store: one SQLite file in WAL mode with
+// Store is the hub's embedded store: one SQLite file in WAL mode with
 // synchronous=FULL, one writer connection (every write transaction is
 // BEGIN IMMEDIATE) and a small pool of read-only connections, so the feed
 // and reports never wait for an upload.
-type SQLiteStore struct {
+type Store struct {
 	w, r *sql.DB
 	path string
 
@@ -46,15 +47,15 @@ type SQLiteStore struct {
 	applyHook func(inserted int) error
 }
 
-var _ Store = (*SQLiteStore)(nil)
+var _ hub.Store = (*Store)(nil)
 
-// OpenSQLite opens (creating if needed) the hub store at path.
-func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+// Open opens (creating if needed) the hub store at path.
+func Open(ctx context.Context, path string) (*Store, error) {
 	w, err := sqlitefile.OpenWriter(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	s := &SQLiteStore{w: w, path: path}
+	s := &Store{w: w, path: path}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -88,7 +89,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 }
 
 // Close closes the store.
-func (s *SQLiteStore) Close() error {
+func (s *Store) Close() error {
 	for _, st := range append(s.insertEvents[:], s.insertRecs[:]...) {
 		if st != nil {
 			st.Close()
@@ -101,10 +102,14 @@ func (s *SQLiteStore) Close() error {
 	return errors.Join(err, s.w.Close())
 }
 
-// Path is the store's file.
-func (s *SQLiteStore) Path() string { return s.path }
+// SetApplyHook makes Apply call fn after each event it inserts; an error
+// from fn aborts the batch's transaction as a crash would. Tests only.
+func (s *Store) SetApplyHook(fn func(inserted int) error) { s.applyHook = fn }
 
-func (s *SQLiteStore) migrate(ctx context.Context) error {
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) migrate(ctx context.Context) error {
 	if err := sqlitefile.Migrate(ctx, s.w, migrations, "migrations/*.sql", time.Now); err != nil {
 		return err
 	}
@@ -117,7 +122,7 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 }
 
 // write runs fn in a write transaction, committing if it returns nil.
-func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -167,8 +172,8 @@ func nullTS(s sql.NullString) time.Time {
 	return parseTS(s.String)
 }
 
-// HubID implements Store.
-func (s *SQLiteStore) HubID(ctx context.Context) (string, error) {
+// HubID implements hub.Store.
+func (s *Store) HubID(ctx context.Context) (string, error) {
 	var id string
 	if err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'hub_id'`).Scan(&id); err != nil {
 		return "", fmt.Errorf("hub id: %w", err)
@@ -176,16 +181,16 @@ func (s *SQLiteStore) HubID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// AuthorityKeys implements Store.
-func (s *SQLiteStore) AuthorityKeys(ctx context.Context, site string) ([]AuthorityKey, error) {
+// AuthorityKeys implements hub.Store.
+func (s *Store) AuthorityKeys(ctx context.Context, site string) ([]hub.AuthorityKey, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT kid, private, created_at FROM authorities WHERE site = ? ORDER BY created_at DESC, kid`, site)
 	if err != nil {
 		return nil, fmt.Errorf("authority keys: %w", err)
 	}
 	defer rows.Close()
-	var out []AuthorityKey
+	var out []hub.AuthorityKey
 	for rows.Next() {
-		k := AuthorityKey{Site: site}
+		k := hub.AuthorityKey{Site: site}
 		var priv []byte
 		var at string
 		if err := rows.Scan(&k.KeyID, &priv, &at); err != nil {
@@ -200,8 +205,8 @@ func (s *SQLiteStore) AuthorityKeys(ctx context.Context, site string) ([]Authori
 	return out, rows.Err()
 }
 
-// AddAuthorityKey implements Store.
-func (s *SQLiteStore) AddAuthorityKey(ctx context.Context, k AuthorityKey) error {
+// AddAuthorityKey implements hub.Store.
+func (s *Store) AddAuthorityKey(ctx context.Context, k hub.AuthorityKey) error {
 	p, err := pass.MarshalPrivateKeyPEM(k.Private)
 	if err != nil {
 		return err
@@ -215,8 +220,8 @@ func (s *SQLiteStore) AddAuthorityKey(ctx context.Context, k AuthorityKey) error
 	})
 }
 
-// AddEnrollment implements Store.
-func (s *SQLiteStore) AddEnrollment(ctx context.Context, e Enrollment) error {
+// AddEnrollment implements hub.Store.
+func (s *Store) AddEnrollment(ctx context.Context, e hub.Enrollment) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var rekey sql.NullString
 		if e.TerminalID != "" {
@@ -233,8 +238,8 @@ func (s *SQLiteStore) AddEnrollment(ctx context.Context, e Enrollment) error {
 
 const terminalCols = `id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen`
 
-func scanTerminal(row interface{ Scan(...any) error }) (Terminal, error) {
-	var t Terminal
+func scanTerminal(row interface{ Scan(...any) error }) (hub.Terminal, error) {
+	var t hub.Terminal
 	var pub []byte
 	var enrolled, seen string
 	var revoked sql.NullString
@@ -246,9 +251,9 @@ func scanTerminal(row interface{ Scan(...any) error }) (Terminal, error) {
 	return t, nil
 }
 
-// RedeemEnrollment implements Store.
-func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t Terminal, now time.Time) (Terminal, error) {
-	var out Terminal
+// RedeemEnrollment implements hub.Store.
+func (s *Store) RedeemEnrollment(ctx context.Context, tokenHash string, t hub.Terminal, now time.Time) (hub.Terminal, error) {
+	var out hub.Terminal
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var site, name, expires string
 		var used, usedBy, rekey sql.NullString
@@ -256,7 +261,7 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key, rekey_terminal FROM enrollments WHERE token_hash = ?`, tokenHash).
 			Scan(&site, &name, &expires, &used, &usedBy, &usedKey, &rekey)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrTokenInvalid
+			return hub.ErrTokenInvalid
 		}
 		if err != nil {
 			return err
@@ -266,13 +271,13 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 				out, err = scanTerminal(tx.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, t.ID))
 				return err
 			}
-			return ErrTokenUsed
+			return hub.ErrTokenUsed
 		}
 		if now.After(parseTS(expires)) {
-			return ErrTokenExpired
+			return hub.ErrTokenExpired
 		}
 		if site != t.Site || name != t.Name {
-			return ErrTokenSite
+			return hub.ErrTokenSite
 		}
 		var oldSite, oldName string
 		var revoked sql.NullString
@@ -284,17 +289,17 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 			// A rekey token gives a new key to exactly the terminal it was
 			// issued for, which keeps its name and its events.
 			if errors.Is(err, sql.ErrNoRows) || rekey.String != t.ID || oldSite != site || oldName != name {
-				return ErrTokenTerminal
+				return hub.ErrTokenTerminal
 			}
 			if revoked.Valid {
-				return ErrRevoked
+				return hub.ErrRevoked
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE terminals SET public_key = ?, certificate = ?, enrolled_at = ? WHERE id = ?`,
 				[]byte(t.PublicKey), t.Certificate, ts(now), t.ID)
 		case err == nil:
 			// An enrollment token is for a terminal the hub has never seen:
 			// it never renames or re-keys an enrolled one.
-			return ErrTerminalEnrolled
+			return hub.ErrTerminalEnrolled
 		default:
 			var no int64
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(no), 0) + 1 FROM terminals`).Scan(&no); err != nil {
@@ -308,7 +313,7 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 		}
 		if err != nil {
 			if sqlitefile.IsUnique(err) {
-				return ErrNameTaken
+				return hub.ErrNameTaken
 			}
 			return fmt.Errorf("enroll: %w", err)
 		}
@@ -322,11 +327,11 @@ func (s *SQLiteStore) RedeemEnrollment(ctx context.Context, tokenHash string, t 
 	return out, err
 }
 
-// Terminal implements Store.
-func (s *SQLiteStore) Terminal(ctx context.Context, id string) (Terminal, error) {
+// Terminal implements hub.Store.
+func (s *Store) Terminal(ctx context.Context, id string) (hub.Terminal, error) {
 	t, err := scanTerminal(s.r.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, ErrNotFound
+		return t, hub.ErrNotFound
 	}
 	if err != nil {
 		return t, fmt.Errorf("terminal: %w", err)
@@ -334,14 +339,14 @@ func (s *SQLiteStore) Terminal(ctx context.Context, id string) (Terminal, error)
 	return t, nil
 }
 
-// Terminals implements Store.
-func (s *SQLiteStore) Terminals(ctx context.Context) ([]Terminal, error) {
+// Terminals implements hub.Store.
+func (s *Store) Terminals(ctx context.Context) ([]hub.Terminal, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY site, name, enrolled_at`)
 	if err != nil {
 		return nil, fmt.Errorf("terminals: %w", err)
 	}
 	defer rows.Close()
-	var out []Terminal
+	var out []hub.Terminal
 	for rows.Next() {
 		t, err := scanTerminal(rows)
 		if err != nil {
@@ -355,14 +360,14 @@ func (s *SQLiteStore) Terminals(ctx context.Context) ([]Terminal, error) {
 // RevokeTerminal implements Store: the terminal is refused from now on,
 // and a revocation for the site feed names its keys and the sales the hub
 // holds from it (honoured), in the same transaction.
-func (s *SQLiteStore) RevokeTerminal(ctx context.Context, site, name string, at time.Time) error {
+func (s *Store) RevokeTerminal(ctx context.Context, site, name string, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var id string
 		var no int64
 		var pub []byte
 		err := tx.QueryRowContext(ctx, `SELECT id, no, public_key FROM terminals WHERE site = ? AND name = ? AND revoked_at IS NULL`, site, name).Scan(&id, &no, &pub)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return hub.ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("revoke: %w", err)
@@ -426,8 +431,8 @@ func queryBlobs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][]byt
 	return out, rows.Err()
 }
 
-// Revocations implements Store.
-func (s *SQLiteStore) Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error) {
+// Revocations implements hub.Store.
+func (s *Store) Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT n, terminal, name, key_ids, revoked_at, honoured, digest FROM revocations WHERE site = ? AND n > ? ORDER BY n LIMIT ?`, site, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
@@ -450,39 +455,39 @@ func (s *SQLiteStore) Revocations(ctx context.Context, site string, after int64,
 	return out, rows.Err()
 }
 
-// Apply implements Store.
-func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time, flags ...EventFlag) (ApplyResult, error) {
-	var res ApplyResult
+// Apply implements hub.Store.
+func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time, flags ...hub.EventFlag) (hub.ApplyResult, error) {
+	var res hub.ApplyResult
 	// Everything of the chain that does not depend on what the hub holds is
 	// checked before the write lock is taken: each event's hash, and its
 	// link to the event before it in the batch. Only the first new event's
 	// link to the hub's last_hash is left for the transaction.
-	var inner []chainBreak
+	var inner []hub.ChainBreak
 	if len(events) > 0 {
-		inner = checkChain(events[0].Seq-1, events[0].PrevHash, events)
+		inner = hub.CheckChain(events[0].Seq-1, events[0].PrevHash, events)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res = ApplyResult{}
+		res = hub.ApplyResult{}
 		var no int64
 		var site, name string
 		var revoked sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT no, site, name, revoked_at, last_seq, last_hash FROM terminals WHERE id = ?`, id).
 			Scan(&no, &site, &name, &revoked, &res.LastSeq, &res.LastHash)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return hub.ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
 		if revoked.Valid {
-			return ErrRevoked
+			return hub.ErrRevoked
 		}
 		if len(events) == 0 {
 			return nil
 		}
 		first, last := events[0].Seq, events[len(events)-1].Seq
 		if first > res.LastSeq+1 {
-			return &GapError{LastSeq: res.LastSeq}
+			return &hub.GapError{LastSeq: res.LastSeq}
 		}
 		if first <= res.LastSeq {
 			hi := min(res.LastSeq, last)
@@ -502,7 +507,7 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 				e := &events[seq-first]
 				if e.ID != eid || e.Hash != hash {
 					rows.Close()
-					return &ForkError{Seq: seq, LastSeq: res.LastSeq, Reason: "another event is held at this seq"}
+					return &hub.ForkError{Seq: seq, LastSeq: res.LastSeq, Reason: "another event is held at this seq"}
 				}
 				n++
 			}
@@ -519,7 +524,7 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if len(events) == 0 {
 			return nil
 		}
-		flagged := map[int64]EventFlag{}
+		flagged := map[int64]hub.EventFlag{}
 		for _, f := range flags {
 			if f.Seq >= events[0].Seq {
 				flagged[f.Seq] = f
@@ -529,7 +534,7 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if len(flagged) > 0 {
 			applied = make([]terminal.Event, 0, len(events))
 			for _, e := range events {
-				if flagged[e.Seq].Kind != FlagQuarantine {
+				if flagged[e.Seq].Kind != hub.FlagQuarantine {
 					applied = append(applied, e)
 				}
 			}
@@ -538,7 +543,7 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if err != nil {
 			return err
 		}
-		breaks := joinChain(res.LastHash, &events[0], inner)
+		breaks := hub.JoinChain(res.LastHash, &events[0], inner)
 		recv := ts(at)
 		one, chunk := tx.StmtContext(ctx, s.insertEvents[0]), tx.StmtContext(ctx, s.insertEvents[1])
 		args := make([]any, 0, 9*insertChunk)
@@ -551,8 +556,8 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 			for i := done; i < done+n; i++ {
 				e := &events[i]
 				typ := e.Type
-				if f, ok := flagged[e.Seq]; ok && f.Kind == FlagQuarantine {
-					typ = FlagQuarantine
+				if f, ok := flagged[e.Seq]; ok && f.Kind == hub.FlagQuarantine {
+					typ = hub.FlagQuarantine
 					if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (k, type, reason) VALUES (?, ?, ?)`, eventKey(no, e.Seq), e.Type, f.Reason); err != nil {
 						return fmt.Errorf("apply: quarantine: %w", err)
 					}
@@ -574,13 +579,13 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 		if err := s.insertRecords(ctx, tx, no, created); err != nil {
 			return err
 		}
-		var found []Conflict
+		var found []hub.Conflict
 		for _, b := range breaks {
-			found = append(found, Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at})
+			found = append(found, hub.Conflict{Kind: "broken_chain", Site: site, Terminal: name, TerminalID: id, Seq: b.Seq, Reason: b.Reason, At: at})
 		}
 		for _, e := range events {
 			if f, ok := flagged[e.Seq]; ok {
-				found = append(found, Conflict{Kind: f.Kind, Site: site, Terminal: name, TerminalID: id, Seq: e.Seq, Reason: f.Reason, At: at})
+				found = append(found, hub.Conflict{Kind: f.Kind, Site: site, Terminal: name, TerminalID: id, Seq: e.Seq, Reason: f.Reason, At: at})
 			}
 		}
 		for _, c := range found {
@@ -603,15 +608,15 @@ func (s *SQLiteStore) Apply(ctx context.Context, id string, events []terminal.Ev
 // authorize checks what the new events of terminal no (of site) name
 // against the records the hub holds (authz.go) and returns the records
 // they create.
-func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no int64, events []terminal.Event) ([]Record, error) {
-	ids, err := batchRefs(events)
+func (s *Store) authorize(ctx context.Context, tx *sql.Tx, site string, no int64, events []terminal.Event) ([]hub.Record, error) {
+	ids, err := hub.NamedIDs(events)
 	if err != nil {
 		return nil, err
 	}
-	held := make(map[string]Record, len(ids))
+	held := make(map[string]hub.Record, len(ids))
 	keys := make([]any, 0, len(ids))
 	for _, id := range ids {
-		if k, ok := recordKey(id); ok {
+		if k, ok := hub.RecordKey(id); ok {
 			keys = append(keys, k)
 		}
 	}
@@ -623,7 +628,7 @@ func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no
 			return nil, fmt.Errorf("apply: records: %w", err)
 		}
 		for rows.Next() {
-			var r Record
+			var r hub.Record
 			var k []byte
 			if err := rows.Scan(&k, &r.Kind, &r.Site, &r.TerminalNo); err != nil {
 				rows.Close()
@@ -639,7 +644,7 @@ func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no
 		}
 		keys = keys[n:]
 	}
-	return authorize(site, no, events, held)
+	return hub.Authorize(site, no, events, held)
 }
 
 // insertRecords stores the records a batch of terminal no creates,
@@ -648,7 +653,7 @@ func (s *SQLiteStore) authorize(ctx context.Context, tx *sql.Tx, site string, no
 // its chain). Ids are new but for an attack or a bug, so the rows go in
 // with a plain INSERT, and only a chunk the key constraint stops (the
 // statement alone is undone) is looked at row by row.
-func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, created []Record) error {
+func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, no int64, created []hub.Record) error {
 	one, chunk := tx.StmtContext(ctx, s.insertRecs[0]), tx.StmtContext(ctx, s.insertRecs[1])
 	args := make([]any, 0, 3*recordChunk)
 	for done := 0; done < len(created); {
@@ -658,7 +663,7 @@ func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, c
 		}
 		args = args[:0]
 		for _, r := range created[done : done+n] {
-			k, _ := recordKey(r.ID) // authorize took only UUIDs
+			k, _ := hub.RecordKey(r.ID) // authorize took only UUIDs
 			args = append(args, k, r.Kind, no)
 		}
 		_, err := st.ExecContext(ctx, args...)
@@ -673,9 +678,9 @@ func (s *SQLiteStore) insertRecords(ctx context.Context, tx *sql.Tx, no int64, c
 	return nil
 }
 
-func (s *SQLiteStore) insertRecordsOneByOne(ctx context.Context, tx *sql.Tx, no int64, created []Record) error {
+func (s *Store) insertRecordsOneByOne(ctx context.Context, tx *sql.Tx, no int64, created []hub.Record) error {
 	for _, r := range created {
-		k, _ := recordKey(r.ID)
+		k, _ := hub.RecordKey(r.ID)
 		var kind string
 		var owner int64
 		err := tx.QueryRowContext(ctx, `SELECT kind, terminal FROM records WHERE id = ?`, k).Scan(&kind, &owner)
@@ -688,16 +693,16 @@ func (s *SQLiteStore) insertRecordsOneByOne(ctx context.Context, tx *sql.Tx, no 
 			return fmt.Errorf("apply: records: %w", err)
 		case owner != no || kind != r.Kind:
 			typ := terminal.EventSaleCreated
-			if r.Kind == recordOperator {
+			if r.Kind == hub.RecordOperator {
 				typ = terminal.EventOperatorAdded
 			}
-			return &ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
+			return &hub.ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
 		}
 	}
 	return nil
 }
 
-func addConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
+func addConflict(ctx context.Context, tx *sql.Tx, c hub.Conflict) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO conflicts (kind, site, terminal, seq, reason, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		c.Kind, c.Site, c.TerminalID, c.Seq, c.Reason, ts(c.At))
 	if err != nil {
@@ -706,22 +711,22 @@ func addConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
 	return nil
 }
 
-// AddConflict implements Store.
-func (s *SQLiteStore) AddConflict(ctx context.Context, c Conflict) error {
+// AddConflict implements hub.Store.
+func (s *Store) AddConflict(ctx context.Context, c hub.Conflict) error {
 	return s.write(ctx, func(tx *sql.Tx) error { return addConflict(ctx, tx, c) })
 }
 
-// Conflicts implements Store.
-func (s *SQLiteStore) Conflicts(ctx context.Context) ([]Conflict, error) {
+// Conflicts implements hub.Store.
+func (s *Store) Conflicts(ctx context.Context) ([]hub.Conflict, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT c.kind, c.site, coalesce(t.name, ''), c.terminal, c.seq, c.reason, c.at
 		FROM conflicts c LEFT JOIN terminals t ON t.id = c.terminal ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("conflicts: %w", err)
 	}
 	defer rows.Close()
-	var out []Conflict
+	var out []hub.Conflict
 	for rows.Next() {
-		var c Conflict
+		var c hub.Conflict
 		var at string
 		if err := rows.Scan(&c.Kind, &c.Site, &c.Terminal, &c.TerminalID, &c.Seq, &c.Reason, &at); err != nil {
 			return nil, err
@@ -748,10 +753,10 @@ func scanEvent(row interface{ Scan(...any) error }, id string, extra ...any) (te
 	return e, nil
 }
 
-// Feed implements Store. It reads in one transaction, so the cursors agree
+// Feed implements hub.Store. It reads in one transaction, so the cursors agree
 // with the events.
-func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors map[string]int64, limit int) (FeedPage, error) {
-	var page FeedPage
+func (s *Store) Feed(ctx context.Context, site, exclude string, cursors map[string]int64, limit int) (hub.FeedPage, error) {
+	var page hub.FeedPage
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return page, fmt.Errorf("feed: %w", err)
@@ -762,7 +767,7 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 		return page, fmt.Errorf("feed: %w", err)
 	}
 	type peer struct {
-		FeedCursor
+		hub.FeedCursor
 		no int64
 	}
 	var peers []peer
@@ -781,13 +786,13 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 	for _, p := range peers {
 		cur := cursors[p.TerminalID]
 		if cur >= p.Seq { // up to date, or the hub is behind (restored)
-			page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, cur})
+			page.Cursors = append(page.Cursors, hub.FeedCursor{TerminalID: p.TerminalID, Name: p.Name, Seq: cur})
 			continue
 		}
 		room := limit - len(page.Events)
 		if room <= 0 {
 			page.More = true
-			page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, cur})
+			page.Cursors = append(page.Cursors, hub.FeedCursor{TerminalID: p.TerminalID, Name: p.Name, Seq: cur})
 			continue
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events e WHERE e.k > ? AND e.k <= ? AND e.type IN `+s.feedTypes+`
@@ -808,20 +813,20 @@ func (s *SQLiteStore) Feed(ctx context.Context, site, exclude string, cursors ma
 				next = page.Events[len(page.Events)-1].Seq
 				break
 			}
-			page.Events = append(page.Events, StoredEvent{Event: e, Site: site, Name: p.Name})
+			page.Events = append(page.Events, hub.StoredEvent{Event: e, Site: site, Name: p.Name})
 			n++
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return page, err
 		}
-		page.Cursors = append(page.Cursors, FeedCursor{p.TerminalID, p.Name, next})
+		page.Cursors = append(page.Cursors, hub.FeedCursor{TerminalID: p.TerminalID, Name: p.Name, Seq: next})
 	}
 	return page, nil
 }
 
-// TerminalEvents implements Store.
-func (s *SQLiteStore) TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error) {
+// TerminalEvents implements hub.Store.
+func (s *Store) TerminalEvents(ctx context.Context, id string, afterSeq int64, limit int) ([]terminal.Event, error) {
 	var no int64
 	err := s.r.QueryRowContext(ctx, `SELECT no FROM terminals WHERE id = ?`, id).Scan(&no)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -849,8 +854,8 @@ func (s *SQLiteStore) TerminalEvents(ctx context.Context, id string, afterSeq in
 	return out, rows.Err()
 }
 
-// ScanEvents implements Store.
-func (s *SQLiteStore) ScanEvents(ctx context.Context, types []string, fn func(StoredEvent) error) error {
+// ScanEvents implements hub.Store.
+func (s *Store) ScanEvents(ctx context.Context, types []string, fn func(hub.StoredEvent) error) error {
 	if len(types) == 0 {
 		return nil
 	}
@@ -865,7 +870,7 @@ func (s *SQLiteStore) ScanEvents(ctx context.Context, types []string, fn func(St
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var se StoredEvent
+		var se hub.StoredEvent
 		var id string
 		e, err := scanEvent(rows, "", &id, &se.Site, &se.Name)
 		if err != nil {
@@ -880,8 +885,8 @@ func (s *SQLiteStore) ScanEvents(ctx context.Context, types []string, fn func(St
 	return rows.Err()
 }
 
-// PublishCatalogue implements Store.
-func (s *SQLiteStore) PublishCatalogue(ctx context.Context, c Catalogue) error {
+// PublishCatalogue implements hub.Store.
+func (s *Store) PublishCatalogue(ctx context.Context, c hub.Catalogue) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM catalogues WHERE site = ?`, c.Site).Scan(&last); err != nil {
@@ -899,9 +904,9 @@ func (s *SQLiteStore) PublishCatalogue(ctx context.Context, c Catalogue) error {
 	})
 }
 
-// LatestCatalogue implements Store.
-func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalogue, bool, error) {
-	c := Catalogue{Site: site}
+// LatestCatalogue implements hub.Store.
+func (s *Store) LatestCatalogue(ctx context.Context, site string) (hub.Catalogue, bool, error) {
+	c := hub.Catalogue{Site: site}
 	var at string
 	err := s.r.QueryRowContext(ctx, `SELECT seq, version, body, signature, kid, published_at FROM catalogues WHERE site = ? ORDER BY seq DESC LIMIT 1`, site).
 		Scan(&c.Seq, &c.Version, &c.Body, &c.Signature, &c.KeyID, &at)
@@ -915,8 +920,8 @@ func (s *SQLiteStore) LatestCatalogue(ctx context.Context, site string) (Catalog
 	return c, true, nil
 }
 
-// Counts implements Store.
-func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
+// Counts implements hub.Store.
+func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues"} {
 		var n int
@@ -930,15 +935,15 @@ func (s *SQLiteStore) Counts(ctx context.Context) (map[string]int, error) {
 
 // Backup implements Store: VACUUM INTO a new file, consistent while the
 // hub runs.
-func (s *SQLiteStore) Backup(ctx context.Context, path string) error {
+func (s *Store) Backup(ctx context.Context, path string) error {
 	if _, err := s.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil
 }
 
-// Ping implements Store.
-func (s *SQLiteStore) Ping(ctx context.Context) error {
+// Ping implements hub.Store.
+func (s *Store) Ping(ctx context.Context) error {
 	var n int
 	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&n)
 }
