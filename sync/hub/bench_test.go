@@ -160,7 +160,7 @@ func rawInsert(b *testing.B, payload json.RawMessage, n int) time.Duration {
 }
 
 // rawInsertRows inserts n event rows, 500 to a transaction, perStmt rows to
-// an INSERT statement: the rows the hub stores (migrations/0002), into a
+// an INSERT statement: the rows the hub stores (sync/hub/sqlite/migrations/0002), into a
 // table with no index but its integer key.
 func rawInsertRows(b *testing.B, payload json.RawMessage, n, perStmt int) time.Duration {
 	b.StopTimer()
