@@ -186,13 +186,13 @@ const (
 )
 
 // appendEvent writes an event in tx, chained to the last one.
-func (tx *Tx) appendEvent(ctx context.Context, typ, actor string, payload any) (*terminal.Event, error) {
-	body, ok := payload.(json.RawMessage)
-	if !ok {
-		var err error
-		if body, err = json.Marshal(payload); err != nil {
-			return nil, fmt.Errorf("event %s: %w", typ, err)
-		}
+// The payload's type decides the event's (terminal/payloads.go: one
+// typed payload per event type).
+func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Payload) (*terminal.Event, error) {
+	typ := payload.EventType()
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
 	if err := tx.db.checkClock(ctx, tx, tx.now); err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (tx *Tx) appendEvent(ctx context.Context, typ, actor string, payload any) (
 	e := &terminal.Event{Type: typ, At: tx.now, Actor: actor, Payload: body, Terminal: tx.terminal}
 	var last sql.NullInt64
 	var prev sql.NullString
-	err := tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev)
+	err = tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}

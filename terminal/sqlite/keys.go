@@ -174,7 +174,7 @@ func (db *DB) Enrolled(ctx context.Context, certPEM, authorityPubPEM []byte, hub
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, hub, ts(tx.now)); err != nil {
 			return err
 		}
-		_, err := tx.appendEvent(ctx, terminal.EventEnrolled, "", map[string]any{"hub": hub, "certificate_authority": cert.Authority.String(), "not_after": cert.NotAfter})
+		_, err := tx.appendEvent(ctx, "", terminal.TerminalEnrolled{Hub: hub, CertificateAuthority: cert.Authority.String(), NotAfter: cert.NotAfter})
 		return err
 	})
 }

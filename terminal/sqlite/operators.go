@@ -21,18 +21,8 @@ const (
 	scopeTerminal = "terminal"
 )
 
-// operatorAdded is the payload of an operator.added or operator.pin_changed
-// event.
-type operatorAdded struct {
-	ID      string        `json:"id"`
-	Name    string        `json:"name"`
-	Role    terminal.Role `json:"role"`
-	Scope   string        `json:"scope,omitempty"`
-	PINHash string        `json:"pin_hash,omitempty"` // site operators only
-	// AddedAt is when the operator was added (operator.pin_changed only:
-	// a terminal that learns of the operator from the change records it).
-	AddedAt time.Time `json:"added_at,omitzero"`
-}
+// operatorAdded is the operator events' payload as the store reads it.
+type operatorAdded = terminal.OperatorRecord
 
 func (tx *Tx) addOperator(ctx context.Context, actor, name string, role terminal.Role, hash, scope string) (*terminal.Operator, error) {
 	op := &terminal.Operator{ID: newID(), Name: name, Role: role, PINHash: hash, CreatedAt: tx.now}
@@ -51,7 +41,7 @@ func (tx *Tx) addOperator(ctx context.Context, actor, name string, role terminal
 	if scope == scopeSite {
 		payload.PINHash = op.PINHash
 	}
-	if _, err := tx.appendEvent(ctx, terminal.EventOperatorAdded, actor, payload); err != nil {
+	if _, err := tx.appendEvent(ctx, actor, terminal.OperatorAdded(payload)); err != nil {
 		return nil, err
 	}
 	return op, nil
@@ -116,7 +106,7 @@ func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, p
 		if scope == scopeSite {
 			payload.PINHash = hash
 		}
-		_, err = tx.appendEvent(ctx, terminal.EventOperatorPIN, by.Name, payload)
+		_, err = tx.appendEvent(ctx, by.Name, terminal.OperatorPINChanged(payload))
 		return err
 	})
 	if err != nil {
@@ -158,7 +148,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 			return fmt.Errorf("disable operator: %w", err)
 		}
 		op.DisabledAt = tx.now
-		_, err = tx.appendEvent(ctx, terminal.EventOperatorOff, by.Name, operatorAdded{ID: op.ID, Name: op.Name, Role: op.Role, Scope: scope, AddedAt: op.CreatedAt})
+		_, err = tx.appendEvent(ctx, by.Name, terminal.OperatorDisabled{ID: op.ID, Name: op.Name, Role: op.Role, Scope: scope, AddedAt: op.CreatedAt})
 		return err
 	})
 	if err != nil {
@@ -319,7 +309,7 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 			if _, err := tx.ExecContext(ctx, `UPDATE operators SET failures = 0, locked_until = ? WHERE id = ?`, ts(until), op.ID); err != nil {
 				return err
 			}
-			if _, err := tx.appendEvent(ctx, terminal.EventOperatorLocked, op.Name, map[string]any{"operator": op.Name, "until": until}); err != nil {
+			if _, err := tx.appendEvent(ctx, op.Name, terminal.OperatorLocked{Operator: op.Name, Until: until}); err != nil {
 				return err
 			}
 			result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN: %s is now locked for %d minutes", op.Name, int(terminal.LockoutPeriod/time.Minute)).

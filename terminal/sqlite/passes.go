@@ -173,7 +173,7 @@ func (db *DB) UsePass(ctx context.Context, op *terminal.Operator, text string) (
 		if err := tx.mark(ctx, id, "used", ""); err != nil {
 			return err
 		}
-		_, err := tx.appendEvent(ctx, terminal.EventPassUsed, op.Name, map[string]any{"pass_id": id, "issuer_terminal": pc.Pass.Terminal})
+		_, err := tx.appendEvent(ctx, op.Name, terminal.PassUsed{PassID: id, IssuerTerminal: pc.Pass.Terminal})
 		return err
 	})
 	if err != nil {
@@ -355,11 +355,8 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		if res.PrintJob, err = tx.queuePrintRef(ctx, "settlement", st.ID); err != nil {
 			return err
 		}
-		payload := map[string]any{"settlement_id": st.ID, "pass_id": passID, "issuer_terminal": st.IssuerTerminal, "settlement": json.RawMessage(doc)}
-		if st.SaleID != "" {
-			payload["sale_id"] = st.SaleID
-		}
-		if _, err := tx.appendEvent(ctx, terminal.EventPassSettled, op.Name, payload); err != nil {
+		payload := terminal.PassSettled{SettlementID: st.ID, PassID: passID, IssuerTerminal: st.IssuerTerminal, Settlement: doc, SaleID: st.SaleID}
+		if _, err := tx.appendEvent(ctx, op.Name, payload); err != nil {
 			return err
 		}
 		res.Settlement = st

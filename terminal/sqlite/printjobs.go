@@ -123,7 +123,7 @@ func (db *DB) Reprint(ctx context.Context, sup *terminal.Operator, saleID string
 		if job == "" {
 			return terminal.Errorf(terminal.EDEVICE, "no printer is configured: lango config set printer SPEC")
 		}
-		_, err = tx.appendEvent(ctx, terminal.EventPrintReprint, sup.Name, map[string]any{"sale_id": s.ID, "job": job})
+		_, err = tx.appendEvent(ctx, sup.Name, terminal.PrintReprint{SaleID: s.ID, Job: job})
 		return err
 	})
 	return job, err

@@ -119,7 +119,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return passError(err)
 			}
 		}
-		ev, err := tx.appendEvent(ctx, terminal.EventSaleCreated, op.Name, s)
+		ev, err := tx.appendEvent(ctx, op.Name, terminal.SaleCreated{Sale: *s})
 		if err != nil {
 			return err
 		}
@@ -337,16 +337,16 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 		if _, err := tx.ExecContext(ctx, `UPDATE sales SET state = ?, void = ? WHERE id = ?`, s.State, string(vj), s.ID); err != nil {
 			return fmt.Errorf("void: %w", err)
 		}
-		ev := map[string]any{"sale_id": s.ID, "number": s.Number, "reason": r}
+		ev := terminal.SaleVoid{SaleID: s.ID, Number: s.Number, Reason: r}
 		if s.Pass != "" {
 			// The pass id is the sale id: revoke it here at once; the hub
 			// spreads the revocation to the other terminals.
 			if err := tx.mark(ctx, s.ID, "revoked", r); err != nil {
 				return err
 			}
-			ev["pass_id"] = s.ID
+			ev.PassID = s.ID
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventSaleVoided, sup.Name, ev); err != nil {
+		if _, err := tx.appendEvent(ctx, sup.Name, ev); err != nil {
 			return err
 		}
 		out = s
@@ -404,7 +404,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number, new(string)); err != nil { // a refund prints nothing
 			return err
 		}
-		ev, err := tx.appendEvent(ctx, terminal.EventSaleRefunded, sup.Name, map[string]any{"refund": rf, "reason": r})
+		ev, err := tx.appendEvent(ctx, sup.Name, terminal.SaleRefunded{Refund: *rf, Reason: r})
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float termin
 		if _, err := tx.ExecContext(ctx, `INSERT INTO shifts (id, operator_id, opened_at, float) VALUES (?, ?, ?, ?)`, sh.ID, op.ID, ts(sh.OpenedAt), string(fl)); err != nil {
 			return fmt.Errorf("open shift: %w", err)
 		}
-		_, err = tx.appendEvent(ctx, terminal.EventShiftOpened, op.Name, sh)
+		_, err = tx.appendEvent(ctx, op.Name, terminal.ShiftOpened{Shift: *sh})
 		return err
 	})
 	if err != nil {
@@ -208,7 +208,7 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 		if _, err := tx.ExecContext(ctx, `UPDATE shifts SET closed_at = ?, counted = ?, zreport = ? WHERE id = ?`, ts(tx.now), string(cj), string(zj), sh.ID); err != nil {
 			return fmt.Errorf("close shift: %w", err)
 		}
-		_, err = tx.appendEvent(ctx, terminal.EventShiftClosed, op.Name, z)
+		_, err = tx.appendEvent(ctx, op.Name, terminal.ShiftClosed{ZReport: z})
 		return err
 	})
 	if err != nil {

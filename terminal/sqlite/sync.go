@@ -441,7 +441,7 @@ func (db *DB) RefuseHubCatalogue(ctx context.Context, seq int64, version, reason
 		if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ?, catalogue_refused = ? WHERE id = 1`, seq, string(b)); err != nil {
 			return fmt.Errorf("catalogue refused: %w", err)
 		}
-		_, err = tx.appendEvent(ctx, terminal.EventCatalogueBad, "", map[string]any{"seq": seq, "version": version, "reason": reason})
+		_, err = tx.appendEvent(ctx, "", terminal.CatalogueRefused{Seq: seq, Version: version, Reason: reason})
 		return err
 	})
 }

@@ -74,7 +74,7 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 				return err
 			}
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventTerminalInit, "", id); err != nil {
+		if _, err := tx.appendEvent(ctx, "", terminal.TerminalInitialized{TerminalID: id.TerminalID, Name: id.Name, Site: id.Site}); err != nil {
 			return err
 		}
 		for _, k := range terminal.SettingKeys() {
@@ -82,7 +82,7 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 				return err
 			}
 		}
-		if _, err := tx.appendEvent(ctx, terminal.EventConfigSet, "", settings); err != nil {
+		if _, err := tx.appendEvent(ctx, "", terminal.ConfigSet(settings)); err != nil {
 			return err
 		}
 		if err := tx.loadCatalogue(ctx, cat); err != nil {
@@ -152,7 +152,7 @@ func (tx *Tx) loadCatalogue(ctx context.Context, cat *terminal.Catalogue) error 
 		ON CONFLICT (version) DO UPDATE SET active = 1, body = excluded.body, loaded_at = excluded.loaded_at`, cat.Version, cat.Raw(), ts(tx.now)); err != nil {
 		return fmt.Errorf("store catalogue: %w", err)
 	}
-	_, err := tx.appendEvent(ctx, terminal.EventCatalogue, "", map[string]any{"version": cat.Version})
+	_, err := tx.appendEvent(ctx, "", terminal.CatalogueLoaded{Version: cat.Version})
 	return err
 }
 
@@ -251,7 +251,7 @@ func (db *DB) SetSetting(ctx context.Context, actor, key, value string) (string,
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, v, ts(tx.now)); err != nil {
 			return fmt.Errorf("set %s: %w", key, err)
 		}
-		_, err := tx.appendEvent(ctx, terminal.EventConfigSet, actor, map[string]string{key: v})
+		_, err := tx.appendEvent(ctx, actor, terminal.ConfigSet{key: v})
 		return err
 	})
 	return v, err
