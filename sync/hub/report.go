@@ -70,21 +70,13 @@ type UnsettledPass struct {
 	At       time.Time       `json:"at"`
 }
 
-type settledPayload struct {
-	SettlementID string            `json:"settlement_id"`
-	PassID       string            `json:"pass_id"`
-	SaleID       string            `json:"sale_id"`
-	Tenders      []terminal.Tender `json:"tenders"`
-	Settlement   *struct {
-		Tenders []terminal.Tender `json:"tenders"`
-	} `json:"settlement"`
-}
-
-func (p *settledPayload) tenders() []terminal.Tender {
-	if len(p.Tenders) == 0 && p.Settlement != nil {
-		return p.Settlement.Tenders
+// settledTenders is what a pass.settled event's settlement document took.
+func settledTenders(p *terminal.PassSettled) []terminal.Tender {
+	var st terminal.Settlement
+	if len(p.Settlement) == 0 || json.Unmarshal(p.Settlement, &st) != nil {
+		return nil
 	}
-	return p.Tenders
+	return st.Tenders
 }
 
 // Report reads every money event once per pass (two passes: voids and
@@ -119,28 +111,24 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded}, func(e StoredEvent) error {
 		switch e.Type {
 		case terminal.EventOperatorAdded:
-			var p struct{ ID, Name, Scope string }
+			var p terminal.OperatorAdded
 			if json.Unmarshal(e.Payload, &p) == nil && p.Scope == "site" && p.Name != "" {
 				k := [2]string{e.Site, p.Name}
 				operators[k] = append(operators[k], ConflictUse{Site: e.Site, Terminal: e.Name, OperatorID: p.ID, Seq: e.Seq, At: e.At})
 			}
 		case terminal.EventSaleVoided:
-			var p struct {
-				SaleID string `json:"sale_id"`
-			}
+			var p terminal.SaleVoid
 			if json.Unmarshal(e.Payload, &p) == nil && p.SaleID != "" {
 				voided[siteID{e.Site, p.SaleID}] = e.At
 			}
 		case terminal.EventPassSettled:
-			var p settledPayload
+			var p terminal.PassSettled
 			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
 				k := siteID{e.Site, p.PassID}
 				settled[k] = append(settled[k], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, SaleID: p.SaleID, Seq: e.Seq, At: e.At})
 			}
 		case terminal.EventPassUsed:
-			var p struct {
-				PassID string `json:"pass_id"`
-			}
+			var p terminal.PassUsed
 			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
 				k := siteID{e.Site, p.PassID}
 				used[k] = append(used[k], ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: p.PassID, Seq: e.Seq, At: e.At})
@@ -161,11 +149,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			delete(refused, e.Terminal)
 			return nil
 		}
-		var p struct {
-			Seq     int64  `json:"seq"`
-			Version string `json:"version"`
-			Reason  string `json:"reason"`
-		}
+		var p terminal.CatalogueRefused
 		if json.Unmarshal(e.Payload, &p) == nil {
 			if _, ok := refused[e.Terminal]; !ok {
 				order = append(order, e.Terminal)
@@ -227,17 +211,16 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 					Number: s.Number, Vehicle: s.Vehicle, Due: s.Due, At: s.At})
 			}
 		case terminal.EventSaleRefunded:
-			var p struct {
-				Refund terminal.Sale `json:"refund"`
-			}
+			var p terminal.SaleRefunded
 			if json.Unmarshal(e.Payload, &p) == nil {
 				add(e.Site, p.Refund.Tenders)
 			}
 		case terminal.EventPassSettled:
-			var p settledPayload
+			var p terminal.PassSettled
 			if json.Unmarshal(e.Payload, &p) == nil {
-				add(e.Site, p.tenders())
-				useMpesa(p.tenders(), ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, Seq: e.Seq, At: e.At})
+				ts := settledTenders(&p)
+				add(e.Site, ts)
+				useMpesa(ts, ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, Seq: e.Seq, At: e.At})
 			}
 		}
 		return nil

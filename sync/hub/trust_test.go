@@ -222,8 +222,9 @@ func TestEveryDoubleUseReported(t *testing.T) {
 	// AMB settles NNP's deferred pass, by id, before NNP's gate syncs.
 	amb.mustSync()
 	state, _ := h.Store().Terminal(ctx, amb.id)
-	b, _ := json.Marshal(map[string]any{"settlement_id": uuid.Must(uuid.NewV7()).String(), "pass_id": deferred.ID,
-		"tenders": []terminal.Tender{{Kind: terminal.TenderCash, Currency: "KES", Amount: 100}}})
+	sid := uuid.Must(uuid.NewV7()).String()
+	doc, _ := json.Marshal(terminal.Settlement{ID: sid, PassID: deferred.ID, Site: "AMB", Tenders: []terminal.Tender{{Kind: terminal.TenderCash, Currency: "KES", Amount: 100}}})
+	b, _ := json.Marshal(terminal.PassSettled{SettlementID: sid, PassID: deferred.ID, IssuerTerminal: "gate-1", Settlement: doc})
 	e := terminal.Event{Seq: state.LastSeq + 1, ID: uuid.Must(uuid.NewV7()).String(), Terminal: amb.id, Type: terminal.EventPassSettled, At: c.Now(), Actor: "admin", Payload: b, PrevHash: state.LastHash}
 	e.Hash = e.ComputeHash()
 	if code, _, we := postEvents(t, h, amb, []terminal.Event{e}, nil); code != http.StatusOK {
