@@ -67,7 +67,9 @@ type Kiosk struct {
 	counter *counterScreen
 	super   *superScreen
 	gate    *supervisorGate
+	prompt  *confirmPrompt // the last confirmation asked
 	current screen
+	quit    func() // closes the kiosk: the app's Quit (tests record it)
 
 	// preview is the printed-pass image the worker looks for.
 	previewMu    sync.Mutex
@@ -108,7 +110,7 @@ func NewKiosk(a fyne.App, o Options) *Kiosk {
 	if o.StatusEvery <= 0 {
 		o.StatusEvery = 2 * time.Second
 	}
-	k := &Kiosk{app: a, o: o, stop: make(chan struct{})}
+	k := &Kiosk{app: a, o: o, stop: make(chan struct{}), quit: a.Quit}
 	a.Settings().SetTheme(kioskTheme{})
 	a.SetIcon(fyne.NewStaticResource("lango.svg", assets.Icon()))
 	k.win = a.NewWindow("Lango")
@@ -304,7 +306,7 @@ func (k *Kiosk) printed(job string) {
 // askQuit asks for a supervisor's PIN before the kiosk closes: an
 // attendant cannot leave the kiosk.
 func (k *Kiosk) askQuit() {
-	k.gate.open(T("quit.why"), func(*terminal.Operator) { k.app.Quit() })
+	k.gate.open(T("quit.why"), func(*terminal.Operator) { k.quit() })
 }
 
 // adopt makes the function keys work while any entry or button under o
