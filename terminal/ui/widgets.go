@@ -150,6 +150,16 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // error shows err's message for the attendant.
 func (m *message) error(err error) { m.bad(errText(err)) }
 
+// pluralArg names, for a store message that says a count, the argument
+// whose number chooses the plural form; "" for the others.
+func pluralArg(id string) string {
+	switch id {
+	case "wrong_pin_tries":
+		return "Left"
+	}
+	return ""
+}
+
 // errText says err in the kiosk's language when the error names its
 // message (terminal.Error's ID) and the translations have it; else the
 // store's English message.
@@ -160,7 +170,13 @@ func errText(err error) string {
 		for k, v := range args {
 			kv = append(kv, k, v)
 		}
-		if s := T(key, kv...); s != key {
+		s := T(key, kv...)
+		if arg := pluralArg(id); arg != "" {
+			if n, ok := args[arg].(int); ok {
+				s = TN(key, n, kv...)
+			}
+		}
+		if s != key {
 			return s
 		}
 	}
