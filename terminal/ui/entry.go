@@ -240,7 +240,7 @@ func (s *entryScreen) changed() {
 		}
 	}
 	s.total.SetText(totals(due, base))
-	summary := T("entry.people", "N", s.people())
+	summary := TN("entry.people", s.people(), "N", s.people())
 	if s.vehicle != "" {
 		summary += " · " + s.vehicleName(s.vehicle)
 	}

@@ -39,6 +39,7 @@ type exitScreen struct {
 func newExitScreen(k *Kiosk) *exitScreen {
 	s := &exitScreen{k: k, msg: newMessage()}
 	s.scan = newEntry(T("exit.scan_placeholder"))
+	s.scan.scan = true
 	s.scan.submit(s.checkPass)
 	s.check = newPrimary(T("exit.check"), s.checkPass)
 	s.refusal = bigText("")

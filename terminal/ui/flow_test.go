@@ -144,6 +144,10 @@ func TestGateDay(t *testing.T) {
 	contains(t, "void without reason", sup.msg.Text, "reason")
 	h.typeIn(sup.reason, "wrong category keyed")
 	h.tap(sup.void)
+	if k.prompt == nil || !k.prompt.popup.Visible() {
+		t.Fatalf("Void did not ask for a confirmation")
+	}
+	h.tap(k.prompt.ok)
 	if got := h.sale(walkIn.ID); got.State != terminal.SaleVoided {
 		t.Fatalf("walk-in state = %s; want voided (%s)", got.State, sup.msg.Text)
 	}

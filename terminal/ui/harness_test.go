@@ -225,3 +225,56 @@ func (h *harness) fits(what string) {
 		h.t.Errorf("%s: the screen needs %v; the kiosk has 1280×800", what, m)
 	}
 }
+
+// press sends a key as the window's driver does: to the focused widget,
+// or to the canvas when nothing has focus.
+func (h *harness) press(name fyne.KeyName) {
+	h.t.Helper()
+	c := h.k.win.Canvas()
+	ev := &fyne.KeyEvent{Name: name}
+	if f := c.Focused(); f != nil {
+		f.TypedKey(ev)
+	} else if fn := c.OnTypedKey(); fn != nil {
+		fn(ev)
+	}
+}
+
+// keyboard types text as a keyboard or a keyboard-wedge scanner does,
+// wherever the focus is: each rune to the focused widget, or to the canvas
+// when nothing has focus; "\n" is Enter.
+func (h *harness) keyboard(text string) {
+	h.t.Helper()
+	c := h.k.win.Canvas()
+	for _, r := range text {
+		if r == '\n' {
+			h.press(fyne.KeyReturn)
+			continue
+		}
+		if f := c.Focused(); f != nil {
+			f.TypedRune(r)
+		} else if fn := c.OnTypedRune(); fn != nil {
+			fn(r)
+		}
+	}
+}
+
+// deferredPass sells n international adults at this gate, to pay at exit,
+// and returns the sale.
+func (h *harness) deferredPass(n int) *terminal.Sale {
+	h.t.Helper()
+	ctx := context.Background()
+	iss, err := h.db.PassIssuer(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	op, err := h.db.Authenticate(ctx, attendant, attendantPIN)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res, err := h.db.Sell(ctx, op, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "INT-ADULT", Qty: n}},
+		Tenders: []terminal.TenderRequest{{Kind: terminal.TenderDefer}}}, iss)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res.Sale
+}

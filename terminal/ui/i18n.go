@@ -25,6 +25,20 @@ func T(key string, kv ...any) string {
 	return lang.X(key, key, data)
 }
 
+// TN is T for a message that says the count n: where n takes the
+// singular (1, in English and in Swahili alike), the key's "_one" form is
+// said, else the key's own, which is the plural. So English says "1
+// visitor" and "2 visitors", Swahili "Mgeni 1" and "Wageni 2". Both files
+// stay flat objects of strings.
+func TN(key string, n int, kv ...any) string {
+	if n == 1 {
+		if s := T(key+"_one", kv...); s != key+"_one" {
+			return s
+		}
+	}
+	return T(key, kv...)
+}
+
 // useLanguage makes code ("en" or "sw") the language of T and of fyne's own
 // widgets (dialog buttons). Fyne's lang package speaks the language of the
 // system's locale, while a kiosk speaks the one its "language" setting

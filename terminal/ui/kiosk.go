@@ -12,8 +12,10 @@ import (
 	"context"
 	"errors"
 	"image"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -23,6 +25,7 @@ import (
 	"github.com/lango-pos/lango/assets"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/carddesk"
+	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
@@ -64,7 +67,9 @@ type Kiosk struct {
 	counter *counterScreen
 	super   *superScreen
 	gate    *supervisorGate
+	prompt  *confirmPrompt // the last confirmation asked
 	current screen
+	quit    func() // closes the kiosk: the app's Quit (tests record it)
 
 	// preview is the printed-pass image the worker looks for.
 	previewMu    sync.Mutex
@@ -105,7 +110,7 @@ func NewKiosk(a fyne.App, o Options) *Kiosk {
 	if o.StatusEvery <= 0 {
 		o.StatusEvery = 2 * time.Second
 	}
-	k := &Kiosk{app: a, o: o, stop: make(chan struct{})}
+	k := &Kiosk{app: a, o: o, stop: make(chan struct{}), quit: a.Quit}
 	a.Settings().SetTheme(kioskTheme{})
 	a.SetIcon(fyne.NewStaticResource("lango.svg", assets.Icon()))
 	k.win = a.NewWindow("Lango")
@@ -197,6 +202,14 @@ func (k *Kiosk) build() {
 	top := container.NewVBox(k.status.box, k.nav.box)
 	k.win.SetContent(container.NewBorder(top, nil, nil, nil, k.body))
 	k.win.Canvas().SetOnTypedKey(k.typedKey)
+	k.win.Canvas().SetOnTypedRune(k.typedRune)
+	for _, s := range []screen{k.login, k.shiftS, k.entry, k.exit, k.counter, k.super} {
+		k.adopt(s.content())
+	}
+	k.adopt(k.status.box)
+	k.adopt(k.nav.box)
+	k.adopt(k.gate.popup.Content)
+	k.adopt(k.super.settings.box) // shown in the supervisor's screen on demand
 	if k.fatal != nil {
 		msg := newMessage()
 		msg.bad(T("kiosk.broken", "Error", terminal.ErrorMessage(k.fatal)))
@@ -293,7 +306,64 @@ func (k *Kiosk) printed(job string) {
 // askQuit asks for a supervisor's PIN before the kiosk closes: an
 // attendant cannot leave the kiosk.
 func (k *Kiosk) askQuit() {
-	k.gate.open(T("quit.why"), func(*terminal.Operator) { k.app.Quit() })
+	k.gate.open(T("quit.why"), func(*terminal.Operator) { k.quit() })
+}
+
+// adopt makes the function keys work while any entry or button under o
+// has focus, and lets the entries hand a scanned pass to the pass check.
+func (k *Kiosk) adopt(o fyne.CanvasObject) {
+	walk(o, func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *entry:
+			x.k = k
+		case *button:
+			x.k = k
+		}
+	})
+}
+
+// isFunctionKey reports whether name is one of the kiosk's function keys.
+func isFunctionKey(name fyne.KeyName) bool {
+	switch name {
+	case fyne.KeyF1, fyne.KeyF2, fyne.KeyF3, fyne.KeyF4, fyne.KeyF12:
+		return true
+	}
+	return false
+}
+
+// typedRune takes what is typed while no widget has focus: on the exit
+// lane it goes to the scan field, so a keyboard-wedge scan after a stray
+// tap is not lost.
+func (k *Kiosk) typedRune(r rune) {
+	if k.op == nil || k.fatal != nil || k.current != k.exit {
+		return
+	}
+	k.win.Canvas().Focus(k.exit.scan)
+	k.exit.scan.TypedRune(r)
+}
+
+// divertScan moves a pass's text typed into e (a field other than the
+// scan field: the plate, a tender's code) to the exit lane's scan field,
+// where the scanner's Enter checks it. What e held before the pass's
+// prefix stays in e.
+func (k *Kiosk) divertScan(e *entry) {
+	i := strings.Index(e.Text, pass.TextPrefix)
+	if i < 0 || k.op == nil || k.shift == nil || k.fatal != nil {
+		return
+	}
+	if len(k.win.Canvas().Overlays().List()) > 0 { // a prompt is open: the lane behind it is not the attendant's
+		return
+	}
+	text := e.Text[i:]
+	e.SetText(e.Text[:i])
+	if k.current != k.exit {
+		k.show(k.exit)
+	}
+	scan := k.exit.scan
+	scan.SetText(text)
+	scan.CursorRow, scan.CursorColumn = 0, utf8.RuneCountInString(text)
+	scan.Refresh()
+	k.win.Canvas().Focus(scan)
 }
 
 // typedKey handles keys no widget took: F1 home, F2 the other lane, F3 the
@@ -303,6 +373,11 @@ func (k *Kiosk) typedKey(ev *fyne.KeyEvent) {
 		return
 	}
 	switch ev.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		// a scan's Enter after its text lost the focus
+		if k.current == k.exit && k.exit.scan.Text != "" {
+			k.exit.checkPass()
+		}
 	case fyne.KeyF1:
 		k.nav.tapHome()
 	case fyne.KeyF2:

@@ -144,7 +144,7 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.refund = newButton(T("sup.refund"), s.refundSale)
 	s.reprint = newButton(T("sup.reprint"), s.reprintSale)
 	s.done = newButton(T("sup.done"), s.end)
-	s.quit = newButton(T("sup.quit"), func() { k.app.Quit() })
+	s.quit = newButton(T("sup.quit"), s.askClose)
 	s.quit.Importance = widget.DangerImportance
 	s.setBtn = newButton(T("sup.settings"), func() { s.showSettings() })
 	s.settings = newSettingsPanel(k, s)
@@ -267,6 +267,15 @@ func (s *superScreen) voidSale() {
 		s.msg.bad(T("sup.reason_needed"))
 		return
 	}
+	s.k.confirm(T("sup.void_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.void"),
+		func() { s.commitVoid(sale, reason) })
+}
+
+// commitVoid voids sale, once the supervisor confirmed it.
+func (s *superScreen) commitVoid(sale *terminal.Sale, reason string) {
+	if s.sup == nil {
+		return
+	}
 	ctx, cancel := s.k.ctx()
 	defer cancel()
 	v, err := s.k.o.Store.Void(ctx, s.sup, sale.ID, reason)
@@ -284,6 +293,15 @@ func (s *superScreen) refundSale() {
 	}
 	if reason == "" {
 		s.msg.bad(T("sup.reason_needed"))
+		return
+	}
+	s.k.confirm(T("sup.refund_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.refund"),
+		func() { s.commitRefund(sale, reason) })
+}
+
+// commitRefund refunds sale, once the supervisor confirmed it.
+func (s *superScreen) commitRefund(sale *terminal.Sale, reason string) {
+	if s.sup == nil {
 		return
 	}
 	ctx, cancel := s.k.ctx()
@@ -310,6 +328,51 @@ func (s *superScreen) reprintSale() {
 	}
 	s.k.printed(job)
 	s.msg.good(T("sup.reprinted", "N", sale.Number))
+}
+
+// askClose asks before Lango closes. While a shift is open, closing
+// leaves it open and the gate unattended: a supervisor's PIN is asked
+// again after the confirmation, so a tap on the button next to Settings
+// never closes the kiosk by itself.
+func (s *superScreen) askClose() {
+	k := s.k
+	if k.shift == nil || k.op == nil {
+		k.confirm(T("sup.quit_confirm"), T("sup.quit"), k.quit)
+		return
+	}
+	name := k.op.Name
+	k.confirm(T("sup.quit_shift_open", "Name", name), T("sup.quit_anyway"), func() {
+		k.gate.open(T("quit.shift_open_why", "Name", name), func(*terminal.Operator) { k.quit() })
+	})
+}
+
+// confirmPrompt asks before a costly action: what it will do, Cancel
+// (focused, so a stray Enter cancels) and the action.
+type confirmPrompt struct {
+	what   *widget.Label
+	cancel *button
+	ok     *button
+	popup  *widget.PopUp
+}
+
+// confirm asks whether to do what says, with action on the button that
+// does it; then runs only if the action is tapped.
+func (k *Kiosk) confirm(what, action string, then func()) *confirmPrompt {
+	c := &confirmPrompt{what: bold(what)}
+	c.what.Wrapping = fyne.TextWrapWord
+	c.cancel = newButton(T("common.cancel"), func() { c.popup.Hide() })
+	c.ok = newButton(action, func() {
+		c.popup.Hide()
+		then()
+	})
+	c.ok.Importance = widget.DangerImportance
+	box := container.NewVBox(heading(T("confirm.title")), c.what, container.NewGridWithColumns(2, c.cancel, c.ok))
+	c.popup = widget.NewModalPopUp(atLeastWide(480, container.NewPadded(box)), k.win.Canvas())
+	k.adopt(box)
+	k.prompt = c
+	c.popup.Show()
+	k.win.Canvas().Focus(c.cancel)
+	return c
 }
 
 // after reloads the list and says what was done.

@@ -67,6 +67,9 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.card.OnChanged = func(string) { p.update() }
 	p.last4 = newEntry(T("tender.last4_placeholder"))
 	p.last4.submit(submit)
+	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4} {
+		e.k = k // shown on demand, so the kiosk's adopt does not see them
+	}
 	p.cur = k.base()
 	p.fields = container.NewVBox()
 	p.preview = widget.NewLabel("")

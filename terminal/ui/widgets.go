@@ -20,6 +20,7 @@ import (
 type button struct {
 	widget.Button
 	min fyne.Size
+	k   *Kiosk // set by Kiosk.adopt: function keys reach the kiosk while b has focus
 }
 
 func newButton(label string, tapped func()) *button {
@@ -48,6 +49,9 @@ func newPrimary(label string, tapped func()) *button {
 func (b *button) MinSize() fyne.Size { return b.Button.MinSize().Max(b.min) }
 
 func (b *button) TypedKey(ev *fyne.KeyEvent) {
+	if functionKey(b, b.k, ev) {
+		return
+	}
 	if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
 		b.Tapped(nil)
 		return
@@ -65,9 +69,48 @@ func (b *button) setSelected(on bool) {
 	b.Refresh()
 }
 
-// entry is a single-line widget.Entry at least MinTouch tall.
+// entry is a single-line widget.Entry at least MinTouch tall. Once the
+// kiosk adopts it, the function keys typed while it has focus reach the
+// kiosk, and a pass's text typed into it (a keyboard-wedge scanner, while
+// the wrong field had focus) goes to the pass check instead.
 type entry struct {
 	widget.Entry
+	k    *Kiosk // set by Kiosk.adopt
+	scan bool   // the exit lane's scan field: a pass belongs here
+}
+
+func (e *entry) TypedKey(ev *fyne.KeyEvent) {
+	if functionKey(e, e.k, ev) {
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
+// functionKey hands a function key typed into o, a focused widget, to the
+// kiosk k (or, when no kiosk adopted o, to the handler of o's canvas) and
+// reports whether ev was one: the window's driver gives keys to the
+// focused widget, never to the canvas.
+func functionKey(o fyne.CanvasObject, k *Kiosk, ev *fyne.KeyEvent) bool {
+	if !isFunctionKey(ev.Name) {
+		return false
+	}
+	if k != nil {
+		k.typedKey(ev)
+		return true
+	}
+	if a := fyne.CurrentApp(); a != nil {
+		if c := a.Driver().CanvasForObject(o); c != nil && c.OnTypedKey() != nil {
+			c.OnTypedKey()(ev)
+		}
+	}
+	return true
+}
+
+func (e *entry) TypedRune(r rune) {
+	e.Entry.TypedRune(r)
+	if e.k != nil && !e.scan {
+		e.k.divertScan(e)
+	}
 }
 
 func newEntry(placeholder string) *entry {
@@ -107,6 +150,16 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // error shows err's message for the attendant.
 func (m *message) error(err error) { m.bad(errText(err)) }
 
+// pluralArg names, for a store message that says a count, the argument
+// whose number chooses the plural form; "" for the others.
+func pluralArg(id string) string {
+	switch id {
+	case "wrong_pin_tries":
+		return "Left"
+	}
+	return ""
+}
+
 // errText says err in the kiosk's language when the error names its
 // message (terminal.Error's ID) and the translations have it; else the
 // store's English message.
@@ -117,7 +170,13 @@ func errText(err error) string {
 		for k, v := range args {
 			kv = append(kv, k, v)
 		}
-		if s := T(key, kv...); s != key {
+		s := T(key, kv...)
+		if arg := pluralArg(id); arg != "" {
+			if n, ok := args[arg].(int); ok {
+				s = TN(key, n, kv...)
+			}
+		}
+		if s != key {
 			return s
 		}
 	}
