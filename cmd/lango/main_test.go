@@ -394,7 +394,7 @@ func TestCLIMissingPrinterPort(t *testing.T) {
 	if s.State != "paid" || s.Print.Status != "queued" || s.Print.Job == "" || !strings.Contains(s.Print.Error, "/dev/lango-no-such-port") {
 		t.Fatalf("sell with a missing printer port = %+v; want paid, print queued with a message naming the port", s)
 	}
-	c.refused(3, "1 jobs wait in the spool, not lost", "print", "--pending")
+	c.refused(3, "1 job waits in the spool, not lost", "print", "--pending")
 	if n := c.rowCounts()["sales"]; n != 1 {
 		t.Errorf("%d sales; want 1", n)
 	}

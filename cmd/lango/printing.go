@@ -77,7 +77,11 @@ func (m *Main) cmdPrint(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%d printed, %d waiting\n", n, left)
 	}
 	if perr != nil && left > 0 {
-		return &terminal.Error{Kind: terminal.EDEVICE, Message: fmt.Sprintf("%s; %d jobs wait in the spool, not lost", terminal.ErrorMessage(perr), left)}
+		jobs := "jobs wait"
+		if left == 1 {
+			jobs = "job waits"
+		}
+		return &terminal.Error{Kind: terminal.EDEVICE, Message: fmt.Sprintf("%s; %d %s in the spool, not lost", terminal.ErrorMessage(perr), left, jobs)}
 	}
 	return nil
 }
