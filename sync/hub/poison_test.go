@@ -198,6 +198,10 @@ func TestBadCatalogueKeepsSiteSelling(t *testing.T) {
 	if r := st.CatalogueRefused; r == nil || r.Seq != seq || !strings.Contains(r.Reason, "does not cover site NNP") {
 		t.Fatalf("sync state: refused %+v; want publication %d, naming the site", r, seq)
 	}
+	// What `lango sync status --json` prints says so too.
+	if status, err := te.syncer.Status(ctx); err != nil || status.CatalogueRefused == nil || status.CatalogueRefused.Seq != seq {
+		t.Errorf("sync status: %+v, %v; want catalogue_refused of %d", status, err, seq)
+	}
 	if again := te.sell("cash"); again.Totals["KES"] != sold.Totals["KES"] {
 		t.Errorf("after the refusal a sale costs %v; want the old catalogue's %v", again.Totals, sold.Totals)
 	}
