@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -435,5 +436,42 @@ func TestCLIAuditVerifyNamesEveryEditedTable(t *testing.T) {
 			db.Close()
 			c.refused(1, tc.table+" row ", "audit", "verify")
 		})
+	}
+}
+
+// TestCLIVoidAndRefundBySaleNumber: the number every screen and slip shows
+// names the sale as its id does.
+func TestCLIVoidAndRefundBySaleNumber(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	var a, b struct {
+		ID     string
+		Number int64
+	}
+	json.Unmarshal([]byte(c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "cash", "--json")), &a)
+	json.Unmarshal([]byte(c.ok("sell", "--as", "admin", "--item", "EAC-CHILD=1", "--pay", "cash", "--json")), &b)
+	var voided struct{ ID, State string }
+	json.Unmarshal([]byte(c.ok("void", "--as", "admin", fmt.Sprint(b.Number), "--reason", "keyed twice", "--json")), &voided)
+	if voided.ID != b.ID || voided.State != "voided" {
+		t.Errorf("void of sale number %d: %+v; want sale %s voided", b.Number, voided, b.ID)
+	}
+	var refund struct {
+		RefundOf string `json:"refund_of"`
+	}
+	json.Unmarshal([]byte(c.ok("refund", "--as", "admin", fmt.Sprint(a.Number), "--reason", "visitor left", "--json")), &refund)
+	if refund.RefundOf != a.ID {
+		t.Errorf("refund of sale number %d: refund_of %q; want %s", a.Number, refund.RefundOf, a.ID)
+	}
+	c.refused(1, "no sale number 99 on this terminal", "void", "--as", "admin", "99", "--reason", "nope")
+}
+
+// TestCLIRunWithoutDisplaySaysSo: `lango run` with no display is one
+// line and exit 3, not a GLFW panic.
+func TestCLIRunWithoutDisplaySaysSo(t *testing.T) {
+	bin := buildLango(t)
+	code, out, errs := runEnv(t, bin, []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}, "--data", t.TempDir(), "run")
+	if code != 3 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "lango: no display") {
+		t.Errorf("run without a display: exit %d, stdout %q, stderr %q; want exit 3 and one line", code, out, errs)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/lango-pos/lango/sync/client"
@@ -11,6 +12,16 @@ import (
 	"github.com/lango-pos/lango/terminal/scan"
 	"github.com/lango-pos/lango/terminal/ui"
 )
+
+// checkDisplay refuses to start the kiosk where there is no display to
+// open (over SSH, under systemd without a session): GLFW would panic with
+// a long trace instead.
+func (m *Main) checkDisplay() error {
+	if runtime.GOOS != "linux" || m.Getenv("DISPLAY") != "" || m.Getenv("WAYLAND_DISPLAY") != "" {
+		return nil
+	}
+	return terminal.Errorf(terminal.EDEVICE, "no display to open the kiosk on (DISPLAY is not set): run lango run from the desktop session, or set DISPLAY (e.g. Xvfb :99 & DISPLAY=:99)")
+}
 
 // cmdRun starts the kiosk: the print spool and the sync worker in the
 // background, the Fyne window on this goroutine.
@@ -21,6 +32,9 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("run takes no arguments")
+	}
+	if err := m.checkDisplay(); err != nil {
+		return err
 	}
 	db, err := m.open(ctx)
 	if err != nil {

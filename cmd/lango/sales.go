@@ -262,7 +262,7 @@ func (m *Main) voidOrRefund(ctx context.Context, name string, args []string, do 
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("%s --as SUPERVISOR SALE_ID --reason TEXT", name)
+		return usagef("%s --as SUPERVISOR SALE --reason TEXT (SALE: the sale's number or id)", name)
 	}
 	if _, err := terminal.ValidateReason(*reason); err != nil {
 		return err
@@ -275,7 +275,14 @@ func (m *Main) voidOrRefund(ctx context.Context, name string, args []string, do 
 	if err != nil {
 		return err
 	}
-	s, err := do(db, sup, pos[0], *reason)
+	saleID := pos[0]
+	if n, err := strconv.ParseInt(saleID, 10, 64); err == nil {
+		// The number on the slip and the screen.
+		if saleID, err = db.SaleIDByNumber(ctx, n); err != nil {
+			return err
+		}
+	}
+	s, err := do(db, sup, saleID, *reason)
 	if err != nil {
 		return err
 	}

@@ -279,6 +279,20 @@ func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
 	return s, err
 }
 
+// SaleIDByNumber returns the id of the sale or refund numbered n on this
+// terminal (the number every screen and slip shows).
+func (db *DB) SaleIDByNumber(ctx context.Context, n int64) (string, error) {
+	var id string
+	err := db.db.QueryRowContext(ctx, `SELECT id FROM sales WHERE number = ?`, n).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", terminal.Errorf(terminal.ENOTFOUND, "no sale number %d on this terminal", n)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sale %d: %w", n, err)
+	}
+	return id, nil
+}
+
 // Sales returns the sales made at or after since, oldest first.
 func (db *DB) Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.at >= ? ORDER BY s.number`, ts(since))
