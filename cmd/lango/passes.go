@@ -47,7 +47,7 @@ func (m *Main) cmdPass(ctx context.Context, args []string) error {
 		}
 	} else if out.Valid {
 		p := pc.Pass
-		fmt.Fprintf(m.Stdout, "valid %s pass %s from %s: %d people, %s, until %s\n", pc.State, p.ID, p.Terminal, p.People(), p.Plate, p.ValidUntil.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(m.Stdout, "valid %s pass %s from %s: %d people, %s, until %s\n", pc.State, p.ID, p.Terminal, p.People(), p.Plate, db.SiteTime(p.ValidUntil, "2006-01-02 15:04"))
 	}
 	if pc.Refusal != nil {
 		return pc.Refusal

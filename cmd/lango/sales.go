@@ -249,7 +249,7 @@ func (m *Main) cmdSales(ctx context.Context, args []string) error {
 		return m.printJSON(out)
 	}
 	for _, s := range sales {
-		fmt.Fprintf(m.Stdout, "%6d  %s  %-8s  %s  %s\n", s.Number, s.At.Local().Format("2006-01-02 15:04"), s.State, s.Totals, s.ID)
+		fmt.Fprintf(m.Stdout, "%6d  %s  %-8s  %s  %s\n", s.Number, db.SiteTime(s.At, "2006-01-02 15:04"), s.State, s.Totals, s.ID)
 	}
 	return nil
 }

@@ -61,7 +61,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	// The catalogue gives the site's time zone (SiteTime), which messages
+	// written inside a transaction need without a query of their own. A
+	// store not initialised yet has none.
+	db.Catalogue(ctx)
 	return db, nil
+}
+
+// SiteTime formats t as a person at the counter reads it: in the site's
+// time zone (the catalogue's), with the zone's name. layout is a time
+// layout without the zone.
+func (db *DB) SiteTime(t time.Time, layout string) string {
+	loc := time.Local
+	db.mu.Lock()
+	if db.cat != nil && db.cat.Location() != nil {
+		loc = db.cat.Location()
+	}
+	db.mu.Unlock()
+	return t.In(loc).Format(layout + " MST")
 }
 
 // Close closes the store.

@@ -142,7 +142,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 		if sh, err := tx.openShift(ctx, op.ID); err != nil {
 			return err
 		} else if sh != nil {
-			return terminal.Errorf(terminal.ECONFLICT, "%s has a shift open since %s: close it first", n, sh.OpenedAt.Local().Format("2006-01-02 15:04"))
+			return terminal.Errorf(terminal.ECONFLICT, "%s has a shift open since %s: close it first", n, db.SiteTime(sh.OpenedAt, "2006-01-02 15:04"))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE operators SET disabled_at = ? WHERE id = ?`, ts(tx.now), op.ID); err != nil {
 			return fmt.Errorf("disable operator: %w", err)
@@ -291,7 +291,7 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 			return err
 		}
 		if until := parseTS(lockedUntil); tx.now.Before(until) {
-			at := until.Local().Format("15:04")
+			at := db.SiteTime(until, "15:04")
 			result = terminal.Errorf(terminal.EUNAUTHORIZED, "%s is locked after %d wrong PINs until %s; try later or ask a supervisor",
 				op.Name, terminal.MaxPINFailures, at).WithID("locked", map[string]any{"Name": op.Name, "N": terminal.MaxPINFailures, "Until": at})
 			return nil

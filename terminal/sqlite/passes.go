@@ -148,7 +148,7 @@ func (db *DB) CheckPass(ctx context.Context, text string) (*PassCheck, error) {
 	if pc.Refusal == nil {
 		for _, m := range pc.Marks {
 			if m.Mark == "used" {
-				pc.Refusal = pass.Refuse(pass.AlreadyUsed, "used at %s on %s", m.Terminal, m.At.Local().Format("2006-01-02 15:04"))
+				pc.Refusal = pass.Refuse(pass.AlreadyUsed, "used at %s on %s", m.Terminal, db.SiteTime(m.At, "2006-01-02 15:04"))
 			}
 		}
 	}

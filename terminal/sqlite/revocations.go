@@ -68,5 +68,5 @@ func (db *DB) issuerRevoked(ctx context.Context, p *pass.Pass) (*pass.RefusedErr
 		return nil, fmt.Errorf("revoked issuers: %w", err)
 	}
 	return pass.Refuse(pass.Revoked, "issued by %s, a terminal revoked at the hub on %s, and not among the sales the hub holds from it",
-		p.Terminal, parseTS(at).Local().Format("2006-01-02 15:04")), nil
+		p.Terminal, db.SiteTime(parseTS(at), "2006-01-02 15:04")), nil
 }

@@ -55,7 +55,7 @@ func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float termin
 			return err
 		}
 		if cur != nil {
-			return terminal.Errorf(terminal.ECONFLICT, "%s already has a shift open since %s", op.Name, cur.OpenedAt.Local().Format("2006-01-02 15:04"))
+			return terminal.Errorf(terminal.ECONFLICT, "%s already has a shift open since %s", op.Name, db.SiteTime(cur.OpenedAt, "2006-01-02 15:04"))
 		}
 		sh.OpenedAt = tx.now
 		fl, _ := json.Marshal(sh.Float)
