@@ -55,6 +55,12 @@ type Config struct {
 	Rand func() float64
 	// After waits for d (time.After); tests replace it.
 	After func(d time.Duration) <-chan time.Time
+	// ProbeEvery is how often, while backing off after a failure, the
+	// worker asks the hub's /healthz (unsigned, a few bytes) whether it is
+	// back, so that a hub that returns is noticed within seconds rather
+	// than at the end of a backoff of up to MaxBackoff (5 s; negative: no
+	// probe).
+	ProbeEvery time.Duration
 	// Logger (slog.Default()).
 	Logger *slog.Logger
 }
@@ -90,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.After == nil {
 		c.After = time.After
+	}
+	if c.ProbeEvery == 0 {
+		c.ProbeEvery = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lango-pos/lango/internal/backoff"
@@ -396,25 +397,69 @@ func (s *Syncer) Start(ctx context.Context) {
 		b := backoff.Backoff{Min: s.cfg.MinBackoff, Max: s.cfg.MaxBackoff, Rand: s.cfg.Rand}
 		for {
 			wait := s.cfg.Interval
+			failed := false
 			if err := s.Once(ctx); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
-				wait = b.Next()
+				wait, failed = b.Next(), true
 				s.log.Info("sync failed; will retry", "in", wait.Round(time.Millisecond), "err", err)
 			} else {
 				b.Reset()
 			}
-			select {
-			case <-s.stop:
-				return
-			case <-ctx.Done():
-				return
-			case <-s.kick:
-			case <-s.cfg.After(wait):
+			var probe <-chan time.Time
+			var ticker *time.Ticker
+			if failed && s.cfg.ProbeEvery > 0 && wait > s.cfg.ProbeEvery {
+				ticker = time.NewTicker(s.cfg.ProbeEvery)
+				probe = ticker.C
+			}
+			after := s.cfg.After(wait)
+		waiting:
+			for {
+				select {
+				case <-s.stop:
+					return
+				case <-ctx.Done():
+					return
+				case <-s.kick:
+					break waiting
+				case <-after:
+					break waiting
+				case <-probe:
+					if s.hubAnswers(ctx) {
+						s.log.Info("the hub answers again: syncing now")
+						break waiting
+					}
+				}
+			}
+			if ticker != nil {
+				ticker.Stop()
 			}
 		}
 	}()
+}
+
+// hubAnswers asks the hub's /healthz, unsigned, whether it is back.
+func (s *Syncer) hubAnswers(ctx context.Context) bool {
+	base := s.cfg.HubURL
+	if base == "" {
+		var err error
+		if base, err = s.db.Setting(ctx, "hub"); err != nil || base == "" {
+			return false
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+wire.PathHealth, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := s.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Kick asks the background worker for an exchange now (after a sale has

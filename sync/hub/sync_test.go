@@ -645,6 +645,7 @@ func TestWorkerBackoff(t *testing.T) {
 	release := make(chan time.Time)
 	cfg := te.config()
 	cfg.MinBackoff, cfg.MaxBackoff, cfg.Interval = time.Second, 8*time.Second, time.Minute
+	cfg.ProbeEvery = -1 // the waits alone: no probe between them
 	cfg.After = func(d time.Duration) <-chan time.Time {
 		waits <- d
 		return release
@@ -752,4 +753,41 @@ func newTermUnenrolled(t testing.TB, h *hubEnv, name string) *termEnv {
 	te.open()
 	t.Cleanup(te.close)
 	return te
+}
+
+// TestWorkerNoticesTheHubsReturn: a worker backing off for a long time
+// after the hub went away syncs within a probe interval of the hub's
+// return, not at the end of its backoff.
+func TestWorkerNoticesTheHubsReturn(t *testing.T) {
+	h := newHub(t, &clock{})
+	te := newTerm(t, h, "gate-1", 0)
+	te.mustSync()
+	h.setDown(true)
+	te.sell("cash")
+	cfg := te.config()
+	cfg.MinBackoff, cfg.MaxBackoff, cfg.ProbeEvery = time.Hour, time.Hour, 20*time.Millisecond
+	s := client.New(te.db, cfg)
+	s.Start(context.Background())
+	defer s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := te.db.SyncState(context.Background())
+		if st.LastError != "" {
+			break // the first attempt failed: the worker is backing off for an hour
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never tried")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.setDown(false)
+	for {
+		if st, _ := te.db.SyncState(context.Background()); st.Queued() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hub came back but the worker waits out its hour of backoff")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
