@@ -189,7 +189,14 @@ func (k *Kiosk) setLanguage(lang string) {
 // build makes every screen in the current language and shows the one the
 // session is at.
 func (k *Kiosk) build() {
+	prev := k.status
 	k.status = newStatusBar(k)
+	if prev != nil && prev.syncSt != nil {
+		// A rebuild (a setting saved, the language switched, a new
+		// catalogue) keeps what is known of the sync: no false "offline"
+		// until the next poll.
+		k.status.setSync(*prev.syncSt)
+	}
 	k.nav = newNavBar(k)
 	k.login = newLoginScreen(k)
 	k.shiftS = newShiftScreen(k)

@@ -391,3 +391,16 @@ func TestKioskSwitchesCatalogueBetweenSales(t *testing.T) {
 		t.Errorf("the next sale's total: %q; want the new catalogue's price (was %q)", got, before)
 	}
 }
+
+// TestRebuildKeepsTheSyncState: switching language rebuilds the screens;
+// the sync chip goes on saying what was last known, not "sync not
+// running", until the next poll.
+func TestRebuildKeepsTheSyncState(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.Sync = func(context.Context) SyncState { return SyncState{Online: true, Queued: 3} }
+	})
+	h.k.RefreshStatus(t.Context())
+	contains(t, "sync chip", h.k.status.sync.text.Text, "Online · 3 queued")
+	h.k.switchLanguage("sw")
+	contains(t, "sync chip after the rebuild", h.k.status.sync.text.Text, "Mtandaoni · 3 zinasubiri")
+}
