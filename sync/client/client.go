@@ -139,16 +139,23 @@ type session struct {
 	key  ed25519.PrivateKey
 }
 
+// hubURL is the hub this terminal syncs with: Config.HubURL, else the
+// store's "hub" setting ("" when not enrolled).
+func (s *Syncer) hubURL(ctx context.Context) (string, error) {
+	if s.cfg.HubURL != "" {
+		return s.cfg.HubURL, nil
+	}
+	return s.db.Setting(ctx, "hub")
+}
+
 func (s *Syncer) session(ctx context.Context) (*session, error) {
 	id, err := s.db.Identity(ctx)
 	if err != nil {
 		return nil, err
 	}
-	base := s.cfg.HubURL
-	if base == "" {
-		if base, err = s.db.Setting(ctx, "hub"); err != nil {
-			return nil, err
-		}
+	base, err := s.hubURL(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if base == "" {
 		return nil, &terminal.Error{Kind: terminal.EINVALID, Message: "this terminal is not enrolled with a hub: run lango enroll --hub URL --token TOKEN",

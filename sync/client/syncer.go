@@ -441,12 +441,9 @@ func (s *Syncer) Start(ctx context.Context) {
 
 // hubAnswers asks the hub's /healthz, unsigned, whether it is back.
 func (s *Syncer) hubAnswers(ctx context.Context) bool {
-	base := s.cfg.HubURL
-	if base == "" {
-		var err error
-		if base, err = s.db.Setting(ctx, "hub"); err != nil || base == "" {
-			return false
-		}
+	base, err := s.hubURL(ctx)
+	if err != nil || base == "" {
+		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

@@ -68,13 +68,6 @@ func validEventType(t string) bool {
 	return true
 }
 
-// Bounds on event times: a terminal's clock may be wrong, but not by
-// decades.
-var (
-	minEventTime = terminal.MinEventTime
-	maxEventTime = terminal.MaxEventTime
-)
-
 // Flag kinds: how the hub takes an event it cannot take as it is, without
 // refusing the batch (a refused event would block every event after it in
 // the terminal's queue for good).
@@ -111,49 +104,51 @@ func validateBatch(t Terminal, events []terminal.Event) ([]EventFlag, *wire.Erro
 	var flags []EventFlag
 	for i := range events {
 		e := &events[i]
-		var werr *wire.Error
 		switch {
 		case e.Seq < 1 || e.Seq > wire.MaxSeq:
-			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq %d is not between 1 and %d", i, e.Seq, int64(wire.MaxSeq))
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: seq %d is not between 1 and %d", i, e.Seq, int64(wire.MaxSeq))
 		case i > 0 && e.Seq != events[i-1].Seq+1:
-			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event seqs are not consecutive: %d follows %d", e.Seq, events[i-1].Seq)
 		case e.Terminal != t.ID:
-			werr = wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
+			return nil, wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d belongs to terminal %q, not to the signer", e.Seq, e.Terminal)
 		case !wire.IsUUID(e.ID):
-			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: id %q is not a UUID", e.Seq, e.ID)
 		case !validEventType(e.Type) || e.Type == FlagQuarantine:
-			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: type %q is not valid", e.Seq, e.Type)
 		case !wire.IsHash(e.Hash, false) || !wire.IsHash(e.PrevHash, e.Seq == 1):
-			werr = wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: hash or prev_hash is not a hex SHA-256", e.Seq)
+			return nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "event %d: hash or prev_hash is not a hex SHA-256", e.Seq)
 		}
-		if werr != nil {
-			return nil, werr
-		}
-		quarantine := func(format string, args ...any) {
-			flags = append(flags, EventFlag{Seq: e.Seq, Kind: FlagQuarantine, Reason: fmt.Sprintf(format, args...)})
-		}
-		switch {
-		case len(e.Actor) > 64:
-			quarantine("its actor is longer than 64 bytes")
-			continue
-		case len(e.Payload) == 0 || e.Payload[0] != '{':
-			quarantine("its payload is not a JSON object")
-			continue
-		}
-		site, check, err := payloadSite(e)
-		if err != nil {
-			quarantine("the %s payload is unreadable: %v", e.Type, err)
+		site, check, unreadable := eventContent(e)
+		if unreadable != "" {
+			flags = append(flags, EventFlag{Seq: e.Seq, Kind: FlagQuarantine, Reason: unreadable})
 			continue
 		}
 		if check && site != t.Site {
 			return nil, wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "event %d records a sale of site %q; this terminal sells for %s", e.Seq, site, t.Site)
 		}
-		if e.At.Before(minEventTime) || !e.At.Before(maxEventTime) {
+		if e.At.Before(terminal.MinEventTime) || !e.At.Before(terminal.MaxEventTime) {
 			flags = append(flags, EventFlag{Seq: e.Seq, Kind: FlagClock,
-				Reason: fmt.Sprintf("the terminal's clock read %s (outside %d–%d) when it recorded this %s", e.At.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year(), e.Type)})
+				Reason: fmt.Sprintf("the terminal's clock read %s (outside %d–%d) when it recorded this %s", e.At.UTC().Format(time.RFC3339), terminal.MinEventTime.Year(), terminal.MaxEventTime.Year(), e.Type)})
 		}
 	}
 	return flags, nil
+}
+
+// eventContent reads what the hub must of an event's content: the site of
+// a money event (see payloadSite), or why the event is unreadable (a
+// reason to quarantine it).
+func eventContent(e *terminal.Event) (site string, check bool, unreadable string) {
+	switch {
+	case len(e.Actor) > 64:
+		return "", false, "its actor is longer than 64 bytes"
+	case len(e.Payload) == 0 || e.Payload[0] != '{':
+		return "", false, "its payload is not a JSON object"
+	}
+	site, check, err := payloadSite(e)
+	if err != nil {
+		return "", false, fmt.Sprintf("the %s payload is unreadable: %v", e.Type, err)
+	}
+	return site, check, ""
 }
 
 // payloadSite returns the site a money event records, and whether it is

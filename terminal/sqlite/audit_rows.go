@@ -64,19 +64,15 @@ func (st *auditState) own(e *terminal.Event) {
 			st.shifts[z.ShiftID].closed, st.shifts[z.ShiftID].counted = at, z.Counted
 		}
 	case terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventSaleVoided:
-		var p struct {
-			PassID       string          `json:"pass_id"`
-			SettlementID string          `json:"settlement_id"`
-			Settlement   json.RawMessage `json:"settlement"`
-			Reason       string          `json:"reason"`
+		passID, marks := passMarks(e)
+		for _, m := range marks {
+			st.ownMarks = append(st.ownMarks, auditOwnMark{[2]string{passID, m[0]}, auditMark{at, m[1]}})
 		}
-		if json.Unmarshal(e.Payload, &p) != nil || p.PassID == "" {
+		if e.Type != terminal.EventPassSettled {
 			return
 		}
-		for _, m := range marksOf(e.Type, p.SettlementID, p.Reason) {
-			st.ownMarks = append(st.ownMarks, auditOwnMark{[2]string{p.PassID, m[0]}, auditMark{at, m[1]}})
-		}
-		if e.Type == terminal.EventPassSettled && len(p.Settlement) > 0 {
+		var p terminal.PassSettled
+		if json.Unmarshal(e.Payload, &p) == nil && len(p.Settlement) > 0 {
 			st.settled[p.SettlementID] = compact(p.Settlement)
 		}
 	}
@@ -88,35 +84,14 @@ func (st *auditState) feed(e *FeedEvent) {
 	case terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff:
 		st.operator(&e.Event)
 	case terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventSaleVoided:
-		var p struct {
-			PassID       string `json:"pass_id"`
-			SettlementID string `json:"settlement_id"`
-			Reason       string `json:"reason"`
-		}
-		if json.Unmarshal(e.Payload, &p) != nil || p.PassID == "" {
-			return
-		}
-		for _, m := range marksOf(e.Type, p.SettlementID, p.Reason) {
-			k := [3]string{p.PassID, m[0], e.Name}
+		passID, marks := passMarks(&e.Event)
+		for _, m := range marks {
+			k := [3]string{passID, m[0], e.Name}
 			if _, ok := st.marks[k]; !ok { // the first one stands (ON CONFLICT DO NOTHING)
 				st.marks[k] = auditMark{ts(e.At), m[1]}
 			}
 		}
 	}
-}
-
-// marksOf is the marks (mark, ref) an event leaves on a pass: what
-// UsePass, Settle, Void and applyFeedMarks write.
-func marksOf(typ, settlement, reason string) [][2]string {
-	switch typ {
-	case terminal.EventPassSettled:
-		return [][2]string{{"settled", settlement}, {"used", settlement}}
-	case terminal.EventPassUsed:
-		return [][2]string{{"used", ""}}
-	case terminal.EventSaleVoided:
-		return [][2]string{{"revoked", reason}}
-	}
-	return nil
 }
 
 func (st *auditState) operator(e *terminal.Event) {

@@ -283,18 +283,32 @@ func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPee
 
 // applyFeedMarks records what a feed event says of a pass.
 func (tx *Tx) applyFeedMarks(ctx context.Context, e *FeedEvent, name string) error {
+	passID, marks := passMarks(&e.Event)
+	for _, m := range marks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pass_marks (pass_id, mark, terminal, at, ref) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, passID, m[0], name, ts(e.At), m[1]); err != nil {
+			return fmt.Errorf("feed mark: %w", err)
+		}
+	}
+	return nil
+}
+
+// passMarks is the pass an event marks and the marks (mark, ref) it
+// leaves: what UsePass, Settle and Void write here and what the feed
+// writes of other terminals' events (none for a pass id that is not a
+// UUID). The audit replays the same.
+func passMarks(e *terminal.Event) (passID string, marks [][2]string) {
 	var p struct {
 		PassID       string `json:"pass_id"`
 		SettlementID string `json:"settlement_id"`
 		Reason       string `json:"reason"`
 	}
-	if json.Unmarshal(e.Payload, &p) != nil || p.PassID == "" {
-		return nil
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return "", nil
 	}
 	if _, err := uuid.Parse(p.PassID); err != nil {
-		return nil
+		return "", nil
 	}
-	var marks [][2]string // mark, ref
 	switch e.Type {
 	case terminal.EventPassSettled:
 		marks = [][2]string{{"settled", p.SettlementID}, {"used", p.SettlementID}}
@@ -303,13 +317,7 @@ func (tx *Tx) applyFeedMarks(ctx context.Context, e *FeedEvent, name string) err
 	case terminal.EventSaleVoided:
 		marks = [][2]string{{"revoked", p.Reason}}
 	}
-	for _, m := range marks {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pass_marks (pass_id, mark, terminal, at, ref) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, p.PassID, m[0], name, ts(e.At), m[1]); err != nil {
-			return fmt.Errorf("feed mark: %w", err)
-		}
-	}
-	return nil
+	return p.PassID, marks
 }
 
 // FeedEvents returns up to limit stored feed events of terminalID after

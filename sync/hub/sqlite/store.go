@@ -524,9 +524,12 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 		if len(events) == 0 {
 			return nil
 		}
-		flagged := map[int64]hub.EventFlag{}
+		var flagged map[int64]hub.EventFlag // nil, the usual case: nothing flagged
 		for _, f := range flags {
 			if f.Seq >= events[0].Seq {
+				if flagged == nil {
+					flagged = map[int64]hub.EventFlag{}
+				}
 				flagged[f.Seq] = f
 			}
 		}
