@@ -108,8 +108,23 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	// Site operators by name: the same name added at two terminals (while
 	// offline) is two operators; each terminal keeps the first it knew.
 	operators := map[[2]string][]ConflictUse{} // by site, name
-	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded}, func(e StoredEvent) error {
+	// A terminal's catalogue refusal stands until it loads a catalogue
+	// after it (each terminal's events come in seq order).
+	refused := map[string]*RefusedCatalogue{} // by terminal id
+	var order []string
+	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded,
+		terminal.EventCatalogue, terminal.EventCatalogueBad}, func(e StoredEvent) error {
 		switch e.Type {
+		case terminal.EventCatalogue:
+			delete(refused, e.Terminal)
+		case terminal.EventCatalogueBad:
+			var p terminal.CatalogueRefused
+			if json.Unmarshal(e.Payload, &p) == nil {
+				if _, ok := refused[e.Terminal]; !ok {
+					order = append(order, e.Terminal)
+				}
+				refused[e.Terminal] = &RefusedCatalogue{Site: e.Site, Terminal: e.Name, Seq: p.Seq, Version: p.Version, Reason: p.Reason, At: e.At}
+			}
 		case terminal.EventOperatorAdded:
 			var p terminal.OperatorAdded
 			if json.Unmarshal(e.Payload, &p) == nil && p.Scope == "site" && p.Name != "" {
@@ -141,26 +156,6 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	}
 	saleSite := map[string]string{} // sale id → its site
 
-	// A terminal's refusal stands until it loads a catalogue after it.
-	refused := map[string]*RefusedCatalogue{} // by terminal id
-	var order []string
-	err = h.store.ScanEvents(ctx, []string{terminal.EventCatalogueBad, terminal.EventCatalogue}, func(e StoredEvent) error {
-		if e.Type == terminal.EventCatalogue {
-			delete(refused, e.Terminal)
-			return nil
-		}
-		var p terminal.CatalogueRefused
-		if json.Unmarshal(e.Payload, &p) == nil {
-			if _, ok := refused[e.Terminal]; !ok {
-				order = append(order, e.Terminal)
-			}
-			refused[e.Terminal] = &RefusedCatalogue{Site: e.Site, Terminal: e.Name, Seq: p.Seq, Version: p.Version, Reason: p.Reason, At: e.At}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	for _, id := range order {
 		if rc, ok := refused[id]; ok {
 			r.CatalogueRefused = append(r.CatalogueRefused, *rc)
