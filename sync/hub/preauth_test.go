@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -32,9 +34,10 @@ import (
 // liveHub is a hub served by Server.Serve on a loopback port, as
 // lango-hub serve serves it: the server's own timeouts, no front.
 type liveHub struct {
-	url  string
-	addr string
-	hub  *hub.Hub
+	url   string
+	addr  string
+	hub   *hub.Hub
+	store *hubsqlite.Store
 }
 
 // serveLive serves a new hub; edit, if not nil, adjusts its server before
@@ -65,7 +68,7 @@ func serveLive(t testing.TB, opts hub.Options, edit func(*hub.Server)) *liveHub 
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &liveHub{url: "http://" + ln.Addr().String(), addr: ln.Addr().String(), hub: hb}
+	return &liveHub{url: "http://" + ln.Addr().String(), addr: ln.Addr().String(), hub: hb, store: st}
 }
 
 // gzipBomb is n zero bytes gzipped: 8 MiB take some 8 KB.
@@ -97,7 +100,14 @@ func TestEnrollGzipBombs(t *testing.T) {
 	bomb := gzipBomb(t, wire.MaxBody)
 	t.Logf("bomb: %d bytes inflating to %d", len(bomb), wire.MaxBody)
 	const n = 256
+	countsBefore, _ := lh.store.Counts(context.Background())
+	reportBefore, _ := lh.hub.Report(context.Background())
 	r := fireBombs(t, lh, n, bomb)
+	countsAfter, _ := lh.store.Counts(context.Background())
+	reportAfter, _ := lh.hub.Report(context.Background())
+	if !maps.Equal(countsBefore, countsAfter) || !reflect.DeepEqual(reportBefore, reportAfter) {
+		t.Errorf("the bombs changed the hub: rows %v → %v", countsBefore, countsAfter)
+	}
 	t.Logf("%d bombs in %v: answers %v; heap in use %.1f MB before, peak %.1f MB; /healthz %d in %v",
 		n, r.took.Round(time.Millisecond), r.codes, float64(r.base)/1e6, float64(r.peak)/1e6, r.health, r.healthTook.Round(time.Millisecond))
 	for i, err := range r.errs {
