@@ -13,15 +13,7 @@ import (
 	"time"
 	_ "time/tzdata" // a kiosk may have no zoneinfo; seasons are in Africa/Nairobi time
 	"unicode/utf8"
-
-	"github.com/lango-pos/lango/terminal/pass"
 )
-
-// passRule is the description in an error of one of pass's Valid… rules,
-// without the package's "invalid pass" prefix.
-func passRule(err error) string {
-	return strings.TrimPrefix(err.Error(), pass.ErrInvalid.Error()+": ")
-}
 
 // CatalogueSchema is the schema version this code reads.
 const CatalogueSchema = 1
@@ -229,8 +221,8 @@ func (c *Catalogue) init() error {
 	}
 	// Every sale's pass carries the version: what the pass cannot carry is
 	// refused here, at load and at publication, not at the first sale.
-	if err := pass.ValidCatalogueVersion(c.Version); err != nil {
-		return fmt.Errorf("version %q: %s", c.Version, passRule(err))
+	if err := CheckPassCatalogueVersion(c.Version); err != nil {
+		return fmt.Errorf("version %q: %w", c.Version, err)
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil || c.TimeZone == "" {
@@ -264,7 +256,7 @@ func (c *Catalogue) init() error {
 	}
 	seen := map[string]string{}
 	claim := func(kind, code string) error {
-		if pass.ValidCode(code) != nil {
+		if !IsPassCode(code) {
 			return fmt.Errorf("%s code %q: use A–Z, 0–9, '-' or '_' (at most 24, starting with a letter or digit)", kind, code)
 		}
 		if prev, ok := seen[kind+":"+code]; ok {
@@ -307,7 +299,7 @@ func (c *Catalogue) init() error {
 		}
 	}
 	checkPrice := func(what string, p Price) error {
-		if !p.Currency.Valid() || pass.ValidCurrency(string(p.Currency)) != nil {
+		if !p.Currency.Valid() || !IsPassCurrency(string(p.Currency)) {
 			return fmt.Errorf("%s: price: unknown currency %q", what, p.Currency)
 		}
 		if p.Minor < 0 {
@@ -606,8 +598,8 @@ func (c *Catalogue) PriceOverstay(at time.Time, site string, reqs []LineRequest,
 	}
 	p := Priced{Site: site, CatalogueVersion: c.Version, Season: c.SeasonAt(at), Totals: Totals{}, At: at}
 	for _, r := range reqs {
-		if r.Qty < 1 || r.Qty > pass.MaxCount {
-			return Priced{}, Errorf(EINVALID, "overstay of %s: count %d; 1 to %d", r.Code, r.Qty, pass.MaxCount)
+		if r.Qty < 1 || r.Qty > PassMaxCount {
+			return Priced{}, Errorf(EINVALID, "overstay of %s: count %d; 1 to %d", r.Code, r.Qty, PassMaxCount)
 		}
 		one := r
 		one.Qty = 1
@@ -657,8 +649,8 @@ func (c *Catalogue) checkSaleBounds(s Site, p Priced) error {
 			return Errorf(EINVALID, "%s: %d in this sale; at most %d in one sale", l.Code, qty[l.Code], maxQty)
 		}
 	}
-	if len(party) > pass.MaxPartyLines {
-		return Errorf(EINVALID, "%d kinds of visitor (category and age band) in one sale; a pass holds at most %d: split the sale", len(party), pass.MaxPartyLines)
+	if len(party) > PassMaxPartyLines {
+		return Errorf(EINVALID, "%d kinds of visitor (category and age band) in one sale; a pass holds at most %d: split the sale", len(party), PassMaxPartyLines)
 	}
 	for _, cur := range p.Totals.Currencies() {
 		if p.Totals[cur] > MaxMinor {

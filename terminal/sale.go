@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/lango-pos/lango/terminal/pass"
 )
 
 // SaleState is where a sale stands.
@@ -331,7 +329,7 @@ var plateRE = regexp.MustCompile(`^[A-Z0-9 -]{2,12}$`)
 // NormalizePlate upper-cases a vehicle registration plate ("kcb 123a" →
 // "KCB 123A") and checks it: 2–12 letters, digits, spaces or dashes, with
 // at least one letter or digit (the pass carries the plate without its
-// spaces and dashes: see pass.NormalizePlate).
+// spaces and dashes: see CompactPlate).
 func NormalizePlate(s string) (string, error) {
 	p := strings.Join(strings.Fields(strings.ToUpper(s)), " ")
 	if p == "" {
@@ -340,11 +338,11 @@ func NormalizePlate(s string) (string, error) {
 	if !plateRE.MatchString(p) {
 		return "", Errorf(EINVALID, "vehicle plate %q is not valid: 2–12 letters, digits, spaces or dashes", s)
 	}
-	if pass.NormalizePlate(p) == "" {
+	if CompactPlate(p) == "" {
 		return "", Errorf(EINVALID, "the plate %q has no letters or digits: type the registration as on the number plate, e.g. KCB 456Z", s)
 	}
-	if err := pass.ValidPlate(pass.NormalizePlate(p)); err != nil {
-		return "", Errorf(EINVALID, "vehicle plate %q is not valid: %s", s, passRule(err))
+	if err := CheckPassPlate(CompactPlate(p)); err != nil {
+		return "", Errorf(EINVALID, "vehicle plate %q is not valid: %v", s, err)
 	}
 	return p, nil
 }

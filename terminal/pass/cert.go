@@ -6,8 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
+
+	"github.com/lango-pos/lango/terminal"
 )
 
 // Signature contexts: every signed message starts with one, so a pass
@@ -23,34 +24,13 @@ const (
 	maxCertHours    = 1 << 32
 )
 
-// KeyID names an Ed25519 public key: the first four bytes of its SHA-256,
-// big-endian. Authorities and terminals alike are named by KeyID; a new key
-// (rotation) has a new KeyID.
-type KeyID uint32
+// KeyID names an Ed25519 public key (see terminal.KeyID).
+type KeyID = terminal.KeyID
 
 // KeyIDOf returns the KeyID of pub.
 func KeyIDOf(pub ed25519.PublicKey) KeyID {
 	h := sha256.Sum256(pub)
 	return KeyID(binary.BigEndian.Uint32(h[:4]))
-}
-
-// String is eight lower-case hex digits.
-func (k KeyID) String() string { return fmt.Sprintf("%08x", uint32(k)) }
-
-// MarshalText writes k as String does (JSON: "1a2b3c4d").
-func (k KeyID) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// UnmarshalText reads eight hex digits.
-func (k *KeyID) UnmarshalText(b []byte) error {
-	if len(b) != 8 {
-		return fmt.Errorf("key id %q: want 8 hex digits", b)
-	}
-	v, err := strconv.ParseUint(string(b), 16, 32)
-	if err != nil {
-		return fmt.Errorf("key id %q: %w", b, err)
-	}
-	*k = KeyID(v)
-	return nil
 }
 
 // Certificate is a site authority's statement that a terminal's public key

@@ -78,7 +78,7 @@ func (is *Issuer) issue(p Pass, embed bool) ([]byte, error) {
 	case p.KeyID != 0 && p.KeyID != c.KeyID():
 		return nil, fmt.Errorf("%w: pass names key %s, but this terminal's key is %s", ErrInvalid, p.KeyID, c.KeyID())
 	}
-	q, err := p.canonical()
+	q, err := canonical(p)
 	if err != nil {
 		return nil, err
 	}

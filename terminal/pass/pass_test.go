@@ -24,7 +24,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want, err := tc.p.canonical()
+			want, err := canonical(tc.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestVerifyReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := typicalPass(t).canonical()
+	q, err := canonical(typicalPass(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,104 +2,41 @@ package pass
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/lango-pos/lango/terminal"
 )
 
-// Reason is why a pass is refused: the codes of `lango pass verify`
-// (shared/CONTRACT.md).
-type Reason string
+// Why a pass is refused is the domain's (terminal.PassReason); the names
+// below keep this package's callers short.
+type (
+	Reason       = terminal.PassReason
+	RefusedError = terminal.PassRefusal
+)
 
 // The contract's reason codes. A Verifier returns the first six; Revoked
 // and AlreadyUsed need the store and are decided by the caller, which uses
 // Refuse to report them the same way.
 const (
-	BadSignature  Reason = "bad_signature"  // altered or forged: a signature does not match
-	UnknownIssuer Reason = "unknown_issuer" // the terminal or its authority is not trusted here
-	WrongSite     Reason = "wrong_site"     // the pass is for another site
-	Expired       Reason = "expired"        // now is after valid-until
-	NotYetValid   Reason = "not_yet_valid"  // now is before issued-at, beyond the clock skew
-	Revoked       Reason = "revoked"        // the sale was voided
-	AlreadyUsed   Reason = "already_used"   // the pass was used already
-	Malformed     Reason = "malformed"      // not a readable v1 pass
+	BadSignature  = terminal.PassBadSignature
+	UnknownIssuer = terminal.PassUnknownIssuer
+	WrongSite     = terminal.PassWrongSite
+	Expired       = terminal.PassExpired
+	NotYetValid   = terminal.PassNotYetValid
+	Revoked       = terminal.PassRevoked
+	AlreadyUsed   = terminal.PassAlreadyUsed
+	Malformed     = terminal.PassMalformed
 )
 
 // Reasons lists every reason code, in the contract's order.
-func Reasons() []Reason {
-	return []Reason{BadSignature, UnknownIssuer, WrongSite, Expired, NotYetValid, Revoked, AlreadyUsed, Malformed}
-}
+func Reasons() []Reason { return terminal.PassReasons() }
 
-// Message is the reason in plain words for the attendant, in English or,
-// when lang is "sw", Swahili.
-func (r Reason) Message(lang string) string {
-	en, sw := r.messages()
-	if lang == "sw" {
-		return sw
-	}
-	return en
-}
-
-func (r Reason) messages() (en, sw string) {
-	switch r {
-	case BadSignature:
-		return "This pass is not genuine: it has been altered or forged.",
-			"Pasi hii si halali: imebadilishwa au ni ya kughushi."
-	case UnknownIssuer:
-		return "This pass was issued by a terminal this gate does not recognise.",
-			"Pasi hii imetolewa na mashine ambayo lango hili halitambui."
-	case WrongSite:
-		return "This pass is for another park or office.",
-			"Pasi hii ni ya mbuga au ofisi nyingine."
-	case Expired:
-		return "This pass has expired.",
-			"Pasi hii imeisha muda wake."
-	case NotYetValid:
-		return "This pass is not valid yet. Check this terminal's clock.",
-			"Pasi hii bado haijaanza kutumika. Angalia saa ya mashine hii."
-	case Revoked:
-		return "This pass has been cancelled.",
-			"Pasi hii imefutwa."
-	case AlreadyUsed:
-		return "This pass has already been used.",
-			"Pasi hii imeshatumika."
-	case Malformed:
-		return "This code is not a readable Lango pass. Scan it again.",
-			"Msimbo huu si pasi ya Lango inayosomeka. Uchanganue tena."
-	}
-	return "This pass was refused.", "Pasi hii imekataliwa."
-}
-
-// RefusedError is a refused pass: a contract reason, and details for the
-// log (which the attendant does not need).
-type RefusedError struct {
-	Reason Reason
-	Detail string
-	Err    error // the cause, if any
-}
-
-func (e *RefusedError) Error() string {
-	s := "pass refused: " + string(e.Reason)
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *RefusedError) Unwrap() error { return e.Err }
-
-// Message is the reason for the attendant (see Reason.Message).
-func (e *RefusedError) Message(lang string) string { return e.Reason.Message(lang) }
-
-// Refuse returns a refusal for reason with a formatted detail. The store's
-// checks use it for Revoked and AlreadyUsed.
+// Refuse returns a refusal for reason with a formatted detail.
 func Refuse(reason Reason, format string, args ...any) *RefusedError {
-	return &RefusedError{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+	return terminal.RefusePass(reason, format, args...)
 }
 
 func refuse(reason Reason, cause error) *RefusedError {
@@ -108,13 +45,7 @@ func refuse(reason Reason, cause error) *RefusedError {
 
 // ReasonOf returns the reason of the first *RefusedError in err's chain,
 // or "" when there is none.
-func ReasonOf(err error) Reason {
-	var r *RefusedError
-	if errors.As(err, &r) {
-		return r.Reason
-	}
-	return ""
-}
+func ReasonOf(err error) Reason { return terminal.PassReasonOf(err) }
 
 // DefaultSkew is how far ahead of a verifier's clock an issuing terminal's
 // clock may run before its fresh passes are refused as not_yet_valid.
