@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 func (m *Main) cmdAudit(ctx context.Context, args []string) error {
@@ -22,7 +21,7 @@ func (m *Main) cmdAudit(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := db.VerifyAudit(ctx); err != nil {
-		if ae, ok := err.(*sqlite.AuditError); ok {
+		if ae, ok := err.(*terminal.AuditError); ok {
 			if fs.json {
 				m.printJSON(map[string]any{"ok": false, "seq": ae.Seq, "table": ae.Table, "row": ae.Row, "reason": ae.Reason})
 			}

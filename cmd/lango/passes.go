@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 func (m *Main) cmdPass(ctx context.Context, args []string) error {
@@ -21,7 +21,7 @@ func (m *Main) cmdPass(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var pc *sqlite.PassCheck
+	var pc *terminal.PassCheck
 	if pos[0] == "use" {
 		op, err := m.operator(ctx, db, fs.as)
 		if err != nil {
@@ -101,11 +101,11 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 
 // passOut is a verified pass as `lango pass verify --json` prints it.
 type passOut struct {
-	Valid   bool              `json:"valid"`
-	Reason  string            `json:"reason,omitempty"`
-	Message string            `json:"message,omitempty"`
-	Detail  string            `json:"detail,omitempty"`
-	State   string            `json:"state,omitempty"`
-	Pass    *pass.Pass        `json:"pass,omitempty"`
-	Marks   []sqlite.PassMark `json:"marks,omitempty"`
+	Valid   bool                `json:"valid"`
+	Reason  string              `json:"reason,omitempty"`
+	Message string              `json:"message,omitempty"`
+	Detail  string              `json:"detail,omitempty"`
+	State   string              `json:"state,omitempty"`
+	Pass    *pass.Pass          `json:"pass,omitempty"`
+	Marks   []terminal.PassMark `json:"marks,omitempty"`
 }

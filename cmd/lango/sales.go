@@ -149,17 +149,13 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	iss, err := db.PassIssuer(ctx)
-	if err != nil {
-		return err
-	}
 	// The card desk charges an integrated PDQ (after a trial of the sale,
 	// so a refusal comes before the charge), then commits and clears.
 	d, err := m.desk(db)
 	if err != nil {
 		return err
 	}
-	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, iss, m.announceCharge)
+	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, m.announceCharge)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func (m *Main) cmdInit(ctx context.Context, args []string) error {
 	}
 	db.CheckDevice = checkDevice
 	m.db = db
-	id, err := db.Init(ctx, sqlite.InitRequest{Site: *site, Name: *name, Catalogue: body, AdminPIN: pin, Settings: settings})
+	id, err := db.Init(ctx, terminal.InitRequest{Site: *site, Name: *name, Catalogue: body, AdminPIN: pin, Settings: settings})
 	if err != nil {
 		db.Close()
 		m.db = nil

@@ -26,7 +26,6 @@ import (
 
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // Config tunes a Syncer. Zero values take the defaults.
@@ -109,7 +108,7 @@ func (c Config) withDefaults() Config {
 // Syncer syncs one terminal store with its hub. Once runs one complete
 // exchange; Start runs them in the background until Close.
 type Syncer struct {
-	db  *sqlite.DB
+	db  Outbox
 	cfg Config
 	log *slog.Logger
 
@@ -127,7 +126,7 @@ type Syncer struct {
 }
 
 // New returns a Syncer for db.
-func New(db *sqlite.DB, cfg Config) *Syncer {
+func New(db Outbox, cfg Config) *Syncer {
 	cfg = cfg.withDefaults()
 	return &Syncer{db: db, cfg: cfg, log: cfg.Logger, kick: make(chan struct{}, 1)}
 }
@@ -135,7 +134,7 @@ func New(db *sqlite.DB, cfg Config) *Syncer {
 // session is what one exchange needs.
 type session struct {
 	base string
-	id   sqlite.Identity
+	id   terminal.Identity
 	key  ed25519.PrivateKey
 }
 

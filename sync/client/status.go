@@ -12,7 +12,6 @@ import (
 
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 func ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
@@ -20,8 +19,8 @@ func ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 }
 
 // StaleAfter is how long after its last answer from the hub a terminal
-// still counts as online (sqlite.SyncState.OnlineAt).
-const StaleAfter = sqlite.StaleAfter
+// still counts as online (terminal.SyncState.OnlineAt).
+const StaleAfter = terminal.StaleAfter
 
 // Status is the sync line the UI shows and `lango sync status --json`
 // prints.
@@ -36,12 +35,12 @@ type Status struct {
 	LastSeq        int64      `json:"last_seq"`
 	// CatalogueRefused is the hub's last catalogue publication this
 	// terminal could not use (it sells on its own): null when none.
-	CatalogueRefused *sqlite.CatalogueRefusal `json:"catalogue_refused"`
+	CatalogueRefused *terminal.CatalogueRefusal `json:"catalogue_refused"`
 }
 
 // ReadStatus reads the sync status from disk, as of now: online means the
 // last attempt reached the hub within StaleAfter.
-func ReadStatus(ctx context.Context, db *sqlite.DB, now time.Time) (Status, error) {
+func ReadStatus(ctx context.Context, db Outbox, now time.Time) (Status, error) {
 	st, err := db.SyncState(ctx)
 	if err != nil {
 		return Status{}, err
@@ -89,12 +88,12 @@ type Enrollment struct {
 // `lango-hub terminal add`: the hub certifies this terminal's key, and the
 // store keeps the certificate, trusts the site authority keys and records
 // the hub URL (db.Enrolled).
-func Enroll(ctx context.Context, db *sqlite.DB, hubURL, token string) (*Enrollment, error) {
+func Enroll(ctx context.Context, db Outbox, hubURL, token string) (*Enrollment, error) {
 	return EnrollWith(ctx, db, hubURL, token, Config{})
 }
 
 // EnrollWith is Enroll with a Config (its HTTPClient, Now and Logger).
-func EnrollWith(ctx context.Context, db *sqlite.DB, hubURL, token string, cfg Config) (*Enrollment, error) {
+func EnrollWith(ctx context.Context, db Outbox, hubURL, token string, cfg Config) (*Enrollment, error) {
 	cfg = cfg.withDefaults()
 	hub, err := terminal.ValidateSetting("hub", strings.TrimSpace(hubURL))
 	if err != nil {

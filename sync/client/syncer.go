@@ -14,7 +14,6 @@ import (
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // Once runs one complete exchange with the hub: it asks where the hub
@@ -31,7 +30,7 @@ func (s *Syncer) Once(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return err
 	}
-	a := sqlite.SyncAttempt{At: s.cfg.Now(), Reached: reached}
+	a := terminal.SyncAttempt{At: s.cfg.Now(), Reached: reached}
 	if err != nil {
 		a.Err = terminal.ErrorMessage(err)
 		if we, ok := WireError(err); ok && we.Message != "" {
@@ -314,13 +313,13 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		if _, err := s.call(ctx, ss, http.MethodPost, wire.PathFeed, req, &resp); err != nil {
 			return err
 		}
-		peers := make([]sqlite.FeedPeer, 0, len(resp.Peers))
+		peers := make([]terminal.FeedPeer, 0, len(resp.Peers))
 		known := map[string]bool{}
 		for _, p := range resp.Peers {
-			peers = append(peers, sqlite.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Seq: p.Seq})
+			peers = append(peers, terminal.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Seq: p.Seq})
 			known[p.TerminalID] = true
 		}
-		evs := make([]sqlite.FeedEvent, 0, len(resp.Events))
+		evs := make([]terminal.FeedEvent, 0, len(resp.Events))
 		for i := range resp.Events {
 			e := &resp.Events[i]
 			if !known[e.Terminal] || e.Terminal == ss.id.TerminalID {
@@ -332,7 +331,7 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 				// they are applied all the same.
 				s.log.Warn("feed event does not match its hash", "terminal", e.Name, "seq", e.Seq, "type", e.Type)
 			}
-			evs = append(evs, sqlite.FeedEvent{Event: terminal.Event(e.Event), Name: e.Name})
+			evs = append(evs, terminal.FeedEvent{Event: terminal.Event(e.Event), Name: e.Name})
 		}
 		rs, err := revocations(resp.Revocations, revoked)
 		if err != nil {
@@ -357,8 +356,8 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 // revocations checks the feed's revocations: numbered above after, with
 // well-formed key ids and pass ids, and the honoured list whole (its
 // digest).
-func revocations(in []wire.Revocation, after int64) ([]sqlite.Revocation, error) {
-	out := make([]sqlite.Revocation, 0, len(in))
+func revocations(in []wire.Revocation, after int64) ([]terminal.Revocation, error) {
+	out := make([]terminal.Revocation, 0, len(in))
 	for _, r := range in {
 		if r.N <= after || !wire.IsUUID(r.TerminalID) || len(r.KeyIDs) == 0 {
 			return nil, badResponse("revocation %d of %q is not well formed", r.N, r.Name)
@@ -367,7 +366,7 @@ func revocations(in []wire.Revocation, after int64) ([]sqlite.Revocation, error)
 		if !slices.IsSorted(r.Honoured) || wire.HonouredDigest(r.Honoured) != r.Digest {
 			return nil, badResponse("revocation %d of %s: the honoured passes do not match their digest", r.N, r.Name)
 		}
-		rv := sqlite.Revocation{N: r.N, TerminalID: r.TerminalID, Name: r.Name, RevokedAt: r.RevokedAt, Honoured: r.Honoured}
+		rv := terminal.Revocation{N: r.N, TerminalID: r.TerminalID, Name: r.Name, RevokedAt: r.RevokedAt, Honoured: r.Honoured}
 		for _, k := range r.KeyIDs {
 			var id pass.KeyID
 			if err := id.UnmarshalText([]byte(k)); err != nil {

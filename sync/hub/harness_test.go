@@ -315,7 +315,7 @@ func openInit(ctx context.Context, te *termEnv) (*sqlite.DB, error) {
 	if te.site == "" {
 		te.site = "NNP"
 	}
-	id, err := db.Init(ctx, sqlite.InitRequest{Site: te.site, Name: te.name, Catalogue: catalogue, AdminPIN: "1234"})
+	id, err := db.Init(ctx, terminal.InitRequest{Site: te.site, Name: te.name, Catalogue: catalogue, AdminPIN: "1234"})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -3,7 +3,6 @@ package wire_test
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,21 +12,6 @@ import (
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
-
-// TestWireImportsNothingOfTheProject: the protocol stands alone, so that a
-// change to the terminal's domain types cannot silently change what the
-// hub receives.
-func TestWireImportsNothingOfTheProject(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/lango-pos/lango/sync/wire").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		if strings.HasPrefix(p, "github.com/lango-pos/lango/") && p != "github.com/lango-pos/lango/sync/wire" {
-			t.Errorf("sync/wire depends on %s", p)
-		}
-	}
-}
 
 // TestWireEventAgreesWithTheDomain: the wire's event and the terminal's
 // have the same fields under the same JSON names, hash alike, and the feed

@@ -24,12 +24,25 @@ import (
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pay"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
+
+// Store is what the desk needs of the terminal's store (*sqlite.DB is one).
+type Store interface {
+	Setting(ctx context.Context, key string) (string, error)
+	Catalogue(ctx context.Context) (*terminal.Catalogue, error)
+	Operator(ctx context.Context, name string) (*terminal.Operator, error)
+	PassIssuer(ctx context.Context) (terminal.PassIssuer, error)
+	// TrySell runs a sale in full and rolls it back: the sale Sell would
+	// record now, or its refusal.
+	TrySell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes terminal.PassIssuer) (*terminal.Sale, error)
+	SellSigned(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest) (*terminal.SaleResult, error)
+	QuoteSettlement(ctx context.Context, text string) (*terminal.SettleQuote, error)
+	Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*terminal.SettleResult, error)
+}
 
 // Desk charges the PDQ of a terminal's pdq setting.
 type Desk struct {
-	DB *sqlite.DB
+	DB Store
 	// Path is the pending record's file (pdq-pending.json in the data
 	// folder).
 	Path   string
@@ -103,7 +116,7 @@ func cardIndex(ts []terminal.TenderRequest) (int, error) {
 // ChargeSale charges the PDQ for req's integrated card tender and returns
 // the request to commit, and done, to call once it is committed.
 //
-// The sale is first run through Sell and rolled back (sqlite.TrySell):
+// The sale is first run through Sell and rolled back (the store's TrySell):
 // whatever Sell would refuse is refused here, before the card is charged.
 // If req.Quoted is set (the total the customer was shown), a price that
 // changed since (sync switched catalogue) is refused so, ECONFLICT. The
@@ -163,12 +176,12 @@ func bindCard(ts []terminal.TenderRequest, idx int, charge terminal.CardCharge) 
 // Sell is the card desk's whole sale: ChargeSale, then Sell of the bound
 // request, then the pending record cleared. A sale with no integrated
 // card tender is only sold.
-func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes sqlite.PassIssuer, announce func(terminal.Money)) (*sqlite.SaleResult, error) {
+func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (*terminal.SaleResult, error) {
 	bound, done, err := d.ChargeSale(ctx, op, req, announce)
 	if err != nil {
 		return nil, err
 	}
-	res, err := d.DB.Sell(ctx, op, bound, passes)
+	res, err := d.DB.SellSigned(ctx, op, bound)
 	if err != nil {
 		if idx, _ := cardIndex(req.Tenders); idx < 0 {
 			return nil, err // no card was charged: Sell's refusal as it is
@@ -183,7 +196,7 @@ func (d *Desk) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sal
 
 // Settle is the card desk's whole settlement of a deferred pass:
 // ChargeSettlement, then Settle, then the pending record cleared.
-func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (*sqlite.SettleResult, error) {
+func (d *Desk) Settle(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (*terminal.SettleResult, error) {
 	out, done, err := d.ChargeSettlement(ctx, op, passText, ts, announce)
 	if err != nil {
 		return nil, err
@@ -357,13 +370,9 @@ func (d *Desk) Recover(ctx context.Context) (Recovery, error) {
 		return out, err
 	}
 	if pc.Sale != nil {
-		iss, err := d.DB.PassIssuer(ctx)
-		if err != nil {
-			return out, err
-		}
 		req := *pc.Sale // bound to the charge: Quoted is what it pays
 		req.Tenders = ts
-		res, err := d.DB.Sell(ctx, op, req, iss)
+		res, err := d.DB.SellSigned(ctx, op, req)
 		if err != nil {
 			return out, chargedNotRecorded(ts, err)
 		}

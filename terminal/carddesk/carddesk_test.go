@@ -11,6 +11,7 @@ import (
 	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pay/zvt"
 	"github.com/lango-pos/lango/terminal/pay/zvt/zvttest"
+	"github.com/lango-pos/lango/terminal/sqlite"
 	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
@@ -55,7 +56,7 @@ func TestChargeThenCrash(t *testing.T) {
 	if n := len(em.Charges()); n != 1 {
 		t.Errorf("the PDQ charged %d times; want once", n)
 	}
-	n, _ := d.DB.Counts(ctx)
+	n, _ := store(d).Counts(ctx)
 	if n["sales"] != 1 {
 		t.Errorf("%d sales; want the one the card paid", n["sales"])
 	}
@@ -66,14 +67,14 @@ func TestChargeThenCrash(t *testing.T) {
 func TestChargeDeclined(t *testing.T) {
 	ctx := context.Background()
 	d, _, admin := newDesk(t, zvt.ModeDecline)
-	before, _ := d.DB.Counts(ctx)
+	before, _ := store(d).Counts(ctx)
 	if _, _, err := d.ChargeSale(ctx, admin, adults, nil); err == nil {
 		t.Fatal("a declined card was taken")
 	}
 	if _, err := os.Stat(d.Path); !os.IsNotExist(err) {
 		t.Errorf("a pending record after a decline: %v", err)
 	}
-	after, _ := d.DB.Counts(ctx)
+	after, _ := store(d).Counts(ctx)
 	for k, n := range before {
 		if after[k] != n {
 			t.Errorf("%s: %d → %d rows after a decline", k, n, after[k])
@@ -86,7 +87,7 @@ func TestChargeDeclined(t *testing.T) {
 func TestNoIntegratedPDQ(t *testing.T) {
 	ctx := context.Background()
 	d, _, admin := newDesk(t, zvt.ModeApprove)
-	if _, err := d.DB.SetSetting(ctx, "admin", "pdq", "manual"); err != nil {
+	if _, err := store(d).SetSetting(ctx, "admin", "pdq", "manual"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.ChargeSale(ctx, admin, adults, nil); terminal.ErrorKind(err) != terminal.EINVALID {
@@ -104,7 +105,7 @@ func switchCatalogue(t *testing.T, d *carddesk.Desk) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.DB.ApplyHubCatalogue(context.Background(), cat, 1); err != nil {
+	if err := store(d).ApplyHubCatalogue(context.Background(), cat, 1); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -116,11 +117,11 @@ func switchCatalogue(t *testing.T, d *carddesk.Desk) {
 func TestCardChargeIsBoundToTheRecordedTender(t *testing.T) {
 	ctx := context.Background()
 	d, em, admin := newDesk(t, zvt.ModeApprove)
-	iss, err := d.DB.PassIssuer(ctx)
+	iss, err := store(d).PassIssuer(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := d.Sell(ctx, admin, adults, iss, nil)
+	res, err := d.Sell(ctx, admin, adults, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +147,8 @@ func TestCardChargeIsBoundToTheRecordedTender(t *testing.T) {
 		t.Fatal(err)
 	}
 	switchCatalogue(t, d)
-	before, _ := d.DB.Counts(ctx)
-	if _, err := d.DB.Sell(ctx, admin, bound, iss); terminal.ErrorKind(err) != terminal.ECONFLICT {
+	before, _ := store(d).Counts(ctx)
+	if _, err := store(d).Sell(ctx, admin, bound, iss); terminal.ErrorKind(err) != terminal.ECONFLICT {
 		t.Errorf("bound request after a price change: %v; want ECONFLICT", err)
 	}
 	// The till dies here; recovery finds the charge and says it cannot be
@@ -159,7 +160,7 @@ func TestCardChargeIsBoundToTheRecordedTender(t *testing.T) {
 	if _, err := os.Stat(d.Path); err != nil {
 		t.Errorf("pending record gone while the charge is not recorded: %v", err)
 	}
-	after, _ := d.DB.Counts(ctx)
+	after, _ := store(d).Counts(ctx)
 	for k, n := range before {
 		if after[k] != n {
 			t.Errorf("%s: %d → %d rows after the refusal", k, n, after[k])
@@ -172,27 +173,23 @@ func TestCardChargeIsBoundToTheRecordedTender(t *testing.T) {
 func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 	ctx := context.Background()
 	d, em, admin := newDesk(t, zvt.ModeApprove)
-	iss, err := d.DB.PassIssuer(ctx)
+	cat, err := store(d).Catalogue(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := d.DB.Catalogue(ctx)
+	id, err := store(d).Identity(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := d.DB.Identity(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quote, err := cat.Price(d.DB.Now(), id.Site, adults.Lines)
+	quote, err := cat.Price(store(d).Now(), id.Site, adults.Lines)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := adults
 	req.Quoted = quote.Totals
 	switchCatalogue(t, d)
-	before, _ := d.DB.Counts(ctx)
-	_, err = d.Sell(ctx, admin, req, iss, nil)
+	before, _ := store(d).Counts(ctx)
+	_, err = d.Sell(ctx, admin, req, nil)
 	if terminal.ErrorKind(err) != terminal.ECONFLICT || !strings.Contains(terminal.ErrorMessage(err), "prices changed") {
 		t.Errorf("sell after a price change: %v; want ECONFLICT saying the prices changed", err)
 	}
@@ -202,7 +199,7 @@ func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 	if _, err := os.Stat(d.Path); !os.IsNotExist(err) {
 		t.Errorf("a pending record for a refused sale: %v", err)
 	}
-	after, _ := d.DB.Counts(ctx)
+	after, _ := store(d).Counts(ctx)
 	for k, n := range before {
 		if after[k] != n {
 			t.Errorf("%s: %d → %d rows after the refusal", k, n, after[k])
@@ -210,11 +207,11 @@ func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 	}
 	// Quoted again at the new price, it sells.
 	quote2, err := func() (terminal.Priced, error) {
-		c, err := d.DB.Catalogue(ctx)
+		c, err := store(d).Catalogue(ctx)
 		if err != nil {
 			return terminal.Priced{}, err
 		}
-		return c.Price(d.DB.Now(), id.Site, adults.Lines)
+		return c.Price(store(d).Now(), id.Site, adults.Lines)
 	}()
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +220,7 @@ func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 		t.Fatalf("the switched catalogue prices %v like the old one", quote2.Totals)
 	}
 	req.Quoted = quote2.Totals
-	if _, err := d.Sell(ctx, admin, req, iss, nil); err != nil {
+	if _, err := d.Sell(ctx, admin, req, nil); err != nil {
 		t.Errorf("sell at the new quote: %v", err)
 	}
 	if n := len(em.Charges()); n != 1 {
@@ -238,11 +235,7 @@ func TestCardPriceChangeRefusedBeforeCharge(t *testing.T) {
 func TestRefusalWithoutCardIsNotAChargedCard(t *testing.T) {
 	ctx := context.Background()
 	d, _, admin := newDesk(t, zvt.ModeApprove)
-	iss, err := d.DB.PassIssuer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = d.Sell(ctx, admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "NOPE", Qty: 1}}, Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, iss, nil)
+	_, err := d.Sell(ctx, admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "NOPE", Qty: 1}}, Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, nil)
 	if msg := terminal.ErrorMessage(err); !strings.HasPrefix(msg, `unknown item "NOPE"`) || terminal.ErrorKind(err) != terminal.EINVALID {
 		t.Errorf("cash sale of an unknown item: %q (%s); want Sell's own refusal", msg, terminal.ErrorKind(err))
 	}
@@ -251,3 +244,6 @@ func TestRefusalWithoutCardIsNotAChargedCard(t *testing.T) {
 		t.Errorf("cash settlement of a bad pass: %v; want a refusal that names no card", err)
 	}
 }
+
+// store is the desk's store as the tests made it.
+func store(d *carddesk.Desk) *sqlite.DB { return d.DB.(*sqlite.DB) }

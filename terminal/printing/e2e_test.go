@@ -106,7 +106,7 @@ func newGate(t *testing.T, profile, baud string) *gate {
 		t.Fatal(err)
 	}
 	spec := fmt.Sprintf("serial:%s?baud=%s&profile=%s", g.link, baud, profile)
-	if _, err := g.db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234", Settings: map[string]string{"printer": spec}}); err != nil {
+	if _, err := g.db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234", Settings: map[string]string{"printer": spec}}); err != nil {
 		t.Fatal(err)
 	}
 	if g.op, err = g.db.Authenticate(ctx, "admin", "1234"); err != nil {

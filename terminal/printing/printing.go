@@ -13,12 +13,26 @@ import (
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
+
+// Jobs is what printing needs of the terminal's store (*sqlite.DB is one):
+// its queued print jobs, the records they print, and the settings that
+// shape them.
+type Jobs interface {
+	NextPrintJob(ctx context.Context) (terminal.PrintJob, bool, error)
+	MarkPrinted(ctx context.Context, id string, at time.Time) error
+	MarkPrintFailed(ctx context.Context, id, reason string, final bool) error
+	Sale(ctx context.Context, id string) (*terminal.Sale, error)
+	Settlement(ctx context.Context, id string) (*terminal.Settlement, error)
+	ShiftReport(ctx context.Context, shiftID string) (*terminal.ZReport, error)
+	Catalogue(ctx context.Context) (*terminal.Catalogue, error)
+	Identity(ctx context.Context) (terminal.Identity, error)
+	Setting(ctx context.Context, key string) (string, error)
+}
 
 // Queue is the spool's view of the store's print jobs.
 type Queue struct {
-	DB      *sqlite.DB
+	DB      Jobs
 	Profile printer.Profile
 	// Lang, if set, is the language of every document; empty, each job is
 	// laid out in the terminal's language setting when it prints, so a
@@ -55,7 +69,7 @@ func (q *Queue) MarkFailed(ctx context.Context, id, reason string, final bool) e
 }
 
 // Render lays out a stored job as ESC/POS bytes.
-func (q *Queue) Render(ctx context.Context, j sqlite.PrintJob) ([]byte, error) {
+func (q *Queue) Render(ctx context.Context, j terminal.PrintJob) ([]byte, error) {
 	doc, err := q.Document(ctx, j)
 	if err != nil {
 		return nil, err
@@ -64,7 +78,7 @@ func (q *Queue) Render(ctx context.Context, j sqlite.PrintJob) ([]byte, error) {
 }
 
 // Document builds the printable document of a stored job.
-func (q *Queue) Document(ctx context.Context, j sqlite.PrintJob) (printer.Document, error) {
+func (q *Queue) Document(ctx context.Context, j terminal.PrintJob) (printer.Document, error) {
 	id, err := q.DB.Identity(ctx)
 	if err != nil {
 		return nil, err

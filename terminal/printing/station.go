@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/printer"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // Station is the terminal's printer as the kiosk runs it: the device the
@@ -16,7 +15,7 @@ import (
 // spare printer plugged in at 6 am); jobs wait in the store meanwhile, and
 // one cut off in the middle prints again, whole, on the new printer.
 type Station struct {
-	db   *sqlite.DB
+	db   Jobs
 	ctx  context.Context
 	opts StationOptions
 
@@ -40,7 +39,7 @@ type StationOptions struct {
 
 // OpenStation opens the printer of db's printer setting and starts its
 // spool, until Close or until ctx is done.
-func OpenStation(ctx context.Context, db *sqlite.DB, opts StationOptions) (*Station, error) {
+func OpenStation(ctx context.Context, db Jobs, opts StationOptions) (*Station, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

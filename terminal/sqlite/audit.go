@@ -9,21 +9,6 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-// AuditError says which stored record broke the audit.
-type AuditError struct {
-	Seq    int64  // the event, when the chain breaks
-	Table  string // the table whose row disagrees with the events
-	Row    string // that row's id
-	Reason string
-}
-
-func (e *AuditError) Error() string {
-	if e.Table != "" {
-		return fmt.Sprintf("audit: %s row %s: %s", e.Table, e.Row, e.Reason)
-	}
-	return fmt.Sprintf("audit: event %d: %s", e.Seq, e.Reason)
-}
-
 // VerifyAudit checks that the event log is an unbroken hash chain with no
 // sequence gaps, and that every sale, operator, shift, settlement and pass
 // mark row says what the events (this terminal's, and for operators and
@@ -43,10 +28,10 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 			e := &evs[i]
 			if err := v.Next(e); err != nil {
 				ce := err.(*terminal.ChainError)
-				return &AuditError{Seq: ce.Seq, Reason: ce.Reason}
+				return &terminal.AuditError{Seq: ce.Seq, Reason: ce.Reason}
 			}
 			if err := replay(sales, e); err != nil {
-				return &AuditError{Seq: e.Seq, Reason: err.Error()}
+				return &terminal.AuditError{Seq: e.Seq, Reason: err.Error()}
 			}
 			st.own(e)
 		}
@@ -59,7 +44,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 		return err
 	}
 	if last != v.LastSeq {
-		return &AuditError{Seq: v.LastSeq + 1, Reason: "sequence gap"}
+		return &terminal.AuditError{Seq: v.LastSeq + 1, Reason: "sequence gap"}
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT s.id, s.number, s.kind, s.at, s.site, s.vehicle, s.catalogue_version, coalesce(s.refund_of, ''), `+saleCols+saleFrom+` ORDER BY s.number`)
 	if err != nil {
@@ -77,16 +62,16 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 		}
 		want := sales[id]
 		if want == nil {
-			return &AuditError{Table: "sales", Row: id, Reason: "no event records this sale"}
+			return &terminal.AuditError{Table: "sales", Row: id, Reason: "no event records this sale"}
 		}
 		var got terminal.Sale
 		if err := json.Unmarshal([]byte(doc), &got); err != nil {
-			return &AuditError{Table: "sales", Row: id, Reason: "unreadable: " + err.Error()}
+			return &terminal.AuditError{Table: "sales", Row: id, Reason: "unreadable: " + err.Error()}
 		}
 		// The row's own columns must say what its event says.
 		if got.ID != id || got.Number != number || got.Kind != kind || ts(got.At) != at || got.Site != site ||
 			got.Vehicle != vehicle || got.CatalogueVersion != catVersion || got.RefundOf != refundOf {
-			return &AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d's row differs from its event", number)}
+			return &terminal.AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d's row differs from its event", number)}
 		}
 		got.State, got.Void = terminal.SaleState(state), nil
 		w := *want
@@ -94,7 +79,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 		a, _ := json.Marshal(got)
 		b, _ := json.Marshal(w)
 		if !bytes.Equal(a, b) {
-			return &AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d differs from its events", got.Number)}
+			return &terminal.AuditError{Table: "sales", Row: id, Reason: fmt.Sprintf("sale %d differs from its events", got.Number)}
 		}
 		seen++
 	}
@@ -102,7 +87,7 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 		return err
 	}
 	if seen != len(sales) {
-		return &AuditError{Table: "sales", Reason: fmt.Sprintf("%d sales recorded in events, %d in the table", len(sales), seen)}
+		return &terminal.AuditError{Table: "sales", Reason: fmt.Sprintf("%d sales recorded in events, %d in the table", len(sales), seen)}
 	}
 	return db.verifyRows(ctx, st)
 }

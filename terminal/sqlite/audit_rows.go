@@ -79,7 +79,7 @@ func (st *auditState) own(e *terminal.Event) {
 }
 
 // feed replays an event of another terminal of the site, as ApplyFeed did.
-func (st *auditState) feed(e *FeedEvent) {
+func (st *auditState) feed(e *terminal.FeedEvent) {
 	switch e.Type {
 	case terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff:
 		st.operator(&e.Event)
@@ -160,11 +160,11 @@ func (db *DB) auditOperators(ctx context.Context, st *auditState) error {
 		want, ok := st.operators[id]
 		switch {
 		case !ok:
-			return &AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("no event records operator %s", name)}
+			return &terminal.AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("no event records operator %s", name)}
 		case want.name != name || string(want.role) != role:
-			return &AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("operator %s is a %s here; its events say %s, a %s", name, role, want.name, want.role)}
+			return &terminal.AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("operator %s is a %s here; its events say %s, a %s", name, role, want.name, want.role)}
 		case want.disabled != (disabled != ""):
-			return &AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("operator %s's disabled state differs from its events", name)}
+			return &terminal.AuditError{Table: "operators", Row: id, Reason: fmt.Sprintf("operator %s's disabled state differs from its events", name)}
 		}
 	}
 	return rows.Err()
@@ -186,26 +186,26 @@ func (db *DB) auditShifts(ctx context.Context, st *auditState) error {
 		n++
 		want := st.shifts[id]
 		if want == nil {
-			return &AuditError{Table: "shifts", Row: id, Reason: "no event records this shift"}
+			return &terminal.AuditError{Table: "shifts", Row: id, Reason: "no event records this shift"}
 		}
 		var fl, co terminal.Totals
 		if json.Unmarshal([]byte(float), &fl) != nil || (counted != "" && json.Unmarshal([]byte(counted), &co) != nil) {
-			return &AuditError{Table: "shifts", Row: id, Reason: "unreadable float or count"}
+			return &terminal.AuditError{Table: "shifts", Row: id, Reason: "unreadable float or count"}
 		}
 		switch {
 		case want.operator != op || want.opened != opened:
-			return &AuditError{Table: "shifts", Row: id, Reason: fmt.Sprintf("the shift's operator or opening time differs from its event (%s at %s)", want.operator, want.opened)}
+			return &terminal.AuditError{Table: "shifts", Row: id, Reason: fmt.Sprintf("the shift's operator or opening time differs from its event (%s at %s)", want.operator, want.opened)}
 		case !maps.Equal(fl.Clone().Clean(), want.float.Clone().Clean()):
-			return &AuditError{Table: "shifts", Row: id, Reason: fmt.Sprintf("the float is %s here; its event says %s", fl, want.float)}
+			return &terminal.AuditError{Table: "shifts", Row: id, Reason: fmt.Sprintf("the float is %s here; its event says %s", fl, want.float)}
 		case want.closed != closed || !maps.Equal(co.Clone().Clean(), want.counted.Clone().Clean()):
-			return &AuditError{Table: "shifts", Row: id, Reason: "the shift's closing differs from its event"}
+			return &terminal.AuditError{Table: "shifts", Row: id, Reason: "the shift's closing differs from its event"}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	if n != len(st.shifts) {
-		return &AuditError{Table: "shifts", Reason: fmt.Sprintf("%d shifts recorded in events, %d in the table", len(st.shifts), n)}
+		return &terminal.AuditError{Table: "shifts", Reason: fmt.Sprintf("%d shifts recorded in events, %d in the table", len(st.shifts), n)}
 	}
 	return nil
 }
@@ -225,18 +225,18 @@ func (db *DB) auditSettlements(ctx context.Context, st *auditState) error {
 		n++
 		want, ok := st.settled[id]
 		if !ok {
-			return &AuditError{Table: "settlements", Row: id, Reason: "no event records this settlement"}
+			return &terminal.AuditError{Table: "settlements", Row: id, Reason: "no event records this settlement"}
 		}
 		var got terminal.Settlement
 		if compact([]byte(doc)) != want || json.Unmarshal([]byte(doc), &got) != nil || got.PassID != passID || !got.At.Equal(parseTS(at)) {
-			return &AuditError{Table: "settlements", Row: id, Reason: fmt.Sprintf("the settlement of pass %s differs from its event", passID)}
+			return &terminal.AuditError{Table: "settlements", Row: id, Reason: fmt.Sprintf("the settlement of pass %s differs from its event", passID)}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	if n != len(st.settled) {
-		return &AuditError{Table: "settlements", Reason: fmt.Sprintf("%d settlements recorded in events, %d in the table", len(st.settled), n)}
+		return &terminal.AuditError{Table: "settlements", Reason: fmt.Sprintf("%d settlements recorded in events, %d in the table", len(st.settled), n)}
 	}
 	return nil
 }
@@ -258,16 +258,16 @@ func (db *DB) auditMarks(ctx context.Context, st *auditState) error {
 		want, ok := st.marks[[3]string{passID, mark, term}]
 		switch {
 		case !ok:
-			return &AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("no event marks pass %s %s at %s", passID, mark, term)}
+			return &terminal.AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("no event marks pass %s %s at %s", passID, mark, term)}
 		case !parseTS(want.at).Equal(parseTS(at)) || want.ref != ref:
-			return &AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("the %s mark of pass %s differs from its event", mark, passID)}
+			return &terminal.AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("the %s mark of pass %s differs from its event", mark, passID)}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	if n != len(st.marks) {
-		return &AuditError{Table: "pass_marks", Reason: fmt.Sprintf("%d pass marks recorded in events, %d in the table", len(st.marks), n)}
+		return &terminal.AuditError{Table: "pass_marks", Reason: fmt.Sprintf("%d pass marks recorded in events, %d in the table", len(st.marks), n)}
 	}
 	return nil
 }

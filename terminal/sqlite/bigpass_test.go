@@ -52,7 +52,7 @@ func TestPassTooBigIsRefusedNotInternal(t *testing.T) {
 	}
 	defer db.Close()
 	db.Now = fakeClock()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: strings.Repeat("g", 32), Catalogue: body, AdminPIN: "1234"}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: strings.Repeat("g", 32), Catalogue: body, AdminPIN: "1234"}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := db.Authenticate(ctx, "admin", "1234")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // storeChecksum hashes every row of every table of the store file at path,
@@ -85,7 +84,7 @@ func storeChecksum(t testing.TB, path string) string {
 
 // refusedSale sells req and wants a refusal of kind whose message contains
 // every one of want, with the store unchanged.
-func refusedSale(t *testing.T, f *fixture, iss sqlite.PassIssuer, req terminal.SaleRequest, kind string, want ...string) {
+func refusedSale(t *testing.T, f *fixture, iss terminal.PassIssuer, req terminal.SaleRequest, kind string, want ...string) {
 	t.Helper()
 	before := storeChecksum(t, f.path)
 	res, err := f.db.Sell(context.Background(), f.admin, req, iss)
@@ -109,7 +108,7 @@ func refusedSale(t *testing.T, f *fixture, iss sqlite.PassIssuer, req terminal.S
 	}
 }
 
-func issuer(t testing.TB, f *fixture) sqlite.PassIssuer {
+func issuer(t testing.TB, f *fixture) terminal.PassIssuer {
 	t.Helper()
 	iss, err := f.db.PassIssuer(context.Background())
 	if err != nil {

@@ -88,5 +88,6 @@ func (db *DB) clockWindow(ctx context.Context, q querier) (clockWindow, error) {
 func (db *DB) resetClockWindow() {
 	db.mu.Lock()
 	db.window = nil
+	db.issuer = nil
 	db.mu.Unlock()
 }

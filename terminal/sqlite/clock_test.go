@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // TestOnlineAt: the one meaning of online, for the status bar and `lango
@@ -20,12 +19,12 @@ func TestOnlineAt(t *testing.T) {
 		want    bool
 	}{
 		{true, now.Add(-time.Minute), true},
-		{true, now.Add(-sqlite.StaleAfter), true},
-		{true, now.Add(-sqlite.StaleAfter - time.Second), false},
+		{true, now.Add(-terminal.StaleAfter), true},
+		{true, now.Add(-terminal.StaleAfter - time.Second), false},
 		{false, now.Add(-time.Second), false},
 		{true, time.Time{}, false},
 	} {
-		st := sqlite.SyncState{Online: c.reached, LastContact: c.contact}
+		st := terminal.SyncState{Online: c.reached, LastContact: c.contact}
 		if got := st.OnlineAt(now); got != c.want {
 			t.Errorf("reached %v, last contact %v ago: online %v; want %v", c.reached, now.Sub(c.contact), got, c.want)
 		}

@@ -192,7 +192,7 @@ func TestAuditFindsTampering(t *testing.T) {
 		if _, err := f.db.SQL().Exec(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '530000', '130000') AS BLOB) WHERE seq = ?`, seq); err != nil {
 			t.Fatal(err)
 		}
-		var ae *sqlite.AuditError
+		var ae *terminal.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Seq != seq {
 			t.Fatalf("audit = %v; want a break at event %d", err, seq)
 		}
@@ -200,7 +200,7 @@ func TestAuditFindsTampering(t *testing.T) {
 	t.Run("event deleted", func(t *testing.T) {
 		f, _ := setup(t)
 		f.db.SQL().Exec(`DELETE FROM events WHERE seq = 4`)
-		var ae *sqlite.AuditError
+		var ae *terminal.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Seq != 5 {
 			t.Fatalf("audit = %v; want a break at event 5", err)
 		}
@@ -211,7 +211,7 @@ func TestAuditFindsTampering(t *testing.T) {
 		if _, err := f.db.SQL().Exec(`UPDATE sales SET vehicle = 'KZZ 999Z' WHERE id = ?`, victim.ID); err != nil {
 			t.Fatal(err)
 		}
-		var ae *sqlite.AuditError
+		var ae *terminal.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "sales" || ae.Row != victim.ID {
 			t.Fatalf("audit = %v; want sale %s named", err, victim.ID)
 		}
@@ -219,7 +219,7 @@ func TestAuditFindsTampering(t *testing.T) {
 	t.Run("sale pointed at another event", func(t *testing.T) {
 		f, sales := setup(t)
 		f.db.SQL().Exec(`UPDATE sales SET event_seq = (SELECT event_seq FROM sales WHERE id = ?) WHERE id = ?`, sales[0].ID, sales[4].ID)
-		var ae *sqlite.AuditError
+		var ae *terminal.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "sales" {
 			t.Fatalf("audit = %v; want a sales row named", err)
 		}
@@ -227,7 +227,7 @@ func TestAuditFindsTampering(t *testing.T) {
 	t.Run("sale state edited", func(t *testing.T) {
 		f, sales := setup(t)
 		f.db.SQL().Exec(`UPDATE sales SET state = 'voided' WHERE id = ?`, sales[1].ID)
-		var ae *sqlite.AuditError
+		var ae *terminal.AuditError
 		if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Row != sales[1].ID {
 			t.Fatalf("audit = %v; want sale %s named", err, sales[1].ID)
 		}

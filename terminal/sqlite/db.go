@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
 )
 
 //go:embed migrations/*.sql
@@ -39,9 +40,11 @@ type DB struct {
 
 	mu       sync.Mutex
 	cat      *terminal.Catalogue // the active catalogue, loaded once
-	identity *Identity           // immutable once initialised
+	identity *terminal.Identity  // immutable once initialised
 	stmts    map[string]*sql.Stmt
 	window   *clockWindow // when this terminal's clock may be; reset when certificates change
+	issuer   *pass.Issuer // the signer of passes, for its certificate's window; reset with window
+	issuerOK [2]time.Time // that window
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -72,13 +75,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // time zone (the catalogue's), with the zone's name. layout is a time
 // layout without the zone.
 func (db *DB) SiteTime(t time.Time, layout string) string {
-	loc := time.Local
+	return t.In(db.location()).Format(layout + " MST")
+}
+
+// location is the site's time zone, the catalogue's (time.Local before
+// the store is initialised).
+func (db *DB) location() *time.Location {
 	db.mu.Lock()
+	defer db.mu.Unlock()
 	if db.cat != nil && db.cat.Location() != nil {
-		loc = db.cat.Location()
+		return db.cat.Location()
 	}
-	db.mu.Unlock()
-	return t.In(loc).Format(layout + " MST")
+	return time.Local
 }
 
 // Close closes the store.
@@ -140,7 +148,7 @@ type Tx struct {
 	now time.Time
 	// terminal is this terminal's id ("" before Init), id its identity.
 	terminal string
-	id       Identity
+	id       terminal.Identity
 }
 
 // ExecContext runs a statement in tx, prepared at open when it is on the

@@ -161,7 +161,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 // site disabled (operator.disabled from the feed), by id. An operator not
 // known here yet is recorded disabled, so that its operator.added, arriving
 // later from another terminal, does not bring it back.
-func (tx *Tx) applyFeedDisable(ctx context.Context, e *FeedEvent, origin string) error {
+func (tx *Tx) applyFeedDisable(ctx context.Context, e *terminal.FeedEvent, origin string) error {
 	var p operatorAdded
 	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite {
 		return nil
@@ -290,38 +290,24 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 		if err := tx.QueryRowContext(ctx, `SELECT failures, pin_hash, locked_until FROM operators WHERE id = ?`, op.ID).Scan(&failures, &hash, &lockedUntil); err != nil {
 			return err
 		}
-		if until := parseTS(lockedUntil); tx.now.Before(until) {
-			at := db.SiteTime(until, "15:04")
-			result = terminal.Errorf(terminal.EUNAUTHORIZED, "%s is locked after %d wrong PINs until %s; try later or ask a supervisor",
-				op.Name, terminal.MaxPINFailures, at).WithID("locked", map[string]any{"Name": op.Name, "N": terminal.MaxPINFailures, "Until": at})
-			return nil
-		}
-		if terminal.CheckPIN(hash, pin) {
-			if failures > 0 {
-				_, err := tx.ExecContext(ctx, `UPDATE operators SET failures = 0, locked_until = '' WHERE id = ?`, op.ID)
+		lock := terminal.PINLock{Failures: failures, LockedUntil: parseTS(lockedUntil)}
+		ok := !tx.now.Before(lock.LockedUntil) && terminal.CheckPIN(hash, pin) // no PIN is checked while locked
+		next, lockedNow, refused := lock.SignIn(op.Name, ok, tx.now, db.location())
+		result = refused
+		if next != lock {
+			until := ""
+			if !next.LockedUntil.IsZero() {
+				until = ts(next.LockedUntil)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE operators SET failures = ?, locked_until = ? WHERE id = ?`, next.Failures, until, op.ID); err != nil {
 				return err
 			}
-			return nil
 		}
-		failures++
-		if failures >= terminal.MaxPINFailures {
-			until := tx.now.Add(terminal.LockoutPeriod)
-			if _, err := tx.ExecContext(ctx, `UPDATE operators SET failures = 0, locked_until = ? WHERE id = ?`, ts(until), op.ID); err != nil {
+		if lockedNow {
+			if _, err := tx.appendEvent(ctx, op.Name, terminal.OperatorLocked{Operator: op.Name, Until: next.LockedUntil}); err != nil {
 				return err
 			}
-			if _, err := tx.appendEvent(ctx, op.Name, terminal.OperatorLocked{Operator: op.Name, Until: until}); err != nil {
-				return err
-			}
-			result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN: %s is now locked for %d minutes", op.Name, int(terminal.LockoutPeriod/time.Minute)).
-				WithID("locked_now", map[string]any{"Name": op.Name, "Minutes": int(terminal.LockoutPeriod / time.Minute)})
-			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE operators SET failures = ? WHERE id = ?`, failures, op.ID); err != nil {
-			return err
-		}
-		result = terminal.Errorf(terminal.EUNAUTHORIZED, "wrong PIN (%d tries left before a %d-minute lockout)",
-			terminal.MaxPINFailures-failures, int(terminal.LockoutPeriod/time.Minute)).
-			WithID("wrong_pin_tries", map[string]any{"Left": terminal.MaxPINFailures - failures, "Minutes": int(terminal.LockoutPeriod / time.Minute)})
 		return nil
 	})
 	if err != nil {
@@ -346,7 +332,7 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 // opened a shift here. The hub's report names the clash
 // (operator_added_twice). A payload that is not a well-formed site
 // operator with a PIN hash exactly as HashPIN makes is ignored.
-func (tx *Tx) applyFeedOperator(ctx context.Context, e *FeedEvent, origin string) error {
+func (tx *Tx) applyFeedOperator(ctx context.Context, e *terminal.FeedEvent, origin string) error {
 	var p operatorAdded
 	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite || !terminal.ValidPINHash(p.PINHash) {
 		return nil

@@ -19,13 +19,36 @@ import (
 type passIssuer struct{ iss *pass.Issuer }
 
 // PassIssuer returns the issuer that Sell uses to sign a sale's pass, or an
-// error if the terminal holds no valid certificate.
-func (db *DB) PassIssuer(ctx context.Context) (PassIssuer, error) {
-	iss, err := db.Issuer(ctx, db.Now())
+// error if the terminal holds no valid certificate. The issuer is kept for
+// as long as its certificate is valid, until the certificates change.
+func (db *DB) PassIssuer(ctx context.Context) (terminal.PassIssuer, error) {
+	now := db.Now()
+	db.mu.Lock()
+	iss, ok := db.issuer, db.issuer != nil && !now.Before(db.issuerOK[0]) && now.Before(db.issuerOK[1])
+	db.mu.Unlock()
+	if ok {
+		// The cached issuer skips Issuer's clock check; the sale's own
+		// transaction makes it.
+		return passIssuer{iss}, nil
+	}
+	iss, err := db.Issuer(ctx, now)
 	if err != nil {
 		return nil, err
 	}
+	db.mu.Lock()
+	db.issuer, db.issuerOK = iss, [2]time.Time{iss.Certificate().NotBefore, iss.Certificate().NotAfter}
+	db.mu.Unlock()
 	return passIssuer{iss}, nil
+}
+
+// SellSigned is Sell with this terminal's own pass issuer: a park sale
+// gets its signed pass, a counter sale a receipt.
+func (db *DB) SellSigned(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest) (*terminal.SaleResult, error) {
+	iss, err := db.PassIssuer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db.Sell(ctx, op, req, iss)
 }
 
 // IssuePass signs the pass of a park sale; counter sales get none.
@@ -69,33 +92,17 @@ func newSaleID(t time.Time) (string, error) {
 	return id.String(), nil
 }
 
-// PassCheck is the outcome of verifying a pass at this terminal.
-type PassCheck struct {
-	Pass    pass.Pass
-	State   string // paid, deferred, settled
-	Marks   []PassMark
-	Refusal *pass.RefusedError // nil when the pass is honoured
-}
-
-// PassMark is something this terminal knows happened to a pass.
-type PassMark struct {
-	Mark     string    `json:"mark"`
-	Terminal string    `json:"terminal"`
-	At       time.Time `json:"at"`
-	Ref      string    `json:"ref,omitempty"`
-}
-
 func (db *DB) marks(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, passID string) ([]PassMark, error) {
+}, passID string) ([]terminal.PassMark, error) {
 	rows, err := q.QueryContext(ctx, `SELECT mark, terminal, at, ref FROM pass_marks WHERE pass_id = ? ORDER BY at`, passID)
 	if err != nil {
 		return nil, fmt.Errorf("pass marks: %w", err)
 	}
 	defer rows.Close()
-	var out []PassMark
+	var out []terminal.PassMark
 	for rows.Next() {
-		var m PassMark
+		var m terminal.PassMark
 		var at string
 		if err := rows.Scan(&m.Mark, &m.Terminal, &at, &m.Ref); err != nil {
 			return nil, err
@@ -109,13 +116,13 @@ func (db *DB) marks(ctx context.Context, q interface {
 // CheckPass verifies a scanned or typed pass: its signature, site and
 // validity, then what this terminal knows of it (revoked, used, settled). It
 // changes nothing. A refusal is returned in PassCheck.Refusal, not as error.
-func (db *DB) CheckPass(ctx context.Context, text string) (*PassCheck, error) {
+func (db *DB) CheckPass(ctx context.Context, text string) (*terminal.PassCheck, error) {
 	v, err := db.Verifier(ctx)
 	if err != nil {
 		return nil, err
 	}
 	p, verr := v.Verify(text, db.Now())
-	pc := &PassCheck{Pass: p, State: p.State()}
+	pc := &terminal.PassCheck{Pass: p, State: p.State()}
 	if verr != nil {
 		var re *pass.RefusedError
 		if !errors.As(verr, &re) {
@@ -157,7 +164,7 @@ func (db *DB) CheckPass(ctx context.Context, text string) (*PassCheck, error) {
 
 // UsePass admits a paid (or settled) pass once at this terminal: a second
 // scan is refused as already used.
-func (db *DB) UsePass(ctx context.Context, op *terminal.Operator, text string) (*PassCheck, error) {
+func (db *DB) UsePass(ctx context.Context, op *terminal.Operator, text string) (*terminal.PassCheck, error) {
 	pc, err := db.CheckPass(ctx, text)
 	if err != nil {
 		return nil, err
@@ -179,7 +186,7 @@ func (db *DB) UsePass(ctx context.Context, op *terminal.Operator, text string) (
 	if err != nil {
 		return nil, err
 	}
-	pc.Marks = append(pc.Marks, PassMark{Mark: "used", Terminal: db.terminalName(ctx), At: db.Now()})
+	pc.Marks = append(pc.Marks, terminal.PassMark{Mark: "used", Terminal: db.terminalName(ctx), At: db.Now()})
 	return pc, nil
 }
 
@@ -197,17 +204,9 @@ func (tx *Tx) mark(ctx context.Context, passID, mark, ref string) error {
 	return nil
 }
 
-// SettleQuote is what a pass owes at exit.
-type SettleQuote struct {
-	Check    *PassCheck
-	Due      terminal.Totals
-	Overstay []terminal.Line
-	Totals   terminal.Totals
-}
-
 // QuoteSettlement verifies a pass and says what it owes now: the amount due
 // written in the pass, plus overstay fees when the site's rule applies.
-func (db *DB) QuoteSettlement(ctx context.Context, text string) (*SettleQuote, error) {
+func (db *DB) QuoteSettlement(ctx context.Context, text string) (*terminal.SettleQuote, error) {
 	pc, err := db.CheckPass(ctx, text)
 	if err != nil {
 		return nil, err
@@ -216,60 +215,14 @@ func (db *DB) QuoteSettlement(ctx context.Context, text string) (*SettleQuote, e
 	if err != nil {
 		return nil, err
 	}
-	q := &SettleQuote{Check: pc, Due: terminal.Totals{}, Totals: terminal.Totals{}}
-	if pc.Refusal != nil && pc.Refusal.Reason != pass.Expired {
-		return q, pc.Refusal
-	}
-	if pc.State == "settled" {
-		return q, pass.Refuse(pass.AlreadyUsed, "this pass was already settled")
-	}
-	for _, a := range pc.Pass.Due {
-		q.Due[terminal.Currency(a.Currency)] += a.Minor
-	}
-	site, _ := cat.Site(pc.Pass.Site)
-	now := db.Now()
-	if pc.Refusal != nil { // expired: settle only with an overstay rule
-		if site.OverstayGraceMinutes <= 0 {
-			return q, pc.Refusal
-		}
-	}
-	if site.OverstayGraceMinutes > 0 && now.After(pc.Pass.ValidUntil.Add(time.Duration(site.OverstayGraceMinutes)*time.Minute)) {
-		days := int(now.Sub(pc.Pass.ValidUntil)/(24*time.Hour)) + 1
-		var lines []terminal.LineRequest
-		for _, pl := range pc.Pass.Party {
-			lines = append(lines, terminal.LineRequest{Code: pl.Category + "-" + pl.Band, Qty: pl.Count})
-		}
-		if pc.Pass.SeatBand != "" {
-			lines = append(lines, terminal.LineRequest{Code: pc.Pass.SeatBand, Qty: 1})
-		}
-		pr, err := cat.PriceOverstay(now, pc.Pass.Site, lines, days)
-		if err != nil {
-			return q, fmt.Errorf("price overstay: %w", err)
-		}
-		q.Overstay = pr.Lines
-		q.Totals.AddAll(pr.Totals)
-	}
-	q.Totals.AddAll(q.Due)
-	q.Totals.Clean()
-	if len(q.Totals) == 0 {
-		return q, terminal.Errorf(terminal.ECONFLICT, "nothing is due on this pass: it was paid at entry")
-	}
-	q.Check.Refusal = nil
-	return q, nil
-}
-
-// SettleResult is a committed settlement and its receipt's print job.
-type SettleResult struct {
-	Settlement *terminal.Settlement
-	Quote      *SettleQuote
-	PrintJob   string
+	return terminal.QuoteSettlement(cat, pc, db.Now())
 }
 
 // Settle settles a deferred pass at exit: verify, quote, take tenders, and
 // record the settlement, its tenders, the pass marks and its event in one
 // transaction. It works on a terminal whose store never saw the sale; the
 // same pass settled twice here is refused.
-func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*SettleResult, error) {
+func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*terminal.SettleResult, error) {
 	for _, t := range tenders {
 		if t.Kind == terminal.TenderDefer {
 			return nil, terminal.Errorf(terminal.EINVALID, "a settlement cannot be deferred again")
@@ -291,7 +244,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		return nil, err
 	}
 	passID := q.Check.Pass.ID.String()
-	res := &SettleResult{Quote: q}
+	res := &terminal.SettleResult{Quote: q}
 	err = db.updateDoing(ctx, "this settlement", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {

@@ -12,24 +12,10 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-// PrintJob is a queued print job as stored: what to print, not its bytes.
-// The bytes are laid out when it prints, for the printer configured then.
-type PrintJob struct {
-	ID        string
-	Kind      string // pass, receipt, settlement, zreport
-	SaleID    string
-	Ref       string // settlement or shift id
-	Copy      bool
-	Attempts  int
-	CreatedAt time.Time
-	PrintedAt *time.Time
-	LastError string
-}
-
 const jobCols = `id, kind, coalesce(sale_id, ''), ref, copy, attempts, created_at, printed_at, last_error`
 
-func scanJob(row interface{ Scan(...any) error }) (PrintJob, error) {
-	var j PrintJob
+func scanJob(row interface{ Scan(...any) error }) (terminal.PrintJob, error) {
+	var j terminal.PrintJob
 	var id int64
 	var created string
 	var printed sql.NullString
@@ -45,7 +31,7 @@ func scanJob(row interface{ Scan(...any) error }) (PrintJob, error) {
 }
 
 // NextPrintJob returns the oldest job not yet printed and not given up.
-func (db *DB) NextPrintJob(ctx context.Context) (PrintJob, bool, error) {
+func (db *DB) NextPrintJob(ctx context.Context) (terminal.PrintJob, bool, error) {
 	j, err := scanJob(db.db.QueryRowContext(ctx, `SELECT `+jobCols+` FROM print_jobs WHERE printed_at IS NULL AND attempts >= 0 ORDER BY id LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, false, nil
@@ -57,7 +43,7 @@ func (db *DB) NextPrintJob(ctx context.Context) (PrintJob, bool, error) {
 }
 
 // PrintJob returns a job by id.
-func (db *DB) PrintJob(ctx context.Context, id string) (PrintJob, error) {
+func (db *DB) PrintJob(ctx context.Context, id string) (terminal.PrintJob, error) {
 	j, err := scanJob(db.db.QueryRowContext(ctx, `SELECT `+jobCols+` FROM print_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, terminal.Errorf(terminal.ENOTFOUND, "no print job %q", id)

@@ -52,7 +52,7 @@ func TestRandomCataloguesAndSalesNeverInternal(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.Now = fakeClock()
-		_, err = db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: body, AdminPIN: "1234"})
+		_, err = db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: body, AdminPIN: "1234"})
 		if err != nil {
 			db.Close()
 			bad++

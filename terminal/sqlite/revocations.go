@@ -5,22 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 )
-
-// Revocation is a terminal of the site revoked at the hub: its keys' passes
-// are refused from now on, except the honoured ones (sales the hub had
-// received from it before the revocation).
-type Revocation struct {
-	N          int64
-	TerminalID string
-	Name       string
-	KeyIDs     []pass.KeyID
-	RevokedAt  time.Time
-	Honoured   []string
-}
 
 // RevocationCursor is the number of the last revocation applied.
 func (db *DB) RevocationCursor(ctx context.Context) (int64, error) {
@@ -33,7 +21,7 @@ func (db *DB) RevocationCursor(ctx context.Context) (int64, error) {
 
 // ApplyRevocations records revocations from the site feed, in one
 // transaction; applying one again changes nothing.
-func (db *DB) ApplyRevocations(ctx context.Context, rs []Revocation) error {
+func (db *DB) ApplyRevocations(ctx context.Context, rs []terminal.Revocation) error {
 	if len(rs) == 0 {
 		return nil
 	}

@@ -15,12 +15,6 @@ import (
 	"github.com/lango-pos/lango/terminal/pass"
 )
 
-// PassIssuer signs the gate pass of a sale. It runs inside the sale's
-// transaction, so a sale and its pass are durable together or not at all.
-type PassIssuer interface {
-	IssuePass(ctx context.Context, s *terminal.Sale, cat *terminal.Catalogue) (string, error)
-}
-
 // Statements of the sale path, prepared at open.
 const (
 	// The next receipt number and the printer setting, in one step.
@@ -33,16 +27,10 @@ const (
 	sqlInsertPrintJob = `INSERT INTO print_jobs (sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?)`
 )
 
-// SaleResult is a committed sale and the print job queued with it, if any.
-type SaleResult struct {
-	Sale     *terminal.Sale
-	PrintJob string
-}
-
 // Sell prices, tenders and records one sale in a single transaction: the
 // sale, its tenders, its pass, its print job and its event commit together,
 // before anything is printed or shown.
-func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes PassIssuer) (*SaleResult, error) {
+func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes terminal.PassIssuer) (*terminal.SaleResult, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -60,7 +48,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 	if err != nil {
 		return nil, err
 	}
-	res := &SaleResult{}
+	res := &terminal.SaleResult{}
 	err = db.updateDoing(ctx, "this sale", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
@@ -330,20 +318,12 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 		if err != nil {
 			return err
 		}
-		switch {
-		case s.State == terminal.SaleVoided:
-			return terminal.Errorf(terminal.ECONFLICT, "sale %d is already voided", s.Number)
-		case s.Kind == "refund":
-			return terminal.Errorf(terminal.ECONFLICT, "sale %d is a refund; refunds cannot be voided", s.Number)
-		case s.State == terminal.SaleSettled:
-			return terminal.Errorf(terminal.ECONFLICT, "sale %d was settled at exit; refund it instead", s.Number)
-		}
 		var closed sql.NullString
 		if err := tx.QueryRowContext(ctx, `SELECT closed_at FROM shifts WHERE id = ?`, s.ShiftID).Scan(&closed); err != nil {
 			return err
 		}
-		if closed.Valid {
-			return terminal.Errorf(terminal.ECONFLICT, "sale %d belongs to a closed shift: refund it instead", s.Number)
+		if err := s.CanVoid(closed.Valid); err != nil {
+			return err
 		}
 		s.State = terminal.SaleVoided
 		s.Void = &terminal.Void{By: sup.Name, Reason: r, At: tx.now}
@@ -389,32 +369,18 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		if err != nil {
 			return err
 		}
-		if orig.Kind != "sale" || (orig.State != terminal.SalePaid && orig.State != terminal.SaleSettled) {
-			return terminal.Errorf(terminal.ECONFLICT, "sale %d is %s; only paid or settled sales can be refunded", orig.Number, orig.State)
-		}
 		sh, err := tx.openShift(ctx, sup.ID)
+		if err != nil {
+			return err
+		}
+		rf, err := orig.Reversal(newID(), "", sup.Name, tx.now)
 		if err != nil {
 			return err
 		}
 		if sh == nil {
 			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open one to pay the refund from", sup.Name)
 		}
-		rf := &terminal.Sale{
-			ID: newID(), Kind: "refund", Terminal: orig.Terminal, Site: orig.Site, ShiftID: sh.ID, Operator: sup.Name,
-			At: tx.now, State: terminal.SalePaid, Vehicle: orig.Vehicle, CatalogueVersion: orig.CatalogueVersion,
-			Totals: terminal.Totals{}, RefundOf: orig.ID,
-			Void: nil,
-		}
-		for _, l := range orig.Lines {
-			l.Qty, l.Total = -l.Qty, -l.Total
-			rf.Lines = append(rf.Lines, l)
-		}
-		for c, v := range orig.Totals {
-			rf.Totals[c] = -v
-		}
-		for _, t := range orig.Tenders {
-			rf.Tenders = append(rf.Tenders, terminal.Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
-		}
+		rf.ShiftID = sh.ID
 		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&rf.Number, new(string)); err != nil { // a refund prints nothing
 			return err
 		}

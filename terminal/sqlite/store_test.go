@@ -65,7 +65,7 @@ func newTerminalFull(t testing.TB, catalogue, site, name string, settings map[st
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = fakeClock()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: site, Name: name, Catalogue: readCatalogue(t, catalogue), AdminPIN: "1234", Settings: settings}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: site, Name: name, Catalogue: readCatalogue(t, catalogue), AdminPIN: "1234", Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := db.Authenticate(ctx, "admin", "1234")
@@ -534,14 +534,14 @@ func TestInitRefusals(t *testing.T) {
 	good := readCatalogue(t, "kws.json")
 	for _, tt := range []struct {
 		name string
-		req  sqlite.InitRequest
+		req  terminal.InitRequest
 		want string
 	}{
-		{"corrupt catalogue", sqlite.InitRequest{Site: "NNP", Name: "g1", Catalogue: good[:100], AdminPIN: "1234"}, "catalogue file is not valid"},
-		{"unknown site", sqlite.InitRequest{Site: "MARA", Name: "g1", Catalogue: good, AdminPIN: "1234"}, "not in catalogue"},
-		{"short PIN", sqlite.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "12"}, "4 to 12 digits"},
-		{"bad name", sqlite.InitRequest{Site: "NNP", Name: "gate one!", Catalogue: good, AdminPIN: "1234"}, "terminal name"},
-		{"bad printer", sqlite.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234", Settings: map[string]string{"printer": "lpt1"}}, "printer must be"},
+		{"corrupt catalogue", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good[:100], AdminPIN: "1234"}, "catalogue file is not valid"},
+		{"unknown site", terminal.InitRequest{Site: "MARA", Name: "g1", Catalogue: good, AdminPIN: "1234"}, "not in catalogue"},
+		{"short PIN", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "12"}, "4 to 12 digits"},
+		{"bad name", terminal.InitRequest{Site: "NNP", Name: "gate one!", Catalogue: good, AdminPIN: "1234"}, "terminal name"},
+		{"bad printer", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234", Settings: map[string]string{"printer": "lpt1"}}, "printer must be"},
 	} {
 		_, err := db.Init(ctx, tt.req)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -554,10 +554,10 @@ func TestInitRefusals(t *testing.T) {
 			}
 		}
 	}
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234"}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "g2", Catalogue: good, AdminPIN: "1234"}); err == nil || !strings.Contains(err.Error(), "already holds a terminal") {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "g2", Catalogue: good, AdminPIN: "1234"}); err == nil || !strings.Contains(err.Error(), "already holds a terminal") {
 		t.Errorf("second init: err = %v", err)
 	}
 }
@@ -587,7 +587,7 @@ func TestCheckDeviceOnlyForDevices(t *testing.T) {
 	}
 	defer db.Close()
 	db.CheckDevice = func(key, value string) error { return terminal.Errorf(terminal.EINVALID, "no such %s", key) }
-	_, err = db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: readCatalogue(t, "kws.json"), AdminPIN: "1234",
+	_, err = db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: readCatalogue(t, "kws.json"), AdminPIN: "1234",
 		Settings: map[string]string{"printer": "serial:/dev/ttyUSB0"}})
 	if err == nil || !strings.Contains(terminal.ErrorMessage(err), "no such printer") {
 		t.Errorf("Init with a printer its adapter refuses: %v", err)

@@ -18,52 +18,9 @@ import (
 // transaction: sync never holds the store's connection across the network,
 // so a sale never waits for it for more than a few milliseconds.
 
-// SyncState is what the store knows of its sync with the hub.
-type SyncState struct {
-	HubID    string // the hub that acknowledged AckedSeq
-	AckedSeq int64  // every event up to here is held by the hub
-	LastSeq  int64  // the newest event in the outbox
-	// OldestUnsynced is the time of the first event the hub has not
-	// acknowledged; zero when none.
-	OldestUnsynced time.Time
-	LastSuccess    time.Time // last complete exchange
-	LastContact    time.Time // last answer of any kind from the hub
-	LastError      string
-	Online         bool          // the last attempt reached the hub
-	ClockOffset    time.Duration // hub clock minus this terminal's clock
-	CatalogueSeq   int64         // the hub catalogue publication applied (or refused)
-	Rewinds        int64         // times the hub was found behind AckedSeq
-	// CatalogueRefused is the last publication from the hub this terminal
-	// could not use (nil once a later one is applied): it sells on the
-	// catalogue it has.
-	CatalogueRefused *CatalogueRefusal
-}
-
-// CatalogueRefusal is a hub catalogue publication the terminal refused.
-type CatalogueRefusal struct {
-	Seq     int64     `json:"seq"`
-	Version string    `json:"version"`
-	Reason  string    `json:"reason"`
-	At      time.Time `json:"at"`
-}
-
-// StaleAfter is how long after its last answer from the hub a terminal
-// still counts as online.
-const StaleAfter = 5 * time.Minute
-
-// OnlineAt is the one meaning of "online", for the kiosk's status bar and
-// `lango sync status` alike: the last attempt reached the hub, and that
-// was no longer ago than StaleAfter at now.
-func (s SyncState) OnlineAt(now time.Time) bool {
-	return s.Online && !s.LastContact.IsZero() && now.Sub(s.LastContact) <= StaleAfter
-}
-
-// Queued is the number of events the hub has not acknowledged.
-func (s SyncState) Queued() int64 { return max(0, s.LastSeq-s.AckedSeq) }
-
 // SyncState reads the sync state from disk.
-func (db *DB) SyncState(ctx context.Context) (SyncState, error) {
-	var s SyncState
+func (db *DB) SyncState(ctx context.Context) (terminal.SyncState, error) {
+	var s terminal.SyncState
 	var lastSuccess, lastContact string
 	var online int
 	var offset int64
@@ -75,7 +32,7 @@ func (db *DB) SyncState(ctx context.Context) (SyncState, error) {
 		return s, fmt.Errorf("sync state: %w", err)
 	}
 	if refused != "" {
-		var r CatalogueRefusal
+		var r terminal.CatalogueRefusal
 		if json.Unmarshal([]byte(refused), &r) == nil {
 			s.CatalogueRefused = &r
 		}
@@ -109,16 +66,9 @@ func (db *DB) SyncAcked(ctx context.Context, hubID string, seq int64) error {
 	})
 }
 
-// SyncAttempt is the outcome of one sync attempt.
-type SyncAttempt struct {
-	At      time.Time
-	Reached bool   // the hub answered (even with a refusal)
-	Err     string // "" when the exchange completed
-}
-
 // RecordSyncAttempt stores the outcome of a sync attempt for the status
 // line.
-func (db *DB) RecordSyncAttempt(ctx context.Context, a SyncAttempt) error {
+func (db *DB) RecordSyncAttempt(ctx context.Context, a terminal.SyncAttempt) error {
 	return db.update(ctx, func(tx *Tx) error {
 		var err error
 		switch {
@@ -161,21 +111,6 @@ func (db *DB) EventHash(ctx context.Context, seq int64) (string, error) {
 	return h, nil
 }
 
-// FeedEvent is an event of another terminal of the site, relayed by the
-// hub, with that terminal's name.
-type FeedEvent struct {
-	terminal.Event
-	Name string
-}
-
-// FeedPeer is another terminal of the site and the feed cursor after a page
-// of the feed.
-type FeedPeer struct {
-	TerminalID string
-	Name       string
-	Seq        int64
-}
-
 // FeedCursors returns, for each other terminal of the site, the seq up to
 // which its events have been read from the feed.
 func (db *DB) FeedCursors(ctx context.Context) (map[string]int64, error) {
@@ -197,15 +132,15 @@ func (db *DB) FeedCursors(ctx context.Context) (map[string]int64, error) {
 }
 
 // FeedPeers returns the other terminals of the site known from the feed.
-func (db *DB) FeedPeers(ctx context.Context) ([]FeedPeer, error) {
+func (db *DB) FeedPeers(ctx context.Context) ([]terminal.FeedPeer, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT terminal, name, seq FROM sync_peers ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("feed peers: %w", err)
 	}
 	defer rows.Close()
-	var out []FeedPeer
+	var out []terminal.FeedPeer
 	for rows.Next() {
-		var p FeedPeer
+		var p terminal.FeedPeer
 		if err := rows.Scan(&p.TerminalID, &p.Name, &p.Seq); err != nil {
 			return nil, err
 		}
@@ -220,7 +155,7 @@ func (db *DB) FeedPeers(ctx context.Context) ([]FeedPeer, error) {
 // made them. Events at or below a terminal's cursor, and this terminal's
 // own, are skipped, so a page applied twice changes nothing. Cursors only
 // move forward. It returns the number of events applied.
-func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPeer) (int, error) {
+func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers []terminal.FeedPeer) (int, error) {
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return 0, err
@@ -282,7 +217,7 @@ func (db *DB) ApplyFeed(ctx context.Context, events []FeedEvent, peers []FeedPee
 }
 
 // applyFeedMarks records what a feed event says of a pass.
-func (tx *Tx) applyFeedMarks(ctx context.Context, e *FeedEvent, name string) error {
+func (tx *Tx) applyFeedMarks(ctx context.Context, e *terminal.FeedEvent, name string) error {
 	passID, marks := passMarks(&e.Event)
 	for _, m := range marks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pass_marks (pass_id, mark, terminal, at, ref) VALUES (?, ?, ?, ?, ?)
@@ -323,7 +258,7 @@ func passMarks(e *terminal.Event) (passID string, marks [][2]string) {
 // FeedEvents returns up to limit stored feed events of terminalID after
 // seq, in order; terminalID "" means every terminal, ordered by terminal and
 // seq.
-func (db *DB) FeedEvents(ctx context.Context, terminalID string, afterSeq int64, limit int) ([]FeedEvent, error) {
+func (db *DB) FeedEvents(ctx context.Context, terminalID string, afterSeq int64, limit int) ([]terminal.FeedEvent, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT f.terminal, coalesce(p.name, ''), f.seq, f.id, f.type, f.at, f.actor, f.payload, f.hash
 		FROM sync_feed f LEFT JOIN sync_peers p ON p.terminal = f.terminal
 		WHERE (? = '' OR f.terminal = ?) AND f.seq > ? ORDER BY f.terminal, f.seq LIMIT ?`, terminalID, terminalID, afterSeq, limit)
@@ -331,9 +266,9 @@ func (db *DB) FeedEvents(ctx context.Context, terminalID string, afterSeq int64,
 		return nil, fmt.Errorf("feed: %w", err)
 	}
 	defer rows.Close()
-	var out []FeedEvent
+	var out []terminal.FeedEvent
 	for rows.Next() {
-		var e FeedEvent
+		var e terminal.FeedEvent
 		var at, payload string
 		if err := rows.Scan(&e.Terminal, &e.Name, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.Hash); err != nil {
 			return nil, err
@@ -432,7 +367,7 @@ func (db *DB) RefuseHubCatalogue(ctx context.Context, seq int64, version, reason
 	if len(reason) > 500 {
 		reason = reason[:500]
 	}
-	r := CatalogueRefusal{Seq: seq, Version: version, Reason: reason}
+	r := terminal.CatalogueRefusal{Seq: seq, Version: version, Reason: reason}
 	return db.update(ctx, func(tx *Tx) error {
 		var have int64
 		if err := tx.QueryRowContext(ctx, `SELECT catalogue_seq FROM sync_state WHERE id = 1`).Scan(&have); err != nil {

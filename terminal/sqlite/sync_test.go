@@ -42,13 +42,13 @@ func TestSyncState(t *testing.T) {
 		t.Errorf("negative ack: %v", err)
 	}
 	at := outageDay.Add(time.Hour)
-	if err := f.db.RecordSyncAttempt(ctx, sqlite.SyncAttempt{At: at, Reached: true}); err != nil {
+	if err := f.db.RecordSyncAttempt(ctx, terminal.SyncAttempt{At: at, Reached: true}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ = f.db.SyncState(ctx); !st.Online || !st.LastSuccess.Equal(at) || !st.LastContact.Equal(at) || st.LastError != "" {
 		t.Errorf("after success: %+v", st)
 	}
-	if err := f.db.RecordSyncAttempt(ctx, sqlite.SyncAttempt{At: at.Add(time.Minute), Err: "hub down"}); err != nil {
+	if err := f.db.RecordSyncAttempt(ctx, terminal.SyncAttempt{At: at.Add(time.Minute), Err: "hub down"}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ = f.db.SyncState(ctx); st.Online || !st.LastSuccess.Equal(at) || st.LastError != "hub down" {
@@ -75,7 +75,7 @@ func TestSyncState(t *testing.T) {
 	}
 }
 
-func feedEvent(t *testing.T, terminalID, name string, seq int64, typ string, payload any) sqlite.FeedEvent {
+func feedEvent(t *testing.T, terminalID, name string, seq int64, typ string, payload any) terminal.FeedEvent {
 	t.Helper()
 	b, err := json.Marshal(payload)
 	if err != nil {
@@ -84,7 +84,7 @@ func feedEvent(t *testing.T, terminalID, name string, seq int64, typ string, pay
 	e := terminal.Event{Seq: seq, ID: "0190a000-0000-7000-8000-00000000000" + string(rune('0'+seq%10)), Terminal: terminalID, Type: typ,
 		At: outageDay.Add(time.Duration(seq) * time.Minute), Payload: b}
 	e.Hash = e.ComputeHash()
-	return sqlite.FeedEvent{Event: e, Name: name}
+	return terminal.FeedEvent{Event: e, Name: name}
 }
 
 func TestApplyFeed(t *testing.T) {
@@ -93,14 +93,14 @@ func TestApplyFeed(t *testing.T) {
 	id, _ := f.db.Identity(ctx)
 	const peer = "0190a000-0000-7000-8000-0000000000aa"
 	const passA, passB, passC = "0190b000-0000-7000-8000-00000000000a", "0190b000-0000-7000-8000-00000000000b", "0190b000-0000-7000-8000-00000000000c"
-	page := []sqlite.FeedEvent{
+	page := []terminal.FeedEvent{
 		feedEvent(t, peer, "exit-1", 3, terminal.EventPassSettled, map[string]any{"settlement_id": "s1", "pass_id": passA, "issuer_terminal": "gate-1"}),
 		feedEvent(t, peer, "exit-1", 5, terminal.EventPassUsed, map[string]any{"pass_id": passB}),
 		feedEvent(t, peer, "exit-1", 9, terminal.EventSaleVoided, map[string]any{"sale_id": passC, "pass_id": passC, "reason": "wrong plate"}),
 		feedEvent(t, peer, "exit-1", 10, terminal.EventSaleVoided, map[string]any{"sale_id": "x", "reason": "no pass"}),
 		feedEvent(t, id.TerminalID, "gate-1", 99, terminal.EventPassUsed, map[string]any{"pass_id": passB}), // our own: skipped
 	}
-	peers := []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 12}, {TerminalID: id.TerminalID, Name: "gate-1", Seq: 99}}
+	peers := []terminal.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 12}, {TerminalID: id.TerminalID, Name: "gate-1", Seq: 99}}
 	before, _ := f.db.Counts(ctx)
 	n, err := f.db.ApplyFeed(ctx, page, peers)
 	if err != nil || n != 4 {
@@ -136,7 +136,7 @@ func TestApplyFeed(t *testing.T) {
 	}
 	// The same page again changes nothing; a stale cursor does not move
 	// it back.
-	n, err = f.db.ApplyFeed(ctx, page, []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 4}})
+	n, err = f.db.ApplyFeed(ctx, page, []terminal.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 4}})
 	if err != nil || n != 0 {
 		t.Errorf("page again = %d, %v; want 0", n, err)
 	}
@@ -220,10 +220,10 @@ func TestApplyFeedOperators(t *testing.T) {
 	if costly == hash {
 		t.Fatalf("the PIN hash has other parameters than the test expects: %s", hash)
 	}
-	op := func(seq int64, id, name, role, scope, pinHash string) sqlite.FeedEvent {
+	op := func(seq int64, id, name, role, scope, pinHash string) terminal.FeedEvent {
 		return feedEvent(t, peer, "exit-1", seq, terminal.EventOperatorAdded, map[string]any{"id": id, "name": name, "role": role, "scope": scope, "pin_hash": pinHash})
 	}
-	page := []sqlite.FeedEvent{
+	page := []terminal.FeedEvent{
 		op(2, "0190c000-0000-7000-8000-000000000001", "achieng", "attendant", "site", hash),
 		op(3, "0190c000-0000-7000-8000-000000000002", "admin", "supervisor", "terminal", hash),     // the peer's own admin
 		op(4, "0190c000-0000-7000-8000-000000000003", "otieno", "supervisor", "site", costly),      // a gigabyte a login
@@ -240,7 +240,7 @@ func TestApplyFeedOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = append(page, op(9, "0190c000-0000-7000-8000-000000000007", "wanjiku", "supervisor", "site", hash))
-	peers := []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 12}}
+	peers := []terminal.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 12}}
 	if _, err := f.db.ApplyFeed(ctx, page, peers); err != nil {
 		t.Fatal(err)
 	}
@@ -268,18 +268,18 @@ func TestApplyFeedOperators(t *testing.T) {
 	// whatever the order they come in, unless the later one has already
 	// opened a shift here.
 	const peer2 = "0190a000-0000-7000-8000-0000000000bb"
-	op2 := func(seq int64, id, name, pinHash string) sqlite.FeedEvent {
+	op2 := func(seq int64, id, name, pinHash string) terminal.FeedEvent {
 		e := feedEvent(t, peer2, "exit-2", seq, terminal.EventOperatorAdded, map[string]any{"id": id, "name": name, "role": "attendant", "scope": "site", "pin_hash": pinHash})
 		e.At = e.At.Add(-time.Hour) // before the exit-1 events
 		e.Hash = e.ComputeHash()
 		return e
 	}
 	hash2, _ := terminal.HashPIN("8642")
-	later := []sqlite.FeedEvent{
+	later := []terminal.FeedEvent{
 		op(13, "0190c000-0000-7000-8000-00000000000b", "lagat", "attendant", "site", hash),
 		op(14, "0190c000-0000-7000-8000-00000000000c", "kibet", "attendant", "site", hash),
 	}
-	if _, err := f.db.ApplyFeed(ctx, later, []sqlite.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 14}}); err != nil {
+	if _, err := f.db.ApplyFeed(ctx, later, []terminal.FeedPeer{{TerminalID: peer, Name: "exit-1", Seq: 14}}); err != nil {
 		t.Fatal(err)
 	}
 	kibet, err := f.db.Authenticate(ctx, "kibet", "4321")
@@ -289,8 +289,8 @@ func TestApplyFeedOperators(t *testing.T) {
 	if _, err := f.db.OpenShift(ctx, kibet, terminal.Totals{"KES": 0}); err != nil {
 		t.Fatal(err)
 	}
-	earlier := []sqlite.FeedEvent{op2(1, "0190c000-0000-7000-8000-00000000000d", "lagat", hash2), op2(2, "0190c000-0000-7000-8000-00000000000e", "kibet", hash2)}
-	if _, err := f.db.ApplyFeed(ctx, earlier, []sqlite.FeedPeer{{TerminalID: peer2, Name: "exit-2", Seq: 2}}); err != nil {
+	earlier := []terminal.FeedEvent{op2(1, "0190c000-0000-7000-8000-00000000000d", "lagat", hash2), op2(2, "0190c000-0000-7000-8000-00000000000e", "kibet", hash2)}
+	if _, err := f.db.ApplyFeed(ctx, earlier, []terminal.FeedPeer{{TerminalID: peer2, Name: "exit-2", Seq: 2}}); err != nil {
 		t.Fatalf("an earlier operator of a name already held: %v", err)
 	}
 	if _, err := f.db.Authenticate(ctx, "lagat", "8642"); err != nil {
@@ -302,7 +302,7 @@ func TestApplyFeedOperators(t *testing.T) {
 
 	// Applying the pages again changes nothing.
 	page = append(append(page, later...), earlier...)
-	peers = append(peers, sqlite.FeedPeer{TerminalID: peer2, Name: "exit-2", Seq: 2})
+	peers = append(peers, terminal.FeedPeer{TerminalID: peer2, Name: "exit-2", Seq: 2})
 	before, _ := f.db.Counts(ctx)
 	if n, err := f.db.ApplyFeed(ctx, page, peers); err != nil || n != 0 {
 		t.Errorf("the page again: %d applied, %v", n, err)
@@ -327,7 +327,7 @@ func TestApplyFeedOperatorPINs(t *testing.T) {
 		}
 		return h
 	}
-	ev := func(peer, name string, seq int64, typ, id, opName, scope, pinHash string, at time.Time) sqlite.FeedEvent {
+	ev := func(peer, name string, seq int64, typ, id, opName, scope, pinHash string, at time.Time) terminal.FeedEvent {
 		e := feedEvent(t, peer, name, seq, typ, map[string]any{"id": id, "name": opName, "role": "attendant", "scope": scope,
 			"pin_hash": pinHash, "added_at": outageDay})
 		e.At = at
@@ -340,20 +340,20 @@ func TestApplyFeedOperatorPINs(t *testing.T) {
 		t.Fatal(err)
 	}
 	const achieng, kibet = "0190c000-0000-7000-8000-000000000001", "0190c000-0000-7000-8000-000000000002"
-	pageA := []sqlite.FeedEvent{
+	pageA := []terminal.FeedEvent{
 		ev(peerA, "exit-1", 1, terminal.EventOperatorAdded, achieng, "achieng", "site", hash("2222"), at(1)),
 		ev(peerA, "exit-1", 2, terminal.EventOperatorPIN, achieng, "achieng", "site", hash("3333"), at(50)), // the later change
 		ev(peerA, "exit-1", 3, terminal.EventOperatorPIN, local.ID, "wanjiku", "site", hash("4444"), outageDay.Add(24*time.Hour)),
 		ev(peerA, "exit-1", 4, terminal.EventOperatorPIN, kibet, "kibet", "site", hash("5555"), at(7)), // kibet not known here yet
 		ev(peerA, "exit-1", 5, terminal.EventOperatorPIN, f.admin.ID, "admin", "terminal", hash("6666"), at(8)),
 	}
-	pageB := []sqlite.FeedEvent{
+	pageB := []terminal.FeedEvent{
 		ev(peerB, "exit-2", 1, terminal.EventOperatorPIN, achieng, "achieng", "site", hash("7777"), at(20)), // an earlier change, arriving later
 	}
-	if _, err := f.db.ApplyFeed(ctx, pageA, []sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 5}}); err != nil {
+	if _, err := f.db.ApplyFeed(ctx, pageA, []terminal.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 5}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ApplyFeed(ctx, pageB, []sqlite.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 1}}); err != nil {
+	if _, err := f.db.ApplyFeed(ctx, pageB, []terminal.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -383,12 +383,12 @@ func TestApplyFeedOperatorDisabled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := func(peer, name string, seq int64, typ, id, opName string) sqlite.FeedEvent {
+	op := func(peer, name string, seq int64, typ, id, opName string) terminal.FeedEvent {
 		return feedEvent(t, peer, name, seq, typ, map[string]any{"id": id, "name": opName, "role": "attendant", "scope": "site", "pin_hash": h, "added_at": outageDay})
 	}
 	const achieng, kibet = "0190c000-0000-7000-8000-000000000001", "0190c000-0000-7000-8000-000000000002"
-	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{op(peerA, "exit-1", 1, terminal.EventOperatorAdded, achieng, "achieng")},
-		[]sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 1}}); err != nil {
+	if _, err := f.db.ApplyFeed(ctx, []terminal.FeedEvent{op(peerA, "exit-1", 1, terminal.EventOperatorAdded, achieng, "achieng")},
+		[]terminal.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.Authenticate(ctx, "achieng", "2222"); err != nil {
@@ -396,14 +396,14 @@ func TestApplyFeedOperatorDisabled(t *testing.T) {
 	}
 	// exit-2 disables achieng, and kibet, whose addition (at exit-1) has
 	// not reached this terminal yet.
-	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{
+	if _, err := f.db.ApplyFeed(ctx, []terminal.FeedEvent{
 		op(peerB, "exit-2", 1, terminal.EventOperatorOff, achieng, "achieng"),
 		op(peerB, "exit-2", 2, terminal.EventOperatorOff, kibet, "kibet"),
-	}, []sqlite.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 2}}); err != nil {
+	}, []terminal.FeedPeer{{TerminalID: peerB, Name: "exit-2", Seq: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ApplyFeed(ctx, []sqlite.FeedEvent{op(peerA, "exit-1", 2, terminal.EventOperatorAdded, kibet, "kibet")},
-		[]sqlite.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 2}}); err != nil {
+	if _, err := f.db.ApplyFeed(ctx, []terminal.FeedEvent{op(peerA, "exit-1", 2, terminal.EventOperatorAdded, kibet, "kibet")},
+		[]terminal.FeedPeer{{TerminalID: peerA, Name: "exit-1", Seq: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"achieng", "kibet"} {

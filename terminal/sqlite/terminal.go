@@ -11,42 +11,26 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-// Identity is who this terminal is.
-type Identity struct {
-	TerminalID string `json:"terminal_id"`
-	Name       string `json:"name"`
-	Site       string `json:"site"`
-}
-
-// InitRequest creates a terminal's store.
-type InitRequest struct {
-	Site      string
-	Name      string
-	Catalogue []byte
-	AdminPIN  string
-	Settings  map[string]string // overrides of the defaults, e.g. printer
-}
-
 var terminalNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 
 // Init makes this store a terminal of site: its identity, settings,
 // catalogue and the supervisor "admin". It works with no hub.
-func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
+func (db *DB) Init(ctx context.Context, r terminal.InitRequest) (terminal.Identity, error) {
 	name := strings.ToLower(strings.TrimSpace(r.Name))
 	if !terminalNameRE.MatchString(name) {
-		return Identity{}, terminal.Errorf(terminal.EINVALID, "terminal name %q is not valid: 1–32 letters, digits, '.', '-' or '_'", r.Name)
+		return terminal.Identity{}, terminal.Errorf(terminal.EINVALID, "terminal name %q is not valid: 1–32 letters, digits, '.', '-' or '_'", r.Name)
 	}
 	cat, err := terminal.ParseCatalogue(r.Catalogue)
 	if err != nil {
-		return Identity{}, err
+		return terminal.Identity{}, err
 	}
 	site := strings.ToUpper(strings.TrimSpace(r.Site))
 	if _, ok := cat.Site(site); !ok {
-		return Identity{}, terminal.Errorf(terminal.EINVALID, "site %q is not in catalogue %s", r.Site, cat.Version)
+		return terminal.Identity{}, terminal.Errorf(terminal.EINVALID, "site %q is not in catalogue %s", r.Site, cat.Version)
 	}
 	hash, err := terminal.HashPIN(r.AdminPIN)
 	if err != nil {
-		return Identity{}, err
+		return terminal.Identity{}, err
 	}
 	settings := terminal.DefaultSettings()
 	if s, _ := cat.Site(site); s.Kind == "counter" {
@@ -55,11 +39,11 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 	for k, v := range r.Settings {
 		nv, err := db.validateSetting(k, v)
 		if err != nil {
-			return Identity{}, err
+			return terminal.Identity{}, err
 		}
 		settings[k] = nv
 	}
-	id := Identity{TerminalID: newID(), Name: name, Site: site}
+	id := terminal.Identity{TerminalID: newID(), Name: name, Site: site}
 	err = db.update(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'terminal_id'`).Scan(&n); err != nil {
@@ -95,7 +79,7 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 		return err
 	})
 	if err != nil {
-		return Identity{}, err
+		return terminal.Identity{}, err
 	}
 	db.mu.Lock()
 	db.cat = cat
@@ -105,14 +89,14 @@ func (db *DB) Init(ctx context.Context, r InitRequest) (Identity, error) {
 
 // Identity returns who this terminal is, or an error if the store was never
 // initialised.
-func (db *DB) Identity(ctx context.Context) (Identity, error) {
+func (db *DB) Identity(ctx context.Context) (terminal.Identity, error) {
 	db.mu.Lock()
 	cached := db.identity
 	db.mu.Unlock()
 	if cached != nil {
 		return *cached, nil
 	}
-	var id Identity
+	var id terminal.Identity
 	rows, err := db.db.QueryContext(ctx, `SELECT key, value FROM meta WHERE key IN ('terminal_id', 'name', 'site')`)
 	if err != nil {
 		return id, fmt.Errorf("identity: %w", err)

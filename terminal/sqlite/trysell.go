@@ -23,7 +23,7 @@ func isTrial(ctx context.Context) bool { return ctx.Value(trialKey{}) != nil }
 // open shift) is refused before the card is charged, never after.
 //
 // A card tender to be charged is given with a placeholder reference.
-func (db *DB) TrySell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes PassIssuer) (*terminal.Sale, error) {
+func (db *DB) TrySell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes terminal.PassIssuer) (*terminal.Sale, error) {
 	var sale *terminal.Sale
 	res, err := db.Sell(context.WithValue(ctx, trialKey{}, true), op, req, trialIssuer{passes, &sale})
 	if errors.Is(err, errTrial) {
@@ -38,7 +38,7 @@ func (db *DB) TrySell(ctx context.Context, op *terminal.Operator, req terminal.S
 // trialIssuer keeps the sale Sell builds in a trial (it issues the pass
 // last but for the event and the print job).
 type trialIssuer struct {
-	PassIssuer
+	terminal.PassIssuer
 	sale **terminal.Sale
 }
 

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // counterScreen is the service counter: find a gazetted service by name or
@@ -35,7 +34,7 @@ type counterScreen struct {
 	msg      *message
 	receipt  *widget.Label
 	slip     *canvas.Image // the printed receipt, from the printer emulator
-	last     *sqlite.SaleResult
+	last     *terminal.SaleResult
 	box      fyne.CanvasObject
 }
 
@@ -191,21 +190,13 @@ func (s *counterScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
-	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}, s.commitSale, s.msg.error)
+	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Tenders: tenders}, s.sold, s.msg.error)
 }
 
-// commitSale stores the service sale and shows its receipt; it reports
-// whether the sale was stored.
-func (s *counterScreen) commitSale(req terminal.SaleRequest) bool {
+// sold shows a recorded service sale's receipt.
+func (s *counterScreen) sold(res *terminal.SaleResult) {
 	k := s.k
-	ctx, cancel := k.ctx()
-	defer cancel()
 	started := time.Now()
-	res, err := k.o.Store.Sell(ctx, k.op, req, nil)
-	if err != nil {
-		s.msg.error(err)
-		return false
-	}
 	k.printed(res.PrintJob)
 	s.last = res
 	s.cart = map[string]int{}
@@ -236,5 +227,4 @@ func (s *counterScreen) commitSale(req terminal.SaleRequest) bool {
 			s.slip.Refresh()
 		}
 	})
-	return true
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // counter is a big − n + for the number of visitors of one category and
@@ -85,7 +84,7 @@ type entryScreen struct {
 	passInfo  *widget.Label
 	qr        *canvas.Image
 	next      *button
-	last      *sqlite.SaleResult
+	last      *terminal.SaleResult
 
 	saleView fyne.CanvasObject
 	box      fyne.CanvasObject
@@ -281,26 +280,13 @@ func (s *entryScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
-	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}, s.commitSale, s.msg.error)
+	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}, s.sold, s.msg.error)
 }
 
-// commitSale stores the sale, shows its pass and queues its printing; it
-// reports whether the sale was stored.
-func (s *entryScreen) commitSale(req terminal.SaleRequest) bool {
+// sold shows a recorded sale's pass and pokes the spool.
+func (s *entryScreen) sold(res *terminal.SaleResult) {
 	k := s.k
-	ctx, cancel := k.ctx()
-	defer cancel()
-	iss, err := k.passIssuer(ctx)
-	if err != nil {
-		s.msg.error(err)
-		return false
-	}
 	started := time.Now()
-	res, err := k.o.Store.Sell(ctx, k.op, req, iss)
-	if err != nil {
-		s.msg.error(err)
-		return false
-	}
 	k.printed(res.PrintJob)
 	s.last = res
 	s.reset()
@@ -312,7 +298,6 @@ func (s *entryScreen) commitSale(req terminal.SaleRequest) bool {
 			s.passPrint.SetText(T("pass.printed"))
 		}
 	})
-	return true
 }
 
 // empty reports whether nothing is keyed and no pass is on screen.
@@ -345,7 +330,7 @@ func (s *entryScreen) clearSale() {
 }
 
 // showPass shows the committed sale's pass: it is in the store already.
-func (s *entryScreen) showPass(res *sqlite.SaleResult) {
+func (s *entryScreen) showPass(res *terminal.SaleResult) {
 	sale := res.Sale
 	k := s.k
 	s.passTitle.SetText(T("pass.issued", "N", sale.Number))

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // exitScreen is the exit lane: a focused field takes the scanner's input
@@ -22,7 +20,7 @@ type exitScreen struct {
 	scan    *entry
 	check   *button
 	text    string // the pass being settled
-	quote   *sqlite.SettleQuote
+	quote   *terminal.SettleQuote
 	refusal *widget.Label
 	details *widget.Label
 	hint    *widget.Label // what to do, while no pass is on screen
@@ -145,7 +143,7 @@ func (s *exitScreen) checkPass() {
 }
 
 // describe is the pass in words: party, vehicle, state, validity.
-func (s *exitScreen) describe(pc *sqlite.PassCheck, q *sqlite.SettleQuote) string {
+func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) string {
 	k := s.k
 	p := pc.Pass
 	var ls []string
@@ -205,10 +203,7 @@ func (s *exitScreen) settlePass() {
 		s.msg.error(err)
 		return
 	}
-	op, text := k.op, s.text
-	k.payThenCommit(tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-		return k.o.Card.ChargeSettlement(ctx, op, text, tenders, announce)
-	}, s.commitSettlement, s.refused)
+	k.paySettlement(s.text, tenders, s.settled, s.refused)
 }
 
 // refused says why the pass or the payment was refused.
@@ -220,17 +215,9 @@ func (s *exitScreen) refused(err error) {
 	}
 }
 
-// commitSettlement settles the scanned pass with tenders and shows the
-// receipt; it reports whether the settlement was stored.
-func (s *exitScreen) commitSettlement(tenders []terminal.TenderRequest) bool {
+// settled shows the receipt of a recorded settlement.
+func (s *exitScreen) settled(res *terminal.SettleResult) {
 	k := s.k
-	ctx, cancel := k.ctx()
-	defer cancel()
-	res, err := k.o.Store.Settle(ctx, k.op, s.text, tenders)
-	if err != nil {
-		s.refused(err)
-		return false
-	}
 	k.printed(res.PrintJob)
 	st := res.Settlement
 	var paid []string
@@ -251,7 +238,6 @@ func (s *exitScreen) commitSettlement(tenders []terminal.TenderRequest) bool {
 	s.clear()
 	s.receipt.SetText(T("exit.settled", "Total", totals(st.Totals, k.base()), "Paid", strings.Join(paid, "; ")) + "\n" + printing)
 	k.win.Canvas().Focus(s.scan)
-	return true
 }
 
 // admitPass lets a paid pass through once: a second scan is refused.

@@ -65,7 +65,7 @@ func newStore(t testing.TB, catalogue, site string, settings map[string]string) 
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = fakeClock()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: site, Name: "gate-1", Catalogue: readCatalogue(t, catalogue), AdminPIN: adminPIN, Settings: settings}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: site, Name: "gate-1", Catalogue: readCatalogue(t, catalogue), AdminPIN: adminPIN, Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := db.Authenticate(ctx, "admin", adminPIN)

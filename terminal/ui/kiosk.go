@@ -26,7 +26,6 @@ import (
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/carddesk"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // opTimeout bounds one store call made for the attendant.
@@ -47,15 +46,14 @@ type Kiosk struct {
 
 	lang     string
 	mode     string // the home screen: entry, exit or counter
-	ident    sqlite.Identity
+	ident    terminal.Identity
 	cat      *terminal.Catalogue
 	settings map[string]string
 	fatal    error // the store could not be read: nothing works
 
 	// the session
-	op     *terminal.Operator
-	shift  *terminal.Shift
-	issuer sqlite.PassIssuer
+	op    *terminal.Operator
+	shift *terminal.Shift
 
 	status  *statusBar
 	nav     *navBar
@@ -285,22 +283,9 @@ func (k *Kiosk) signedIn(op *terminal.Operator) error {
 
 // logout ends the session.
 func (k *Kiosk) logout() {
-	k.op, k.shift, k.issuer = nil, nil, nil // the next session reads the pass key afresh
+	k.op, k.shift = nil, nil
 	k.entry.clearSale()
 	k.show(k.login)
-}
-
-// passIssuer returns the signer of passes, asking the store once.
-func (k *Kiosk) passIssuer(ctx context.Context) (sqlite.PassIssuer, error) {
-	if k.issuer != nil {
-		return k.issuer, nil
-	}
-	iss, err := k.o.Store.PassIssuer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k.issuer = iss
-	return iss, nil
 }
 
 // printed tells the spool a job waits.
@@ -586,57 +571,60 @@ func (k *Kiosk) Scanned(text string) {
 // present the card and key the PIN.
 const cardTimeout = 2 * time.Minute
 
-// payThenCommit commits tenders with commit, unless one of them is a card
-// for the integrated PDQ: then the PDQ charges it first (chargeCard), the
-// approval goes into the tenders, and the pending charge is cleared once
-// commit has stored them. refused says why the charge failed.
-func (k *Kiosk) payThenCommit(tenders []terminal.TenderRequest,
-	charge func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error),
-	commit func([]terminal.TenderRequest) bool, refused func(error)) {
-	if k.o.Card == nil || !carddesk.HasIntegratedCard(tenders) {
-		commit(tenders)
-		return
-	}
-	k.chargeCard(charge, func(ts []terminal.TenderRequest, done func(), err error) {
+// paySale records req and calls sold with it on the UI goroutine, or
+// refused with why not. A sale with a card tender for the integrated PDQ
+// goes to the card desk (charge, record, clear the pending charge) off the
+// UI goroutine, behind the card modal.
+func (k *Kiosk) paySale(req terminal.SaleRequest, sold func(*terminal.SaleResult), refused func(error)) {
+	op := k.op
+	if k.o.Card == nil || !carddesk.HasIntegratedCard(req.Tenders) {
+		ctx, cancel := k.ctx()
+		defer cancel()
+		res, err := k.o.Store.SellSigned(ctx, op, req)
 		if err != nil {
 			refused(err)
 			return
 		}
-		if commit(ts) {
-			done()
-		}
-	})
-}
-
-// paySale is payThenCommit for a sale: commit stores req with the tenders
-// as paid.
-func (k *Kiosk) paySale(req terminal.SaleRequest, commit func(terminal.SaleRequest) bool, refused func(error)) {
-	op := k.op
+		sold(res)
+		return
+	}
 	// The card is charged for the total the attendant read out: if the
 	// store's catalogue prices it otherwise now, the desk refuses before
 	// the charge.
-	if k.o.Card != nil && carddesk.HasIntegratedCard(req.Tenders) && k.cat != nil {
+	if k.cat != nil {
 		if p, err := k.cat.Price(k.o.Now(), k.ident.Site, req.Lines); err == nil {
 			req.Quoted = p.Totals
 		}
 	}
-	bound := req // the request the charge is bound to, set off the UI goroutine before commit runs on it
-	k.payThenCommit(req.Tenders, func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error) {
-		r, done, err := k.o.Card.ChargeSale(ctx, op, req, announce)
-		bound = r
-		return r.Tenders, done, err
-	}, func(ts []terminal.TenderRequest) bool {
-		bound.Tenders = ts
-		return commit(bound)
-	}, refused)
+	chargeCard(k, func(ctx context.Context, announce func(terminal.Money)) (*terminal.SaleResult, error) {
+		return k.o.Card.Sell(ctx, op, req, announce)
+	}, sold, refused)
 }
 
-// chargeCard runs charge (the integrated PDQ: the customer's card, some
-// seconds) off the UI goroutine, behind a modal that tells the attendant
-// the amount and can cancel it, then runs finish on the UI goroutine with
-// what it gave.
-func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(terminal.Money)) ([]terminal.TenderRequest, func(), error),
-	finish func(ts []terminal.TenderRequest, done func(), err error)) {
+// paySettlement is paySale for the settlement of a deferred pass.
+func (k *Kiosk) paySettlement(text string, tenders []terminal.TenderRequest, settled func(*terminal.SettleResult), refused func(error)) {
+	op := k.op
+	if k.o.Card == nil || !carddesk.HasIntegratedCard(tenders) {
+		ctx, cancel := k.ctx()
+		defer cancel()
+		res, err := k.o.Store.Settle(ctx, op, text, tenders)
+		if err != nil {
+			refused(err)
+			return
+		}
+		settled(res)
+		return
+	}
+	chargeCard(k, func(ctx context.Context, announce func(terminal.Money)) (*terminal.SettleResult, error) {
+		return k.o.Card.Settle(ctx, op, text, tenders, announce)
+	}, settled, refused)
+}
+
+// chargeCard runs pay (the card desk: the customer's card, some seconds,
+// then the store) off the UI goroutine, behind a modal that tells the
+// attendant the amount and can cancel the charge, then calls done or
+// refused on the UI goroutine with what it gave.
+func chargeCard[R any](k *Kiosk, pay func(ctx context.Context, announce func(terminal.Money)) (R, error), done func(R), refused func(error)) {
 	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
 	say := widget.NewLabel(T("card.wait")) // its lines break where the text says
 	stop := newButton(T("card.cancel"), cancel)
@@ -648,7 +636,7 @@ func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(termin
 	k.cards.Add(1)
 	go func() {
 		defer k.cards.Done()
-		ts, done, err := charge(ctx, func(m terminal.Money) {
+		res, err := pay(ctx, func(m terminal.Money) {
 			fyne.Do(func() {
 				say.SetText(T("card.present", "Amount", m.String()))
 				fit()
@@ -657,7 +645,11 @@ func (k *Kiosk) chargeCard(charge func(ctx context.Context, announce func(termin
 		cancel()
 		fyne.Do(func() {
 			pop.Hide()
-			finish(ts, done, err)
+			if err != nil {
+				refused(err)
+				return
+			}
+			done(res)
 		})
 	}()
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/lango-pos/lango/printer"
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/sqlite"
 )
 
 // Store is what the kiosk needs from the terminal's store: exactly the
@@ -19,14 +18,15 @@ type Store interface {
 	OpenShift(ctx context.Context, op *terminal.Operator, float terminal.Totals) (*terminal.Shift, error)
 	CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error)
 	Catalogue(ctx context.Context) (*terminal.Catalogue, error)
-	Identity(ctx context.Context) (sqlite.Identity, error)
+	Identity(ctx context.Context) (terminal.Identity, error)
 	Settings(ctx context.Context) (map[string]string, error)
 	SetSetting(ctx context.Context, actor, key, value string) (string, error)
-	PassIssuer(ctx context.Context) (sqlite.PassIssuer, error)
-	Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, passes sqlite.PassIssuer) (*sqlite.SaleResult, error)
-	QuoteSettlement(ctx context.Context, text string) (*sqlite.SettleQuote, error)
-	Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*sqlite.SettleResult, error)
-	UsePass(ctx context.Context, op *terminal.Operator, text string) (*sqlite.PassCheck, error)
+	// SellSigned records a sale with the pass this terminal signs for it
+	// (a counter sale gets a receipt).
+	SellSigned(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest) (*terminal.SaleResult, error)
+	QuoteSettlement(ctx context.Context, text string) (*terminal.SettleQuote, error)
+	Settle(ctx context.Context, op *terminal.Operator, text string, tenders []terminal.TenderRequest) (*terminal.SettleResult, error)
+	UsePass(ctx context.Context, op *terminal.Operator, text string) (*terminal.PassCheck, error)
 	Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error)
 	Void(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error)
 	Refund(ctx context.Context, sup *terminal.Operator, saleID, reason string) (*terminal.Sale, error)
@@ -157,7 +157,7 @@ func (f *PrinterFeed) Subscribe(fn func(printer.State)) (cancel func()) {
 // its sync with the hub, online as `lango sync status` says it
 // (SyncState.OnlineAt): Options{Sync: ui.StoreSync(db, time.Now)}.
 func StoreSync(db interface {
-	SyncState(ctx context.Context) (sqlite.SyncState, error)
+	SyncState(ctx context.Context) (terminal.SyncState, error)
 }, now func() time.Time) func(context.Context) SyncState {
 	return func(ctx context.Context) SyncState {
 		s, err := db.SyncState(ctx)
@@ -173,9 +173,11 @@ func StoreSync(db interface {
 	}
 }
 
-// CardDesk charges an integrated PDQ for a sale or a settlement, durably:
-// done must be called once what the charge pays is committed.
+// CardDesk is the card desk (terminal/carddesk.Desk) the command line uses
+// too: it charges the integrated PDQ, records the sale or settlement the
+// charge pays, and clears the pending charge, exactly once across crashes.
+// announce is told the amount before the customer is asked for the card.
 type CardDesk interface {
-	ChargeSale(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (bound terminal.SaleRequest, done func(), err error)
-	ChargeSettlement(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (out []terminal.TenderRequest, done func(), err error)
+	Sell(ctx context.Context, op *terminal.Operator, req terminal.SaleRequest, announce func(terminal.Money)) (*terminal.SaleResult, error)
+	Settle(ctx context.Context, op *terminal.Operator, passText string, ts []terminal.TenderRequest, announce func(terminal.Money)) (*terminal.SettleResult, error)
 }

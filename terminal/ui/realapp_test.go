@@ -63,7 +63,7 @@ func makeStore(ctx context.Context, dir, catalogue, site string, settings map[st
 		return nil, err
 	}
 	db.Now = fakeClock()
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: site, Name: "gate-1", Catalogue: b, AdminPIN: adminPIN, Settings: settings}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: site, Name: "gate-1", Catalogue: b, AdminPIN: adminPIN, Settings: settings}); err != nil {
 		db.Close()
 		return nil, err
 	}

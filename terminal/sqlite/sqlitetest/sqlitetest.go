@@ -39,7 +39,7 @@ func NewTerminal(t testing.TB, settings map[string]string) (*sqlite.DB, *termina
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: Catalogue(t), AdminPIN: AdminPIN, Settings: settings}); err != nil {
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: Catalogue(t), AdminPIN: AdminPIN, Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := db.Authenticate(ctx, "admin", AdminPIN)
