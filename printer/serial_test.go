@@ -528,7 +528,7 @@ func TestParseSpec(t *testing.T) {
 		{"emulator:/tmp/out?profile=tm-t88", "emulator:/tmp/out?profile=epson-tm-t88"},
 		{"serial:/dev/ttyUSB0", "serial:/dev/ttyUSB0?baud=9600&profile=generic58&flow=none"},
 		{"serial:/dev/ttyS0?baud=115200&profile=epson-tm-t20", "serial:/dev/ttyS0?baud=115200&profile=epson-tm-t20&flow=xonxoff"},
-		{"serial:COM3?profile=clone80-512&flow=xonxoff", "serial:COM3?baud=19200&profile=clone80-512&flow=xonxoff"},
+		{"serial:/dev/ttyS0?profile=clone80-512&flow=xonxoff", "serial:/dev/ttyS0?baud=19200&profile=clone80-512&flow=xonxoff"},
 	}
 	for _, tt := range good {
 		s, err := ParseSpec(tt.in)

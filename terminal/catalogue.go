@@ -15,6 +15,28 @@ import (
 	"unicode/utf8"
 )
 
+// SiteTime formats t as a person at the site reads it: in loc (the
+// catalogue's time zone; time.Local when nil), with the zone's name after
+// layout, as in "18:34 EAT".
+func SiteTime(t time.Time, loc *time.Location, layout string) string {
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc).Format(layout + " MST")
+}
+
+// CashCurrencies are those a drawer takes: the base currency and every
+// currency with a rate to it.
+func (c *Catalogue) CashCurrencies() []Currency {
+	cs := []Currency{c.BaseCurrency}
+	for _, r := range c.Rates {
+		if r.To == c.BaseCurrency {
+			cs = append(cs, r.From)
+		}
+	}
+	return cs
+}
+
 // CatalogueSchema is the schema version this code reads.
 const CatalogueSchema = 1
 

@@ -2,7 +2,6 @@ package terminal
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -44,37 +43,15 @@ func ValidateSetting(key, value string) (string, error) {
 			return v, nil
 		}
 		return "", Errorf(EINVALID, "mode must be entry, exit or counter, got %q", value)
-	case "printer":
-		if v == "none" {
-			return v, nil
+	case "printer", "pdq", "scanner":
+		d, err := ParseDevice(key, v)
+		if err != nil {
+			return "", err
 		}
-		if dir, ok := strings.CutPrefix(v, "emulator:"); ok && dir != "" {
-			d, query, _ := strings.Cut(dir, "?")
-			if d == "" {
-				return "", Errorf(EINVALID, "printer: emulator:DIR names no folder, got %q", value)
-			}
-			return v, validateOptions("printer", query, "profile")
+		if d.Path == "" {
+			return d.Kind, nil // none, manual, keyboard
 		}
-		if p, ok := strings.CutPrefix(v, "serial:"); ok {
-			return v, validateDevice("printer", p, "baud", "profile", "flow")
-		}
-		return "", Errorf(EINVALID, "printer must be emulator:DIR, serial:PATH[?baud=N&profile=NAME] or none, got %q", value)
-	case "pdq":
-		if v == "manual" {
-			return v, nil
-		}
-		if p, ok := strings.CutPrefix(v, "zvt:"); ok {
-			return v, validateDevice("pdq", p, "baud")
-		}
-		return "", Errorf(EINVALID, "pdq must be manual or zvt:PATH[?baud=N], got %q", value)
-	case "scanner":
-		if v == "keyboard" {
-			return v, nil
-		}
-		if p, ok := strings.CutPrefix(v, "serial:"); ok {
-			return v, validateDevice("scanner", p, "baud")
-		}
-		return "", Errorf(EINVALID, "scanner must be keyboard or serial:PATH[?baud=N], got %q", value)
+		return v, nil
 	case "hub":
 		if v == "" {
 			return v, nil
@@ -86,45 +63,4 @@ func ValidateSetting(key, value string) (string, error) {
 		return strings.TrimRight(v, "/"), nil
 	}
 	return "", Errorf(EINVALID, "unknown setting %q: one of %s", key, strings.Join(SettingKeys(), ", "))
-}
-
-// IsDeviceSetting reports whether key configures a device whose adapter
-// checks the value further (see sqlite.DB.CheckDevice).
-func IsDeviceSetting(key string) bool {
-	return key == "printer" || key == "pdq" || key == "scanner"
-}
-
-// validateDevice checks the shape of a serial device spec: an absolute
-// path, and only the allowed options, each once. The device's adapter
-// checks the values (printer.ParseSpec, zvt.ParseSetting,
-// scan.ParseSetting).
-func validateDevice(what, spec string, allowed ...string) error {
-	path, query, _ := strings.Cut(spec, "?")
-	if path == "" || !strings.HasPrefix(path, "/") {
-		return Errorf(EINVALID, "%s: serial path must be absolute, e.g. /dev/ttyUSB0, got %q", what, path)
-	}
-	return validateOptions(what, query, allowed...)
-}
-
-func validateOptions(what, query string, allowed ...string) error {
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return Errorf(EINVALID, "%s: bad options %q", what, query)
-	}
-	for k, vs := range q {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == k
-		}
-		if !ok || len(vs) != 1 {
-			return Errorf(EINVALID, "%s: unknown option %q (allowed: %s)", what, k, strings.Join(allowed, ", "))
-		}
-		if k == "baud" {
-			n, err := strconv.Atoi(vs[0])
-			if err != nil || n < 1200 || n > 921600 {
-				return Errorf(EINVALID, "%s: baud %q is not a rate between 1200 and 921600", what, vs[0])
-			}
-		}
-	}
-	return nil
 }

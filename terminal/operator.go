@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -130,4 +131,55 @@ func CheckPIN(hash, pin string) bool {
 	}
 	got := argon2.IDKey([]byte(pin), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// ScopeSite is the scope of an operator who signs in at every terminal of
+// the site (added by a supervisor, spread by the hub's feed); ScopeTerminal
+// of one known only where it was added.
+const (
+	ScopeSite     = "site"
+	ScopeTerminal = "terminal"
+)
+
+// FromFeed reports whether r, read from another terminal's operator event,
+// is a well-formed site operator: a UUID, a name exactly as ValidateName
+// leaves it, a known role and, when withPIN, a PIN hash exactly as HashPIN
+// makes. The feed ignores anything else: it cannot name an operator this
+// terminal could not have added itself.
+func (r OperatorRecord) FromFeed(withPIN bool) bool {
+	if r.Scope != ScopeSite || (withPIN && !ValidPINHash(r.PINHash)) {
+		return false
+	}
+	if _, err := uuid.Parse(r.ID); err != nil {
+		return false
+	}
+	if name, err := ValidateName(r.Name); err != nil || name != r.Name {
+		return false
+	}
+	_, err := ValidateRole(string(r.Role))
+	return err == nil
+}
+
+// HeldOperator is the operator a terminal holds under a name that an
+// operator from the feed, with another id, also has.
+type HeldOperator struct {
+	ID      string
+	Own     bool      // added at this terminal
+	AddedAt time.Time // when it was added, wherever that was
+	Worked  bool      // it has opened a shift at this terminal
+}
+
+// KeepsName is the operator merge: whether the held operator keeps the
+// name against the one from the feed (id, added at addedAt). This
+// terminal's own stays; one from elsewhere gives way to an earlier one
+// (then to a smaller id), so that every terminal of the site ends with the
+// same whatever the feed's order, unless it has worked here: its shifts
+// and their sales name it. The hub's report names the clash
+// (operator_added_twice).
+func (h HeldOperator) KeepsName(id string, addedAt time.Time) bool {
+	switch {
+	case h.Own, h.AddedAt.Before(addedAt), h.AddedAt.Equal(addedAt) && h.ID < id:
+		return true
+	}
+	return h.Worked
 }

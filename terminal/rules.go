@@ -114,10 +114,7 @@ type PINLock struct {
 func (l PINLock) SignIn(name string, ok bool, now time.Time, loc *time.Location) (next PINLock, lockedNow bool, refused error) {
 	minutes := int(LockoutPeriod / time.Minute)
 	if now.Before(l.LockedUntil) {
-		if loc == nil {
-			loc = time.Local
-		}
-		at := l.LockedUntil.In(loc).Format("15:04 MST")
+		at := SiteTime(l.LockedUntil, loc, "15:04")
 		return l, false, Errorf(EUNAUTHORIZED, "%s is locked after %d wrong PINs until %s; try later or ask a supervisor",
 			name, MaxPINFailures, at).WithID("locked", map[string]any{"Name": name, "N": MaxPINFailures, "Until": at})
 	}

@@ -193,3 +193,58 @@ func TestPINLockSignIn(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+func TestOperatorMerge(t *testing.T) {
+	t0 := time.Date(2025, 1, 3, 6, 0, 0, 0, time.UTC)
+	const a, b = "0190a000-0000-7000-8000-00000000000a", "0190a000-0000-7000-8000-00000000000b"
+	for _, tc := range []struct {
+		name  string
+		held  terminal.HeldOperator
+		id    string
+		added time.Time
+		keeps bool
+	}{
+		{"this terminal's own stays", terminal.HeldOperator{ID: b, Own: true, AddedAt: t0.Add(time.Hour)}, a, t0, true},
+		{"an earlier one from elsewhere stays", terminal.HeldOperator{ID: b, AddedAt: t0}, a, t0.Add(time.Second), true},
+		{"a later one gives way", terminal.HeldOperator{ID: a, AddedAt: t0.Add(time.Second)}, b, t0, false},
+		{"same time: the smaller id stays", terminal.HeldOperator{ID: a, AddedAt: t0}, b, t0, true},
+		{"same time: the larger id gives way", terminal.HeldOperator{ID: b, AddedAt: t0}, a, t0, false},
+		{"a later one that worked here stays", terminal.HeldOperator{ID: a, AddedAt: t0.Add(time.Second), Worked: true}, b, t0, true},
+	} {
+		if got := tc.held.KeepsName(tc.id, tc.added); got != tc.keeps {
+			t.Errorf("%s: keeps %v, want %v", tc.name, got, tc.keeps)
+		}
+	}
+}
+
+func TestOperatorFromFeed(t *testing.T) {
+	hash, err := terminal.HashPIN("2468")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := terminal.OperatorRecord{ID: "0190a000-0000-7000-8000-00000000000a", Name: "achieng", Role: terminal.RoleAttendant, Scope: terminal.ScopeSite, PINHash: hash}
+	if !good.FromFeed(true) {
+		t.Fatal("a well-formed site operator is refused")
+	}
+	for _, tc := range []struct {
+		name    string
+		edit    func(*terminal.OperatorRecord)
+		withPIN bool
+	}{
+		{"a terminal's own operator", func(r *terminal.OperatorRecord) { r.Scope = terminal.ScopeTerminal }, false},
+		{"not a UUID", func(r *terminal.OperatorRecord) { r.ID = "admin" }, false},
+		{"a name ValidateName would change", func(r *terminal.OperatorRecord) { r.Name = " Achieng" }, false},
+		{"no name", func(r *terminal.OperatorRecord) { r.Name = "" }, false},
+		{"an unknown role", func(r *terminal.OperatorRecord) { r.Role = "root" }, false},
+		{"a PIN hash HashPIN would not make", func(r *terminal.OperatorRecord) { r.PINHash = "1234" }, true},
+	} {
+		r := good
+		tc.edit(&r)
+		if r.FromFeed(tc.withPIN) {
+			t.Errorf("%s: accepted from the feed", tc.name)
+		}
+	}
+	if noPIN := good; !func() bool { noPIN.PINHash = ""; return noPIN.FromFeed(false) }() {
+		t.Error("a disabled operator (no PIN) is refused where no PIN is needed")
+	}
+}

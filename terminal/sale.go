@@ -38,6 +38,22 @@ type TenderRequest struct {
 	CardLast4 string
 }
 
+// AwaitsPDQ reports whether t is a card tender with no approval code yet:
+// one an integrated PDQ is to charge. Only the card desk records such a
+// tender, once the PDQ has approved it.
+func (t TenderRequest) AwaitsPDQ() bool { return t.Kind == TenderCard && t.Reference == "" }
+
+// CheckApproved refuses tenders of which one still awaits the PDQ: what
+// is recorded as paid by card carries the approval that paid it.
+func CheckApproved(ts []TenderRequest) error {
+	for _, t := range ts {
+		if t.AwaitsPDQ() {
+			return Errorf(EINVALID, "a card tender needs the approval code from the PDQ slip (card:CODE), or an integrated PDQ")
+		}
+	}
+	return nil
+}
+
 // Tender is a tender as recorded.
 type Tender struct {
 	Kind      TenderKind `json:"kind"`

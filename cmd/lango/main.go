@@ -368,6 +368,17 @@ func (m *Main) pin(env, who string) (string, error) {
 	return "", usagef("set %s to the PIN of %s (it is never given on the command line)", env, who)
 }
 
+// openAs opens the store and signs name in: the PIN is asked once the
+// store is found, so a missing terminal is said before a PIN is asked.
+func (m *Main) openAs(ctx context.Context, name string) (*sqlite.DB, *terminal.Operator, error) {
+	db, err := m.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	op, err := m.operator(ctx, db, name)
+	return db, op, err
+}
+
 // operator authenticates --as.
 func (m *Main) operator(ctx context.Context, db *sqlite.DB, name string) (*terminal.Operator, error) {
 	if name == "" {

@@ -70,11 +70,7 @@ func (m *Main) cmdSettle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := m.open(ctx)
-	if err != nil {
-		return err
-	}
-	op, err := m.operator(ctx, db, fs.as)
+	db, op, err := m.openAs(ctx, fs.as)
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func (m *Main) cmdReprint(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef("reprint --as SUPERVISOR SALE_ID")
 	}
-	db, err := m.open(ctx)
-	if err != nil {
-		return err
-	}
-	sup, err := m.operator(ctx, db, fs.as)
+	db, sup, err := m.openAs(ctx, fs.as)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/terminal"
@@ -79,7 +78,7 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 		return true
 	}
 	var scans chan string
-	if strings.HasPrefix(settings["scanner"], "serial:") {
+	if d, _ := terminal.ParseDevice("scanner", settings["scanner"]); d.Kind == "serial" {
 		st, err := scan.ParseSetting(settings["scanner"])
 		if err != nil {
 			return err
@@ -103,14 +102,14 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	}
 	// An integrated PDQ takes cards from the kiosk too.
 	var card ui.CardDesk
-	if strings.HasPrefix(settings["pdq"], "zvt:") {
+	if d, _ := terminal.ParseDevice("pdq", settings["pdq"]); d.Kind == "zvt" {
 		if card, err = m.desk(db); err != nil {
 			return err
 		}
 	}
 	preview := ""
-	if dir, ok := strings.CutPrefix(settings["printer"], "emulator:"); ok {
-		preview, _, _ = strings.Cut(dir, "?")
+	if d, _ := terminal.ParseDevice("printer", settings["printer"]); d.Kind == "emulator" {
+		preview = d.Path
 	}
 	return ui.Run(ctx, ui.Options{
 		Store: db, Printer: feed, Sync: ui.StoreSync(db, db.Now), Notify: notify,

@@ -263,11 +263,7 @@ func (m *Main) voidOrRefund(ctx context.Context, name string, args []string, do 
 	if _, err := terminal.ValidateReason(*reason); err != nil {
 		return err
 	}
-	db, err := m.open(ctx)
-	if err != nil {
-		return err
-	}
-	sup, err := m.operator(ctx, db, fs.as)
+	db, sup, err := m.openAs(ctx, fs.as)
 	if err != nil {
 		return err
 	}

@@ -156,11 +156,7 @@ func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin" && pos[0] != "disable") {
 		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin|disable --as SUPERVISOR --name NAME")
 	}
-	db, err := m.open(ctx)
-	if err != nil {
-		return err
-	}
-	sup, err := m.operator(ctx, db, fs.as)
+	db, sup, err := m.openAs(ctx, fs.as)
 	if err != nil {
 		return err
 	}

@@ -139,18 +139,8 @@ func (d *decoder) object(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		d.space()
-		if d.i >= len(d.b) {
-			return errEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.errorf("want ',' or '}' in object")
+		if end, err := d.next('}', "object"); end || err != nil {
+			return err
 		}
 	}
 }
@@ -172,20 +162,28 @@ func (d *decoder) array(elem func() error) error {
 		if err := elem(); err != nil {
 			return err
 		}
-		d.space()
-		if d.i >= len(d.b) {
-			return errEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.errorf("want ',' or ']' in array")
+		if end, err := d.next(']', "array"); end || err != nil {
+			return err
 		}
 	}
+}
+
+// next reads what follows a member of an object or an element of an
+// array: a ',' (more follow) or its closing byte (end).
+func (d *decoder) next(closing byte, in string) (end bool, err error) {
+	d.space()
+	if d.i >= len(d.b) {
+		return false, errEnd
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return false, nil
+	case closing:
+		d.i++
+		return true, nil
+	}
+	return false, d.errorf("want ',' or '%c' in %s", closing, in)
 }
 
 // rawString reads a string token and returns it with its quotes, and

@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
@@ -63,7 +62,7 @@ type pending struct {
 // code: one the PDQ is to charge.
 func HasIntegratedCard(ts []terminal.TenderRequest) bool {
 	for _, t := range ts {
-		if t.Kind == terminal.TenderCard && t.Reference == "" {
+		if t.AwaitsPDQ() {
 			return true
 		}
 	}
@@ -74,7 +73,11 @@ func HasIntegratedCard(ts []terminal.TenderRequest) bool {
 // integrated PDQ.
 func (d *Desk) Integrated(ctx context.Context) (bool, error) {
 	v, err := d.DB.Setting(ctx, "pdq")
-	return strings.HasPrefix(v, "zvt:"), err
+	if err != nil {
+		return false, err
+	}
+	dev, _ := terminal.ParseDevice("pdq", v)
+	return dev.Kind == "zvt", nil
 }
 
 func (d *Desk) log() *slog.Logger {
@@ -103,7 +106,7 @@ const pendingRef = "PENDING"
 func cardIndex(ts []terminal.TenderRequest) (int, error) {
 	idx := -1
 	for i, t := range ts {
-		if t.Kind == terminal.TenderCard && t.Reference == "" {
+		if t.AwaitsPDQ() {
 			if idx >= 0 {
 				return -1, terminal.Errorf(terminal.EINVALID, "only one card tender through the PDQ per sale")
 			}

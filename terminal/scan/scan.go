@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -40,22 +37,8 @@ type Setting struct {
 
 // ParseSetting parses a scanner setting of the serial kind.
 func ParseSetting(s string) (Setting, error) {
-	rest, ok := strings.CutPrefix(s, "serial:")
-	if !ok {
-		return Setting{}, terminal.Errorf(terminal.EINVALID, "scanner setting %q: want serial:PATH[?baud=N]", s)
-	}
-	path, query, _ := strings.Cut(rest, "?")
-	q, err := url.ParseQuery(query)
-	if err != nil || path == "" {
-		return Setting{}, terminal.Errorf(terminal.EINVALID, "scanner setting %q: want serial:PATH[?baud=N]", s)
-	}
-	st := Setting{Path: path, Baud: 9600}
-	if b := q.Get("baud"); b != "" {
-		if st.Baud, err = strconv.Atoi(b); err != nil || st.Baud < 1200 || st.Baud > 921600 {
-			return Setting{}, terminal.Errorf(terminal.EINVALID, "scanner baud %q is not a rate", b)
-		}
-	}
-	return st, nil
+	path, baud, err := terminal.ParseSerial("scanner", "serial", s, 9600)
+	return Setting{Path: path, Baud: baud}, err
 }
 
 // Scanner delivers scans from a port to a callback, one goroutine, until

@@ -93,17 +93,26 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan []string)
+		selling := make(chan struct{})
 		go func() {
 			var ids []string
 			sc := bufio.NewScanner(out)
 			for sc.Scan() { // only whole lines: a line cut by the kill is not a report
 				if id, ok := strings.CutPrefix(sc.Text(), "SOLD "); ok && len(id) == 36 {
-					ids = append(ids, id)
+					if ids = append(ids, id); len(ids) == 1 {
+						close(selling)
+					}
 				}
 			}
 			done <- ids
 		}()
-		time.Sleep(time.Duration(20+rng.IntN(180)) * time.Millisecond)
+		// The kill falls at a random moment of the selling, whatever the
+		// child's start costs on a loaded machine (the race detector).
+		select {
+		case <-selling:
+		case <-time.After(30 * time.Second):
+		}
+		time.Sleep(time.Duration(rng.IntN(180)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

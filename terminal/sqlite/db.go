@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // time zone (the catalogue's), with the zone's name. layout is a time
 // layout without the zone.
 func (db *DB) SiteTime(t time.Time, layout string) string {
-	return t.In(db.location()).Format(layout + " MST")
+	return terminal.SiteTime(t, db.location(), layout)
 }
 
 // location is the site's time zone, the catalogue's (time.Local before
@@ -149,6 +149,10 @@ type Tx struct {
 	// terminal is this terminal's id ("" before Init), id its identity.
 	terminal string
 	id       terminal.Identity
+	// events counts the events appended; bookkeeping is set when a record
+	// transaction changed nothing an event describes (see record).
+	events      int
+	bookkeeping bool
 }
 
 // ExecContext runs a statement in tx, prepared at open when it is on the
@@ -169,19 +173,40 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return tx.Tx.QueryRowContext(ctx, q, args...)
 }
 
-// update runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil. The whole of fn sees one clock reading. A failure of the
-// store itself (disk full, locked, read-only, I/O) rolls everything back
-// and is returned as a terminal.Error that says so (see storeError).
-func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.updateDoing(ctx, "this change", fn)
+// record runs fn in a write transaction (BEGIN IMMEDIATE) that changes
+// what the terminal knows, committing if fn returns nil: fn must append
+// the event that says so (appendEvent), in the same transaction, or say
+// that this time it wrote only bookkeeping (tx.onlyBookkeeping). A commit
+// without either is refused as the bug it is. The whole of fn sees one
+// clock reading. A failure of the store itself (disk full, locked,
+// read-only, I/O) rolls everything back and is returned as a
+// terminal.Error that names what (e.g. "this sale") and says what failed
+// (see storeError).
+func (db *DB) record(ctx context.Context, what string, fn func(tx *Tx) error) error {
+	return storeError(what, db.updateTx(ctx, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if tx.events == 0 && !tx.bookkeeping {
+			return fmt.Errorf("%s changed the store without an event", what)
+		}
+		return nil
+	}))
 }
 
-// updateDoing is update naming what the transaction does ("this sale") in
-// the message of a store failure.
-func (db *DB) updateDoing(ctx context.Context, what string, fn func(tx *Tx) error) error {
-	return storeError(what, db.updateTx(ctx, fn))
+// bookkeep runs fn in a write transaction that keeps the store's own
+// bookkeeping, which no event describes: how far the hub holds the outbox,
+// the print queue, the failure count towards a PIN lockout, and what the
+// hub sent down (feed events and revocations, kept as they came: the hub
+// holds their events and the audit replays them).
+func (db *DB) bookkeep(ctx context.Context, fn func(tx *Tx) error) error {
+	return storeError("this change", db.updateTx(ctx, fn))
 }
+
+// onlyBookkeeping says that what tx wrote this time is bookkeeping that no
+// event describes (a record path that found nothing to change); record
+// then commits it without an event.
+func (tx *Tx) onlyBookkeeping() { tx.bookkeeping = true }
 
 func (db *DB) updateTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// Read the identity before BEGIN: the store has one connection, which
@@ -240,6 +265,7 @@ func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Pa
 		e.Seq, e.ID, e.Type, ts(e.At), e.Actor, e.Payload, e.PrevHash, e.Hash); err != nil {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
+	tx.events++
 	return e, nil
 }
 

@@ -155,7 +155,7 @@ func (db *DB) Enrolled(ctx context.Context, certPEM, authorityPubPEM []byte, hub
 		return err
 	}
 	defer db.resetClockWindow()
-	return db.update(ctx, func(tx *Tx) error {
+	return db.record(ctx, "the enrollment", func(tx *Tx) error {
 		// The terminal row keeps its key; its certificate becomes the hub's.
 		if _, err := tx.ExecContext(ctx, `UPDATE keys SET cert = ? WHERE kind = 'terminal' AND kid = ?`, certPEM, cert.KeyID().String()); err != nil {
 			return fmt.Errorf("store certificate: %w", err)

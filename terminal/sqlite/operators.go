@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -17,8 +16,8 @@ import (
 // feed, with its PIN hash; a terminal operator (the admin made by init)
 // stays on its terminal.
 const (
-	scopeSite     = "site"
-	scopeTerminal = "terminal"
+	scopeSite     = terminal.ScopeSite
+	scopeTerminal = terminal.ScopeTerminal
 )
 
 // operatorAdded is the operator events' payload as the store reads it.
@@ -75,7 +74,7 @@ func (db *DB) AddOperator(ctx context.Context, by *terminal.Operator, name, role
 		return nil, err
 	}
 	var op *terminal.Operator
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the new operator", func(tx *Tx) error {
 		op, err = tx.addOperator(ctx, by.Name, n, r, hash, scopeSite)
 		return err
 	})
@@ -92,7 +91,7 @@ func (db *DB) SetOperatorPIN(ctx context.Context, by *terminal.Operator, name, p
 		return nil, err
 	}
 	var op *terminal.Operator
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the new PIN", func(tx *Tx) error {
 		var scope string
 		if op, scope, err = tx.operatorNamed(ctx, n); err != nil {
 			return err
@@ -131,7 +130,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 		return nil, terminal.Errorf(terminal.EINVALID, "a supervisor cannot disable themselves: ask another")
 	}
 	var op *terminal.Operator
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "disabling the operator", func(tx *Tx) error {
 		var scope string
 		if op, scope, err = tx.operatorNamed(ctx, n); err != nil {
 			return err
@@ -163,16 +162,7 @@ func (db *DB) DisableOperator(ctx context.Context, by *terminal.Operator, name s
 // later from another terminal, does not bring it back.
 func (tx *Tx) applyFeedDisable(ctx context.Context, e *terminal.FeedEvent, origin string) error {
 	var p operatorAdded
-	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite {
-		return nil
-	}
-	if _, err := uuid.Parse(p.ID); err != nil {
-		return nil
-	}
-	if name, err := terminal.ValidateName(p.Name); err != nil || name != p.Name {
-		return nil
-	}
-	if _, err := terminal.ValidateRole(string(p.Role)); err != nil {
+	if json.Unmarshal(e.Payload, &p) != nil || !p.FromFeed(false) {
 		return nil
 	}
 	if origin == "" {
@@ -284,7 +274,7 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 	// allows, and no PIN, right or wrong, signs in once the lock is set.
 	// The check costs ~25 ms under that lock: a sale waits at most that.
 	var result error
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.bookkeep(ctx, func(tx *Tx) error {
 		var failures int
 		var hash, lockedUntil string
 		if err := tx.QueryRowContext(ctx, `SELECT failures, pin_hash, locked_until FROM operators WHERE id = ?`, op.ID).Scan(&failures, &hash, &lockedUntil); err != nil {
@@ -334,17 +324,7 @@ func (db *DB) Authenticate(ctx context.Context, name, pin string) (*terminal.Ope
 // operator with a PIN hash exactly as HashPIN makes is ignored.
 func (tx *Tx) applyFeedOperator(ctx context.Context, e *terminal.FeedEvent, origin string) error {
 	var p operatorAdded
-	if json.Unmarshal(e.Payload, &p) != nil || p.Scope != scopeSite || !terminal.ValidPINHash(p.PINHash) {
-		return nil
-	}
-	if _, err := uuid.Parse(p.ID); err != nil {
-		return nil
-	}
-	name, err := terminal.ValidateName(p.Name)
-	if err != nil || name != p.Name {
-		return nil
-	}
-	if _, err := terminal.ValidateRole(string(p.Role)); err != nil {
+	if json.Unmarshal(e.Payload, &p) != nil || !p.FromFeed(true) {
 		return nil
 	}
 	if origin == "" {
@@ -355,7 +335,7 @@ func (tx *Tx) applyFeedOperator(ctx context.Context, e *terminal.FeedEvent, orig
 		added = ts(p.AddedAt)
 	}
 	var heldPIN string
-	err = tx.QueryRowContext(ctx, `SELECT pin_set_at FROM operators WHERE id = ?`, p.ID).Scan(&heldPIN)
+	err := tx.QueryRowContext(ctx, `SELECT pin_set_at FROM operators WHERE id = ?`, p.ID).Scan(&heldPIN)
 	switch {
 	case err == nil: // known here: a later PIN replaces the one held
 		if e.Type == terminal.EventOperatorPIN && heldPIN < pinSet {
@@ -373,16 +353,12 @@ func (tx *Tx) applyFeedOperator(ctx context.Context, e *terminal.FeedEvent, orig
 		_, err = tx.ExecContext(ctx, `INSERT INTO operators (id, name, role, pin_hash, created_at, origin, scope, pin_set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, p.Role, p.PINHash, added, origin, scopeSite, pinSet)
 	case err != nil:
-	case held == "" || heldAt < added || (heldAt == added && id < p.ID):
-		return nil // this terminal's own, or an earlier one
 	default:
-		// The later one gives way, unless it has worked here: its shifts
-		// (and their sales) name it.
-		var worked bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM shifts WHERE operator_id = ?)`, id).Scan(&worked); err != nil {
+		h := terminal.HeldOperator{ID: id, Own: held == "", AddedAt: parseTS(heldAt)}
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM shifts WHERE operator_id = ?)`, id).Scan(&h.Worked); err != nil {
 			return wrapFeedErr(err)
 		}
-		if worked {
+		if h.KeepsName(p.ID, parseTS(added)) {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE operators SET id = ?, role = ?, pin_hash = ?, created_at = ?, origin = ?, pin_set_at = ?, failures = 0, locked_until = ''

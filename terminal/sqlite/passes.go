@@ -176,7 +176,7 @@ func (db *DB) UsePass(ctx context.Context, op *terminal.Operator, text string) (
 		return pc, terminal.Errorf(terminal.ECONFLICT, "payment was deferred: settle this pass before it is used")
 	}
 	id := pc.Pass.ID.String()
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "this pass use", func(tx *Tx) error {
 		if err := tx.mark(ctx, id, "used", ""); err != nil {
 			return err
 		}
@@ -227,9 +227,9 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		if t.Kind == terminal.TenderDefer {
 			return nil, terminal.Errorf(terminal.EINVALID, "a settlement cannot be deferred again")
 		}
-		if t.Kind == terminal.TenderCard && t.Reference == "" {
-			return nil, terminal.Errorf(terminal.EINVALID, "a card tender needs the approval code from the PDQ slip (card:CODE), or an integrated PDQ")
-		}
+	}
+	if err := terminal.CheckApproved(tenders); err != nil {
+		return nil, err
 	}
 	q, err := db.QuoteSettlement(ctx, text)
 	if err != nil {
@@ -245,7 +245,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 	}
 	passID := q.Check.Pass.ID.String()
 	res := &terminal.SettleResult{Quote: q}
-	err = db.updateDoing(ctx, "this settlement", func(tx *Tx) error {
+	err = db.record(ctx, "this settlement", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err

@@ -67,7 +67,7 @@ const PrintedJobsKept = 7 * 24 * time.Hour
 // printed more than PrintedJobsKept ago. A job is marked once: marking it
 // again changes nothing.
 func (db *DB) MarkPrinted(ctx context.Context, id string, at time.Time) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE print_jobs SET printed_at = ?, last_error = '' WHERE id = ? AND printed_at IS NULL`, ts(at), id); err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func (db *DB) MarkPrinted(ctx context.Context, id string, at time.Time) error {
 // never print) takes it out of the queue (attempts set negative) so it does
 // not block the jobs behind it.
 func (db *DB) MarkPrintFailed(ctx context.Context, id, reason string, final bool) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		q := `UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?`
 		if final {
 			q = `UPDATE print_jobs SET attempts = -1 - attempts, last_error = ? WHERE id = ?`
@@ -101,7 +101,7 @@ func (db *DB) Reprint(ctx context.Context, sup *terminal.Operator, saleID string
 		return "", err
 	}
 	var job string
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the reprint", func(tx *Tx) error {
 		var err error
 		if job, err = tx.queuePrint(ctx, s.ID, printKind(s), true); err != nil {
 			return err
@@ -119,7 +119,7 @@ func (db *DB) Reprint(ctx context.Context, sup *terminal.Operator, saleID string
 // that is not a sale; it returns "" when no printer is configured.
 func (db *DB) QueuePrint(ctx context.Context, kind, ref string) (string, error) {
 	var job string
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.bookkeep(ctx, func(tx *Tx) error {
 		var err error
 		job, err = tx.queuePrintRef(ctx, kind, ref)
 		return err

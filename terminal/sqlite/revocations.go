@@ -25,7 +25,7 @@ func (db *DB) ApplyRevocations(ctx context.Context, rs []terminal.Revocation) er
 	if len(rs) == 0 {
 		return nil
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		for _, r := range rs {
 			for _, k := range r.KeyIDs {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_issuers (key_id, name, terminal, revoked_at, n) VALUES (?, ?, ?, ?, ?)

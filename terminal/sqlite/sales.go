@@ -35,10 +35,8 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		return nil, err
 	}
 	plate, _ := terminal.NormalizePlate(req.Vehicle)
-	for _, t := range req.Tenders {
-		if t.Kind == terminal.TenderCard && t.Reference == "" {
-			return nil, terminal.Errorf(terminal.EINVALID, "a card tender needs the approval code from the PDQ slip (card:CODE), or an integrated PDQ")
-		}
+	if err := terminal.CheckApproved(req.Tenders); err != nil {
+		return nil, err
 	}
 	cat, err := db.Catalogue(ctx)
 	if err != nil {
@@ -49,7 +47,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		return nil, err
 	}
 	res := &terminal.SaleResult{}
-	err = db.updateDoing(ctx, "this sale", func(tx *Tx) error {
+	err = db.record(ctx, "this sale", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
@@ -310,7 +308,7 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 		return nil, err
 	}
 	var out *terminal.Sale
-	err = db.updateDoing(ctx, "this void", func(tx *Tx) error {
+	err = db.record(ctx, "this void", func(tx *Tx) error {
 		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
@@ -361,7 +359,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 		return nil, err
 	}
 	var out *terminal.Sale
-	err = db.updateDoing(ctx, "this refund", func(tx *Tx) error {
+	err = db.record(ctx, "this refund", func(tx *Tx) error {
 		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)

@@ -49,7 +49,7 @@ func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float termin
 		return nil, err
 	}
 	sh := &terminal.Shift{ID: newID(), Operator: op.Name, Float: float.Clone()}
-	err := db.updateDoing(ctx, "the shift opening", func(tx *Tx) error {
+	err := db.record(ctx, "the shift opening", func(tx *Tx) error {
 		cur, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 		return nil, err
 	}
 	var z terminal.ZReport
-	err := db.updateDoing(ctx, "the shift closing", func(tx *Tx) error {
+	err := db.record(ctx, "the shift closing", func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err

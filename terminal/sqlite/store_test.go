@@ -541,7 +541,7 @@ func TestInitRefusals(t *testing.T) {
 		{"unknown site", terminal.InitRequest{Site: "MARA", Name: "g1", Catalogue: good, AdminPIN: "1234"}, "not in catalogue"},
 		{"short PIN", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "12"}, "4 to 12 digits"},
 		{"bad name", terminal.InitRequest{Site: "NNP", Name: "gate one!", Catalogue: good, AdminPIN: "1234"}, "terminal name"},
-		{"bad printer", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234", Settings: map[string]string{"printer": "lpt1"}}, "printer must be"},
+		{"bad printer", terminal.InitRequest{Site: "NNP", Name: "g1", Catalogue: good, AdminPIN: "1234", Settings: map[string]string{"printer": "lpt1"}}, `printer setting "lpt1": use emulator:DIR`},
 	} {
 		_, err := db.Init(ctx, tt.req)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -57,7 +57,7 @@ func (db *DB) SyncAcked(ctx context.Context, hubID string, seq int64) error {
 	if seq < 0 {
 		return terminal.Errorf(terminal.EINVALID, "acknowledged seq %d is negative", seq)
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET hub_id = ?, rewinds = rewinds + (? < acked_seq), acked_seq = ? WHERE id = 1`, hubID, seq, seq)
 		if err != nil {
 			return fmt.Errorf("sync acked: %w", err)
@@ -69,7 +69,7 @@ func (db *DB) SyncAcked(ctx context.Context, hubID string, seq int64) error {
 // RecordSyncAttempt stores the outcome of a sync attempt for the status
 // line.
 func (db *DB) RecordSyncAttempt(ctx context.Context, a terminal.SyncAttempt) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		var err error
 		switch {
 		case a.Reached && a.Err == "":
@@ -90,7 +90,7 @@ func (db *DB) RecordSyncAttempt(ctx context.Context, a terminal.SyncAttempt) err
 // the hub's answers, so that the next process signs with the right time at
 // once.
 func (db *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.bookkeep(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET clock_offset_ms = ? WHERE id = 1`, d.Milliseconds()); err != nil {
 			return fmt.Errorf("clock offset: %w", err)
 		}
@@ -165,7 +165,7 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 		return 0, err
 	}
 	applied := 0
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.bookkeep(ctx, func(tx *Tx) error {
 		applied = 0
 		names := map[string]string{}
 		for _, p := range peers {
@@ -290,7 +290,7 @@ func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, se
 		return err
 	}
 	switched := false
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the hub's catalogue", func(tx *Tx) error {
 		var have int64
 		if err := tx.QueryRowContext(ctx, `SELECT catalogue_seq FROM sync_state WHERE id = 1`).Scan(&have); err != nil {
 			return err
@@ -303,6 +303,8 @@ func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, se
 				return err
 			}
 			switched = true
+		} else {
+			tx.onlyBookkeeping() // the same catalogue again: only the cursor moves
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE sync_state SET catalogue_seq = ?, catalogue_refused = '' WHERE id = 1`, seq)
 		return err
@@ -325,7 +327,7 @@ func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, se
 func (db *DB) AppendEventsForBenchmark(ctx context.Context, n int, typ string, payload func(i int) json.RawMessage) error {
 	for done := 0; done < n; {
 		k := min(10000, n-done)
-		err := db.update(ctx, func(tx *Tx) error {
+		err := db.bookkeep(ctx, func(tx *Tx) error {
 			var last sql.NullInt64
 			var prev sql.NullString
 			if err := tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -368,12 +370,13 @@ func (db *DB) RefuseHubCatalogue(ctx context.Context, seq int64, version, reason
 		reason = reason[:500]
 	}
 	r := terminal.CatalogueRefusal{Seq: seq, Version: version, Reason: reason}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.record(ctx, "the refusal of the hub's catalogue", func(tx *Tx) error {
 		var have int64
 		if err := tx.QueryRowContext(ctx, `SELECT catalogue_seq FROM sync_state WHERE id = 1`).Scan(&have); err != nil {
 			return err
 		}
 		if seq <= have {
+			tx.onlyBookkeeping() // handled already: nothing to write
 			return nil
 		}
 		r.At = tx.now

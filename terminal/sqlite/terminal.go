@@ -44,7 +44,7 @@ func (db *DB) Init(ctx context.Context, r terminal.InitRequest) (terminal.Identi
 		settings[k] = nv
 	}
 	id := terminal.Identity{TerminalID: newID(), Name: name, Site: site}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the new terminal", func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'terminal_id'`).Scan(&n); err != nil {
 			return err
@@ -143,7 +143,7 @@ func (tx *Tx) loadCatalogue(ctx context.Context, cat *terminal.Catalogue) error 
 // LoadCatalogue makes cat the active catalogue. The switch is atomic: a sale
 // in progress keeps the catalogue it was priced with.
 func (db *DB) LoadCatalogue(ctx context.Context, cat *terminal.Catalogue) error {
-	if err := db.update(ctx, func(tx *Tx) error { return tx.loadCatalogue(ctx, cat) }); err != nil {
+	if err := db.record(ctx, "the catalogue", func(tx *Tx) error { return tx.loadCatalogue(ctx, cat) }); err != nil {
 		return err
 	}
 	db.mu.Lock()
@@ -230,7 +230,7 @@ func (db *DB) SetSetting(ctx context.Context, actor, key, value string) (string,
 	if _, err := db.Identity(ctx); err != nil {
 		return "", err
 	}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.record(ctx, "the setting", func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, v, ts(tx.now)); err != nil {
 			return fmt.Errorf("set %s: %w", key, err)

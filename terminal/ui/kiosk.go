@@ -288,6 +288,15 @@ func (k *Kiosk) logout() {
 	k.show(k.login)
 }
 
+// cashCurrencies are those a drawer takes: the base currency and every
+// currency the catalogue has a rate for.
+func (k *Kiosk) cashCurrencies() []terminal.Currency {
+	if k.cat == nil {
+		return []terminal.Currency{k.base()}
+	}
+	return k.cat.CashCurrencies()
+}
+
 // printed tells the spool a job waits.
 func (k *Kiosk) printed(job string) {
 	if job != "" && k.o.Notify != nil {

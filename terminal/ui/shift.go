@@ -97,17 +97,7 @@ func newShiftScreen(k *Kiosk) *shiftScreen {
 }
 
 // currencies are those a drawer may hold: the base and those with a rate.
-func (s *shiftScreen) currencies() []terminal.Currency {
-	cs := []terminal.Currency{s.k.base()}
-	if cat := s.k.cat; cat != nil {
-		for _, r := range cat.Rates {
-			if r.To == cat.BaseCurrency {
-				cs = append(cs, r.From)
-			}
-		}
-	}
-	return cs
-}
+func (s *shiftScreen) currencies() []terminal.Currency { return s.k.cashCurrencies() }
 
 func (s *shiftScreen) content() fyne.CanvasObject { return s.box }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -259,34 +260,33 @@ func (s *superScreen) target() (*terminal.Sale, string, bool) {
 }
 
 func (s *superScreen) voidSale() {
-	sale, reason, ok := s.target()
-	if !ok {
-		return
-	}
-	if reason == "" {
-		s.msg.bad(T("sup.reason_needed"))
-		return
-	}
-	s.k.confirm(T("sup.void_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.void"),
-		func() { s.commitVoid(sale, reason) })
-}
-
-// commitVoid voids sale, once the supervisor confirmed it.
-func (s *superScreen) commitVoid(sale *terminal.Sale, reason string) {
-	if s.sup == nil {
-		return
-	}
-	ctx, cancel := s.k.ctx()
-	defer cancel()
-	v, err := s.k.o.Store.Void(ctx, s.sup, sale.ID, reason)
-	if err != nil {
-		s.msg.error(err)
-		return
-	}
-	s.after(T("sup.voided", "N", v.Number))
+	s.reverse(func(sale *terminal.Sale) (string, string) {
+		return T("sup.void_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.void")
+	}, func(ctx context.Context, sale *terminal.Sale, reason string) (string, error) {
+		v, err := s.k.o.Store.Void(ctx, s.sup, sale.ID, reason)
+		if err != nil {
+			return "", err
+		}
+		return T("sup.voided", "N", v.Number), nil
+	})
 }
 
 func (s *superScreen) refundSale() {
+	s.reverse(func(sale *terminal.Sale) (string, string) {
+		return T("sup.refund_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.refund")
+	}, func(ctx context.Context, sale *terminal.Sale, reason string) (string, error) {
+		r, err := s.k.o.Store.Refund(ctx, s.sup, sale.ID, reason)
+		if err != nil {
+			return "", err
+		}
+		return T("sup.refunded", "N", sale.Number, "Amount", totals(r.Totals, s.k.base())), nil
+	})
+}
+
+// reverse voids or refunds the selected sale with the reason typed, once
+// the supervisor has confirmed it (ask gives the question and its
+// button), and says what do did.
+func (s *superScreen) reverse(ask func(*terminal.Sale) (question, yes string), do func(ctx context.Context, sale *terminal.Sale, reason string) (string, error)) {
 	sale, reason, ok := s.target()
 	if !ok {
 		return
@@ -295,23 +295,20 @@ func (s *superScreen) refundSale() {
 		s.msg.bad(T("sup.reason_needed"))
 		return
 	}
-	s.k.confirm(T("sup.refund_confirm", "N", sale.Number, "Amount", totals(sale.Totals, s.k.base())), T("sup.refund"),
-		func() { s.commitRefund(sale, reason) })
-}
-
-// commitRefund refunds sale, once the supervisor confirmed it.
-func (s *superScreen) commitRefund(sale *terminal.Sale, reason string) {
-	if s.sup == nil {
-		return
-	}
-	ctx, cancel := s.k.ctx()
-	defer cancel()
-	r, err := s.k.o.Store.Refund(ctx, s.sup, sale.ID, reason)
-	if err != nil {
-		s.msg.error(err)
-		return
-	}
-	s.after(T("sup.refunded", "N", sale.Number, "Amount", totals(r.Totals, s.k.base())))
+	question, yes := ask(sale)
+	s.k.confirm(question, yes, func() {
+		if s.sup == nil {
+			return
+		}
+		ctx, cancel := s.k.ctx()
+		defer cancel()
+		done, err := do(ctx, sale, reason)
+		if err != nil {
+			s.msg.error(err)
+			return
+		}
+		s.after(done)
+	})
 }
 
 func (s *superScreen) reprintSale() {
@@ -421,24 +418,20 @@ func newSettingsPanel(k *Kiosk, s *superScreen) *settingsPanel {
 		form.Add(container.NewBorder(nil, nil, nil, p.save[key], p.fields[key]))
 		form.Add(p.msgs[key].Label)
 	}
-	modes := container.NewHBox()
-	for _, m := range []string{"entry", "exit", "counter"} {
-		p.modes[m] = newButton(T("settings.mode_"+m), func() { p.set("mode", m) })
-		modes.Add(p.modes[m])
+	// choices adds a setting chosen by a row of buttons, one per value.
+	choices := func(key, title string, buttons map[string]*button, label func(v string) string, values ...string) {
+		row := container.NewHBox()
+		for _, v := range values {
+			buttons[v] = newButton(label(v), func() { p.set(key, v) })
+			row.Add(buttons[v])
+		}
+		p.msgs[key] = newMessage()
+		form.Add(bold(title))
+		form.Add(row)
+		form.Add(p.msgs[key].Label)
 	}
-	p.msgs["mode"] = newMessage()
-	form.Add(bold(T("settings.mode")))
-	form.Add(modes)
-	form.Add(p.msgs["mode"].Label)
-	langs := container.NewHBox()
-	for _, l := range []string{"en", "sw"} {
-		p.langs[l] = newButton(T("language."+l), func() { p.set("language", l) })
-		langs.Add(p.langs[l])
-	}
-	p.msgs["language"] = newMessage()
-	form.Add(bold(T("settings.language")))
-	form.Add(langs)
-	form.Add(p.msgs["language"].Label)
+	choices("mode", T("settings.mode"), p.modes, func(m string) string { return T("settings.mode_" + m) }, "entry", "exit", "counter")
+	choices("language", T("settings.language"), p.langs, func(l string) string { return T("language." + l) }, "en", "sw")
 	back := newButton(T("common.back"), s.showSales)
 	p.box = panel(container.NewVScroll(container.NewVBox(heading(T("sup.settings")), form, back)))
 	return p

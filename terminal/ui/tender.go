@@ -152,17 +152,7 @@ func (p *tenderPanel) clearFields() {
 
 // currencies are those the customer may hand over as cash: the base and
 // every currency the catalogue has a rate for.
-func (p *tenderPanel) currencies() []terminal.Currency {
-	cs := []terminal.Currency{p.k.base()}
-	if cat := p.k.cat; cat != nil {
-		for _, r := range cat.Rates {
-			if r.To == cat.BaseCurrency {
-				cs = append(cs, r.From)
-			}
-		}
-	}
-	return cs
-}
+func (p *tenderPanel) currencies() []terminal.Currency { return p.k.cashCurrencies() }
 
 func (p *tenderPanel) choose(kind terminal.TenderKind) {
 	p.kind = kind

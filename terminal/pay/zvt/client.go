@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -103,37 +101,8 @@ type Setting struct {
 
 // ParseSetting parses `zvt:PATH[?baud=N]` (baud defaults to 9600).
 func ParseSetting(s string) (Setting, error) {
-	rest, ok := strings.CutPrefix(s, "zvt:")
-	if !ok {
-		return Setting{}, terminal.Errorf(terminal.EINVALID, "pdq setting %q: want zvt:PATH[?baud=N]", s)
-	}
-	path, query, _ := strings.Cut(rest, "?")
-	if path == "" {
-		return Setting{}, terminal.Errorf(terminal.EINVALID, "pdq setting %q: the serial port path is missing", s)
-	}
-	set := Setting{Path: path, Baud: 9600}
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return Setting{}, terminal.Errorf(terminal.EINVALID, "pdq setting %q: %v", s, err)
-	}
-	for k, v := range q {
-		switch k {
-		case "baud":
-			n, err := strconv.Atoi(v[len(v)-1])
-			switch n {
-			case 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200:
-			default:
-				err = errors.New("not a standard rate")
-			}
-			if err != nil {
-				return Setting{}, terminal.Errorf(terminal.EINVALID, "pdq setting %q: baud %q: use 9600 (or 1200…115200)", s, v[len(v)-1])
-			}
-			set.Baud = n
-		default:
-			return Setting{}, terminal.Errorf(terminal.EINVALID, "pdq setting %q: unknown option %q", s, k)
-		}
-	}
-	return set, nil
+	path, baud, err := terminal.ParseSerial("pdq", "zvt", s, 9600)
+	return Setting{Path: path, Baud: baud}, err
 }
 
 // Dial opens the serial port of s (8 data bits, no parity, 2 stop bits) and
