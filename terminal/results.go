@@ -174,3 +174,11 @@ func (e *AuditError) Error() string {
 	}
 	return fmt.Sprintf("audit: event %d: %s", e.Seq, e.Reason)
 }
+
+// SaleQuery selects sales for a listing: made at or after Since (zero: from
+// the first), before Until (zero: to the last), at most Limit of them (0:
+// all).
+type SaleQuery struct {
+	Since, Until time.Time
+	Limit        int
+}

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 		mm := NewMain()
 		code := mm.Run(context.Background(), args)
 		mm.Close()
+		if f := os.Getenv("LANGO_TEST_PEAK"); f != "" {
+			writePeakRSS(f) // for BenchmarkGrowth
+		}
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"strconv"
@@ -219,35 +220,54 @@ func saleJSON(s *terminal.Sale, pr *printJSON) saleOut {
 func (m *Main) cmdSales(ctx context.Context, args []string) error {
 	fs := m.newFlags("sales").withJSON()
 	since := fs.String("since", "", "only sales at or after this RFC 3339 time")
+	until := fs.String("until", "", "only sales before this RFC 3339 time")
+	limit := fs.Int("limit", 0, "at most this many sales (0: all)")
+	format := fs.String("format", "", "text, json (as --json) or ndjson (one sale a line, for exports)")
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	var t time.Time
-	if *since != "" {
-		var err error
-		if t, err = time.Parse(time.RFC3339, *since); err != nil {
-			return usagef("--since %q is not an RFC 3339 time, e.g. 2024-01-03T06:00:00+03:00", *since)
+	var q terminal.SaleQuery
+	for _, t := range []struct {
+		flag, v string
+		to      *time.Time
+	}{{"since", *since, &q.Since}, {"until", *until, &q.Until}} {
+		if t.v == "" {
+			continue
 		}
+		var err error
+		if *t.to, err = time.Parse(time.RFC3339, t.v); err != nil {
+			return usagef("--%s %q is not an RFC 3339 time, e.g. 2024-01-03T06:00:00+03:00", t.flag, t.v)
+		}
+	}
+	if *limit < 0 {
+		return usagef("--limit %d: give a number of sales, or 0 for all", *limit)
+	}
+	q.Limit = *limit
+	if fs.json && *format == "" {
+		*format = "json"
 	}
 	db, err := m.open(ctx)
 	if err != nil {
 		return err
 	}
-	sales, err := db.Sales(ctx, t)
-	if err != nil {
-		return err
-	}
-	if fs.json {
-		out := []saleOut{}
-		for _, s := range sales {
-			out = append(out, saleJSON(s, nil))
+	switch *format {
+	case "", "text":
+		w := bufio.NewWriterSize(m.Stdout, 64<<10)
+		if err := db.EachSale(ctx, q, func(s *terminal.Sale) error {
+			_, err := fmt.Fprintf(w, "%6d  %s  %-8s  %s  %s\n", s.Number, db.SiteTime(s.At, "2006-01-02 15:04"), s.State, s.Totals, s.ID)
+			return err
+		}); err != nil {
+			return err
 		}
-		return m.printJSON(out)
+		return w.Flush()
+	case "json", "ndjson":
+		list := newJSONList(m.Stdout, *format == "ndjson")
+		if err := db.EachSale(ctx, q, func(s *terminal.Sale) error { return list.add(saleJSON(s, nil)) }); err != nil {
+			return err
+		}
+		return list.close()
 	}
-	for _, s := range sales {
-		fmt.Fprintf(m.Stdout, "%6d  %s  %-8s  %s  %s\n", s.Number, db.SiteTime(s.At, "2006-01-02 15:04"), s.State, s.Totals, s.ID)
-	}
-	return nil
+	return usagef("--format %q: text, json or ndjson", *format)
 }
 
 func (m *Main) voidOrRefund(ctx context.Context, name string, args []string, do func(*sqlite.DB, *terminal.Operator, string, string) (*terminal.Sale, error)) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,6 +33,56 @@ func (m *Main) printJSON(v any) error {
 	enc := json.NewEncoder(m.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// jsonList writes a listing as it is read, in memory that does not grow
+// with it: the JSON array printJSON would print of the whole list, byte
+// for byte, or (nd) one compact document a line.
+type jsonList struct {
+	w     *bufio.Writer
+	nd    bool
+	items int
+}
+
+func newJSONList(w io.Writer, nd bool) *jsonList {
+	return &jsonList{w: bufio.NewWriterSize(w, 64<<10), nd: nd}
+}
+
+func (l *jsonList) add(v any) error {
+	var b []byte
+	var err error
+	if l.nd {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, "  ", "  ")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case l.nd:
+	case l.items == 0:
+		l.w.WriteString("[\n  ")
+	default:
+		l.w.WriteString(",\n  ")
+	}
+	l.items++
+	l.w.Write(b)
+	if l.nd {
+		l.w.WriteByte('\n')
+	}
+	return nil
+}
+
+func (l *jsonList) close() error {
+	switch {
+	case l.nd:
+	case l.items == 0:
+		l.w.WriteString("[]\n")
+	default:
+		l.w.WriteString("\n]\n")
+	}
+	return l.w.Flush()
 }
 
 func (m *Main) cmdInit(ctx context.Context, args []string) error {

@@ -3,12 +3,32 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/lango-pos/lango/terminal"
 )
+
+// auditKey names a record in the audit's memory: the first 16 bytes of the
+// SHA-256 of its exact key (an id, or a pass mark's pass, mark and
+// terminal), so that the audit holds a few dozen bytes a record whatever
+// its ids look like, and a row whose key was edited by so much as a letter's
+// case is not found.
+type auditKey [16]byte
+
+func keyOf(parts ...string) auditKey {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var k auditKey
+	copy(k[:], h.Sum(nil))
+	return k
+}
 
 // auditState is what the events say of the operators, shifts, settlements
 // and pass marks, replayed in order: this terminal's own events, then the
@@ -16,10 +36,9 @@ import (
 type auditState struct {
 	operators map[string]auditOperator // by id
 	shifts    map[string]*auditShift   // by id
-	settled   map[string]string        // settlement id → its document (compact JSON)
-	marks     map[[3]string]auditMark  // pass id, mark, terminal name
-	self      string                   // this terminal's name, set by verifyRows
-	ownMarks  []auditOwnMark           // marks of own events, named once self is known
+	settled   map[auditKey]auditKey    // settlement id → digest of its document (compact JSON)
+	marks     map[auditKey]auditMark   // pass id, mark, terminal name
+	self      string                   // this terminal's name
 }
 
 type auditOperator struct {
@@ -36,15 +55,23 @@ type auditShift struct {
 	counted  terminal.Totals
 }
 
-type auditMark struct{ at, ref string }
-
-type auditOwnMark struct {
-	key [2]string // pass id, mark
-	m   auditMark
+// auditMark is when a pass was marked, and a digest of its reference.
+type auditMark struct {
+	at  int64 // Unix nanoseconds
+	ref auditKey
 }
 
-func newAuditState() *auditState {
-	return &auditState{operators: map[string]auditOperator{}, shifts: map[string]*auditShift{}, settled: map[string]string{}, marks: map[[3]string]auditMark{}}
+func newAuditState(self string) *auditState {
+	return &auditState{operators: map[string]auditOperator{}, shifts: map[string]*auditShift{}, settled: map[auditKey]auditKey{}, marks: map[auditKey]auditMark{}, self: self}
+}
+
+// mark records that the events mark pass passID at terminal term: the first
+// one stands, as the store keeps it (ON CONFLICT DO NOTHING).
+func (st *auditState) mark(passID, mark, term string, at time.Time, ref string) {
+	k := keyOf(passID, mark, term)
+	if _, ok := st.marks[k]; !ok {
+		st.marks[k] = auditMark{at.UnixNano(), keyOf(ref)}
+	}
 }
 
 // own replays one of this terminal's events.
@@ -66,14 +93,14 @@ func (st *auditState) own(e *terminal.Event) {
 	case terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventSaleVoided:
 		passID, marks := passMarks(e)
 		for _, m := range marks {
-			st.ownMarks = append(st.ownMarks, auditOwnMark{[2]string{passID, m[0]}, auditMark{at, m[1]}})
+			st.mark(passID, m[0], st.self, e.At, m[1])
 		}
 		if e.Type != terminal.EventPassSettled {
 			return
 		}
 		var p terminal.PassSettled
 		if json.Unmarshal(e.Payload, &p) == nil && len(p.Settlement) > 0 {
-			st.settled[p.SettlementID] = compact(p.Settlement)
+			st.settled[keyOf(p.SettlementID)] = keyOf(compact(p.Settlement))
 		}
 	}
 }
@@ -86,10 +113,7 @@ func (st *auditState) feed(e *terminal.FeedEvent) {
 	case terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventSaleVoided:
 		passID, marks := passMarks(&e.Event)
 		for _, m := range marks {
-			k := [3]string{passID, m[0], e.Name}
-			if _, ok := st.marks[k]; !ok { // the first one stands (ON CONFLICT DO NOTHING)
-				st.marks[k] = auditMark{ts(e.At), m[1]}
-			}
+			st.mark(passID, m[0], e.Name, e.At, m[1])
 		}
 	}
 }
@@ -120,23 +144,13 @@ func compact(b []byte) string {
 // verifyRows compares the operator, shift, settlement and pass mark rows
 // with what the events say.
 func (db *DB) verifyRows(ctx context.Context, st *auditState) error {
-	id, err := db.Identity(ctx)
+	// The feed, streamed: applied in the order ApplyFeed applied it.
+	err := db.eachFeedEvent(ctx, func(e *terminal.FeedEvent) error {
+		st.feed(e)
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	st.self = id.Name
-	for _, m := range st.ownMarks {
-		k := [3]string{m.key[0], m.key[1], st.self}
-		if _, ok := st.marks[k]; !ok {
-			st.marks[k] = m.m
-		}
-	}
-	feed, err := db.FeedEvents(ctx, "", 0, 1<<31)
-	if err != nil {
-		return err
-	}
-	for i := range feed {
-		st.feed(&feed[i])
 	}
 	for _, check := range []func(context.Context, *auditState) error{db.auditOperators, db.auditShifts, db.auditSettlements, db.auditMarks} {
 		if err := check(ctx, st); err != nil {
@@ -223,12 +237,12 @@ func (db *DB) auditSettlements(ctx context.Context, st *auditState) error {
 			return err
 		}
 		n++
-		want, ok := st.settled[id]
+		want, ok := st.settled[keyOf(id)]
 		if !ok {
 			return &terminal.AuditError{Table: "settlements", Row: id, Reason: "no event records this settlement"}
 		}
 		var got terminal.Settlement
-		if compact([]byte(doc)) != want || json.Unmarshal([]byte(doc), &got) != nil || got.PassID != passID || !got.At.Equal(parseTS(at)) {
+		if keyOf(compact([]byte(doc))) != want || json.Unmarshal([]byte(doc), &got) != nil || got.PassID != passID || !got.At.Equal(parseTS(at)) {
 			return &terminal.AuditError{Table: "settlements", Row: id, Reason: fmt.Sprintf("the settlement of pass %s differs from its event", passID)}
 		}
 	}
@@ -255,11 +269,11 @@ func (db *DB) auditMarks(ctx context.Context, st *auditState) error {
 		}
 		n++
 		row := passID + "/" + mark + "/" + term
-		want, ok := st.marks[[3]string{passID, mark, term}]
+		want, ok := st.marks[keyOf(passID, mark, term)]
 		switch {
 		case !ok:
 			return &terminal.AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("no event marks pass %s %s at %s", passID, mark, term)}
-		case !parseTS(want.at).Equal(parseTS(at)) || want.ref != ref:
+		case want.at != parseTS(at).UnixNano() || want.ref != keyOf(ref):
 			return &terminal.AuditError{Table: "pass_marks", Row: row, Reason: fmt.Sprintf("the %s mark of pass %s differs from its event", mark, passID)}
 		}
 	}

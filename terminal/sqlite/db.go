@@ -45,6 +45,10 @@ type DB struct {
 	window   *clockWindow // when this terminal's clock may be; reset when certificates change
 	issuer   *pass.Issuer // the signer of passes, for its certificate's window; reset with window
 	issuerOK [2]time.Time // that window
+
+	// afterReport, if set (tests), runs between a shift close's report and
+	// its write transaction.
+	afterReport func()
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -60,7 +64,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlNextNumber, sqlMpesaUsed,
-		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob); err != nil {
+		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob, sqlSaleHour); err != nil {
 		sdb.Close()
 		return nil, err
 	}

@@ -25,6 +25,9 @@ const (
 	sqlInsertMpesa    = `INSERT INTO mpesa_codes (code, sale_id, settlement_id, amount) VALUES (?, ?, ?, ?)`
 	sqlPrinterSetting = `SELECT value FROM settings WHERE key = 'printer'`
 	sqlInsertPrintJob = `INSERT INTO print_jobs (sale_id, kind, copy, created_at) VALUES (?, ?, ?, ?)`
+	// The first sale of its hour marks where that hour starts (sale_hours,
+	// 0009_history.sql); any other writes nothing.
+	sqlSaleHour = `INSERT INTO sale_hours (hour, first) VALUES (?, ?) ON CONFLICT (hour) DO NOTHING`
 )
 
 // Sell prices, tenders and records one sale in a single transaction: the
@@ -172,6 +175,9 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 		}
 		return fmt.Errorf("insert sale: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, sqlSaleHour, saleHour(s.At), s.Number); err != nil {
+		return fmt.Errorf("sale hour: %w", err)
+	}
 	return tx.useMpesaCodes(ctx, s.Tenders, s.ID, "")
 }
 
@@ -279,22 +285,56 @@ func (db *DB) SaleIDByNumber(ctx context.Context, n int64) (string, error) {
 	return id, nil
 }
 
+// saleHour is the sale_hours bucket of t: its UTC hour, as ts writes it.
+func saleHour(t time.Time) string { return ts(t)[:13] }
+
 // Sales returns the sales made at or after since, oldest first.
 func (db *DB) Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.at >= ? ORDER BY s.number`, ts(since))
+	out := []*terminal.Sale{}
+	err := db.EachSale(ctx, terminal.SaleQuery{Since: since}, func(s *terminal.Sale) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// EachSale calls fn with each sale q selects, oldest (lowest number) first,
+// as it reads them: memory does not grow with the number of sales. With
+// Since, it reads from the first sale of Since's hour (sale_hours), not
+// from the first sale ever made. fn runs while the store's read is open:
+// it must not call the store.
+func (db *DB) EachSale(ctx context.Context, q terminal.SaleQuery, fn func(*terminal.Sale) error) error {
+	from := int64(0)
+	if !q.Since.IsZero() {
+		if err := db.db.QueryRowContext(ctx, `SELECT coalesce((SELECT min(first) FROM sale_hours WHERE hour >= ?), (SELECT coalesce(max(number), 0) + 1 FROM sales))`,
+			saleHour(q.Since)).Scan(&from); err != nil {
+			return fmt.Errorf("sales: %w", err)
+		}
+	}
+	until := "9999"
+	if !q.Until.IsZero() {
+		until = ts(q.Until)
+	}
+	limit := int64(-1)
+	if q.Limit > 0 {
+		limit = int64(q.Limit)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.number >= ? AND s.at >= ? AND s.at < ? ORDER BY s.number LIMIT ?`,
+		from, ts(q.Since), until, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sales: %w", err)
+		return fmt.Errorf("sales: %w", err)
 	}
 	defer rows.Close()
-	out := []*terminal.Sale{}
 	for rows.Next() {
 		s, err := scanSale(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, s)
+		if err := fn(s); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // Void voids a sale of an open shift (a supervisor, with a reason), revoking

@@ -59,7 +59,11 @@ func (db *DB) OpenShift(ctx context.Context, op *terminal.Operator, float termin
 		}
 		sh.OpenedAt = tx.now
 		fl, _ := json.Marshal(sh.Float)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO shifts (id, operator_id, opened_at, float) VALUES (?, ?, ?, ?)`, sh.ID, op.ID, ts(sh.OpenedAt), string(fl)); err != nil {
+		// The shift's sales and settlements will be numbered from where the
+		// tables stand: its Z-report reads from there (0009_history.sql).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shifts (id, operator_id, opened_at, float, first_sale, first_settlement)
+			VALUES (?, ?, ?, ?, (SELECT coalesce(max(number), 0) + 1 FROM sales), (SELECT coalesce(max(rowid), 0) + 1 FROM settlements))`,
+			sh.ID, op.ID, ts(sh.OpenedAt), string(fl)); err != nil {
 			return fmt.Errorf("open shift: %w", err)
 		}
 		_, err = tx.appendEvent(ctx, op.Name, terminal.ShiftOpened{Shift: *sh})
@@ -85,11 +89,19 @@ func (db *DB) CurrentShift(ctx context.Context, op *terminal.Operator) (*termina
 	return sh, err
 }
 
+// A shift's sales and settlements (?1: its id) are read from the range of
+// rowids that starts where the tables stood when it opened, so a shift
+// close costs what the shift sold, not what the terminal ever sold.
+const (
+	shiftSales       = `s.number >= (SELECT first_sale FROM shifts WHERE id = ?1) AND s.shift_id = ?1`
+	shiftSettlements = `rowid >= (SELECT first_settlement FROM shifts WHERE id = ?1) AND shift_id = ?1`
+)
+
 // shiftTenders reads the tenders taken in a shift from the documents of its
 // sales (their events) and settlements, marking those of voided sales.
 func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.ShiftTender, error) {
 	var out []terminal.ShiftTender
-	rows, err := tx.QueryContext(ctx, `SELECT s.state = 'voided', `+saleCols+saleFrom+` WHERE s.shift_id = ? ORDER BY s.number`, shiftID)
+	rows, err := tx.QueryContext(ctx, `SELECT s.state = 'voided', `+saleCols+saleFrom+` WHERE `+shiftSales+` ORDER BY s.number`, shiftID)
 	if err != nil {
 		return nil, fmt.Errorf("shift tenders: %w", err)
 	}
@@ -112,7 +124,7 @@ func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.Shif
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	srows, err := tx.QueryContext(ctx, `SELECT doc FROM settlements WHERE shift_id = ? ORDER BY at`, shiftID)
+	srows, err := tx.QueryContext(ctx, `SELECT doc FROM settlements WHERE `+shiftSettlements+` ORDER BY at`, shiftID)
 	if err != nil {
 		return nil, fmt.Errorf("shift settlements: %w", err)
 	}
@@ -140,7 +152,7 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 		return terminal.ZReport{}, err
 	}
 	z := terminal.BuildZReport(*sh, tenders, counted)
-	rows, err := tx.QueryContext(ctx, `SELECT s.kind, s.state, CAST(e.payload AS TEXT) FROM sales s JOIN events e ON e.seq = s.event_seq WHERE s.shift_id = ?`, sh.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT s.kind, s.state, CAST(e.payload AS TEXT) FROM sales s JOIN events e ON e.seq = s.event_seq WHERE `+shiftSales, sh.ID)
 	if err != nil {
 		return z, fmt.Errorf("shift sales: %w", err)
 	}
@@ -171,7 +183,7 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 	if err := rows.Err(); err != nil {
 		return z, err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM settlements WHERE shift_id = ?`, sh.ID).Scan(&z.Settlements); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM settlements WHERE `+shiftSettlements, sh.ID).Scan(&z.Settlements); err != nil {
 		return z, fmt.Errorf("shift settlements: %w", err)
 	}
 	z.Terminal, z.Site = tx.id.Name, tx.id.Site
@@ -180,12 +192,20 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 
 // CloseShift closes the operator's open shift with the cash counted per
 // currency and returns its Z-report.
+//
+// The report is read first in a read transaction, so sales at this
+// terminal (another process: the kiosk beside the command line) go on
+// while it is computed; the close then takes the write lock and, if any
+// event was written meanwhile, computes it again there, so the report
+// stored is the shift as it closes.
 func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error) {
 	if err := validateCash("counted cash", counted); err != nil {
 		return nil, err
 	}
 	var z terminal.ZReport
-	err := db.record(ctx, "the shift closing", func(tx *Tx) error {
+	var shiftID string
+	var seen int64 // the last event when the report was read
+	report := func(tx *Tx) error {
 		sh, err := tx.openShift(ctx, op.ID)
 		if err != nil {
 			return err
@@ -193,9 +213,28 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 		if sh == nil {
 			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift to close (already closed?)", op.Name)
 		}
-		z, err = tx.zReport(ctx, sh, counted)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&seen); err != nil {
 			return err
+		}
+		shiftID = sh.ID
+		z, err = tx.zReport(ctx, sh, counted)
+		return err
+	}
+	if err := db.read(ctx, report); err != nil {
+		return nil, storeError("the shift closing", err)
+	}
+	if db.afterReport != nil {
+		db.afterReport()
+	}
+	err := db.record(ctx, "the shift closing", func(tx *Tx) error {
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&last); err != nil {
+			return err
+		}
+		if last != seen {
+			if err := report(tx); err != nil {
+				return err
+			}
 		}
 		for _, c := range z.Expected.Currencies() {
 			if _, ok := counted[c]; !ok && z.Expected[c] != 0 {
@@ -205,10 +244,10 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 		z.ClosedAt = tx.now
 		zj, _ := json.Marshal(z)
 		cj, _ := json.Marshal(counted)
-		if _, err := tx.ExecContext(ctx, `UPDATE shifts SET closed_at = ?, counted = ?, zreport = ? WHERE id = ?`, ts(tx.now), string(cj), string(zj), sh.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE shifts SET closed_at = ?, counted = ?, zreport = ? WHERE id = ?`, ts(tx.now), string(cj), string(zj), shiftID); err != nil {
 			return fmt.Errorf("close shift: %w", err)
 		}
-		_, err = tx.appendEvent(ctx, op.Name, terminal.ShiftClosed{ZReport: z})
+		_, err := tx.appendEvent(ctx, op.Name, terminal.ShiftClosed{ZReport: z})
 		return err
 	})
 	if err != nil {

@@ -255,25 +255,55 @@ func passMarks(e *terminal.Event) (passID string, marks [][2]string) {
 	return p.PassID, marks
 }
 
+// eachFeedEvent calls fn with every stored feed event, ordered by terminal
+// and seq, as it reads them. fn must not call the store.
+func (db *DB) eachFeedEvent(ctx context.Context, fn func(*terminal.FeedEvent) error) error {
+	rows, err := db.db.QueryContext(ctx, sqlFeedEvents, "", "", 0, -1)
+	if err != nil {
+		return fmt.Errorf("feed: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanFeedEvent(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const sqlFeedEvents = `SELECT f.terminal, coalesce(p.name, ''), f.seq, f.id, f.type, f.at, f.actor, f.payload, f.hash
+	FROM sync_feed f LEFT JOIN sync_peers p ON p.terminal = f.terminal
+	WHERE (? = '' OR f.terminal = ?) AND f.seq > ? ORDER BY f.terminal, f.seq LIMIT ?`
+
+func scanFeedEvent(rows *sql.Rows) (terminal.FeedEvent, error) {
+	var e terminal.FeedEvent
+	var at, payload string
+	if err := rows.Scan(&e.Terminal, &e.Name, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.Hash); err != nil {
+		return e, err
+	}
+	e.At, e.Payload = parseTS(at), json.RawMessage(payload)
+	return e, nil
+}
+
 // FeedEvents returns up to limit stored feed events of terminalID after
 // seq, in order; terminalID "" means every terminal, ordered by terminal and
 // seq.
 func (db *DB) FeedEvents(ctx context.Context, terminalID string, afterSeq int64, limit int) ([]terminal.FeedEvent, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT f.terminal, coalesce(p.name, ''), f.seq, f.id, f.type, f.at, f.actor, f.payload, f.hash
-		FROM sync_feed f LEFT JOIN sync_peers p ON p.terminal = f.terminal
-		WHERE (? = '' OR f.terminal = ?) AND f.seq > ? ORDER BY f.terminal, f.seq LIMIT ?`, terminalID, terminalID, afterSeq, limit)
+	rows, err := db.db.QueryContext(ctx, sqlFeedEvents, terminalID, terminalID, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("feed: %w", err)
 	}
 	defer rows.Close()
 	var out []terminal.FeedEvent
 	for rows.Next() {
-		var e terminal.FeedEvent
-		var at, payload string
-		if err := rows.Scan(&e.Terminal, &e.Name, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.Hash); err != nil {
+		e, err := scanFeedEvent(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.At, e.Payload = parseTS(at), json.RawMessage(payload)
 		out = append(out, e)
 	}
 	return out, rows.Err()

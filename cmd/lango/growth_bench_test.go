@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// BenchmarkGrowth is issue 19's growth benchmark: a store grown through the
+// store's own SellSigned (passes signed, one commit a sale, 2,000 sales a
+// day) to LANGO_GROWTH_SALES sales (default 100,000), and one of 10 sales,
+// each then asked the same commands as a separate lango process (this
+// test binary, LANGO_TEST_MAIN=1): a 10-sale shift's close, sales since
+// the last hour (the supervisor screen's query), every sale as JSON, and
+// the audit. It reports each command's wall time and the process's peak
+// resident memory. Not part of make test:
+//
+//	LANGO_GROWTH_SALES=1000000 go test ./cmd/lango -run '^$' -bench Growth -benchtime 1x -timeout 2h
+func BenchmarkGrowth(b *testing.B) {
+	big := 100000
+	if v := os.Getenv("LANGO_GROWTH_SALES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			b.Fatalf("LANGO_GROWTH_SALES=%q: a number of sales, at least 10", v)
+		}
+		big = n
+	}
+	for _, n := range []int{10, big} {
+		data := growStore(b, n)
+		b.Logf("%d sales: data folder %.1f MB", n, folderMB(b, data))
+		since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"ShiftClose", []string{"shift", "close", "--as", "admin", "--counted", "KES=0", "--counted", "USD=0"}},
+			{"SalesSince", []string{"sales", "--json", "--since", since}},
+			{"SalesJSON", []string{"sales", "--json"}},
+			{"AuditVerify", []string{"audit", "verify"}},
+		} {
+			b.Run(fmt.Sprintf("sales=%d/%s", n, c.name), func(b *testing.B) {
+				for b.Loop() {
+					if c.name == "ShiftClose" {
+						b.StopTimer()
+						lango(b, data, "shift", "open", "--as", "admin", "--float", "KES=0")
+						for range 10 {
+							lango(b, data, "sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "cash")
+						}
+						b.StartTimer()
+					}
+					wall, rss := lango(b, data, c.args...)
+					b.ReportMetric(wall.Seconds()*1000, "ms/run")
+					b.ReportMetric(rss, "MB-peak")
+				}
+			})
+		}
+	}
+}
+
+// growStore makes a terminal whose store holds n sales, the last made now,
+// 2,000 a day before it, through SellSigned.
+func growStore(b *testing.B, n int) string {
+	b.Helper()
+	ctx := context.Background()
+	data := b.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(data, "lango.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	step := 24 * time.Hour / 2000
+	at := time.Now().Add(-time.Duration(n+10) * step)
+	db.Now = func() time.Time { return at }
+	cat, err := os.ReadFile(catalogue("kws.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "gate-1", Catalogue: cat, AdminPIN: "1234"}); err != nil {
+		b.Fatal(err)
+	}
+	admin, err := db.Operator(ctx, "admin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
+		b.Fatal(err)
+	}
+	req := terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 2}, {Code: "EAC-CHILD", Qty: 2}, {Code: "CAR", Qty: 1}},
+		Vehicle: "KCB 123A", Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}
+	for i := range n {
+		at = at.Add(step)
+		if _, err := db.SellSigned(ctx, admin, req); err != nil {
+			b.Fatalf("sale %d: %v", i, err)
+		}
+		if i%2000 == 1999 { // a shift a day
+			if _, err := db.CloseShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := db.CloseShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// lango runs one command as its own process on data and returns its wall
+// time and peak resident memory in MB.
+func lango(b *testing.B, data string, args ...string) (time.Duration, float64) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--data", data}, args...)...)
+	peak := filepath.Join(b.TempDir(), "peak")
+	cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1", "LANGO_PIN=1234", "LANGO_TEST_PEAK="+peak)
+	var stderr []byte
+	start := time.Now()
+	out, err := cmd.Output()
+	wall := time.Since(start)
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = ee.Stderr
+	}
+	if err != nil {
+		b.Fatalf("lango %v: %v: %s", args, err, stderr)
+	}
+	_ = out
+	// The process's own high-water mark (VmHWM), which it writes as it
+	// exits: wait4's ru_maxrss would count this parent's memory, which the
+	// child shared until it exec'd.
+	kb, err := os.ReadFile(peak)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := strconv.ParseFloat(string(kb), 64)
+	if err != nil {
+		b.Fatalf("peak %q: %v", kb, err)
+	}
+	return wall, n / 1024
+}
+
+// writePeakRSS writes the process's peak resident memory in kB (VmHWM of
+// /proc/self/status) to path.
+func writePeakRSS(path string) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			os.WriteFile(path, []byte(strings.TrimSuffix(strings.TrimSpace(v), " kB")), 0o600)
+		}
+	}
+}
+
+func folderMB(b *testing.B, dir string) float64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return float64(n) / (1 << 20)
+}

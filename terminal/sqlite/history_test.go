@@ -1,0 +1,129 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/sqlite"
+)
+
+// TestShiftCloseDoesNotHoldTheSales: another process (the crash harness's
+// selling child) goes on selling while a shift close reads its report;
+// the close then stores the shift as it is when it closes, those sales
+// included.
+func TestShiftCloseDoesNotHoldTheSales(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	for range 3 {
+		if _, err := f.db.Sell(ctx, f.admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}},
+			Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "LANGO_CRASH_CHILD="+f.path)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	sold := make(chan string, 1<<16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if id, ok := strings.CutPrefix(sc.Text(), "SOLD "); ok {
+				sold <- id
+			}
+		}
+		close(sold)
+	}()
+	wait := func(n int) []string {
+		var ids []string
+		for len(ids) < n {
+			select {
+			case id, ok := <-sold:
+				if !ok {
+					t.Fatalf("the selling child stopped: %s", stderr.String())
+				}
+				ids = append(ids, id)
+			case <-time.After(time.Minute):
+				t.Fatalf("%d of %d sales in a minute: the child was held", len(ids), n)
+			}
+		}
+		return ids
+	}
+	wait(1) // the child sells
+	var during []string
+	sqlite.SetAfterReport(f.db, func() {
+		for len(sold) > 0 {
+			<-sold
+		}
+		during = wait(3) // sales committed after the report was read, before the close
+	})
+	z, err := f.db.CloseShift(ctx, f.admin, terminal.Totals{"KES": 0, "USD": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(during) != 3 {
+		t.Fatalf("%d sales while the report was read", len(during))
+	}
+	var shiftID string
+	var stored string
+	if err := f.db.SQL().QueryRowContext(ctx, `SELECT id, zreport FROM shifts WHERE operator_id = ? AND closed_at IS NOT NULL`, f.admin.ID).Scan(&shiftID, &stored); err != nil {
+		t.Fatal(err)
+	}
+	var n, sales int
+	for _, id := range during {
+		if err := f.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sales WHERE id = ? AND shift_id = ?`, id, shiftID).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("sale %s made during the report is not in the closed shift: %v", id, err)
+		}
+	}
+	if err := f.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sales WHERE shift_id = ? AND kind = 'sale' AND state != 'voided'`, shiftID).Scan(&sales); err != nil {
+		t.Fatal(err)
+	}
+	if z.Sales != sales || z.Sales < 3+1+3 {
+		t.Errorf("the Z-report counts %d sales; the shift holds %d (at least 7)", z.Sales, sales)
+	}
+	var back terminal.ZReport
+	if err := json.Unmarshal([]byte(stored), &back); err != nil || back.Sales != z.Sales || back.Expected.String() != z.Expected.String() {
+		t.Errorf("the stored Z-report %+v differs from the one returned %+v (%v)", back, z, err)
+	}
+}
+
+// TestAuditKnowsAMarkByItsExactPassID: the audit keeps digests, not rows;
+// a pass mark whose pass id differs from its event's only by case (which
+// would let the pass through again) is still named.
+func TestAuditKnowsAMarkByItsExactPassID(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	res, err := f.db.SellSigned(ctx, f.admin, terminal.SaleRequest{Lines: familyCar(), Vehicle: "KCB 123A", Tenders: mustTender(t, "defer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Void(ctx, f.admin, res.Sale.ID, "wrong party"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.VerifyAudit(ctx); err != nil {
+		t.Fatalf("audit of an untouched store: %v", err)
+	}
+	if _, err := f.db.SQL().Exec(`UPDATE pass_marks SET pass_id = upper(pass_id)`); err != nil {
+		t.Fatal(err)
+	}
+	var ae *terminal.AuditError
+	if err := f.db.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Table != "pass_marks" {
+		t.Fatalf("audit = %v; want the pass mark named", err)
+	}
+}
