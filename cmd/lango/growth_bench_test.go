@@ -22,7 +22,8 @@ import (
 // test binary, LANGO_TEST_MAIN=1): a 10-sale shift's close, sales since
 // the last hour (the supervisor screen's query), every sale as JSON, and
 // the audit. It reports each command's wall time and the process's peak
-// resident memory. Not part of make test:
+// resident memory. LANGO_GROWTH_DIR keeps the stores there. Not part of
+// make test:
 //
 //	LANGO_GROWTH_SALES=1000000 go test ./cmd/lango -run '^$' -bench Growth -benchtime 1x -timeout 2h
 func BenchmarkGrowth(b *testing.B) {
@@ -35,15 +36,16 @@ func BenchmarkGrowth(b *testing.B) {
 		big = n
 	}
 	for _, n := range []int{10, big} {
-		data := growStore(b, n)
+		data, eighth := growStore(b, n)
 		b.Logf("%d sales: data folder %.1f MB", n, folderMB(b, data))
-		since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+		// The supervisor screen's question: the last 8 sales, by time.
+		since := eighth.UTC().Format(time.RFC3339Nano)
 		for _, c := range []struct {
 			name string
 			args []string
 		}{
 			{"ShiftClose", []string{"shift", "close", "--as", "admin", "--counted", "KES=0", "--counted", "USD=0"}},
-			{"SalesSince", []string{"sales", "--json", "--since", since}},
+			{"SalesSince", []string{"sales", "--json", "--since", since, "--until", eighth.Add(time.Hour).UTC().Format(time.RFC3339Nano)}},
 			{"SalesJSON", []string{"sales", "--json"}},
 			{"AuditVerify", []string{"audit", "verify"}},
 		} {
@@ -66,19 +68,27 @@ func BenchmarkGrowth(b *testing.B) {
 	}
 }
 
-// growStore makes a terminal whose store holds n sales, the last made now,
-// 2,000 a day before it, through SellSigned.
-func growStore(b *testing.B, n int) string {
+// growStore makes a terminal whose store holds n sales, 2,000 a day until
+// a minute ago, through SellSigned, and returns its folder and the time of
+// its eighth sale from the end.
+func growStore(b *testing.B, n int) (string, time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	data := b.TempDir()
+	if keep := os.Getenv("LANGO_GROWTH_DIR"); keep != "" { // kept, for a profile
+		data = filepath.Join(keep, strconv.Itoa(n))
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			b.Fatal(err)
+		}
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(data, "lango.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
 	step := 24 * time.Hour / 2000
-	at := time.Now().Add(-time.Duration(n+10) * step)
+	at := time.Now().Add(-time.Minute - time.Duration(n)*step)
+	var eighth time.Time
 	db.Now = func() time.Time { return at }
 	cat, err := os.ReadFile(catalogue("kws.json"))
 	if err != nil {
@@ -101,6 +111,9 @@ func growStore(b *testing.B, n int) string {
 		if _, err := db.SellSigned(ctx, admin, req); err != nil {
 			b.Fatalf("sale %d: %v", i, err)
 		}
+		if i == n-8 {
+			eighth = at
+		}
 		if i%2000 == 1999 { // a shift a day
 			if _, err := db.CloseShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
 				b.Fatal(err)
@@ -113,7 +126,7 @@ func growStore(b *testing.B, n int) string {
 	if _, err := db.CloseShift(ctx, admin, terminal.Totals{"KES": 0}); err != nil {
 		b.Fatal(err)
 	}
-	return data
+	return data, eighth
 }
 
 // lango runs one command as its own process on data and returns its wall
