@@ -110,13 +110,13 @@ func (d *db) setAuthorities(ctx context.Context, pem string) error {
 
 // upload is a terminal's upload as it sent it.
 type upload struct {
-	Terminal  string
-	FirstSeq  int64
-	LastSeq   int64
-	LastHash  string
-	Sig       wire.Signed
-	Encoding  string
-	Body      []byte
+	Terminal string
+	FirstSeq int64
+	LastSeq  int64
+	LastHash string
+	Sig      wire.Signed
+	Encoding string
+	Body     []byte
 	feedRows []wire.FeedEvent
 	name     string
 }
