@@ -45,8 +45,8 @@ func (s *Syncer) Once(ctx context.Context) error {
 }
 
 // once runs the exchange with the first hub that is available: one that
-// cannot be reached or answers 5xx gives way to the next (a relay that is
-// down to the centre). Each exchange starts again with the first, so a
+// cannot be reached, answers 5xx or does not accept the terminal gives way
+// to the next (a relay that is down, to the centre). Each exchange starts again with the first, so a
 // terminal comes back to its relay as soon as it answers. Whichever hub
 // took which events, the exchange starts by asking the hub where it
 // stands, so nothing is lost or sent twice.
@@ -60,7 +60,10 @@ func (s *Syncer) once(ctx context.Context) (reached bool, err error) {
 	}
 	for i, u := range urls {
 		reached, err = s.onceWith(ctx, u)
-		if err == nil || terminal.ErrorKind(err) != terminal.EUNAVAILABLE || i == len(urls)-1 || ctx.Err() != nil {
+		// A relay that does not know this terminal yet (new, or its disk
+		// replaced) gives way too.
+		kind := terminal.ErrorKind(err)
+		if err == nil || (kind != terminal.EUNAVAILABLE && kind != terminal.EUNAUTHORIZED) || i == len(urls)-1 || ctx.Err() != nil {
 			return reached, err
 		}
 		s.log.Info("hub not available; trying the next", "hub", u, "next", urls[i+1], "err", err)

@@ -48,7 +48,8 @@ type Options struct {
 	// up (2 s); an upload from a terminal starts one at once.
 	Interval time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay while the centre
-	// cannot be reached (1 s doubling to 30 s, with jitter).
+	// cannot be reached (1 s doubling to ten intervals, at most 30 s,
+	// with jitter).
 	MinBackoff, MaxBackoff time.Duration
 	// HTTPClient reaches the centre (30 s timeout).
 	HTTPClient *http.Client
@@ -83,10 +84,10 @@ func Open(ctx context.Context, local hub.Store, dbPath string, opts Options) (*R
 		opts.Interval = 2 * time.Second
 	}
 	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = time.Second
+		opts.MinBackoff = min(time.Second, opts.Interval)
 	}
 	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 30 * time.Second
+		opts.MaxBackoff = min(30*time.Second, 10*opts.Interval)
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
