@@ -58,15 +58,23 @@ func (s *Syncer) once(ctx context.Context) (reached bool, err error) {
 	if len(urls) == 0 {
 		urls = []string{""}
 	}
+	var refused error
 	for i, u := range urls {
 		reached, err = s.onceWith(ctx, u)
 		// A relay that does not know this terminal yet (new, or its disk
-		// replaced) gives way too.
+		// replaced) gives way too; if no later hub answers, its refusal
+		// is the answer.
 		kind := terminal.ErrorKind(err)
+		if kind == terminal.EUNAUTHORIZED && refused == nil {
+			refused = err
+		}
 		if err == nil || (kind != terminal.EUNAVAILABLE && kind != terminal.EUNAUTHORIZED) || i == len(urls)-1 || ctx.Err() != nil {
-			return reached, err
+			break
 		}
 		s.log.Info("hub not available; trying the next", "hub", u, "next", urls[i+1], "err", err)
+	}
+	if err != nil && terminal.ErrorKind(err) == terminal.EUNAVAILABLE && refused != nil {
+		return true, refused
 	}
 	return reached, err
 }

@@ -72,6 +72,7 @@ type Relay struct {
 	offset time.Duration // the centre's clock minus ours
 
 	run    sync.Mutex // one exchange with the centre at a time
+	admits sync.Mutex // one admission at a time (enrollment proxy, terminal list)
 	kick   chan struct{}
 	stop   chan struct{}
 	cancel context.CancelFunc
@@ -452,6 +453,8 @@ func (r *Relay) admit(ctx context.Context, id, name string, pub ed25519.PublicKe
 	if _, err := verifyCertificate(certPEM, authPEM, site, name, pub); err != nil {
 		return err
 	}
+	r.admits.Lock()
+	defer r.admits.Unlock()
 	t, err := r.local.Terminal(ctx, id)
 	rekey := false
 	switch {

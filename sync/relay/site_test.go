@@ -1,0 +1,170 @@
+package relay
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/lango-pos/lango/sync/client"
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/terminal"
+	"github.com/lango-pos/lango/terminal/pass"
+)
+
+// TestHubSettingTakesSeveralURLs: the hub setting is URLs in order of
+// preference; a wrong one among them is refused and nothing stored.
+func TestHubSettingTakesSeveralURLs(t *testing.T) {
+	s := newSite(t, 50*time.Millisecond)
+	l := s.addLane("gate-1", client.Config{})
+	ctx := context.Background()
+	want := s.lan.URL() + " " + s.laneWAN.URL()
+	if got, _ := l.db.Setting(ctx, "hub"); got != want {
+		t.Fatalf("hub = %q; want %q", got, want)
+	}
+	if _, err := l.db.SetSetting(ctx, "admin", "hub", s.lan.URL()+"  ftp://centre"); terminal.ErrorKind(err) != terminal.EINVALID {
+		t.Fatalf("a list with a bad URL: %v; want EINVALID", err)
+	}
+	if got, _ := l.db.Setting(ctx, "hub"); got != want {
+		t.Errorf("after the refusal hub = %q; want %q", got, want)
+	}
+}
+
+// TestFallbackAndReturn: a lane whose relay is down syncs with the centre;
+// when the relay returns the lane goes back to it; every event reaches the
+// centre once whichever way it went, and the relay holds the lane's whole
+// history again (its feed serves the others).
+func TestFallbackAndReturn(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	a := s.addLane("gate-1", client.Config{BatchSize: 7})
+	b := s.addLane("exit-1", client.Config{BatchSize: 7})
+	for range 10 {
+		a.sell("cash")
+	}
+	a.mustSync()
+	b.mustSync()
+	s.waitCentre(10 * time.Second)
+
+	s.lan.set(true) // the relay's machine is off
+	deferred := a.sell("defer")
+	for range 10 {
+		a.sell("cash")
+	}
+	a.mustSync()
+	if ct, _ := s.centre.Terminal(ctx, a.id); ct.LastSeq != int64(len(a.events())) {
+		t.Fatalf("with the relay down the centre holds %d of a's %d events; want all (a fell back)", ct.LastSeq, len(a.events()))
+	}
+	// b, also without the relay, learns of the deferred sale's pass from
+	// the centre, and settles it.
+	if _, err := b.db.Settle(ctx, b.admin, deferred.Pass, []terminal.TenderRequest{{Kind: terminal.TenderCash}}); err != nil {
+		t.Fatal(err)
+	}
+	b.mustSync()
+
+	s.lan.set(false) // back
+	for range 5 {
+		a.sell("cash")
+	}
+	a.mustSync()
+	lt, err := s.local.Terminal(ctx, a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lt.LastSeq != int64(len(a.events())) {
+		t.Errorf("after the relay returned it holds %d of a's %d events; want all (a came back to it)", lt.LastSeq, len(a.events()))
+	}
+	s.waitCentre(10 * time.Second)
+	s.checkExactlyOnce()
+	// b's settlement went to the centre only; the relay brings it down,
+	// so a refuses the pass through the relay with the WAN down.
+	if err := s.relay.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.wan.set(true)
+	s.laneWAN.set(true)
+	a.mustSync()
+	if _, err := a.db.Settle(ctx, a.admin, deferred.Pass, []terminal.TenderRequest{{Kind: terminal.TenderCash}}); pass.ReasonOf(err) != pass.AlreadyUsed {
+		t.Errorf("a settling a pass b settled at the centre, through the relay: %v; want already_used", err)
+	}
+}
+
+// TestRevocationThroughRelay: a terminal revoked at the centre is refused
+// at the relay, and its passes not received before the revocation are
+// refused at every lane through the relay while the WAN is down.
+func TestRevocationThroughRelay(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	thief := s.addLane("gate-9", client.Config{})
+	exit := s.addLane("exit-1", client.Config{})
+	thief.sell("cash")
+	thief.mustSync()
+	exit.mustSync()
+	s.waitCentre(10 * time.Second)
+	if err := s.hub.RevokeTerminal(ctx, "NNP", "gate-9"); err != nil {
+		t.Fatal(err)
+	}
+	stolen := thief.sell("defer") // sold after the theft
+	if err := s.relay.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.wan.set(true)
+	s.laneWAN.set(true)
+	exit.mustSync()
+	pc, err := exit.db.CheckPass(ctx, stolen.Pass)
+	if err != nil || pc.Refusal == nil || pc.Refusal.Reason != pass.Revoked {
+		t.Fatalf("exit checks a pass of the revoked terminal through the relay: %v, %+v; want revoked", err, pc)
+	}
+	if err := thief.sync(); terminal.ErrorKind(err) != terminal.EUNAUTHORIZED {
+		t.Errorf("the revoked terminal syncs with the relay: %v; want refused", err)
+	}
+}
+
+// TestConflictWhileCutOffReportedOnce: two exit lanes that could reach
+// neither the relay nor the centre settle the same deferred pass; once
+// they reach the relay again the centre's report lists the double
+// settlement once, with where each happened.
+func TestConflictWhileCutOffReportedOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	entry := s.addLane("entry-1", client.Config{})
+	x1 := s.addLane("exit-1", client.Config{})
+	x2 := s.addLane("exit-2", client.Config{})
+	van := entry.sell("defer")
+	entry.mustSync()
+	s.lan.set(true)
+	s.laneWAN.set(true)
+	for _, x := range []*lane{x1, x2} {
+		if _, err := x.db.Settle(ctx, x.admin, van.Pass, []terminal.TenderRequest{{Kind: terminal.TenderCash}}); err != nil {
+			t.Fatalf("%s settles offline: %v", x.name, err)
+		}
+	}
+	s.lan.set(false)
+	s.laneWAN.set(false)
+	for range 2 {
+		for _, l := range s.lanes {
+			l.mustSync()
+		}
+	}
+	s.waitCentre(10 * time.Second)
+	s.checkExactlyOnce()
+	r, err := s.hub.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var twice []hub.Conflict
+	for _, c := range r.Conflicts {
+		if c.Kind == "pass_settled_twice" {
+			twice = append(twice, c)
+		}
+	}
+	if len(twice) != 1 || len(twice[0].Uses) != 2 || twice[0].PassID != van.ID {
+		t.Fatalf("the report's double settlements: %+v; want one, of the van's pass, with two uses", twice)
+	}
+	where := map[string]bool{}
+	for _, u := range twice[0].Uses {
+		where[u.Terminal] = true
+	}
+	if !where["exit-1"] || !where["exit-2"] {
+		t.Errorf("the conflict's uses are at %v; want exit-1 and exit-2", where)
+	}
+}
