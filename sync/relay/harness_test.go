@@ -239,13 +239,16 @@ func (s *site) waitCentre(d time.Duration) {
 	for {
 		behind := ""
 		for _, l := range s.lanes {
-			evs := l.events()
+			ls, err := l.db.SyncState(ctx)
+			if err != nil {
+				s.t.Fatal(err)
+			}
 			ct, err := s.centre.Terminal(ctx, l.id)
 			if err != nil {
 				s.t.Fatal(err)
 			}
-			if ct.LastSeq < evs[len(evs)-1].Seq {
-				behind += fmt.Sprintf(" %s %d/%d", l.name, ct.LastSeq, evs[len(evs)-1].Seq)
+			if ct.LastSeq < ls.LastSeq {
+				behind += fmt.Sprintf(" %s %d/%d", l.name, ct.LastSeq, ls.LastSeq)
 			}
 		}
 		if behind == "" {

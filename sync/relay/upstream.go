@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lango-pos/lango/sync/hub"
@@ -246,42 +247,75 @@ func (r *Relay) forward(ctx context.Context, id *identity) error {
 	return errors.Join(errs...)
 }
 
+// pipeline is how many uploads of one terminal the relay has in flight
+// to the centre at once: the centre applies them in order (a batch that
+// arrives early waits for its predecessor), and the next is on the wire
+// while it stores the last.
+const pipeline = 3
+
 func (r *Relay) forwardTerminal(ctx context.Context, id *identity, p pending) error {
 	at := p.Forwarded
 	for at < p.Covered {
-		u, ok, err := r.db.nextUpload(ctx, p.Terminal, at)
-		if err != nil {
-			return err
+		var chain []upload
+		for next := at; len(chain) < pipeline && next < p.Covered; {
+			u, ok, err := r.db.nextUpload(ctx, p.Terminal, next)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			chain, next = append(chain, u), u.LastSeq
 		}
-		if !ok {
+		if len(chain) == 0 {
 			r.log.Warn("the relay holds no upload that follows what the centre holds; waiting for the terminal to send again", "name", p.Name, "centre", at, "relay", p.Covered)
 			return nil
 		}
-		hdr := map[string]string{wire.HeaderRelayedEncoding: u.Encoding}
-		for k, v := range u.Sig.Header() {
-			hdr[wire.RelayedHeader(k)] = v
+		type result struct {
+			resp wire.UploadResponse
+			err  error
 		}
-		var resp wire.UploadResponse
-		err = r.do(ctx, http.MethodPost, wire.PathRelayEvents, u.Body, hdr, id, &resp)
-		var we *wire.Error
-		if errors.As(err, &we) && we.Code == wire.CodeGap && we.LastSeq != nil && *we.LastSeq != at {
-			// The centre stands elsewhere (the terminal reached it
-			// directly): go on from there.
-			at = *we.LastSeq
-			if err := r.db.forwarded(ctx, p.Terminal, p.Name, at, ""); err != nil {
+		results := make([]result, len(chain))
+		var wg sync.WaitGroup
+		for i := range chain {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				u := &chain[i]
+				hdr := map[string]string{wire.HeaderRelayedEncoding: u.Encoding}
+				for k, v := range u.Sig.Header() {
+					hdr[wire.RelayedHeader(k)] = v
+				}
+				results[i].err = r.do(ctx, http.MethodPost, wire.PathRelayEvents, u.Body, hdr, id, &results[i].resp)
+			}()
+		}
+		wg.Wait()
+		for i, res := range results {
+			var we *wire.Error
+			if errors.As(res.err, &we) && we.Code == wire.CodeGap && we.LastSeq != nil {
+				if *we.LastSeq == at && i > 0 {
+					break // overtook a predecessor that failed: sent again next round
+				}
+				if *we.LastSeq != at {
+					// The centre stands elsewhere (the terminal reached it
+					// directly): go on from there.
+					at = *we.LastSeq
+					if err := r.db.forwarded(ctx, p.Terminal, p.Name, at, ""); err != nil {
+						return err
+					}
+					break
+				}
+			}
+			if res.err != nil {
+				return res.err
+			}
+			if res.resp.LastSeq <= at {
+				return terminal.Errorf(terminal.EUNAVAILABLE, "the centre took the upload of %s through %d but stands at %d", p.Name, chain[i].LastSeq, res.resp.LastSeq)
+			}
+			at = res.resp.LastSeq
+			if err := r.db.forwarded(ctx, p.Terminal, p.Name, at, res.resp.LastHash); err != nil {
 				return err
 			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if resp.LastSeq <= at {
-			return terminal.Errorf(terminal.EUNAVAILABLE, "the centre took the upload of %s through %d but stands at %d", p.Name, u.LastSeq, resp.LastSeq)
-		}
-		at = resp.LastSeq
-		if err := r.db.forwarded(ctx, p.Terminal, p.Name, at, resp.LastHash); err != nil {
-			return err
 		}
 	}
 	return nil
