@@ -27,6 +27,12 @@ func TestHubSettingTakesSeveralURLs(t *testing.T) {
 	if got, _ := l.db.Setting(ctx, "hub"); got != want {
 		t.Errorf("after the refusal hub = %q; want %q", got, want)
 	}
+	if _, err := client.Enroll(ctx, l.db, want, "sometoken"); terminal.ErrorKind(err) != terminal.EINVALID {
+		t.Errorf("enrolling with two hubs at once: %v; want EINVALID", err)
+	}
+	if got, _ := l.db.Setting(ctx, "hub"); got != want {
+		t.Errorf("after the refused enrollment hub = %q; want %q", got, want)
+	}
 }
 
 // TestFallbackAndReturn: a lane whose relay is down syncs with the centre;
