@@ -335,7 +335,8 @@ func checkCentre(t *testing.T, centreData string, lanes ...*lane) {
 // HQ, every hub a real process on loopback: the WAN (relay ↔ centre, and
 // lanes ↔ centre) is cut; a tour van enters deferred; exit lane 1 settles
 // it; exit lane 2, in its next exchange, refuses it as already settled; a
-// voided pass is refused at the next lane. The WAN returns and the centre
+// voided pass is refused at the next lane, and a pass used at one lane at
+// the other. The WAN returns and the centre
 // holds every event exactly once, with no conflict. Then the relay is
 // killed (SIGKILL) while it forwards and started again; then its data
 // folder is deleted and a new relay starts empty: nothing is lost at the
@@ -395,6 +396,17 @@ func TestOutageDayThroughRelay(t *testing.T) {
 	exit1.mustSync()
 	if pc, err := exit1.db.CheckPass(ctx, voided.Pass); err != nil || pc.Refusal == nil || pc.Refusal.Reason != pass.Revoked {
 		t.Fatalf("exit 1 checks a pass voided at entry with the WAN down: %v, %+v; want revoked", err, pc)
+	}
+	// A paid pass let through at exit 1 is refused as used at exit 2.
+	paid := entry.sell("cash")
+	entry.mustSync()
+	if pc, err := exit1.db.UsePass(ctx, exit1.admin, paid.Pass); err != nil || pc.Refusal != nil {
+		t.Fatalf("exit 1 uses a paid pass: %v, %+v", err, pc)
+	}
+	exit1.mustSync()
+	exit2.mustSync()
+	if pc, err := exit2.db.UsePass(ctx, exit2.admin, paid.Pass); err != nil || pc.Refusal == nil || pc.Refusal.Reason != pass.AlreadyUsed {
+		t.Fatalf("exit 2 uses a pass used at exit 1 with the WAN down: %v, %+v; want already_used", err, pc)
 	}
 	for i := 0; i < 20; i++ {
 		entry.sell("cash")
