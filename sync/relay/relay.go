@@ -70,6 +70,12 @@ type Relay struct {
 	mu     sync.Mutex
 	id     identity
 	offset time.Duration // the centre's clock minus ours
+	// refused is why the centre refuses this relay (revoked, unknown),
+	// "" while it does not: a refused relay answers its lanes 503, so
+	// they fall back to the centre rather than leave their events here.
+	refused string
+
+	enrolls chan struct{} // slots for enrollments proxied at once
 
 	run    sync.Mutex // one exchange with the centre at a time
 	admits sync.Mutex // one admission at a time (enrollment proxy, terminal list)
@@ -104,7 +110,7 @@ func Open(ctx context.Context, local hub.Store, dbPath string, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	r := &Relay{local: local, db: d, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1)}
+	r := &Relay{local: local, db: d, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), enrolls: make(chan struct{}, 16)}
 	r.hub = hub.New(&siteStore{Store: local, r: r}, hub.Options{Now: opts.Now, Logger: opts.Logger})
 	r.server = hub.NewServer(r.hub)
 	id, err := d.identity(ctx)
@@ -273,6 +279,14 @@ func (s *siteStore) Revocations(ctx context.Context, site string, after int64, l
 // is proxied to the centre, uploads are kept as sent once the relay's hub
 // has accepted them, everything else is the relay's hub.
 func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	refused := r.refused
+	r.mu.Unlock()
+	if refused != "" {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "this relay is refused by the central hub (%s): sync with the centre", refused))
+		return
+	}
 	switch {
 	case req.Method == http.MethodPost && req.URL.Path == wire.PathEnroll:
 		r.proxyEnroll(w, req)
@@ -391,6 +405,15 @@ func (r *Relay) record(ctx context.Context, h http.Header, raw []byte) error {
 // certifies nothing) and, when the centre enrolled it, admits the
 // terminal with the key the centre certified.
 func (r *Relay) proxyEnroll(w http.ResponseWriter, req *http.Request) {
+	select {
+	case r.enrolls <- struct{}{}:
+		defer func() { <-r.enrolls }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Connection", "close")
+		writeError(w, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the relay is already passing %d enrollments to the centre: try again in 5 seconds", cap(r.enrolls)))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, 8<<10))
 	if err != nil {
 		writeError(w, wire.Errorf(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "an enrollment is at most 8 KiB"))

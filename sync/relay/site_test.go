@@ -174,3 +174,48 @@ func TestConflictWhileCutOffReportedOnce(t *testing.T) {
 		t.Errorf("the conflict's uses are at %v; want exit-1 and exit-2", where)
 	}
 }
+
+// TestRevokedRelayStepsAside: a relay revoked at the centre (stolen, or
+// replaced) answers its lanes 503, so they sync with the centre and their
+// events do not stay at a relay the centre refuses.
+func TestRevokedRelayStepsAside(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 20*time.Millisecond)
+	l := s.addLane("gate-1", client.Config{})
+	l.mustSync()
+	if err := s.hub.RevokeTerminal(ctx, "NNP", "hq"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.relay.Once(ctx); err == nil {
+		t.Fatal("a revoked relay's exchange with the centre succeeded")
+	}
+	l.sell("cash")
+	l.mustSync()
+	if ct, _ := s.centre.Terminal(ctx, l.id); ct.LastSeq != int64(len(l.events())) {
+		t.Errorf("with its relay revoked the centre holds %d of the lane's %d events; want all", ct.LastSeq, len(l.events()))
+	}
+	if lt, _ := s.local.Terminal(ctx, l.id); lt.LastSeq == int64(len(l.events())) {
+		t.Errorf("the revoked relay took the lane's last sale")
+	}
+}
+
+// TestOperatorsThroughRelay: an operator added at one lane with the WAN
+// down can sign in at the next through the relay.
+func TestOperatorsThroughRelay(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	a := s.addLane("gate-1", client.Config{})
+	b := s.addLane("gate-2", client.Config{})
+	a.mustSync()
+	b.mustSync()
+	s.wan.set(true)
+	s.laneWAN.set(true)
+	if _, err := a.db.AddOperator(ctx, a.admin, "wanjiru", "attendant", "4321"); err != nil {
+		t.Fatal(err)
+	}
+	a.mustSync()
+	b.mustSync()
+	if _, err := b.db.Authenticate(ctx, "wanjiru", "4321"); err != nil {
+		t.Errorf("an operator added at gate-1 signs in at gate-2 through the relay: %v", err)
+	}
+}

@@ -112,7 +112,9 @@ func (r *Relay) Once(ctx context.Context) error {
 	if id.RelayID == "" {
 		return terminal.Errorf(terminal.EINVALID, "this relay is not enrolled: start it with --upstream URL --token TOKEN (from lango-hub relay add)")
 	}
-	if err := r.terminals(ctx, &id); err != nil {
+	err := r.terminals(ctx, &id)
+	r.noteRefusal(err)
+	if err != nil {
 		return err
 	}
 	if err := r.catalogue(ctx, &id); err != nil {
@@ -122,6 +124,33 @@ func (r *Relay) Once(ctx context.Context) error {
 		return err
 	}
 	return r.forward(ctx, &id)
+}
+
+// noteRefusal records whether the centre refuses the relay itself (401,
+// or 403 revoked), which stops it serving its lanes until the centre
+// takes it again; a centre that cannot be reached changes nothing.
+func (r *Relay) noteRefusal(err error) {
+	we, ok := wireErr(err)
+	why := ""
+	switch {
+	case ok && (we.Status == http.StatusUnauthorized && we.Code == wire.CodeUnauthorized || we.Code == wire.CodeRevoked):
+		why = we.Message
+	case err != nil:
+		return // the centre did not say: as it was
+	}
+	r.mu.Lock()
+	was := r.refused
+	r.refused = why
+	r.mu.Unlock()
+	if why != "" && was == "" {
+		r.log.Error("the central hub refuses this relay: answering the lanes 503 so they sync with the centre", "reason", why)
+	}
+}
+
+func wireErr(err error) (*wire.Error, bool) {
+	var we *wire.Error
+	ok := errors.As(err, &we)
+	return we, ok
 }
 
 func (r *Relay) terminals(ctx context.Context, id *identity) error {
