@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
 )
 
 // TestHubSettingTakesSeveralURLs: the hub setting is URLs in order of
@@ -217,5 +219,32 @@ func TestOperatorsThroughRelay(t *testing.T) {
 	b.mustSync()
 	if _, err := b.db.Authenticate(ctx, "wanjiru", "4321"); err != nil {
 		t.Errorf("an operator added at gate-1 signs in at gate-2 through the relay: %v", err)
+	}
+}
+
+// TestCatalogueThroughRelay: a catalogue published at the centre reaches
+// a lane through the relay, signed as the centre signed it, with the WAN
+// down by the time the lane syncs.
+func TestCatalogueThroughRelay(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	l := s.addLane("gate-1", client.Config{})
+	l.mustSync()
+	newCat := bytes.Replace(sqlitetest.Catalogue(t), []byte(`"version": "KWS-2024.1"`), []byte(`"version": "KWS-2024.2"`), 1)
+	if _, err := s.hub.PublishCatalogue(ctx, "NNP", newCat); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.relay.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.wan.set(true)
+	s.laneWAN.set(true)
+	l.mustSync()
+	cat, err := l.db.Catalogue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cat.Version != "KWS-2024.2" {
+		t.Errorf("the lane sells on catalogue %s; want KWS-2024.2 from the centre through the relay", cat.Version)
 	}
 }
