@@ -506,3 +506,37 @@ func centreEvents(t *testing.T, centreData string) int {
 	}
 	return c["events"]
 }
+
+// TestRelayCommandLine: relay add prints SITE.NAME.SECRET (and JSON);
+// serve refuses a token without --upstream (usage, 2) and a relay not
+// enrolled without its token (refused, 1), storing nothing at the centre.
+func TestRelayCommandLine(t *testing.T) {
+	data := t.TempDir()
+	code, out, stderr := run(t, "relay", "add", "--data", data, "--site", "nnp", "--name", "HQ")
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "NNP.hq.") {
+		t.Fatalf("relay add: %d %q %s; want NNP.hq.SECRET", code, out, stderr)
+	}
+	code, out, _ = run(t, "relay", "add", "--data", data, "--site", "NNP", "--name", "hq-2", "--json")
+	var j map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &j) != nil || !strings.HasPrefix(j["token"], "NNP.hq-2.") {
+		t.Fatalf("relay add --json: %d %q", code, out)
+	}
+	if code, _, stderr := run(t, "relay", "add", "--data", data, "--site", "NNP"); code != 2 {
+		t.Errorf("relay add without --name: %d %s; want 2", code, stderr)
+	}
+	if code, _, stderr := run(t, "serve", "--data", t.TempDir(), "--token", "NNP.hq.x"); code != 2 {
+		t.Errorf("serve --token without --upstream: %d %s; want 2", code, stderr)
+	}
+	code, _, stderr = run(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1")
+	if code != 1 || !strings.Contains(stderr, "not enrolled") {
+		t.Errorf("serve --upstream, never enrolled, no token: %d %s; want 1 and a message", code, stderr)
+	}
+	code, _, stderr = run(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1", "--token", "not-a-token")
+	if code != 1 || !strings.Contains(stderr, "SITE.NAME.SECRET") {
+		t.Errorf("serve with a malformed relay token: %d %s; want 1 and the token's shape", code, stderr)
+	}
+	code, _, stderr = run(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1", "--token", "NNP.hq.abc")
+	if code != 3 {
+		t.Errorf("serve with the centre unreachable at enrollment: %d %s; want 3", code, stderr)
+	}
+}
