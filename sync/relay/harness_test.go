@@ -96,7 +96,7 @@ func newSite(t testing.TB, interval time.Duration) *site {
 	h := hub.New(st, hub.Options{Logger: discard()})
 	srv := hub.NewServer(h)
 	s := &site{t: t, centre: st, hub: h, wan: newFront(t, srv), laneWAN: newFront(t, srv), lan: newFront(t, nil), dir: t.TempDir(), interval: interval}
-	t.Cleanup(func() { s.stopRelay(); st.Close() })
+	t.Cleanup(func() { s.stopRelay(); s.centre.Close() })
 	tok, err := h.AddRelay(ctx, "NNP", "hq")
 	if err != nil {
 		t.Fatal(err)

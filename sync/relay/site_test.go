@@ -3,11 +3,14 @@ package relay
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/sync/hub"
+	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/sqlite/sqlitetest"
@@ -247,4 +250,63 @@ func TestCatalogueThroughRelay(t *testing.T) {
 	if cat.Version != "KWS-2024.2" {
 		t.Errorf("the lane sells on catalogue %s; want KWS-2024.2 from the centre through the relay", cat.Version)
 	}
+}
+
+// TestCentreRestoredBehindRelay: the centre is restored from a backup
+// older than what the relay has forwarded (and dropped): the relay lowers
+// its state for the lane to the centre's, the lane sends the rest again
+// through the relay, and the centre holds every event once.
+func TestCentreRestoredBehindRelay(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 20*time.Millisecond)
+	l := s.addLane("gate-1", client.Config{BatchSize: 5})
+	for range 5 {
+		l.sell("cash")
+	}
+	l.mustSync()
+	s.waitCentre(10 * time.Second)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.centre.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		l.sell("cash")
+	}
+	l.mustSync()
+	s.waitCentre(10 * time.Second)
+	if st, _ := s.relay.Status(ctx); st.Counts["uploads"] != 0 {
+		t.Fatalf("the relay keeps %d uploads the centre holds; want them dropped", st.Counts["uploads"])
+	}
+	// Restore the centre's file from the backup.
+	path := s.centre.Path()
+	s.wan.handle(nil)
+	s.laneWAN.handle(nil)
+	if err := s.centre.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	b, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := hubsqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.centre, s.hub = st, hub.New(st, hub.Options{Logger: discard()})
+	srv := hub.NewServer(s.hub)
+	s.wan.handle(srv)
+	s.laneWAN.handle(srv)
+	if err := s.relay.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.laneWAN.set(true) // the lane can reach only the relay
+	l.mustSync()
+	s.waitCentre(10 * time.Second)
+	s.checkExactlyOnce()
 }
