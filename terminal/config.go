@@ -53,14 +53,17 @@ func ValidateSetting(key, value string) (string, error) {
 		}
 		return v, nil
 	case "hub":
-		if v == "" {
-			return v, nil
+		// One URL, or several separated by spaces in order of preference
+		// (a site relay first, then the centre).
+		var hubs []string
+		for _, h := range strings.Fields(v) {
+			u, err := url.Parse(h)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return "", Errorf(EINVALID, "hub must be an http:// or https:// URL, or several separated by spaces, got %q", value)
+			}
+			hubs = append(hubs, strings.TrimRight(h, "/"))
 		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", Errorf(EINVALID, "hub must be an http:// or https:// URL, got %q", value)
-		}
-		return strings.TrimRight(v, "/"), nil
+		return strings.Join(hubs, " "), nil
 	}
 	return "", Errorf(EINVALID, "unknown setting %q: one of %s", key, strings.Join(SettingKeys(), ", "))
 }

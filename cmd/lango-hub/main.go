@@ -1,6 +1,8 @@
 // Command lango-hub is the central sync service for Lango terminals:
 //
 //	lango-hub serve --data DIR --listen ADDR
+//	lango-hub serve --data DIR --listen ADDR --upstream URL [--token TOKEN]
+//	lango-hub relay add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
 //	lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
 //	lango-hub terminal rekey --data DIR --site SITE --name NAME [--ttl 72h] [--json]
 //	lango-hub terminal revoke --data DIR --site SITE --name NAME
@@ -75,6 +77,9 @@ type Main struct {
 	ttl      time.Duration
 	json     bool
 	logLevel string
+	upstream string
+	token    string
+	interval time.Duration
 
 	store  *hubsqlite.Store
 	ledger *mpesa.Ledger
@@ -138,6 +143,8 @@ func ExitCode(err error) int {
 
 const usage = `usage:
   lango-hub serve --data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]
+  lango-hub serve --data DIR --listen ADDR --upstream URL [--token TOKEN] [--interval 2s]
+  lango-hub relay add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
   lango-hub terminal add --data DIR --site SITE --name NAME [--ttl 72h] [--json]
   lango-hub terminal rekey --data DIR --site SITE --name NAME [--ttl 72h] [--json]
   lango-hub terminal revoke --data DIR --site SITE --name NAME
@@ -153,7 +160,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "terminal", "catalogue":
+	case "terminal", "catalogue", "relay":
 		if len(rest) == 0 {
 			return usagef("%s needs a subcommand", cmd)
 		}
@@ -173,7 +180,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
 		fs.StringVar(&m.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain (PEM)")
 		fs.StringVar(&m.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
-	case "terminal add", "terminal rekey":
+		fs.StringVar(&m.upstream, "upstream", "", "run as a site relay forwarding to the central hub at this URL")
+		fs.StringVar(&m.token, "token", "", "the relay's one-time token from lango-hub relay add (first start only)")
+		fs.DurationVar(&m.interval, "interval", 2*time.Second, "relay: the pause between exchanges with the central hub")
+	case "terminal add", "terminal rekey", "relay add":
 		fs.StringVar(&m.site, "site", "", "site code")
 		fs.StringVar(&m.name, "name", "", "terminal name")
 		fs.DurationVar(&m.ttl, "ttl", 72*time.Hour, "how long the token stays valid")
@@ -209,7 +219,14 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		return usagef("--data DIR is required (or set LANGO_DATA)")
 	}
 	switch cmd {
-	case "terminal add", "terminal rekey", "terminal revoke":
+	case "serve":
+		if m.token != "" && m.upstream == "" {
+			return usagef("serve: --token goes with --upstream URL (a site relay)")
+		}
+		if m.interval <= 0 {
+			return usagef("--interval must be positive")
+		}
+	case "terminal add", "terminal rekey", "terminal revoke", "relay add":
 		if m.site == "" || m.name == "" {
 			return usagef("%s needs --site and --name", cmd)
 		}
@@ -296,11 +313,17 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	switch m.cmd {
 	case "serve":
+		if m.upstream != "" {
+			return m.serveRelay(ctx)
+		}
 		return m.serve(ctx, h)
-	case "terminal add", "terminal rekey":
+	case "terminal add", "terminal rekey", "relay add":
 		issue := h.AddTerminal
-		if m.cmd == "terminal rekey" {
+		switch m.cmd {
+		case "terminal rekey":
 			issue = h.RekeyTerminal
+		case "relay add":
+			issue = h.AddRelay
 		}
 		token, err := issue(ctx, m.site, m.name)
 		if err != nil {

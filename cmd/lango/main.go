@@ -196,7 +196,7 @@ func (m *Main) commands() []command {
 		{"reprint", "--as SUPERVISOR SALE_ID: a copy, marked COPY", m.cmdReprint},
 		{"pdq", "emulate --pty LINK [--mode approve|decline|timeout] | recover --as NAME --json", m.cmdPDQ},
 		{"enroll", "--hub URL --token TOKEN", m.cmdEnroll},
-		{"sync", "[--once] | status --json", m.cmdSync},
+		{"sync", "[--once] [--interval 30s] | status --json", m.cmdSync},
 		{"version", "print the version", func(context.Context, []string) error { fmt.Fprintln(m.Stdout, version); return nil }},
 	}
 }

@@ -37,9 +37,13 @@ func (m *Main) cmdEnroll(ctx context.Context, args []string) error {
 func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	fs := m.newFlags("sync").withJSON()
 	once := fs.Bool("once", false, "upload and download until caught up, then exit")
+	interval := fs.Duration("interval", 30*time.Second, "as a daemon: the pause between exchanges once caught up (with a site relay, how soon this lane hears of the others)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
+	}
+	if *interval <= 0 {
+		return usagef("sync --interval must be positive, e.g. 5s")
 	}
 	db, err := m.open(ctx)
 	if err != nil {
@@ -66,7 +70,7 @@ func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	if hub == "" {
 		return terminal.Errorf(terminal.EINVALID, "no hub: enroll first (lango enroll --hub URL --token TOKEN)")
 	}
-	s := client.New(db, client.Config{Logger: m.logger()})
+	s := client.New(db, client.Config{Logger: m.logger(), Interval: *interval})
 	if *once {
 		if err := s.Once(ctx); err != nil {
 			return err

@@ -138,21 +138,22 @@ type session struct {
 	key  ed25519.PrivateKey
 }
 
-// hubURL is the hub this terminal syncs with: Config.HubURL, else the
-// store's "hub" setting ("" when not enrolled).
-func (s *Syncer) hubURL(ctx context.Context) (string, error) {
-	if s.cfg.HubURL != "" {
-		return s.cfg.HubURL, nil
+// hubURLs are the hubs this terminal syncs with, in order of preference
+// (a site relay, then the centre): Config.HubURL, else the store's "hub"
+// setting, separated by spaces (none when not enrolled).
+func (s *Syncer) hubURLs(ctx context.Context) ([]string, error) {
+	v := s.cfg.HubURL
+	if v == "" {
+		var err error
+		if v, err = s.db.Setting(ctx, "hub"); err != nil {
+			return nil, err
+		}
 	}
-	return s.db.Setting(ctx, "hub")
+	return strings.Fields(v), nil
 }
 
-func (s *Syncer) session(ctx context.Context) (*session, error) {
+func (s *Syncer) session(ctx context.Context, base string) (*session, error) {
 	id, err := s.db.Identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	base, err := s.hubURL(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -102,6 +102,9 @@ func EnrollWith(ctx context.Context, db Outbox, hubURL, token string, cfg Config
 	if hub == "" {
 		return nil, terminal.Errorf(terminal.EINVALID, "the hub URL is missing: --hub http://HOST:PORT")
 	}
+	if strings.Contains(hub, " ") {
+		return nil, terminal.Errorf(terminal.EINVALID, "enroll with one hub (the relay, or the centre); add the others after with lango config set hub \"URL URL\"")
+	}
 	token = strings.ToLower(strings.TrimSpace(token))
 	if token == "" || len(token) > 128 {
 		return nil, terminal.Errorf(terminal.EINVALID, "the enrollment token is missing: it is printed by lango-hub terminal add")

@@ -43,8 +43,43 @@ func (s *Syncer) Once(ctx context.Context) error {
 	return err
 }
 
+// once runs the exchange with the first hub that is available: one that
+// cannot be reached, answers 5xx or does not accept the terminal gives way
+// to the next (a relay that is down, to the centre). Each exchange starts again with the first, so a
+// terminal comes back to its relay as soon as it answers. Whichever hub
+// took which events, the exchange starts by asking the hub where it
+// stands, so nothing is lost or sent twice.
 func (s *Syncer) once(ctx context.Context) (reached bool, err error) {
-	ss, err := s.session(ctx)
+	urls, err := s.hubURLs(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(urls) == 0 {
+		urls = []string{""}
+	}
+	var refused error
+	for i, u := range urls {
+		reached, err = s.onceWith(ctx, u)
+		// A relay that does not know this terminal yet (new, or its disk
+		// replaced) gives way too; if no later hub answers, its refusal
+		// is the answer.
+		kind := terminal.ErrorKind(err)
+		if kind == terminal.EUNAUTHORIZED && refused == nil {
+			refused = err
+		}
+		if err == nil || (kind != terminal.EUNAVAILABLE && kind != terminal.EUNAUTHORIZED) || i == len(urls)-1 || ctx.Err() != nil {
+			break
+		}
+		s.log.Info("hub not available; trying the next", "hub", u, "next", urls[i+1], "err", err)
+	}
+	if err != nil && terminal.ErrorKind(err) == terminal.EUNAVAILABLE && refused != nil {
+		return true, refused
+	}
+	return reached, err
+}
+
+func (s *Syncer) onceWith(ctx context.Context, base string) (reached bool, err error) {
+	ss, err := s.session(ctx, base)
 	if err != nil {
 		return false, err
 	}
@@ -438,12 +473,21 @@ func (s *Syncer) Start(ctx context.Context) {
 	}()
 }
 
-// hubAnswers asks the hub's /healthz, unsigned, whether it is back.
+// hubAnswers asks each hub's /healthz, unsigned, whether one is back.
 func (s *Syncer) hubAnswers(ctx context.Context) bool {
-	base, err := s.hubURL(ctx)
-	if err != nil || base == "" {
+	urls, err := s.hubURLs(ctx)
+	if err != nil {
 		return false
 	}
+	for _, u := range urls {
+		if s.healthy(ctx, u) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Syncer) healthy(ctx context.Context, base string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+wire.PathHealth, nil)

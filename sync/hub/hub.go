@@ -180,7 +180,7 @@ var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // site, valid for Options.TokenTTL. The hub keeps only its hash. The token
 // enrolls only a terminal id the hub has never seen.
 func (h *Hub) AddTerminal(ctx context.Context, site, name string) (string, error) {
-	return h.issueToken(ctx, site, name, false)
+	return h.issue(ctx, site, name, false, false)
 }
 
 // RekeyTerminal makes a one-time token that gives the enrolled terminal
@@ -188,10 +188,10 @@ func (h *Hub) AddTerminal(ctx context.Context, site, name string) (string, error
 // rotation): only that terminal's id may redeem it, and it keeps its name
 // and events.
 func (h *Hub) RekeyTerminal(ctx context.Context, site, name string) (string, error) {
-	return h.issueToken(ctx, site, name, true)
+	return h.issue(ctx, site, name, true, false)
 }
 
-func (h *Hub) issueToken(ctx context.Context, site, name string, rekey bool) (string, error) {
+func (h *Hub) issue(ctx context.Context, site, name string, rekey, relay bool) (string, error) {
 	site, err := NormalizeSite(site)
 	if err != nil {
 		return "", err
@@ -202,7 +202,7 @@ func (h *Hub) issueToken(ctx context.Context, site, name string, rekey bool) (st
 	if _, err := h.authority(ctx, site, true); err != nil {
 		return "", err
 	}
-	e := Enrollment{Site: site, Name: name}
+	e := Enrollment{Site: site, Name: name, Relay: relay}
 	if rekey {
 		ts, err := h.store.Terminals(ctx)
 		if err != nil {
@@ -392,6 +392,9 @@ func (h *Hub) State(ctx context.Context, t Terminal) (wire.StateResponse, error)
 
 // Upload applies a batch of terminal t's events.
 func (h *Hub) Upload(ctx context.Context, t Terminal, events []terminal.Event) (wire.UploadResponse, error) {
+	if t.Relay {
+		return wire.UploadResponse{}, wire.Errorf(http.StatusForbidden, wire.CodeForbidden, "%s of %s is a relay: it forwards its terminals' uploads and sends no events of its own", t.Name, t.Site)
+	}
 	flags, werr := validateBatch(t, events)
 	if werr != nil {
 		h.metrics.batches.WithLabelValues(werr.Code).Inc()

@@ -37,6 +37,9 @@ type ReportTerminal struct {
 	LastSeq    int64      `json:"last_seq"`
 	LastSeen   *time.Time `json:"last_seen"`
 	Revoked    bool       `json:"revoked"`
+	// Relay: a site relay (lango-hub relay add), which sends no events
+	// of its own.
+	Relay bool `json:"relay,omitempty"`
 }
 
 // Taking is money taken at a site by one tender in one currency, net of
@@ -88,7 +91,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	for _, t := range ts {
-		rt := ReportTerminal{Site: t.Site, Name: t.Name, TerminalID: t.ID, Events: t.Events, LastSeq: t.LastSeq, Revoked: t.Revoked()}
+		rt := ReportTerminal{Site: t.Site, Name: t.Name, TerminalID: t.ID, Events: t.Events, LastSeq: t.LastSeq, Revoked: t.Revoked(), Relay: t.Relay}
 		if !t.LastSeen.IsZero() {
 			seen := t.LastSeen
 			rt.LastSeen = &seen

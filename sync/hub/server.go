@@ -71,6 +71,8 @@ func NewServer(h *Hub) *Server {
 	s.mux.Handle("POST "+wire.PathEvents, s.instrument("events", s.signed(s.handleEvents)))
 	s.mux.Handle("POST "+wire.PathFeed, s.instrument("feed", s.signed(s.handleFeed)))
 	s.mux.Handle("GET "+wire.PathCatalogue, s.instrument("catalogue", s.signed(s.handleCatalogue)))
+	s.mux.Handle("GET "+wire.PathRelayTerminals, s.instrument("relay_terminals", s.signed(s.handleRelayTerminals)))
+	s.mux.Handle("POST "+wire.PathRelayEvents, s.instrument("relay_events", s.signed(s.handleRelayEvents)))
 	s.mux.Handle("GET "+wire.PathHealth, s.instrument("healthz", http.HandlerFunc(s.handleHealth)))
 	s.mux.Handle("GET "+wire.PathMetrics, h.metrics.handler())
 	if h.opts.MpesaCallbacks != nil {

@@ -143,8 +143,12 @@ type Enrollment struct {
 	// nothing else. Otherwise the token enrolls only a terminal id the hub
 	// has never seen.
 	TerminalID string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// Relay makes the token enroll a site relay (lango-hub relay add): a
+	// hub at the site that forwards its terminals' signed uploads and
+	// sends no events of its own. The terminal it enrolls has Relay set.
+	Relay     bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Terminal is an enrolled terminal and how far the hub holds its events.
@@ -160,6 +164,9 @@ type Terminal struct {
 	LastHash    string
 	Events      int64
 	LastSeen    time.Time
+	// Relay: this is a site relay, not a terminal (set from its
+	// enrollment token; a rekey keeps it).
+	Relay bool
 }
 
 // Revoked reports whether the terminal was revoked.

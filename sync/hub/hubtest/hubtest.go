@@ -34,6 +34,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 	}{
 		{"HubIDAndAuthorities", hubIDAndAuthorities},
 		{"Enrollment", enrollment},
+		{"Relay", relay},
 		{"Apply", apply},
 		{"Authorization", authorization},
 		{"Feed", feed},
@@ -385,5 +386,47 @@ func backup(t *testing.T, s hub.Store) {
 	must(t, err)
 	if counts["terminals"] != 1 || counts["enrollments"] != 1 {
 		t.Errorf("counts %v", counts)
+	}
+}
+
+// relay: a relay token enrolls a terminal row marked Relay (kept through a
+// rekey); a terminal token never does; a relay is no peer in its site's
+// feed.
+func relay(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	tok := uuid.NewString()
+	must(t, s.AddEnrollment(ctx, hub.Enrollment{TokenHash: tok, Site: "NNP", Name: "hq", Relay: true, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	r, err := s.RedeemEnrollment(ctx, tok, hub.Terminal{ID: uuid.Must(uuid.NewV7()).String(), Site: "NNP", Name: "hq", PublicKey: pub, Certificate: "cert"}, t0)
+	must(t, err)
+	if !r.Relay {
+		t.Fatalf("a relay token enrolled %+v; want Relay set", r)
+	}
+	if got, err := s.Terminal(ctx, r.ID); err != nil || !got.Relay {
+		t.Errorf("Terminal(relay) = %+v, %v; want Relay set", got, err)
+	}
+	a := enroll(t, s, "NNP", "a")
+	if a.Relay {
+		t.Errorf("a terminal token enrolled a relay: %+v", a)
+	}
+	rekey := uuid.NewString()
+	must(t, s.AddEnrollment(ctx, hub.Enrollment{TokenHash: rekey, Site: "NNP", Name: "hq", TerminalID: r.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	pub2, _, _ := ed25519.GenerateKey(rand.Reader)
+	r2, err := s.RedeemEnrollment(ctx, rekey, hub.Terminal{ID: r.ID, Site: "NNP", Name: "hq", PublicKey: pub2, Certificate: "cert2"}, t0)
+	must(t, err)
+	if !r2.Relay || !r2.PublicKey.Equal(pub2) {
+		t.Errorf("after a rekey: %+v; want Relay kept and the new key", r2)
+	}
+	page, err := s.Feed(ctx, "NNP", a.ID, map[string]int64{}, 10)
+	must(t, err)
+	for _, c := range page.Cursors {
+		if c.TerminalID == r.ID {
+			t.Errorf("the relay is a peer in the site feed: %+v", page.Cursors)
+		}
+	}
+	page, err = s.Feed(ctx, "NNP", r.ID, map[string]int64{}, 10)
+	must(t, err)
+	if len(page.Cursors) != 1 || page.Cursors[0].TerminalID != a.ID {
+		t.Errorf("the relay's feed peers: %+v; want terminal a only", page.Cursors)
 	}
 }

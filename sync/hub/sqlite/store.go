@@ -227,8 +227,8 @@ func (s *Store) AddEnrollment(ctx context.Context, e hub.Enrollment) error {
 		if e.TerminalID != "" {
 			rekey = sql.NullString{String: e.TerminalID, Valid: true}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at, rekey_terminal) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.TokenHash, e.Site, e.Name, ts(e.CreatedAt), ts(e.ExpiresAt), rekey)
+		_, err := tx.ExecContext(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at, rekey_terminal, relay) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.TokenHash, e.Site, e.Name, ts(e.CreatedAt), ts(e.ExpiresAt), rekey, e.Relay)
 		if err != nil {
 			return fmt.Errorf("add enrollment: %w", err)
 		}
@@ -236,14 +236,14 @@ func (s *Store) AddEnrollment(ctx context.Context, e hub.Enrollment) error {
 	})
 }
 
-const terminalCols = `id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen`
+const terminalCols = `id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen, relay`
 
 func scanTerminal(row interface{ Scan(...any) error }) (hub.Terminal, error) {
 	var t hub.Terminal
 	var pub []byte
 	var enrolled, seen string
 	var revoked sql.NullString
-	if err := row.Scan(&t.ID, &t.Site, &t.Name, &pub, &t.Certificate, &enrolled, &revoked, &t.LastSeq, &t.LastHash, &t.Events, &seen); err != nil {
+	if err := row.Scan(&t.ID, &t.Site, &t.Name, &pub, &t.Certificate, &enrolled, &revoked, &t.LastSeq, &t.LastHash, &t.Events, &seen, &t.Relay); err != nil {
 		return t, err
 	}
 	t.PublicKey = ed25519.PublicKey(pub)
@@ -258,8 +258,9 @@ func (s *Store) RedeemEnrollment(ctx context.Context, tokenHash string, t hub.Te
 		var site, name, expires string
 		var used, usedBy, rekey sql.NullString
 		var usedKey []byte
-		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key, rekey_terminal FROM enrollments WHERE token_hash = ?`, tokenHash).
-			Scan(&site, &name, &expires, &used, &usedBy, &usedKey, &rekey)
+		var relay bool
+		err := tx.QueryRowContext(ctx, `SELECT site, name, expires_at, used_at, terminal_id, public_key, rekey_terminal, relay FROM enrollments WHERE token_hash = ?`, tokenHash).
+			Scan(&site, &name, &expires, &used, &usedBy, &usedKey, &rekey, &relay)
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.ErrTokenInvalid
 		}
@@ -308,8 +309,8 @@ func (s *Store) RedeemEnrollment(ctx context.Context, tokenHash string, t hub.Te
 			if no > maxTerminalNo {
 				return fmt.Errorf("enroll: this hub has numbered %d terminals, its most", maxTerminalNo)
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at, no) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now), no)
+			_, err = tx.ExecContext(ctx, `INSERT INTO terminals (id, site, name, public_key, certificate, enrolled_at, no, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				t.ID, t.Site, t.Name, []byte(t.PublicKey), t.Certificate, ts(now), no, relay)
 		}
 		if err != nil {
 			if sqlitefile.IsUnique(err) {
@@ -765,7 +766,7 @@ func (s *Store) Feed(ctx context.Context, site, exclude string, cursors map[stri
 		return page, fmt.Errorf("feed: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, last_seq, no FROM terminals WHERE site = ? AND id != ? ORDER BY name, id`, site, exclude)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, last_seq, no FROM terminals WHERE site = ? AND id != ? AND relay = 0 ORDER BY name, id`, site, exclude)
 	if err != nil {
 		return page, fmt.Errorf("feed: %w", err)
 	}
