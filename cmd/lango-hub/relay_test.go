@@ -160,7 +160,7 @@ func newLane(t *testing.T, ctx context.Context, name, centreData, relayURL, cent
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	id, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: name, Catalogue: sqlitetest.Catalogue(t), AdminPIN: sqlitetest.AdminPIN})
+	id, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: name, Catalogue: sqlitetest.Catalogue(t), AdminPIN: sqlitetest.AdminPIN})
 	if err != nil {
 		t.Fatal(err)
 	}

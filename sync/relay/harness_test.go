@@ -162,7 +162,7 @@ func (s *site) addLane(name string, cfg client.Config) *lane {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(func() { db.Close() })
-	id, err := db.Init(ctx, sqlite.InitRequest{Site: "NNP", Name: name, Catalogue: sqlitetest.Catalogue(s.t), AdminPIN: sqlitetest.AdminPIN})
+	id, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: name, Catalogue: sqlitetest.Catalogue(s.t), AdminPIN: sqlitetest.AdminPIN})
 	if err != nil {
 		s.t.Fatal(err)
 	}
