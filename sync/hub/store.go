@@ -76,6 +76,32 @@ type Store interface {
 	// (ok false if none).
 	LatestCatalogue(ctx context.Context, site string) (c Catalogue, ok bool, err error)
 
+	// ForwardCursors returns, by terminal id, the seq through which the
+	// terminal's events were turned into forwards (EnqueueForwards).
+	ForwardCursors(ctx context.Context) (map[string]int64, error)
+	// EnqueueForwards stores what a terminal's events through
+	// b.ThroughSeq owe the platform and moves its cursor there (never
+	// back), in one transaction. It is idempotent: a bill or void already
+	// held (same Ref and Kind, same SaleKey) is kept as it is, so several
+	// hub processes may derive the same events. Every bill of a voided
+	// sale gets a pending reversal of it, whichever came first; a
+	// reversal of a refused bill is refused with it.
+	EnqueueForwards(ctx context.Context, b ForwardBatch) error
+	// ClaimForwards leases to owner, until now+lease, up to limit pending
+	// forwards due at now (NextAt ≤ now) that no other owner holds a
+	// lease on at now, oldest first; a reversal only once its bill is
+	// posted.
+	ClaimForwards(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Forward, error)
+	// FinishForward records what became of a claimed forward (by Ref and
+	// Kind) and ends owner's lease: State, Attempts, NextAt, BillNumber,
+	// Error, Message and DoneAt are stored as given. Nothing changes if
+	// the forward is no longer pending, or if f stays pending and another
+	// owner holds its lease. A refused bill refuses its pending reversal.
+	FinishForward(ctx context.Context, owner string, f Forward, now time.Time) error
+	// ForwardSummary counts the forwards by state and kind and lists the
+	// refused ones.
+	ForwardSummary(ctx context.Context) (ForwardSummary, error)
+
 	// Counts returns the row count of each table, for tests and checks.
 	Counts(ctx context.Context) (map[string]int, error)
 	// Backup writes a consistent copy of the store to path.

@@ -42,6 +42,8 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Catalogues", catalogues},
 		{"Conflicts", conflicts},
 		{"Backup", backup},
+		{"Forwarding", forwarding},
+		{"ForwardVoidFirst", forwardVoidFirst},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
