@@ -50,6 +50,10 @@ type Options struct {
 	Mpesa *mpesa.Ledger
 	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/.
 	MpesaCallbacks http.Handler
+	// Platform is the national platform's URL the hub forwards to
+	// (package sync/hub/forward), for the report; "" if it forwards
+	// nothing.
+	Platform string
 }
 
 // Hub is the sync service over a Store.

@@ -26,6 +26,65 @@ type Report struct {
 	// Mpesa reconciles the M-PESA codes of sales and settlements with what
 	// M-PESA confirmed (when the hub keeps an M-PESA ledger).
 	Mpesa *mpesa.Report `json:"mpesa,omitempty"`
+	// Forwarded is what reached the national platform.
+	Forwarded Forwarded `json:"forwarded"`
+}
+
+// Forwarded is the report's view of the queue to the national platform:
+// bills and reversals posted, pending and refused (with the platform's
+// message).
+type Forwarded struct {
+	Configured    bool             `json:"configured"`
+	Platform      string           `json:"platform,omitempty"`
+	Message       string           `json:"message,omitempty"`
+	Posted        ForwardCounts    `json:"posted"`
+	Pending       ForwardCounts    `json:"pending"`
+	OldestPending *time.Time       `json:"oldest_pending,omitempty"`
+	LastError     string           `json:"last_error,omitempty"`
+	Refused       []RefusedForward `json:"refused"`
+}
+
+// ForwardCounts counts bills and reversals.
+type ForwardCounts struct {
+	Bills     int `json:"bills"`
+	Reversals int `json:"reversals"`
+}
+
+// RefusedForward is a bill or reversal the platform refused: it will not
+// be posted again, and finance must look at it.
+type RefusedForward struct {
+	Kind     string    `json:"kind"` // bill, reversal
+	BillRef  string    `json:"bill_ref"`
+	Site     string    `json:"site"`
+	Terminal string    `json:"terminal"`
+	SaleKey  string    `json:"sale"`
+	Seq      int64     `json:"seq"`
+	Error    string    `json:"error"`
+	Message  string    `json:"message"`
+	At       time.Time `json:"at"`
+}
+
+func (h *Hub) forwarded(ctx context.Context) (Forwarded, error) {
+	f := Forwarded{Configured: h.opts.Platform != "", Platform: h.opts.Platform, Refused: []RefusedForward{}}
+	if !f.Configured {
+		f.Message = "no national platform configured (LANGO_HUB_PLATFORM_URL, _AGENCY, _SECRET): nothing is forwarded"
+	}
+	s, err := h.store.ForwardSummary(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.Posted = ForwardCounts{Bills: s.Posted[ForwardBill], Reversals: s.Posted[ForwardReversal]}
+	f.Pending = ForwardCounts{Bills: s.Pending[ForwardBill], Reversals: s.Pending[ForwardReversal]}
+	if !s.OldestPending.IsZero() {
+		at := s.OldestPending
+		f.OldestPending = &at
+	}
+	f.LastError = s.LastError
+	for _, r := range s.RefusedList {
+		f.Refused = append(f.Refused, RefusedForward{Kind: r.Kind, BillRef: r.Ref, Site: r.Site, Terminal: r.Terminal, SaleKey: r.SaleKey,
+			Seq: r.Seq, Error: r.Error, Message: r.Message, At: r.DoneAt})
+	}
+	return f, nil
 }
 
 // ReportTerminal is an enrolled terminal in the report.
@@ -301,6 +360,9 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
 		}
 		r.Mpesa = &rep
+	}
+	if r.Forwarded, err = h.forwarded(ctx); err != nil {
+		return nil, fmt.Errorf("forwarded: %w", err)
 	}
 	slices.SortStableFunc(r.Conflicts, func(a, b Conflict) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code+a.Operator, b.PassID+b.Code+b.Operator))

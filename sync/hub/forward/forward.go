@@ -1,0 +1,354 @@
+// Package forward posts what reaches the hub to the national payment
+// platform, exactly once: every sale, settlement, void and refund becomes
+// a bill or a reversal (Derive) in the store's durable queue, which the
+// Forwarder drains with leases (so several hub processes share it), in
+// order per sale, with capped exponential backoff. A bill the platform
+// refuses (409, 422) stops only that bill and is reported; a lost answer
+// is retried with the same bill_ref, which the platform's idempotency
+// makes one bill. See docs/PLATFORM.md.
+package forward
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/lango-pos/lango/internal/backoff"
+	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/platform"
+)
+
+// Poster is what the forwarder needs of the platform (a *platform.Client).
+type Poster interface {
+	Agency() string
+	PostBill(ctx context.Context, b platform.Bill) (platform.Answer, error)
+	PostReversal(ctx context.Context, ref string, r platform.Reversal) (platform.Answer, error)
+}
+
+// Config configures a Forwarder. Zero values take the defaults.
+type Config struct {
+	Store    hub.Store
+	Platform Poster
+	// Owner names this process in the store's leases; a random one if "".
+	Owner  string
+	Now    func() time.Time // time.Now
+	Rand   func() float64   // jitter; math/rand/v2
+	Logger *slog.Logger
+	// Lease is how long a claimed forward is this process's (1 minute):
+	// longer than a request's timeout, so a live process keeps its own.
+	Lease time.Duration
+	Batch int           // forwards claimed at once (32)
+	Idle  time.Duration // wait when nothing is due (2 s)
+	// MinBackoff and MaxBackoff bound the wait after a failure (1 s, 5
+	// minutes): the whole queue's after the platform fails, and each
+	// forward's own NextAt.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Forwarder drains the queue. Start runs it in the background; Once does
+// one round, for tests and tools.
+type Forwarder struct {
+	cfg Config
+	log *slog.Logger
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex
+	backoff backoff.Backoff
+	pause   time.Time // the platform asked to be left alone until then
+	lastErr string
+}
+
+// New returns a forwarder.
+func New(cfg Config) *Forwarder {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = mrand.Float64
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		rand.Read(b[:])
+		cfg.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = time.Minute
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 32
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = 2 * time.Second
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(5*time.Minute, cfg.MinBackoff)
+	}
+	return &Forwarder{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}),
+		backoff: backoff.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Rand: cfg.Rand}}
+}
+
+// Start runs the forwarder until Close or ctx is done.
+func (f *Forwarder) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	f.wg.Add(2)
+	go func() {
+		defer f.wg.Done()
+		select {
+		case <-f.stop:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	go func() {
+		defer f.wg.Done()
+		f.run(ctx)
+	}()
+}
+
+// Close stops the forwarder and waits for it: a post in flight is cut, its
+// forward stays pending under a lease that runs out.
+func (f *Forwarder) Close() {
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+	}
+	f.wg.Wait()
+}
+
+func (f *Forwarder) run(ctx context.Context) {
+	for {
+		res, err := f.Once(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := time.Duration(0)
+		switch {
+		case err != nil:
+			f.log.Warn("forwarding to the platform", "err", err)
+			f.mu.Lock()
+			wait = f.backoff.Next()
+			f.mu.Unlock()
+		case res.Failed > 0:
+			f.mu.Lock()
+			wait = max(f.backoff.Next(), time.Until(f.pause))
+			f.mu.Unlock()
+		case res.Claimed == 0:
+			wait = f.cfg.Idle
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// Result is what a round did.
+type Result struct {
+	Derived int // new forwards derived (bills and voids)
+	Claimed int
+	Posted  int
+	Refused int
+	Failed  int // left pending for a retry
+}
+
+// Once derives the forwards of newly applied events, then claims and
+// posts one batch of those due.
+func (f *Forwarder) Once(ctx context.Context) (Result, error) {
+	var res Result
+	n, err := f.Derive(ctx)
+	res.Derived = n
+	if err != nil {
+		return res, err
+	}
+	now := f.cfg.Now()
+	claimed, err := f.cfg.Store.ClaimForwards(ctx, f.cfg.Owner, now, f.cfg.Lease, f.cfg.Batch)
+	if err != nil {
+		return res, fmt.Errorf("forward: %w", err)
+	}
+	res.Claimed = len(claimed)
+	for i, fw := range claimed {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		err := f.post(ctx, fw)
+		now := f.cfg.Now()
+		switch {
+		case err == nil:
+			res.Posted++
+		case platform.Permanent(err):
+			res.Refused++
+		default:
+			res.Failed++
+			// The platform fails: the rest of the batch waits (released
+			// now, so another process need not wait for the lease).
+			for _, rest := range claimed[i+1:] {
+				if err := f.cfg.Store.FinishForward(ctx, f.cfg.Owner, rest, now); err != nil {
+					return res, fmt.Errorf("forward: release %s: %w", rest.Ref, err)
+				}
+			}
+			return res, nil
+		}
+	}
+	if res.Posted > 0 {
+		f.mu.Lock()
+		f.backoff.Reset()
+		f.mu.Unlock()
+	}
+	return res, nil
+}
+
+// post posts one forward and records the outcome.
+func (f *Forwarder) post(ctx context.Context, fw hub.Forward) error {
+	var a platform.Answer
+	var err error
+	switch fw.Kind {
+	case hub.ForwardBill:
+		var b platform.Bill
+		if err = json.Unmarshal(fw.Body, &b); err == nil {
+			a, err = f.cfg.Platform.PostBill(ctx, b)
+		}
+	case hub.ForwardReversal:
+		var r platform.Reversal
+		if err = json.Unmarshal(fw.Body, &r); err == nil {
+			a, err = f.cfg.Platform.PostReversal(ctx, fw.Ref, r)
+		}
+	default:
+		err = fmt.Errorf("unknown forward kind %q", fw.Kind)
+	}
+	now := f.cfg.Now()
+	fw.Attempts++
+	var pe *platform.Error
+	switch {
+	case err == nil:
+		fw.State, fw.BillNumber, fw.Error, fw.Message, fw.DoneAt = hub.ForwardPosted, a.BillNumber, "", "", now
+		f.log.Debug("posted to the platform", "kind", fw.Kind, "bill_ref", fw.Ref, "bill_number", a.BillNumber, "created", a.Created)
+	case platform.Permanent(err) && errors.As(err, &pe):
+		fw.State, fw.Error, fw.Message, fw.DoneAt = hub.ForwardRefused, pe.Code, pe.Message, now
+		if fw.Message == "" {
+			fw.Message = err.Error()
+		}
+		f.log.Warn("the platform refused a "+fw.Kind, "bill_ref", fw.Ref, "site", fw.Site, "terminal", fw.Terminal, "status", pe.Status, "error", pe.Code, "message", pe.Message)
+	case ctx.Err() != nil:
+		// Stopping: leave it to the lease.
+		return err
+	default:
+		fw.Message = err.Error()
+		fw.Error = "unavailable"
+		if errors.As(err, &pe) {
+			fw.Error = pe.Code
+		}
+		b := backoff.Backoff{Min: f.cfg.MinBackoff, Max: f.cfg.MaxBackoff, Rand: f.cfg.Rand}
+		var wait time.Duration
+		for range min(fw.Attempts, 30) {
+			wait = b.Next()
+		}
+		if ra := platform.RetryAfter(err); ra > 0 {
+			wait = max(wait, ra)
+			f.mu.Lock()
+			f.pause = now.Add(ra)
+			f.mu.Unlock()
+		}
+		fw.NextAt = now.Add(wait)
+		f.mu.Lock()
+		f.lastErr = err.Error()
+		f.mu.Unlock()
+	}
+	if ferr := f.cfg.Store.FinishForward(ctx, f.cfg.Owner, fw, now); ferr != nil {
+		return errors.Join(err, fmt.Errorf("forward: record %s: %w", fw.Ref, ferr))
+	}
+	return err
+}
+
+// derivePage is how many events of a terminal are read at once.
+const derivePage = 500
+
+// Derive turns the events applied since the last round into forwards,
+// terminal by terminal, and returns how many bills and voids it found.
+func (f *Forwarder) Derive(ctx context.Context) (int, error) {
+	st := f.cfg.Store
+	cursors, err := st.ForwardCursors(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("forward: %w", err)
+	}
+	ts, err := st.Terminals(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("forward: %w", err)
+	}
+	var quarantined map[[2]any]bool
+	n := 0
+	for _, t := range ts {
+		for cur := cursors[t.ID]; cur < t.LastSeq; {
+			if quarantined == nil {
+				if quarantined, err = f.quarantined(ctx); err != nil {
+					return n, err
+				}
+			}
+			evs, err := st.TerminalEvents(ctx, t.ID, cur, derivePage)
+			if err != nil {
+				return n, fmt.Errorf("forward: %w", err)
+			}
+			if len(evs) == 0 {
+				break
+			}
+			kept := evs[:0:0]
+			for _, e := range evs {
+				if !quarantined[[2]any{t.ID, e.Seq}] {
+					kept = append(kept, e)
+				}
+			}
+			b := Derive(f.cfg.Platform.Agency(), t, kept, f.cfg.Now())
+			b.ThroughSeq = evs[len(evs)-1].Seq
+			if err := st.EnqueueForwards(ctx, b); err != nil {
+				return n, fmt.Errorf("forward: %w", err)
+			}
+			n += len(b.Bills) + len(b.Voids)
+			cur = b.ThroughSeq
+		}
+	}
+	return n, nil
+}
+
+// quarantined are the events the hub applied nowhere: they owe nothing.
+func (f *Forwarder) quarantined(ctx context.Context) (map[[2]any]bool, error) {
+	cs, err := f.cfg.Store.Conflicts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	out := map[[2]any]bool{}
+	for _, c := range cs {
+		if c.Kind == hub.FlagQuarantine {
+			out[[2]any{c.TerminalID, c.Seq}] = true
+		}
+	}
+	return out, nil
+}
+
+// LastError is the last failure to reach the platform ("" if none).
+func (f *Forwarder) LastError() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastErr
+}
