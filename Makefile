@@ -23,11 +23,11 @@ deps: ## install missing system packages (apt-get as root, else print the comman
 	@sh scripts/deps.sh $(DEB_PACKAGES)
 
 .PHONY: build
-build: deps ## build bin/lango and bin/lango-hub with the version stamped
+build: deps ## build bin/lango, bin/lango-hub and bin/lango-platform with the version stamped
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 .PHONY: run
-run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub
+run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub, the stand-in national platform
 	BIN=$(BIN) sh scripts/demo.sh $(DEMO_DATA)
 
 .PHONY: test

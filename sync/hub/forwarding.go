@@ -1,8 +1,11 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Forward kinds: a bill for money taken, a reversal of a posted bill.
@@ -70,4 +73,33 @@ type ForwardSummary struct {
 	OldestPending            time.Time      // zero if none
 	LastError                string         // of the pending forward tried last
 	RefusedList              []Forward      // oldest first
+}
+
+// forwardCollector exports the forward queue's sizes on each scrape of
+// /metrics: one grouped count, cheap next to a scrape.
+type forwardCollector struct {
+	store Store
+	desc  *prometheus.Desc
+}
+
+func newForwardCollector(s Store) *forwardCollector {
+	return &forwardCollector{store: s, desc: prometheus.NewDesc("lango_hub_forwards",
+		"Bills and reversals owed to the national platform, by state (pending, posted, refused) and kind.", []string{"state", "kind"}, nil)}
+}
+
+func (c *forwardCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *forwardCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := c.store.ForwardSummary(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for state, m := range map[string]map[string]int{ForwardPending: s.Pending, ForwardPosted: s.Posted, ForwardRefused: s.Refused} {
+		for _, kind := range []string{ForwardBill, ForwardReversal} {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(m[kind]), state, kind)
+		}
+	}
 }

@@ -90,8 +90,10 @@ func New(store Store, opts Options) *Hub {
 	if opts.GapWait <= 0 {
 		opts.GapWait = time.Second
 	}
-	return &Hub{store: store, now: opts.Now, rand: opts.Rand, log: opts.Logger, opts: opts, metrics: newMetrics(),
+	h := &Hub{store: store, now: opts.Now, rand: opts.Rand, log: opts.Logger, opts: opts, metrics: newMetrics(),
 		seq: &sequencer{ch: map[string]chan struct{}{}}}
+	h.metrics.reg.MustRegister(newForwardCollector(store))
+	return h
 }
 
 // sequencer lets a batch that arrived early wait for the terminal's last

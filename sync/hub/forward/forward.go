@@ -42,10 +42,15 @@ type Config struct {
 	Now    func() time.Time // time.Now
 	Rand   func() float64   // jitter; math/rand/v2
 	Logger *slog.Logger
-	// Lease is how long a claimed forward is this process's (1 minute):
-	// longer than a request's timeout, so a live process keeps its own.
+	// Lease is how long a claimed forward is this process's (30 s); a
+	// process that stops, even with SIGKILL, leaves its claims to the
+	// others after it. A batch still being posted at half its lease
+	// releases the rest, so the lease should be a few times the platform
+	// client's timeout. (Two posts of one forward are harmless, the
+	// platform's idempotency makes them one bill; the lease saves the
+	// work.)
 	Lease time.Duration
-	Batch int           // forwards claimed at once (32)
+	Batch int           // forwards claimed at once (16)
 	Idle  time.Duration // wait when nothing is due (2 s)
 	// MinBackoff and MaxBackoff bound the wait after a failure (1 s, 5
 	// minutes): the whole queue's after the platform fails, and each
@@ -64,7 +69,7 @@ type Forwarder struct {
 
 	mu      sync.Mutex
 	backoff backoff.Backoff
-	pause   time.Time // the platform asked to be left alone until then
+	pause   time.Time // nothing is posted before (after a failure, or Retry-After)
 	lastErr string
 }
 
@@ -86,10 +91,10 @@ func New(cfg Config) *Forwarder {
 		cfg.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = time.Minute
+		cfg.Lease = 30 * time.Second
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 32
+		cfg.Batch = 16
 	}
 	if cfg.Idle <= 0 {
 		cfg.Idle = 2 * time.Second
@@ -148,7 +153,7 @@ func (f *Forwarder) run(ctx context.Context) {
 			f.mu.Unlock()
 		case res.Failed > 0:
 			f.mu.Lock()
-			wait = max(f.backoff.Next(), time.Until(f.pause))
+			wait = max(f.cfg.MinBackoff/2, f.pause.Sub(f.cfg.Now()))
 			f.mu.Unlock()
 		case res.Claimed == 0:
 			wait = f.cfg.Idle
@@ -189,33 +194,40 @@ func (f *Forwarder) Once(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("forward: %w", err)
 	}
 	res.Claimed = len(claimed)
+	release := func(rest []hub.Forward, now time.Time) error {
+		for _, r := range rest {
+			if err := f.cfg.Store.FinishForward(ctx, f.cfg.Owner, r, now); err != nil {
+				return fmt.Errorf("forward: release %s: %w", r.Ref, err)
+			}
+		}
+		return nil
+	}
 	for i, fw := range claimed {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
+		if f.cfg.Now().Sub(now) > f.cfg.Lease/2 {
+			// Slow going: what is left goes back before the lease ends.
+			return res, release(claimed[i:], f.cfg.Now())
+		}
 		err := f.post(ctx, fw)
-		now := f.cfg.Now()
 		switch {
 		case err == nil:
 			res.Posted++
+			f.mu.Lock()
+			f.backoff.Reset() // the platform answers: the next failure waits the least again
+			f.mu.Unlock()
 		case platform.Permanent(err):
 			res.Refused++
 		default:
 			res.Failed++
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
 			// The platform fails: the rest of the batch waits (released
 			// now, so another process need not wait for the lease).
-			for _, rest := range claimed[i+1:] {
-				if err := f.cfg.Store.FinishForward(ctx, f.cfg.Owner, rest, now); err != nil {
-					return res, fmt.Errorf("forward: release %s: %w", rest.Ref, err)
-				}
-			}
-			return res, nil
+			return res, release(claimed[i+1:], f.cfg.Now())
 		}
-	}
-	if res.Posted > 0 {
-		f.mu.Lock()
-		f.backoff.Reset()
-		f.mu.Unlock()
 	}
 	return res, nil
 }
@@ -260,18 +272,22 @@ func (f *Forwarder) post(ctx context.Context, fw hub.Forward) error {
 		if errors.As(err, &pe) {
 			fw.Error = pe.Code
 		}
-		b := backoff.Backoff{Min: f.cfg.MinBackoff, Max: f.cfg.MaxBackoff, Rand: f.cfg.Rand}
-		var wait time.Duration
-		for range min(fw.Attempts, 30) {
-			wait = b.Next()
-		}
-		if ra := platform.RetryAfter(err); ra > 0 {
-			wait = max(wait, ra)
-			f.mu.Lock()
-			f.pause = now.Add(ra)
-			f.mu.Unlock()
-		}
+		// The failure is the platform's or the network's, not the
+		// bill's: it waits as the whole queue does (the backoff grows
+		// while the platform fails and starts again at its least once
+		// it answers).
+		f.mu.Lock()
+		wait := f.backoff.Next()
+		f.mu.Unlock()
+		wait = max(wait, platform.RetryAfter(err))
 		fw.NextAt = now.Add(wait)
+		// The whole queue waits as long: a platform that fails one
+		// request is not sent the next at once.
+		f.mu.Lock()
+		if fw.NextAt.After(f.pause) {
+			f.pause = fw.NextAt
+		}
+		f.mu.Unlock()
 		f.mu.Lock()
 		f.lastErr = err.Error()
 		f.mu.Unlock()
