@@ -30,7 +30,7 @@ func event(seq int64, p terminal.Payload) terminal.Event {
 
 func sale(id string, tenders ...terminal.Tender) terminal.SaleCreated {
 	return terminal.SaleCreated{Sale: terminal.Sale{ID: id, Kind: "sale", Site: "NNP", Operator: "wanjiru", At: t0, State: terminal.SalePaid,
-		Lines: []terminal.Line{{Code: "EAC-ADULT", Name: "EAC citizen, Adult", Kind: "entry", Qty: 2}, {Code: "CAR", Name: "Private car", Kind: "vehicle", Qty: 1}},
+		Lines:   []terminal.Line{{Code: "EAC-ADULT", Name: "EAC citizen, Adult", Kind: "entry", Qty: 2}, {Code: "CAR", Name: "Private car", Kind: "vehicle", Qty: 1}},
 		Tenders: tenders}}
 }
 
