@@ -199,12 +199,15 @@ func (c *Client) post(ctx context.Context, path string, v any) (Answer, error) {
 	return a, err
 }
 
-// maxAnswer bounds what is read of an answer.
-const maxAnswer = 1 << 20
+// maxAnswer bounds what is read of an answer: a page of tickets is well
+// under it.
+const maxAnswer = 4 << 20
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
 	u := *c.base
-	u.Path += path
+	p, query, _ := strings.Cut(path, "?")
+	u.Path += p
+	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("platform %s %s: %w", method, path, err)
@@ -219,9 +222,13 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		return 0, fmt.Errorf("platform %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return resp.StatusCode, fmt.Errorf("platform %s %s: reading the answer: %w", method, path, err)
+	}
+	if len(data) > maxAnswer {
+		return resp.StatusCode, &Error{Status: resp.StatusCode, Code: "too_large",
+			Message: fmt.Sprintf("the platform's answer to %s %s is larger than %d MiB: refused", method, path, maxAnswer>>20)}
 	}
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
 		if err := json.Unmarshal(data, out); err != nil {

@@ -69,6 +69,9 @@ type Server struct {
 	bills  map[string]*Bill
 	order  []string
 	counts Counts
+
+	tickets map[string]*Ticket
+	changes int64
 }
 
 // New returns a stand-in that accepts requests signed by agency with
@@ -114,6 +117,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/bills", s.postBill)
 	mux.HandleFunc("GET /api/v1/bills/{ref}", s.getBill)
 	mux.HandleFunc("POST /api/v1/bills/{ref}/reversal", s.postReversal)
+	mux.HandleFunc("GET /api/v1/tickets", s.listTickets)
+	mux.HandleFunc("POST /api/v1/tickets/{no}/redemptions", s.redeem)
 	// Not the platform's: the stand-in's own counts, for tests of real
 	// processes and for the demo.
 	mux.HandleFunc("GET /standin/counts", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Counts()) })
