@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,10 @@ import (
 const (
 	ForwardBill     = "bill"
 	ForwardReversal = "reversal"
+	// ForwardRedemption is a prepaid ticket let in at a gate; its Ref is
+	// "TICKET-NO GATE" (one per ticket and gate: a ticket let in at two
+	// lanes is two, and the platform refuses the second).
+	ForwardRedemption = "redemption"
 )
 
 // Forward states.
@@ -75,6 +80,37 @@ type ForwardSummary struct {
 	RefusedList              []Forward      // oldest first
 }
 
+// Ticket is a prepaid ticket of the platform as the hub keeps it.
+type Ticket struct {
+	No        string
+	Site      string
+	Day       string // YYYY-MM-DD, the visit's day
+	ValidFrom time.Time
+	ValidTo   time.Time
+	Party     json.RawMessage // [{"category", "age_band", "count"}]
+	Vehicle   json.RawMessage // {"plate", "band"} or null
+	Status    string          // valid, cancelled
+	N         int64           // the hub's change number (set by the store)
+	FetchedAt time.Time
+}
+
+// TicketList is the state of a site's list for a day.
+type TicketList struct {
+	Site      string    `json:"site"`
+	Day       string    `json:"day"`
+	Cursor    string    `json:"-"`
+	Tickets   int       `json:"tickets"`
+	FetchedAt time.Time `json:"fetched_at"`
+	// Error is why the last list fetched was refused ("" if it was not):
+	// the tickets held stay in use.
+	Error   string    `json:"error,omitempty"`
+	ErrorAt time.Time `json:"error_at,omitzero"`
+}
+
+// ErrTooManyTickets refuses a page that would take a list above the
+// hub's bound.
+var ErrTooManyTickets = errors.New("too many tickets for one site and day")
+
 // forwardCollector exports the forward queue's sizes on each scrape of
 // /metrics: one grouped count, cheap next to a scrape.
 type forwardCollector struct {
@@ -98,7 +134,7 @@ func (c *forwardCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for state, m := range map[string]map[string]int{ForwardPending: s.Pending, ForwardPosted: s.Posted, ForwardRefused: s.Refused} {
-		for _, kind := range []string{ForwardBill, ForwardReversal} {
+		for _, kind := range []string{ForwardBill, ForwardReversal, ForwardRedemption} {
 			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(m[kind]), state, kind)
 		}
 	}

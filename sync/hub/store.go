@@ -102,6 +102,24 @@ type Store interface {
 	// refused ones.
 	ForwardSummary(ctx context.Context) (ForwardSummary, error)
 
+	// TicketList returns the state of site's ticket list for day
+	// (YYYY-MM-DD); ok false if it was never fetched.
+	TicketList(ctx context.Context, site, day string) (l TicketList, ok bool, err error)
+	// PutTickets stores a page of site's tickets for day and the cursor
+	// after it, in one transaction, and clears the list's refusal: a
+	// ticket replaces the one of its number held, with a new change
+	// number. A page that would take the list above max tickets stores
+	// nothing (ErrTooManyTickets).
+	PutTickets(ctx context.Context, site, day, cursor string, tickets []Ticket, max int, at time.Time) error
+	// RefuseTicketList records why a list fetched was refused; the
+	// tickets held stay as they are.
+	RefuseTicketList(ctx context.Context, site, day, reason string, at time.Time) error
+	// TicketLists returns every list's state, by site and day.
+	TicketLists(ctx context.Context) ([]TicketList, error)
+	// Tickets returns up to limit of site's tickets whose change number is
+	// above after, in change order.
+	Tickets(ctx context.Context, site string, after int64, limit int) ([]Ticket, error)
+
 	// Counts returns the row count of each table, for tests and checks.
 	Counts(ctx context.Context) (map[string]int, error)
 	// Backup writes a consistent copy of the store to path.

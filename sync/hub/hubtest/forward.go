@@ -3,6 +3,7 @@ package hubtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -138,5 +139,51 @@ func forwardVoidFirst(t *testing.T, s hub.Store) {
 	must(t, err)
 	if cur["t1"] != 5 || cur["t2"] != 9 {
 		t.Errorf("cursors %v", cur)
+	}
+}
+
+func ticketOf(no, status string) hub.Ticket {
+	return hub.Ticket{No: no, ValidFrom: t0, ValidTo: t0.Add(12 * time.Hour), Party: json.RawMessage(`[{"category":"citizen","age_band":"adult","count":2}]`),
+		Vehicle: json.RawMessage(`null`), Status: status}
+}
+
+// tickets: pages replace tickets by number with new change numbers; a
+// page above the bound stores nothing; a refusal keeps the list held.
+func tickets(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	if _, ok, err := s.TicketList(ctx, "NNP", "2025-01-03"); err != nil || ok {
+		t.Fatalf("a list never fetched: ok %v, %v", ok, err)
+	}
+	must(t, s.PutTickets(ctx, "NNP", "2025-01-03", "2", []hub.Ticket{ticketOf("KWS-1", "valid"), ticketOf("KWS-2", "valid")}, 3, t0))
+	must(t, s.PutTickets(ctx, "TSV", "2025-01-03", "9", []hub.Ticket{ticketOf("KWS-9", "valid")}, 3, t0))
+	got, err := s.Tickets(ctx, "NNP", 0, 10)
+	must(t, err)
+	if len(got) != 2 || got[0].No != "KWS-1" || got[0].Day != "2025-01-03" || !got[0].ValidTo.Equal(t0.Add(12*time.Hour)) {
+		t.Fatalf("tickets %+v", got)
+	}
+	last := got[1].N
+	// KWS-1 cancelled: it comes again, after the last change.
+	must(t, s.PutTickets(ctx, "NNP", "2025-01-03", "3", []hub.Ticket{ticketOf("KWS-1", "cancelled")}, 3, t0.Add(time.Minute)))
+	got, err = s.Tickets(ctx, "NNP", last, 10)
+	must(t, err)
+	if len(got) != 1 || got[0].No != "KWS-1" || got[0].Status != "cancelled" {
+		t.Fatalf("changes after %d: %+v; want KWS-1 cancelled", last, got)
+	}
+	// Above the bound: nothing of the page is stored, the cursor stays.
+	err = s.PutTickets(ctx, "NNP", "2025-01-03", "5", []hub.Ticket{ticketOf("KWS-3", "valid"), ticketOf("KWS-4", "valid")}, 3, t0)
+	if !errors.Is(err, hub.ErrTooManyTickets) {
+		t.Fatalf("a page above the bound: %v; want ErrTooManyTickets", err)
+	}
+	must(t, s.RefuseTicketList(ctx, "NNP", "2025-01-03", "too many", t0.Add(2*time.Minute)))
+	l, ok, err := s.TicketList(ctx, "NNP", "2025-01-03")
+	must(t, err)
+	if !ok || l.Cursor != "3" || l.Tickets != 2 || l.Error != "too many" {
+		t.Fatalf("list %+v; want cursor 3, the 2 tickets held, the refusal", l)
+	}
+	must(t, s.PutTickets(ctx, "NNP", "2025-01-03", "6", []hub.Ticket{ticketOf("KWS-3", "valid")}, 3, t0))
+	ls, err := s.TicketLists(ctx)
+	must(t, err)
+	if len(ls) != 2 || ls[0].Site != "NNP" || ls[0].Error != "" || ls[0].Tickets != 3 || ls[1].Site != "TSV" {
+		t.Fatalf("lists %+v; want NNP (refusal cleared, 3 tickets) and TSV", ls)
 	}
 }

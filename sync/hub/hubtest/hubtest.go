@@ -44,6 +44,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Backup", backup},
 		{"Forwarding", forwarding},
 		{"ForwardVoidFirst", forwardVoidFirst},
+		{"Tickets", tickets},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)

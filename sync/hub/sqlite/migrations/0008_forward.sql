@@ -4,7 +4,7 @@
 CREATE TABLE forwards (
 	n           INTEGER PRIMARY KEY,
 	ref         TEXT NOT NULL,
-	kind        TEXT NOT NULL CHECK (kind IN ('bill', 'reversal')),
+	kind        TEXT NOT NULL CHECK (kind IN ('bill', 'reversal', 'redemption')),
 	sale_key    TEXT NOT NULL,
 	site        TEXT NOT NULL,
 	terminal    TEXT NOT NULL,
@@ -41,4 +41,32 @@ CREATE TABLE forward_voids (
 CREATE TABLE forward_cursors (
 	terminal TEXT PRIMARY KEY,
 	seq      INTEGER NOT NULL
+);
+
+-- Prepaid tickets of the platform, by site and day, brought down for the
+-- gates to check offline. n is the hub's change number: terminals read
+-- the changes after the last they hold.
+CREATE TABLE tickets (
+	n          INTEGER PRIMARY KEY,
+	ticket_no  TEXT NOT NULL UNIQUE,
+	site       TEXT NOT NULL,
+	day        TEXT NOT NULL,
+	valid_from TEXT NOT NULL,
+	valid_to   TEXT NOT NULL,
+	party      BLOB NOT NULL,
+	vehicle    BLOB,
+	status     TEXT NOT NULL CHECK (status IN ('valid', 'cancelled')),
+	fetched_at TEXT NOT NULL
+);
+CREATE INDEX tickets_site ON tickets (site, n);
+
+-- Each list's cursor at the platform and its last refusal.
+CREATE TABLE ticket_lists (
+	site       TEXT NOT NULL,
+	day        TEXT NOT NULL,
+	cursor     TEXT NOT NULL DEFAULT '',
+	fetched_at TEXT,
+	error      TEXT NOT NULL DEFAULT '',
+	error_at   TEXT,
+	PRIMARY KEY (site, day)
 );
