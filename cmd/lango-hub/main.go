@@ -415,7 +415,7 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 		go m.chaseMpesa(ctx, h, c)
 	}
 	if m.platform != nil {
-		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})
+		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Tickets: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})
 		f.Start(ctx)
 		defer f.Close()
 		m.logger.Info("forwarding to the national platform", "url", m.Getenv("LANGO_HUB_PLATFORM_URL"), "agency", m.platform.Agency())

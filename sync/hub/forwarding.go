@@ -67,7 +67,7 @@ type ForwardVoid struct {
 type ForwardBatch struct {
 	TerminalID string
 	ThroughSeq int64
-	Bills      []Forward
+	Bills      []Forward // bills and redemptions
 	Voids      []ForwardVoid
 	At         time.Time // when it was derived
 }
@@ -138,4 +138,15 @@ func (c *forwardCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(m[kind]), state, kind)
 		}
 	}
+}
+
+// EventTicketRedeemed is the event a gate writes when it admits a prepaid
+// ticket of the platform (the terminal side is to come: issue 16); the hub
+// forwards it as a redemption and reports a ticket let in at two lanes.
+const EventTicketRedeemed = "ticket.redeemed"
+
+// TicketRedeemed is its payload.
+type TicketRedeemed struct {
+	TicketNo string `json:"ticket_no"`
+	Site     string `json:"site"`
 }

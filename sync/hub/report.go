@@ -42,12 +42,16 @@ type Forwarded struct {
 	OldestPending *time.Time       `json:"oldest_pending,omitempty"`
 	LastError     string           `json:"last_error,omitempty"`
 	Refused       []RefusedForward `json:"refused"`
+	// Tickets are the prepaid ticket lists brought down, with the reason
+	// the last fetch of one was refused.
+	Tickets []TicketList `json:"tickets"`
 }
 
-// ForwardCounts counts bills and reversals.
+// ForwardCounts counts bills, reversals and ticket redemptions.
 type ForwardCounts struct {
-	Bills     int `json:"bills"`
-	Reversals int `json:"reversals"`
+	Bills       int `json:"bills"`
+	Reversals   int `json:"reversals"`
+	Redemptions int `json:"redemptions"`
 }
 
 // RefusedForward is a bill or reversal the platform refused: it will not
@@ -73,13 +77,19 @@ func (h *Hub) forwarded(ctx context.Context) (Forwarded, error) {
 	if err != nil {
 		return f, err
 	}
-	f.Posted = ForwardCounts{Bills: s.Posted[ForwardBill], Reversals: s.Posted[ForwardReversal]}
-	f.Pending = ForwardCounts{Bills: s.Pending[ForwardBill], Reversals: s.Pending[ForwardReversal]}
+	f.Posted = ForwardCounts{Bills: s.Posted[ForwardBill], Reversals: s.Posted[ForwardReversal], Redemptions: s.Posted[ForwardRedemption]}
+	f.Pending = ForwardCounts{Bills: s.Pending[ForwardBill], Reversals: s.Pending[ForwardReversal], Redemptions: s.Pending[ForwardRedemption]}
 	if !s.OldestPending.IsZero() {
 		at := s.OldestPending
 		f.OldestPending = &at
 	}
 	f.LastError = s.LastError
+	if f.Tickets, err = h.store.TicketLists(ctx); err != nil {
+		return f, err
+	}
+	if f.Tickets == nil {
+		f.Tickets = []TicketList{}
+	}
 	for _, r := range s.RefusedList {
 		f.Refused = append(f.Refused, RefusedForward{Kind: r.Kind, BillRef: r.Ref, Site: r.Site, Terminal: r.Terminal, SaleKey: r.SaleKey,
 			Seq: r.Seq, Error: r.Error, Message: r.Message, At: r.DoneAt})
@@ -162,8 +172,9 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	// when the pass turns out to be another site's).
 	type siteID [2]string
 	voided := map[siteID]time.Time{}
-	settled := map[siteID][]ConflictUse{} // by pass
-	used := map[siteID][]ConflictUse{}    // pass.used, by pass
+	settled := map[siteID][]ConflictUse{}  // by pass
+	used := map[siteID][]ConflictUse{}     // pass.used, by pass
+	redeemed := map[siteID][]ConflictUse{} // prepaid tickets let in, by ticket number
 	// Site operators by name: the same name added at two terminals (while
 	// offline) is two operators; each terminal keeps the first it knew.
 	operators := map[[2]string][]ConflictUse{} // by site, name
@@ -172,8 +183,14 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	refused := map[string]*RefusedCatalogue{} // by terminal id
 	var order []string
 	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded,
-		terminal.EventCatalogue, terminal.EventCatalogueBad}, func(e StoredEvent) error {
+		terminal.EventCatalogue, terminal.EventCatalogueBad, EventTicketRedeemed}, func(e StoredEvent) error {
 		switch e.Type {
+		case EventTicketRedeemed:
+			var p TicketRedeemed
+			if json.Unmarshal(e.Payload, &p) == nil && p.TicketNo != "" {
+				k := siteID{e.Site, p.TicketNo}
+				redeemed[k] = append(redeemed[k], ConflictUse{Site: e.Site, Terminal: e.Name, Seq: e.Seq, At: e.At})
+			}
 		case terminal.EventCatalogue:
 			delete(refused, e.Terminal)
 		case terminal.EventCatalogueBad:
@@ -340,6 +357,13 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				r.Conflicts = append(r.Conflicts, Conflict{Kind: "used_after_void", Site: k[0], PassID: k[1], Uses: after, At: lastUse(after),
 					Reason: fmt.Sprintf("the sale was voided at %s", at.UTC().Format(time.RFC3339))})
 			}
+		}
+	}
+	for k, uses := range redeemed {
+		byTime(uses)
+		if len(uses) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "ticket_redeemed_twice", Site: k[0], Code: k[1], Uses: uses, At: lastUse(uses),
+				Reason: fmt.Sprintf("prepaid ticket %s was let in %d times", k[1], len(uses))})
 		}
 	}
 	for k, uses := range operators {

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -99,18 +100,28 @@ func (c *Client) Tickets(ctx context.Context, site, day, after string) (TicketPa
 		q.Set("after", after)
 	}
 	var p TicketPage
-	if _, err := c.do(ctx, http.MethodGet, "/api/v1/tickets?"+q.Encode(), nil, &p); err != nil {
+	status, err := c.do(ctx, http.MethodGet, "/api/v1/tickets?"+q.Encode(), nil, &p)
+	var pe *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &pe) && (pe.Code == "too_large" || pe.Status >= 400 && pe.Status < 500 && pe.Status != http.StatusTooManyRequests &&
+		pe.Status != http.StatusUnauthorized && pe.Status != http.StatusForbidden):
+		return TicketPage{}, &RefusedList{Reason: err.Error()}
+	case status == http.StatusOK:
+		// An answer that is not the JSON of a page.
+		return TicketPage{}, &RefusedList{Reason: fmt.Sprintf("the platform's list of tickets for %s on %s is malformed: %v", site, day, err)}
+	default:
 		return TicketPage{}, err
 	}
 	if len(p.Tickets) > MaxTicketPage {
-		return TicketPage{}, fmt.Errorf("the platform's page of tickets for %s on %s has %d tickets; at most %d: refused", site, day, len(p.Tickets), MaxTicketPage)
+		return TicketPage{}, &RefusedList{Reason: fmt.Sprintf("the platform's page of tickets for %s on %s has %d tickets; at most %d: refused", site, day, len(p.Tickets), MaxTicketPage)}
 	}
 	if len(p.Next) > 200 {
-		return TicketPage{}, fmt.Errorf("the platform's ticket cursor is longer than 200 bytes: refused")
+		return TicketPage{}, &RefusedList{Reason: "the platform's ticket cursor is longer than 200 bytes: refused"}
 	}
 	for i := range p.Tickets {
 		if err := p.Tickets[i].Check(site); err != nil {
-			return TicketPage{}, fmt.Errorf("the platform's list of tickets for %s on %s is refused: %w", site, day, err)
+			return TicketPage{}, &RefusedList{Reason: fmt.Sprintf("the platform's list of tickets for %s on %s is refused: %v", site, day, err)}
 		}
 	}
 	return p, nil
@@ -124,3 +135,10 @@ func (c *Client) Redeem(ctx context.Context, ticketNo string, r Redemption) (Ans
 	}
 	return c.post(ctx, "/api/v1/tickets/"+ticketNo+"/redemptions", r)
 }
+
+// RefusedList is a ticket list the hub will not take: malformed, another
+// site's, a wrong ticket, too large. Fetching it again will not help
+// until the platform changes it; the list held stays in use.
+type RefusedList struct{ Reason string }
+
+func (e *RefusedList) Error() string { return e.Reason }

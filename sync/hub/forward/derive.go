@@ -127,6 +127,14 @@ func Derive(agency string, t hub.Terminal, events []terminal.Event, at time.Time
 				continue
 			}
 			b.Voids = append(b.Voids, void(t, e, p.SaleID, "void: "+p.Reason))
+		case hub.EventTicketRedeemed:
+			var p hub.TicketRedeemed
+			if json.Unmarshal(e.Payload, &p) != nil || !platform.ValidTicketNo(p.TicketNo) {
+				continue
+			}
+			body, _ := json.Marshal(platform.Redemption{Site: t.Site, Gate: t.Name, RedeemedAt: rfc3339(e.At)})
+			b.Bills = append(b.Bills, hub.Forward{Ref: p.TicketNo + " " + t.Name, Kind: hub.ForwardRedemption, SaleKey: t.Site + "/ticket:" + p.TicketNo,
+				Site: t.Site, Terminal: t.Name, Seq: e.Seq, Body: body})
 		case terminal.EventSaleRefunded:
 			var p terminal.SaleRefunded
 			if json.Unmarshal(e.Payload, &p) != nil || p.Refund.RefundOf == "" {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,13 @@ type Poster interface {
 	Agency() string
 	PostBill(ctx context.Context, b platform.Bill) (platform.Answer, error)
 	PostReversal(ctx context.Context, ref string, r platform.Reversal) (platform.Answer, error)
+	Redeem(ctx context.Context, ticketNo string, r platform.Redemption) (platform.Answer, error)
+}
+
+// TicketSource is where the prepaid ticket lists come from (a
+// *platform.Client).
+type TicketSource interface {
+	Tickets(ctx context.Context, site, day, after string) (platform.TicketPage, error)
 }
 
 // Config configures a Forwarder. Zero values take the defaults.
@@ -56,6 +64,14 @@ type Config struct {
 	// minutes): the whole queue's after the platform fails, and each
 	// forward's own NextAt.
 	MinBackoff, MaxBackoff time.Duration
+
+	// Tickets, if set, is where the sites' prepaid ticket lists are
+	// fetched from, every TicketEvery (5 minutes), for today and tomorrow
+	// in Zone (Africa/Nairobi); a list is bounded to MaxTickets (200,000).
+	Tickets     TicketSource
+	TicketEvery time.Duration
+	Zone        *time.Location
+	MaxTickets  int
 }
 
 // Forwarder drains the queue. Start runs it in the background; Once does
@@ -105,6 +121,17 @@ func New(cfg Config) *Forwarder {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(5*time.Minute, cfg.MinBackoff)
 	}
+	if cfg.TicketEvery <= 0 {
+		cfg.TicketEvery = 5 * time.Minute
+	}
+	if cfg.Zone == nil {
+		if cfg.Zone, _ = time.LoadLocation("Africa/Nairobi"); cfg.Zone == nil {
+			cfg.Zone = time.FixedZone("EAT", 3*3600)
+		}
+	}
+	if cfg.MaxTickets <= 0 {
+		cfg.MaxTickets = 200000
+	}
 	return &Forwarder{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}),
 		backoff: backoff.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Rand: cfg.Rand}}
 }
@@ -139,7 +166,15 @@ func (f *Forwarder) Close() {
 }
 
 func (f *Forwarder) run(ctx context.Context) {
+	var fetched time.Time
 	for {
+		if f.cfg.Tickets != nil && f.cfg.Now().Sub(fetched) >= f.cfg.TicketEvery {
+			if err := f.FetchTickets(ctx); err != nil {
+				f.log.Warn("fetching prepaid tickets from the platform", "err", err)
+			} else {
+				fetched = f.cfg.Now()
+			}
+		}
 		res, err := f.Once(ctx)
 		if ctx.Err() != nil {
 			return
@@ -246,6 +281,12 @@ func (f *Forwarder) post(ctx context.Context, fw hub.Forward) error {
 		var r platform.Reversal
 		if err = json.Unmarshal(fw.Body, &r); err == nil {
 			a, err = f.cfg.Platform.PostReversal(ctx, fw.Ref, r)
+		}
+	case hub.ForwardRedemption:
+		var r platform.Redemption
+		if err = json.Unmarshal(fw.Body, &r); err == nil {
+			no, _, _ := strings.Cut(fw.Ref, " ")
+			a, err = f.cfg.Platform.Redeem(ctx, no, r)
 		}
 	default:
 		err = fmt.Errorf("unknown forward kind %q", fw.Kind)

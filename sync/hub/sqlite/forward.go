@@ -35,12 +35,12 @@ func (s *Store) EnqueueForwards(ctx context.Context, b hub.ForwardBatch) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		touched := map[string]bool{}
 		for _, f := range b.Bills {
-			if f.Kind != hub.ForwardBill {
-				return fmt.Errorf("enqueue forwards: %s %s is not a bill", f.Kind, f.Ref)
+			if f.Kind != hub.ForwardBill && f.Kind != hub.ForwardRedemption {
+				return fmt.Errorf("enqueue forwards: %s %s is not a bill or a redemption", f.Kind, f.Ref)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO forwards (ref, kind, sale_key, site, terminal, seq, body, next_at, created_at)
-				VALUES (?, 'bill', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				f.Ref, f.SaleKey, f.Site, f.Terminal, f.Seq, []byte(f.Body), ts(f.NextAt), at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				f.Ref, f.Kind, f.SaleKey, f.Site, f.Terminal, f.Seq, []byte(f.Body), ts(f.NextAt), at)
 			if err != nil {
 				return fmt.Errorf("enqueue forwards: %w", err)
 			}
@@ -107,7 +107,7 @@ func (s *Store) ClaimForwards(ctx context.Context, owner string, now time.Time, 
 		n := ts(now)
 		rows, err := tx.QueryContext(ctx, `SELECT n, `+forwardCols+` FROM forwards f
 			WHERE f.state = 'pending' AND f.next_at <= ? AND (f.lease_until IS NULL OR f.lease_until <= ? OR f.lease_owner = ?)
-			AND (f.kind = 'bill' OR EXISTS (SELECT 1 FROM forwards b WHERE b.ref = f.ref AND b.kind = 'bill' AND b.state = 'posted'))
+			AND (f.kind != 'reversal' OR EXISTS (SELECT 1 FROM forwards b WHERE b.ref = f.ref AND b.kind = 'bill' AND b.state = 'posted'))
 			ORDER BY f.next_at, f.n LIMIT ?`, n, n, owner, limit)
 		if err != nil {
 			return fmt.Errorf("claim forwards: %w", err)
