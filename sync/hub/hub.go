@@ -512,6 +512,23 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	if len(out.Revocations) == 4 {
 		out.More = true
 	}
+	if req.TicketsAfter != nil {
+		if *req.TicketsAfter < 0 {
+			return wire.FeedResponse{}, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "tickets_after %d is negative", *req.TicketsAfter)
+		}
+		ts, err := h.store.Tickets(ctx, t.Site, *req.TicketsAfter, wire.MaxFeedTickets)
+		if err != nil {
+			return wire.FeedResponse{}, err
+		}
+		out.Tickets = make([]wire.Ticket, 0, len(ts))
+		for _, x := range ts {
+			out.Tickets = append(out.Tickets, wire.Ticket{N: x.N, TicketNo: x.No, Site: x.Site, Day: x.Day, ValidFrom: x.ValidFrom, ValidTo: x.ValidTo,
+				Party: x.Party, Vehicle: x.Vehicle, Status: x.Status})
+		}
+		if len(ts) == wire.MaxFeedTickets {
+			out.More = true
+		}
+	}
 	return out, nil
 }
 

@@ -242,8 +242,9 @@ type FeedCursor struct {
 }
 
 // Conflict is something finance must look at. Kinds: broken_chain and
-// fork (recorded at upload), pass_settled_twice, mpesa_code_reused and
-// operator_added_twice (found by the report).
+// fork (recorded at upload), pass_settled_twice, mpesa_code_reused,
+// operator_added_twice and ticket_redeemed_twice (found by the report;
+// Code is then the ticket number).
 type Conflict struct {
 	Kind       string          `json:"kind"`
 	Site       string          `json:"site,omitempty"`

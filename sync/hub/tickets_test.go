@@ -20,6 +20,7 @@ import (
 	"github.com/lango-pos/lango/sync/hub/forward"
 	"github.com/lango-pos/lango/sync/platform"
 	"github.com/lango-pos/lango/sync/platform/platformtest"
+	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -108,6 +109,21 @@ func TestTicketsDownAndRedemptionsUp(t *testing.T) {
 	changed, err := h.Store().Tickets(ctx, "NNP", last, 5000)
 	if err != nil || len(changed) != 1 || changed[0].Status != "cancelled" || changed[0].No != "KWS-2025-0000000003" {
 		t.Fatalf("changes after %d: %+v %v; want the cancellation alone", last, changed, err)
+	}
+
+	// The lanes get them through the feed, when they ask: a cancelled
+	// ticket comes again with its new status, after the rest.
+	var after int64
+	feed, err := h.Hub().Feed(ctx, lane1.term, wire.FeedRequest{TicketsAfter: &after})
+	if err != nil || len(feed.Tickets) != 1201 || feed.Tickets[len(feed.Tickets)-1].Status != "cancelled" || feed.Tickets[0].Site != "NNP" {
+		t.Fatalf("feed: %d tickets, %v; want 1201, the cancelled one last", len(feed.Tickets), err)
+	}
+	after = feed.Tickets[len(feed.Tickets)-1].N
+	if feed, err = h.Hub().Feed(ctx, lane1.term, wire.FeedRequest{TicketsAfter: &after}); err != nil || len(feed.Tickets) != 0 {
+		t.Fatalf("feed after the last: %d tickets, %v; want none", len(feed.Tickets), err)
+	}
+	if feed, err = h.Hub().Feed(ctx, lane1.term, wire.FeedRequest{}); err != nil || feed.Tickets != nil {
+		t.Fatalf("feed without tickets_after: %d tickets, %v; want none (a terminal that does not ask)", len(feed.Tickets), err)
 	}
 
 	// Offline, both lanes let the same ticket in.
