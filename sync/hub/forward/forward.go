@@ -169,10 +169,12 @@ func (f *Forwarder) run(ctx context.Context) {
 	var fetched time.Time
 	for {
 		if f.cfg.Tickets != nil && f.cfg.Now().Sub(fetched) >= f.cfg.TicketEvery {
+			fetched = f.cfg.Now()
 			if err := f.FetchTickets(ctx); err != nil {
+				// The platform is down: try again in a minute, not at
+				// every round of the queue.
 				f.log.Warn("fetching prepaid tickets from the platform", "err", err)
-			} else {
-				fetched = f.cfg.Now()
+				fetched = fetched.Add(min(time.Minute, f.cfg.TicketEvery) - f.cfg.TicketEvery)
 			}
 		}
 		res, err := f.Once(ctx)
