@@ -84,8 +84,10 @@ func TestHubProcessForwardsThroughKills(t *testing.T) {
 	kills := 0
 	for kills < 3 {
 		from := plat.Counts().Bills
-		for plat.Counts().Bills == from && plat.Counts().Bills < sales {
-			time.Sleep(2 * time.Millisecond)
+		for start := time.Now(); plat.Counts().Bills == from && plat.Counts().Bills < sales; time.Sleep(2 * time.Millisecond) {
+			if time.Since(start) > time.Minute {
+				t.Fatalf("the hub posted nothing for a minute: %+v\n%s", plat.Counts(), p.stderr)
+			}
 		}
 		if plat.Counts().Bills >= sales {
 			break

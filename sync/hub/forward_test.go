@@ -122,8 +122,10 @@ func TestForwardExactlyOnce(t *testing.T) {
 	a.Start(ctx)
 	b.Start(ctx)
 	// hub-a stops mid-forward, once some bills are in; hub-a' takes over.
-	for p.s.Counts().Bills < 10 {
-		time.Sleep(time.Millisecond)
+	for start := time.Now(); p.s.Counts().Bills < 10; time.Sleep(time.Millisecond) {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("no 10 bills after a minute: %+v", p.s.Counts())
+		}
 	}
 	a.Close()
 	a2 := forwarderOn(t, h.Store(), p, "hub-a2")
