@@ -38,6 +38,10 @@ type Forward struct {
 	Site     string
 	Terminal string // the terminal's name
 	Seq      int64  // the event it comes from
+	// At is when the money was taken (a bill), the void or refund made (a
+	// reversal) or the ticket let in: a void reverses only the bills of
+	// its sale taken before it.
+	At       time.Time
 	Body     json.RawMessage
 	State    string // ForwardPending, ForwardPosted, ForwardRefused
 	Attempts int
@@ -51,8 +55,10 @@ type Forward struct {
 	DoneAt     time.Time // posted or refused
 }
 
-// ForwardVoid says a sale was voided or refunded: every bill of the sale,
-// posted or to come, gets a reversal with Body.
+// ForwardVoid says a sale was voided or refunded: every bill of the sale
+// taken before At, posted or to come, gets a reversal with Body. A
+// settlement taken after the void (an exit lane that had not heard of it)
+// is money taken: it stays, and the report flags it used_after_void.
 type ForwardVoid struct {
 	SaleKey  string
 	Site     string

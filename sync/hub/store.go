@@ -84,8 +84,9 @@ type Store interface {
 	// back), in one transaction. It is idempotent: a bill or void already
 	// held (same Ref and Kind, same SaleKey) is kept as it is, so several
 	// hub processes may derive the same events. Every bill of a voided
-	// sale gets a pending reversal of it, whichever came first; a
-	// reversal of a refused bill is refused with it.
+	// sale taken before the void (Forward.At ≤ ForwardVoid.At) gets a
+	// pending reversal of it, whichever reached the hub first; a reversal
+	// of a refused bill is refused with it.
 	EnqueueForwards(ctx context.Context, b ForwardBatch) error
 	// ClaimForwards leases to owner, until now+lease, up to limit pending
 	// forwards due at now (NextAt ≤ now) that no other owner holds a

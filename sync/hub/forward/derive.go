@@ -134,7 +134,7 @@ func Derive(agency string, t hub.Terminal, events []terminal.Event, at time.Time
 			}
 			body, _ := json.Marshal(platform.Redemption{Site: t.Site, Gate: t.Name, RedeemedAt: rfc3339(e.At)})
 			b.Bills = append(b.Bills, hub.Forward{Ref: p.TicketNo + " " + t.Name, Kind: hub.ForwardRedemption, SaleKey: t.Site + "/ticket:" + p.TicketNo,
-				Site: t.Site, Terminal: t.Name, Seq: e.Seq, Body: body})
+				Site: t.Site, Terminal: t.Name, Seq: e.Seq, At: e.At, Body: body})
 		case terminal.EventSaleRefunded:
 			var p terminal.SaleRefunded
 			if json.Unmarshal(e.Payload, &p) != nil || p.Refund.RefundOf == "" {
@@ -176,7 +176,7 @@ func bills(agency string, t hub.Terminal, e *terminal.Event, site, saleID, id, o
 				CollectedBy: site + "/" + t.Name + "/" + operator},
 		})
 		out = append(out, hub.Forward{Ref: ref, Kind: hub.ForwardBill, SaleKey: saleKey(site, saleID), Site: site, Terminal: t.Name, Seq: e.Seq,
-			Body: body})
+			At: paidAt, Body: body})
 	}
 	return out
 }

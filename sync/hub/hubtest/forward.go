@@ -117,27 +117,33 @@ func forwarding(t *testing.T, s hub.Store) {
 }
 
 // forwardVoidFirst: a void that arrives before the bill (a settlement
-// uploaded late by another terminal) still reverses it, after it.
+// uploaded late by another terminal) still reverses it, after it; a bill
+// taken after the void (an exit that had not heard of it) is money taken
+// and is not reversed.
 func forwardVoidFirst(t *testing.T, s hub.Store) {
 	ctx := context.Background()
 	must(t, s.EnqueueForwards(ctx, hub.ForwardBatch{TerminalID: "t1", ThroughSeq: 5, At: t0,
-		Voids: []hub.ForwardVoid{{SaleKey: "NNP/s1", Site: "NNP", Terminal: "gate-1", Seq: 5, Body: json.RawMessage(`{"reason":"x"}`), At: t0}}}))
-	must(t, s.EnqueueForwards(ctx, hub.ForwardBatch{TerminalID: "t2", ThroughSeq: 9, At: t0, Bills: []hub.Forward{bill("NNP-x1", "s1", 9)}}))
+		Voids: []hub.ForwardVoid{{SaleKey: "NNP/s1", Site: "NNP", Terminal: "gate-1", Seq: 5, Body: json.RawMessage(`{"reason":"x"}`), At: t0.Add(time.Hour)}}}))
+	before, after := bill("NNP-x1", "s1", 9), bill("NNP-x2", "s1", 10)
+	before.At, after.At = t0.Add(30*time.Minute), t0.Add(2*time.Hour)
+	must(t, s.EnqueueForwards(ctx, hub.ForwardBatch{TerminalID: "t2", ThroughSeq: 10, At: t0, Bills: []hub.Forward{before, after}}))
 	got, err := s.ClaimForwards(ctx, "a", t0, time.Minute, 10)
 	must(t, err)
-	if !sameList(refs(got), "bill:NNP-x1") {
-		t.Fatalf("claimed %v; want the bill alone", refs(got))
+	if !sameList(refs(got), "bill:NNP-x1", "bill:NNP-x2") {
+		t.Fatalf("claimed %v; want the bills alone", refs(got))
 	}
-	got[0].State, got[0].DoneAt = hub.ForwardPosted, t0
-	must(t, s.FinishForward(ctx, "a", got[0], t0))
+	for _, f := range got {
+		f.State, f.DoneAt = hub.ForwardPosted, t0
+		must(t, s.FinishForward(ctx, "a", f, t0))
+	}
 	got, err = s.ClaimForwards(ctx, "a", t0, time.Minute, 10)
 	must(t, err)
-	if !sameList(refs(got), "reversal:NNP-x1") || string(got[0].Body) != `{"reason":"x"}` {
-		t.Fatalf("claimed %v; want the reversal with the void's body", refs(got))
+	if !sameList(refs(got), "reversal:NNP-x1") || string(got[0].Body) != `{"reason":"x"}` || !got[0].At.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("claimed %v; want the reversal of the bill before the void alone, with the void's body and time", refs(got))
 	}
 	cur, err := s.ForwardCursors(ctx)
 	must(t, err)
-	if cur["t1"] != 5 || cur["t2"] != 9 {
+	if cur["t1"] != 5 || cur["t2"] != 10 {
 		t.Errorf("cursors %v", cur)
 	}
 }

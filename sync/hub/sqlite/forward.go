@@ -38,9 +38,9 @@ func (s *Store) EnqueueForwards(ctx context.Context, b hub.ForwardBatch) error {
 			if f.Kind != hub.ForwardBill && f.Kind != hub.ForwardRedemption {
 				return fmt.Errorf("enqueue forwards: %s %s is not a bill or a redemption", f.Kind, f.Ref)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO forwards (ref, kind, sale_key, site, terminal, seq, body, next_at, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				f.Ref, f.Kind, f.SaleKey, f.Site, f.Terminal, f.Seq, []byte(f.Body), ts(f.NextAt), at)
+			_, err := tx.ExecContext(ctx, `INSERT INTO forwards (ref, kind, sale_key, site, terminal, seq, at, body, next_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				f.Ref, f.Kind, f.SaleKey, f.Site, f.Terminal, f.Seq, ts(f.At), []byte(f.Body), ts(f.NextAt), at)
 			if err != nil {
 				return fmt.Errorf("enqueue forwards: %w", err)
 			}
@@ -57,14 +57,14 @@ func (s *Store) EnqueueForwards(ctx context.Context, b hub.ForwardBatch) error {
 		for key := range touched {
 			// Every bill of a voided sale, whichever arrived first, gets
 			// its reversal; one of a refused bill is refused with it.
-			_, err := tx.ExecContext(ctx, `INSERT INTO forwards (ref, kind, sale_key, site, terminal, seq, body, state, error, message, next_at, created_at, done_at)
-				SELECT f.ref, 'reversal', f.sale_key, v.site, v.terminal, v.seq, v.body,
+			_, err := tx.ExecContext(ctx, `INSERT INTO forwards (ref, kind, sale_key, site, terminal, seq, at, body, state, error, message, next_at, created_at, done_at)
+				SELECT f.ref, 'reversal', f.sale_key, v.site, v.terminal, v.seq, v.at, v.body,
 					CASE f.state WHEN 'refused' THEN 'refused' ELSE 'pending' END,
 					CASE f.state WHEN 'refused' THEN 'bill_refused' ELSE '' END,
 					CASE f.state WHEN 'refused' THEN 'its bill was refused: ' || f.message ELSE '' END,
 					?, ?, CASE f.state WHEN 'refused' THEN ? END
 				FROM forwards f JOIN forward_voids v ON v.sale_key = f.sale_key
-				WHERE f.sale_key = ? AND f.kind = 'bill'
+				WHERE f.sale_key = ? AND f.kind = 'bill' AND f.at <= v.at
 				ON CONFLICT DO NOTHING`, at, at, at, key)
 			if err != nil {
 				return fmt.Errorf("enqueue forwards: reversals: %w", err)
@@ -79,20 +79,25 @@ func (s *Store) EnqueueForwards(ctx context.Context, b hub.ForwardBatch) error {
 	})
 }
 
-const forwardCols = `ref, kind, sale_key, site, terminal, seq, body, state, attempts, next_at, bill_number, error, message, created_at, done_at`
+const forwardCols = `ref, kind, sale_key, site, terminal, seq, at, body, state, attempts, next_at, bill_number, error, message, created_at, done_at`
 
 func scanForward(row interface{ Scan(...any) error }) (hub.Forward, error) {
 	var f hub.Forward
 	var body []byte
-	var next, created string
+	var at, next, created string
 	var done sql.NullString
-	if err := row.Scan(&f.Ref, &f.Kind, &f.SaleKey, &f.Site, &f.Terminal, &f.Seq, &body, &f.State, &f.Attempts, &next, &f.BillNumber,
+	if err := row.Scan(&f.Ref, &f.Kind, &f.SaleKey, &f.Site, &f.Terminal, &f.Seq, &at, &body, &f.State, &f.Attempts, &next, &f.BillNumber,
 		&f.Error, &f.Message, &created, &done); err != nil {
 		return f, err
 	}
-	f.Body, f.NextAt, f.CreatedAt, f.DoneAt = body, parseTS(next), parseTS(created), nullTS(done)
+	f.At, f.Body, f.NextAt, f.CreatedAt, f.DoneAt = parseTS(at), body, parseTS(next), parseTS(created), nullTS(done)
 	return f, nil
 }
+
+// scanFunc makes a function a row for scanForward.
+type scanFunc func(dst ...any) error
+
+func (f scanFunc) Scan(dst ...any) error { return f(dst...) }
 
 // ClaimForwards implements hub.Store. The write transaction (BEGIN
 // IMMEDIATE) makes the select and the lease one step for every process on
@@ -115,16 +120,11 @@ func (s *Store) ClaimForwards(ctx context.Context, owner string, now time.Time, 
 		var ns []int64
 		for rows.Next() {
 			var k int64
-			var f hub.Forward
-			var body []byte
-			var next, created string
-			var done sql.NullString
-			if err := rows.Scan(&k, &f.Ref, &f.Kind, &f.SaleKey, &f.Site, &f.Terminal, &f.Seq, &body, &f.State, &f.Attempts, &next, &f.BillNumber,
-				&f.Error, &f.Message, &created, &done); err != nil {
+			f, err := scanForward(scanFunc(func(dst ...any) error { return rows.Scan(append([]any{&k}, dst...)...) }))
+			if err != nil {
 				rows.Close()
 				return fmt.Errorf("claim forwards: %w", err)
 			}
-			f.Body, f.NextAt, f.CreatedAt, f.DoneAt = body, parseTS(next), parseTS(created), nullTS(done)
 			ns = append(ns, k)
 			out = append(out, f)
 		}

@@ -9,6 +9,7 @@ CREATE TABLE forwards (
 	site        TEXT NOT NULL,
 	terminal    TEXT NOT NULL,
 	seq         INTEGER NOT NULL,
+	at          TEXT NOT NULL, -- when the money was taken (a bill) or the void made (a reversal)
 	body        BLOB NOT NULL,
 	state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'posted', 'refused')),
 	attempts    INTEGER NOT NULL DEFAULT 0,
