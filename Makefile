@@ -23,13 +23,13 @@ deps: ## install missing system packages (apt-get as root, else print the comman
 	@sh scripts/deps.sh $(DEB_PACKAGES)
 
 .PHONY: build
-build: deps ## build bin/lango (headless), bin/lango-kiosk and bin/lango-hub, the version stamped
+build: deps ## build bin/lango (headless), bin/lango-kiosk, bin/lango-hub and bin/lango-platform, the version stamped
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 	mv $(BIN)/lango $(BIN)/lango-kiosk
 	CGO_ENABLED=0 $(GO) build -tags headless -ldflags '$(LDFLAGS)' -o $(BIN)/lango ./cmd/lango
 
 .PHONY: run
-run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub
+run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub, the stand-in national platform
 	BIN=$(BIN) sh scripts/demo.sh $(DEMO_DATA)
 
 .PHONY: test

@@ -1,21 +1,29 @@
 #!/bin/sh
-# The demo of `make run`: a local hub, and a terminal at Nairobi National
-# Park's main gate enrolled with it, printing to the printer emulator.
+# The demo of `make run`: the stand-in national platform, a local hub
+# forwarding to it, and a terminal at Nairobi National Park's main gate
+# enrolled with the hub, printing to the printer emulator.
 # Stop the hub (kill the pid in DATA/hub.pid) to watch the kiosk go offline
 # and keep selling; start it again (make run-hub) to watch it catch up.
 set -eu
 DATA=${1:-.data/demo}
 BIN=${BIN:-bin}
 HUB=http://127.0.0.1:8420
+PLATFORM=http://127.0.0.1:8421
 case "${LANG:-C}" in C|C.*|POSIX) export LANG=en_US.UTF-8 ;; esac # Fyne reads the locale
 mkdir -p "$DATA"
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 	echo "lango: no display: make run opens a window (use make test for a headless run)" >&2
 	exit 1
 fi
-"$BIN/lango-hub" serve --data "$DATA/hub" --listen 127.0.0.1:8420 >"$DATA/hub.log" 2>&1 &
+# The stand-in platform keeps its bills in memory: see its counts at
+# $PLATFORM/standin/counts, and the hub's side in lango-hub report.
+LANGO_PLATFORM_AGENCY=KWS LANGO_PLATFORM_SECRET=demo-secret \
+	"$BIN/lango-platform" --listen 127.0.0.1:8421 >"$DATA/platform.log" 2>&1 &
+echo $! >"$DATA/platform.pid"
+LANGO_HUB_PLATFORM_URL=$PLATFORM LANGO_HUB_PLATFORM_AGENCY=KWS LANGO_HUB_PLATFORM_SECRET=demo-secret \
+	"$BIN/lango-hub" serve --data "$DATA/hub" --listen 127.0.0.1:8420 >"$DATA/hub.log" 2>&1 &
 echo $! >"$DATA/hub.pid"
-trap 'kill "$(cat "$DATA/hub.pid")" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$(cat "$DATA/hub.pid")" "$(cat "$DATA/platform.pid")" 2>/dev/null || true' EXIT INT TERM
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	curl -fs "$HUB/healthz" >/dev/null 2>&1 && break || sleep 0.3
 done

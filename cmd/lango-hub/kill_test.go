@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -36,17 +37,19 @@ func TestMain(m *testing.M) {
 
 // hubProcess is `lango-hub serve` running as a child process.
 type hubProcess struct {
-	t      *testing.T
-	data   string
-	listen string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	t        *testing.T
+	data     string
+	listen   string
+	cmd      *exec.Cmd
+	stderr   *bytes.Buffer
+	env      []string // more of the hub's environment
+	logLevel string
 }
 
 func (p *hubProcess) start() {
 	p.t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", p.data, "--listen", p.listen, "--log-level", "error")
-	cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1")
+	cmd := exec.Command(os.Args[0], "serve", "--data", p.data, "--listen", p.listen, "--log-level", cmp.Or(p.logLevel, "error"))
+	cmd.Env = append(append(os.Environ(), "LANGO_TEST_MAIN=1"), p.env...)
 	p.stderr = &bytes.Buffer{}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {

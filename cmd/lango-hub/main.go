@@ -38,7 +38,9 @@ import (
 
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/forward"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
+	"github.com/lango-pos/lango/sync/platform"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -81,10 +83,13 @@ type Main struct {
 	token    string
 	interval time.Duration
 
-	store  *hubsqlite.Store
-	ledger *mpesa.Ledger
-	ready  chan struct{}
-	addr   string
+	store    *hubsqlite.Store
+	ledger   *mpesa.Ledger
+	platform *platform.Client
+	lease    time.Duration // of the forwarder's claims
+	logger   *slog.Logger
+	ready    chan struct{}
+	addr     string
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -293,7 +298,37 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb}), nil
+	if m.platform, err = m.platformClient(); err != nil {
+		return nil, err
+	}
+	m.logger = logger
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb,
+		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
+}
+
+// platformClient is the national platform's client configured by the
+// environment (LANGO_HUB_PLATFORM_URL, _AGENCY, _SECRET), or nil when no
+// URL is set: then the hub forwards nothing, and its report says so.
+func (m *Main) platformClient() (*platform.Client, error) {
+	url := strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))
+	if url == "" {
+		return nil, nil
+	}
+	agency, secret := strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_AGENCY")), m.Getenv("LANGO_HUB_PLATFORM_SECRET")
+	if agency == "" || secret == "" {
+		return nil, terminal.Errorf(terminal.EINVALID, "LANGO_HUB_PLATFORM_URL is set: LANGO_HUB_PLATFORM_AGENCY and LANGO_HUB_PLATFORM_SECRET are needed too")
+	}
+	c, err := platform.NewClient(platform.Config{BaseURL: url, Agency: agency, Secret: secret, Now: m.Now, HTTP: &http.Client{Timeout: 10 * time.Second}})
+	if err != nil {
+		return nil, terminal.Errorf(terminal.EINVALID, "LANGO_HUB_PLATFORM_URL: %v", err)
+	}
+	m.lease = 30 * time.Second
+	if v := strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_LEASE")); v != "" {
+		if m.lease, err = time.ParseDuration(v); err != nil || m.lease < time.Second || m.lease > time.Hour {
+			return nil, terminal.Errorf(terminal.EINVALID, "LANGO_HUB_PLATFORM_LEASE %q is not a duration between 1s and 1h, e.g. 30s", v)
+		}
+	}
+	return c, nil
 }
 
 func (m *Main) level() slog.Level {
@@ -402,6 +437,12 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	if c := m.darajaClient(); c != nil {
 		go m.chaseMpesa(ctx, h, c)
 	}
+	if m.platform != nil {
+		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Tickets: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})
+		f.Start(ctx)
+		defer f.Close()
+		m.logger.Info("forwarding to the national platform", "url", m.Getenv("LANGO_HUB_PLATFORM_URL"), "agency", m.platform.Agency())
+	}
 	return hub.NewServer(h).Serve(ctx, ln, 20*time.Second)
 }
 
@@ -497,6 +538,18 @@ func (m *Main) printReport(r *hub.Report) error {
 	fmt.Fprintf(m.Stdout, "\n%d unsettled deferred passes, %d conflicts\n", len(r.Unsettled), len(r.Conflicts))
 	for _, c := range r.Conflicts {
 		fmt.Fprintf(m.Stdout, "  %s %s %s%s%s %s\n", c.At.Local().Format("2006-01-02 15:04"), c.Kind, c.Site, " "+c.Terminal, " "+c.PassID+c.Code+c.Operator, c.Reason)
+	}
+	f := r.Forwarded
+	fmt.Fprintf(m.Stdout, "\nnational platform: %d bills and %d reversals posted, %d bills and %d reversals pending, %d refused\n",
+		f.Posted.Bills, f.Posted.Reversals, f.Pending.Bills, f.Pending.Reversals, len(f.Refused))
+	if f.Message != "" {
+		fmt.Fprintf(m.Stdout, "  %s\n", f.Message)
+	}
+	if f.LastError != "" {
+		fmt.Fprintf(m.Stdout, "  last error: %s\n", f.LastError)
+	}
+	for _, x := range f.Refused {
+		fmt.Fprintf(m.Stdout, "  refused %s %s (%s %s): %s %s\n", x.Kind, x.BillRef, x.Site, x.Terminal, x.Error, x.Message)
 	}
 	return nil
 }

@@ -50,6 +50,10 @@ type Options struct {
 	Mpesa *mpesa.Ledger
 	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/.
 	MpesaCallbacks http.Handler
+	// Platform is the national platform's URL the hub forwards to
+	// (package sync/hub/forward), for the report; "" if it forwards
+	// nothing.
+	Platform string
 }
 
 // Hub is the sync service over a Store.
@@ -86,8 +90,10 @@ func New(store Store, opts Options) *Hub {
 	if opts.GapWait <= 0 {
 		opts.GapWait = time.Second
 	}
-	return &Hub{store: store, now: opts.Now, rand: opts.Rand, log: opts.Logger, opts: opts, metrics: newMetrics(),
+	h := &Hub{store: store, now: opts.Now, rand: opts.Rand, log: opts.Logger, opts: opts, metrics: newMetrics(),
 		seq: &sequencer{ch: map[string]chan struct{}{}}}
+	h.metrics.reg.MustRegister(newForwardCollector(store))
+	return h
 }
 
 // sequencer lets a batch that arrived early wait for the terminal's last
@@ -508,6 +514,23 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	}
 	if len(out.Revocations) == 4 {
 		out.More = true
+	}
+	if req.TicketsAfter != nil {
+		if *req.TicketsAfter < 0 {
+			return wire.FeedResponse{}, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "tickets_after %d is negative", *req.TicketsAfter)
+		}
+		ts, err := h.store.Tickets(ctx, t.Site, *req.TicketsAfter, wire.MaxFeedTickets)
+		if err != nil {
+			return wire.FeedResponse{}, err
+		}
+		out.Tickets = make([]wire.Ticket, 0, len(ts))
+		for _, x := range ts {
+			out.Tickets = append(out.Tickets, wire.Ticket{N: x.N, TicketNo: x.No, Site: x.Site, Day: x.Day, ValidFrom: x.ValidFrom, ValidTo: x.ValidTo,
+				Party: x.Party, Vehicle: x.Vehicle, Status: x.Status})
+		}
+		if len(ts) == wire.MaxFeedTickets {
+			out.More = true
+		}
 	}
 	return out, nil
 }

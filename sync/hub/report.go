@@ -26,6 +26,75 @@ type Report struct {
 	// Mpesa reconciles the M-PESA codes of sales and settlements with what
 	// M-PESA confirmed (when the hub keeps an M-PESA ledger).
 	Mpesa *mpesa.Report `json:"mpesa,omitempty"`
+	// Forwarded is what reached the national platform.
+	Forwarded Forwarded `json:"forwarded"`
+}
+
+// Forwarded is the report's view of the queue to the national platform:
+// bills and reversals posted, pending and refused (with the platform's
+// message).
+type Forwarded struct {
+	Configured    bool             `json:"configured"`
+	Platform      string           `json:"platform,omitempty"`
+	Message       string           `json:"message,omitempty"`
+	Posted        ForwardCounts    `json:"posted"`
+	Pending       ForwardCounts    `json:"pending"`
+	OldestPending *time.Time       `json:"oldest_pending,omitempty"`
+	LastError     string           `json:"last_error,omitempty"`
+	Refused       []RefusedForward `json:"refused"`
+	// Tickets are the prepaid ticket lists brought down, with the reason
+	// the last fetch of one was refused.
+	Tickets []TicketList `json:"tickets"`
+}
+
+// ForwardCounts counts bills, reversals and ticket redemptions.
+type ForwardCounts struct {
+	Bills       int `json:"bills"`
+	Reversals   int `json:"reversals"`
+	Redemptions int `json:"redemptions"`
+}
+
+// RefusedForward is a bill or reversal the platform refused: it will not
+// be posted again, and finance must look at it.
+type RefusedForward struct {
+	Kind     string    `json:"kind"` // bill, reversal
+	BillRef  string    `json:"bill_ref"`
+	Site     string    `json:"site"`
+	Terminal string    `json:"terminal"`
+	SaleKey  string    `json:"sale"`
+	Seq      int64     `json:"seq"`
+	Error    string    `json:"error"`
+	Message  string    `json:"message"`
+	At       time.Time `json:"at"`
+}
+
+func (h *Hub) forwarded(ctx context.Context) (Forwarded, error) {
+	f := Forwarded{Configured: h.opts.Platform != "", Platform: h.opts.Platform, Refused: []RefusedForward{}}
+	if !f.Configured {
+		f.Message = "no national platform configured (LANGO_HUB_PLATFORM_URL, _AGENCY, _SECRET): nothing is forwarded"
+	}
+	s, err := h.store.ForwardSummary(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.Posted = ForwardCounts{Bills: s.Posted[ForwardBill], Reversals: s.Posted[ForwardReversal], Redemptions: s.Posted[ForwardRedemption]}
+	f.Pending = ForwardCounts{Bills: s.Pending[ForwardBill], Reversals: s.Pending[ForwardReversal], Redemptions: s.Pending[ForwardRedemption]}
+	if !s.OldestPending.IsZero() {
+		at := s.OldestPending
+		f.OldestPending = &at
+	}
+	f.LastError = s.LastError
+	if f.Tickets, err = h.store.TicketLists(ctx); err != nil {
+		return f, err
+	}
+	if f.Tickets == nil {
+		f.Tickets = []TicketList{}
+	}
+	for _, r := range s.RefusedList {
+		f.Refused = append(f.Refused, RefusedForward{Kind: r.Kind, BillRef: r.Ref, Site: r.Site, Terminal: r.Terminal, SaleKey: r.SaleKey,
+			Seq: r.Seq, Error: r.Error, Message: r.Message, At: r.DoneAt})
+	}
+	return f, nil
 }
 
 // ReportTerminal is an enrolled terminal in the report.
@@ -106,8 +175,9 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	// when the pass turns out to be another site's).
 	type siteID [2]string
 	voided := map[siteID]time.Time{}
-	settled := map[siteID][]ConflictUse{} // by pass
-	used := map[siteID][]ConflictUse{}    // pass.used, by pass
+	settled := map[siteID][]ConflictUse{}  // by pass
+	used := map[siteID][]ConflictUse{}     // pass.used, by pass
+	redeemed := map[siteID][]ConflictUse{} // prepaid tickets let in, by ticket number
 	// Site operators by name: the same name added at two terminals (while
 	// offline) is two operators; each terminal keeps the first it knew.
 	operators := map[[2]string][]ConflictUse{} // by site, name
@@ -116,8 +186,14 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	refused := map[string]*RefusedCatalogue{} // by terminal id
 	var order []string
 	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded,
-		terminal.EventCatalogue, terminal.EventCatalogueBad}, func(e StoredEvent) error {
+		terminal.EventCatalogue, terminal.EventCatalogueBad, EventTicketRedeemed}, func(e StoredEvent) error {
 		switch e.Type {
+		case EventTicketRedeemed:
+			var p TicketRedeemed
+			if json.Unmarshal(e.Payload, &p) == nil && p.TicketNo != "" {
+				k := siteID{e.Site, p.TicketNo}
+				redeemed[k] = append(redeemed[k], ConflictUse{Site: e.Site, Terminal: e.Name, Seq: e.Seq, At: e.At})
+			}
 		case terminal.EventCatalogue:
 			delete(refused, e.Terminal)
 		case terminal.EventCatalogueBad:
@@ -286,6 +362,13 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			}
 		}
 	}
+	for k, uses := range redeemed {
+		byTime(uses)
+		if len(uses) > 1 {
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "ticket_redeemed_twice", Site: k[0], Code: k[1], Uses: uses, At: lastUse(uses),
+				Reason: fmt.Sprintf("prepaid ticket %s was let in %d times", k[1], len(uses))})
+		}
+	}
 	for k, uses := range operators {
 		byTime(uses)
 		if len(uses) > 1 {
@@ -304,6 +387,9 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
 		}
 		r.Mpesa = &rep
+	}
+	if r.Forwarded, err = h.forwarded(ctx); err != nil {
+		return nil, fmt.Errorf("forwarded: %w", err)
 	}
 	slices.SortStableFunc(r.Conflicts, func(a, b Conflict) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.PassID+a.Code+a.Operator, b.PassID+b.Code+b.Operator))

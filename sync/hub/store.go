@@ -76,6 +76,51 @@ type Store interface {
 	// (ok false if none).
 	LatestCatalogue(ctx context.Context, site string) (c Catalogue, ok bool, err error)
 
+	// ForwardCursors returns, by terminal id, the seq through which the
+	// terminal's events were turned into forwards (EnqueueForwards).
+	ForwardCursors(ctx context.Context) (map[string]int64, error)
+	// EnqueueForwards stores what a terminal's events through
+	// b.ThroughSeq owe the platform and moves its cursor there (never
+	// back), in one transaction. It is idempotent: a bill or void already
+	// held (same Ref and Kind, same SaleKey) is kept as it is, so several
+	// hub processes may derive the same events. Every bill of a voided
+	// sale taken before the void (Forward.At ≤ ForwardVoid.At) gets a
+	// pending reversal of it, whichever reached the hub first; a reversal
+	// of a refused bill is refused with it.
+	EnqueueForwards(ctx context.Context, b ForwardBatch) error
+	// ClaimForwards leases to owner, until now+lease, up to limit pending
+	// forwards due at now (NextAt ≤ now) that no other owner holds a
+	// lease on at now, oldest first; a reversal only once its bill is
+	// posted.
+	ClaimForwards(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Forward, error)
+	// FinishForward records what became of a claimed forward (by Ref and
+	// Kind) and ends owner's lease: State, Attempts, NextAt, BillNumber,
+	// Error, Message and DoneAt are stored as given. Nothing changes if
+	// the forward is no longer pending, or if f stays pending and another
+	// owner holds its lease. A refused bill refuses its pending reversal.
+	FinishForward(ctx context.Context, owner string, f Forward, now time.Time) error
+	// ForwardSummary counts the forwards by state and kind and lists the
+	// refused ones.
+	ForwardSummary(ctx context.Context) (ForwardSummary, error)
+
+	// TicketList returns the state of site's ticket list for day
+	// (YYYY-MM-DD); ok false if it was never fetched.
+	TicketList(ctx context.Context, site, day string) (l TicketList, ok bool, err error)
+	// PutTickets stores a page of site's tickets for day and the cursor
+	// after it, in one transaction, and clears the list's refusal: a
+	// ticket replaces the one of its number held, with a new change
+	// number. A page that would take the list above max tickets stores
+	// nothing (ErrTooManyTickets).
+	PutTickets(ctx context.Context, site, day, cursor string, tickets []Ticket, max int, at time.Time) error
+	// RefuseTicketList records why a list fetched was refused; the
+	// tickets held stay as they are.
+	RefuseTicketList(ctx context.Context, site, day, reason string, at time.Time) error
+	// TicketLists returns every list's state, by site and day.
+	TicketLists(ctx context.Context) ([]TicketList, error)
+	// Tickets returns up to limit of site's tickets whose change number is
+	// above after, in change order.
+	Tickets(ctx context.Context, site string, after int64, limit int) ([]Ticket, error)
+
 	// Counts returns the row count of each table, for tests and checks.
 	Counts(ctx context.Context) (map[string]int, error)
 	// Backup writes a consistent copy of the store to path.
@@ -205,8 +250,9 @@ type FeedCursor struct {
 }
 
 // Conflict is something finance must look at. Kinds: broken_chain and
-// fork (recorded at upload), pass_settled_twice, mpesa_code_reused and
-// operator_added_twice (found by the report).
+// fork (recorded at upload), pass_settled_twice, mpesa_code_reused,
+// operator_added_twice and ticket_redeemed_twice (found by the report;
+// Code is then the ticket number).
 type Conflict struct {
 	Kind       string          `json:"kind"`
 	Site       string          `json:"site,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -181,7 +182,29 @@ type FeedRequest struct {
 	// RevocationsAfter is the number of the last revocation the terminal
 	// holds (Revocation.N).
 	RevocationsAfter int64 `json:"revocations_after,omitempty"`
+	// TicketsAfter, when set, asks for the site's prepaid tickets of the
+	// national platform whose hub change number is above it (0: from the
+	// start); a terminal that leaves it out gets none.
+	TicketsAfter *int64 `json:"tickets_after,omitempty"`
 }
+
+// Ticket is a prepaid ticket of the national platform, as the hub brought
+// it down for the site's gates to check offline. N is the hub's change
+// number: a changed ticket (cancelled) comes again with a higher one.
+type Ticket struct {
+	N         int64           `json:"n"`
+	TicketNo  string          `json:"ticket_no"`
+	Site      string          `json:"site"`
+	Day       string          `json:"day"`
+	ValidFrom time.Time       `json:"valid_from"`
+	ValidTo   time.Time       `json:"valid_to"`
+	Party     json.RawMessage `json:"party"`
+	Vehicle   json.RawMessage `json:"vehicle,omitempty"`
+	Status    string          `json:"status"` // valid, cancelled
+}
+
+// MaxFeedTickets is how many tickets a feed page carries at most.
+const MaxFeedTickets = 2000
 
 // Revocation tells the terminals of a site that one of them was revoked
 // (stolen or retired): from now on they refuse every pass its keys issued
@@ -232,6 +255,9 @@ type FeedResponse struct {
 	More   bool        `json:"more"`
 	// Revocations after the request's RevocationsAfter, oldest first.
 	Revocations []Revocation `json:"revocations,omitempty"`
+	// Tickets after the request's TicketsAfter, in change order (only
+	// when it was set).
+	Tickets []Ticket `json:"tickets,omitempty"`
 }
 
 // CatalogueResponse is a catalogue version published for the site, signed

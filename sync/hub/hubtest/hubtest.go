@@ -43,6 +43,9 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Catalogues", catalogues},
 		{"Conflicts", conflicts},
 		{"Backup", backup},
+		{"Forwarding", forwarding},
+		{"ForwardVoidFirst", forwardVoidFirst},
+		{"Tickets", tickets},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
