@@ -30,6 +30,7 @@ const (
 	EventPassSettled    = "pass.settled"
 	EventPassUsed       = "pass.used"
 	EventPrintReprint   = "print.reprint"
+	EventMpesaUsed      = "mpesa.used"
 )
 
 // The times an event may carry: a terminal refuses to write one outside

@@ -120,6 +120,17 @@ type PrintReprint struct {
 	Job    string `json:"job"`
 }
 
+// MpesaUsed is an M-PESA receipt code taken as a tender, for a sale or a
+// settlement at this terminal. The site feed carries it, so a code taken
+// at one lane is refused at every other lane of the site.
+type MpesaUsed struct {
+	Code         string   `json:"code"`
+	Currency     Currency `json:"currency"`
+	Amount       int64    `json:"amount"`
+	SaleID       string   `json:"sale_id,omitempty"`
+	SettlementID string   `json:"settlement_id,omitempty"`
+}
+
 func (TerminalInitialized) EventType() string { return EventTerminalInit }
 func (TerminalEnrolled) EventType() string    { return EventEnrolled }
 func (ConfigSet) EventType() string           { return EventConfigSet }
@@ -137,6 +148,7 @@ func (SaleRefunded) EventType() string        { return EventSaleRefunded }
 func (PassSettled) EventType() string         { return EventPassSettled }
 func (PassUsed) EventType() string            { return EventPassUsed }
 func (PrintReprint) EventType() string        { return EventPrintReprint }
+func (MpesaUsed) EventType() string           { return EventMpesaUsed }
 
 // payloadOf is the empty payload of each event type.
 var payloadOf = map[string]func() Payload{
@@ -157,6 +169,7 @@ var payloadOf = map[string]func() Payload{
 	EventPassSettled:    func() Payload { return &PassSettled{} },
 	EventPassUsed:       func() Payload { return &PassUsed{} },
 	EventPrintReprint:   func() Payload { return &PrintReprint{} },
+	EventMpesaUsed:      func() Payload { return &MpesaUsed{} },
 }
 
 // EventTypes lists every event type a terminal writes.

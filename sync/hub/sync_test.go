@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -789,5 +790,45 @@ func TestWorkerNoticesTheHubsReturn(t *testing.T) {
 			t.Fatal("the hub came back but the worker waits out its hour of backoff")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMpesaCodeOnceAcrossTheSite: an M-PESA code taken at one lane, for a
+// sale or a settlement, is refused at another lane of the site once that
+// lane has the feed (the code reused while both were offline is still the
+// report's conflict, TestConflictsReported); a lane of another site is
+// not told.
+func TestMpesaCodeOnceAcrossTheSite(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	gate := newTerm(t, h, "gate-1", 0)
+	exit := newTerm(t, h, "exit-1", 0)
+	other := newTermAt(t, h, "AMB", "gate-1", 0)
+	code, _ := terminal.ParseTender("mpesa:SFEED12345")
+	if _, err := gate.db.Sell(ctx, gate.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{code}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := gate.sell("defer")
+	settleCode, _ := terminal.ParseTender("mpesa:SSETL12345")
+	if _, err := exit.db.Settle(ctx, exit.admin, p.Pass, []terminal.TenderRequest{settleCode}); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, gate, exit, other, gate, exit)
+	for _, c := range []struct {
+		at   *termEnv
+		code terminal.TenderRequest
+		lane string
+	}{{exit, code, "gate-1"}, {gate, settleCode, "exit-1"}} {
+		before, _ := c.at.db.Counts(ctx)
+		_, err := c.at.db.Sell(ctx, c.at.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{c.code}}, nil)
+		if terminal.ErrorKind(err) != terminal.ECONFLICT || !strings.Contains(err.Error(), "already used at "+c.lane) {
+			t.Errorf("%s: code %s taken at %s: %v; want ECONFLICT naming %s", c.at.name, c.code.Reference, c.lane, err, c.lane)
+		}
+		if after, _ := c.at.db.Counts(ctx); !maps.Equal(before, after) {
+			t.Errorf("%s: the refused sale changed the store: %v → %v", c.at.name, before, after)
+		}
+	}
+	if _, err := other.db.Sell(ctx, other.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{code}}, nil); err != nil {
+		t.Errorf("a lane of another site refuses the code: %v", err)
 	}
 }

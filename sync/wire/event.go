@@ -33,6 +33,7 @@ const (
 	TypeOperatorAdded = "operator.added"
 	TypeOperatorPIN   = "operator.pin_changed"
 	TypeOperatorOff   = "operator.disabled"
+	TypeMpesaUsed     = "mpesa.used"
 )
 
 // ComputeHash returns the hex SHA-256 that chains e to its predecessor:

@@ -64,7 +64,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlNextNumber, sqlMpesaUsed,
-		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob, sqlSaleHour); err != nil {
+		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob, sqlSaleHour, sqlMpesaFeed); err != nil {
 		sdb.Close()
 		return nil, err
 	}

@@ -296,7 +296,7 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 			}
 			return fmt.Errorf("insert settlement: %w", err)
 		}
-		if err := tx.useMpesaCodes(ctx, st.Tenders, "", st.ID); err != nil {
+		if err := tx.useMpesaCodes(ctx, op.Name, st.Tenders, "", st.ID); err != nil {
 			return err
 		}
 		if err := tx.mark(ctx, passID, "settled", st.ID); err != nil {

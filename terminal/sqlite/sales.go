@@ -20,6 +20,7 @@ const (
 	// The next receipt number and the printer setting, in one step.
 	sqlNextNumber = `SELECT (SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
 	sqlMpesaUsed  = `SELECT coalesce(s.number, 0) FROM mpesa_codes m LEFT JOIN sales s ON s.id = m.sale_id WHERE m.code = ?`
+	sqlMpesaFeed  = `SELECT terminal, at FROM feed_mpesa_codes WHERE code = ?`
 	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, event_seq, refund_of)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertMpesa    = `INSERT INTO mpesa_codes (code, sale_id, settlement_id, amount) VALUES (?, ?, ?, ?)`
@@ -147,6 +148,15 @@ func printKind(s *terminal.Sale) string {
 }
 
 func (tx *Tx) checkMpesaUnused(ctx context.Context, code string) error {
+	var lane, at string
+	switch err := tx.QueryRowContext(ctx, sqlMpesaFeed, code).Scan(&lane, &at); {
+	case err == nil:
+		when := tx.db.SiteTime(parseTS(at), "2006-01-02 15:04")
+		return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used at %s (%s)", code, lane, when).
+			WithID("mpesa_used_elsewhere", map[string]any{"Code": code, "Terminal": lane, "At": when})
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("check M-PESA code: %w", err)
+	}
 	var n int64
 	err := tx.QueryRowContext(ctx, sqlMpesaUsed, code).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -178,12 +188,13 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 	if _, err := tx.ExecContext(ctx, sqlSaleHour, saleHour(s.At), s.Number); err != nil {
 		return fmt.Errorf("sale hour: %w", err)
 	}
-	return tx.useMpesaCodes(ctx, s.Tenders, s.ID, "")
+	return tx.useMpesaCodes(ctx, s.Operator, s.Tenders, s.ID, "")
 }
 
 // useMpesaCodes records the M-PESA codes that tenders pay with (refunds,
-// negative, use none), refusing one already used.
-func (tx *Tx) useMpesaCodes(ctx context.Context, ts []terminal.Tender, saleID, settlementID string) error {
+// negative, use none), refusing one already used, each with its mpesa.used
+// event for the site feed.
+func (tx *Tx) useMpesaCodes(ctx context.Context, actor string, ts []terminal.Tender, saleID, settlementID string) error {
 	for _, t := range ts {
 		if t.Kind != terminal.TenderMpesa || t.Amount <= 0 {
 			continue
@@ -200,6 +211,10 @@ func (tx *Tx) useMpesaCodes(ctx context.Context, ts []terminal.Tender, saleID, s
 				return terminal.Errorf(terminal.ECONFLICT, "M-PESA code %s was already used", t.Reference)
 			}
 			return fmt.Errorf("record M-PESA code: %w", err)
+		}
+		used := terminal.MpesaUsed{Code: t.Reference, Currency: t.Currency, Amount: t.Net(), SaleID: saleID, SettlementID: settlementID}
+		if _, err := tx.appendEvent(ctx, actor, used); err != nil {
+			return err
 		}
 	}
 	return nil

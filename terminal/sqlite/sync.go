@@ -194,6 +194,8 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 				err = tx.applyFeedOperator(ctx, e, name)
 			case terminal.EventOperatorOff:
 				err = tx.applyFeedDisable(ctx, e, name)
+			case terminal.EventMpesaUsed:
+				err = tx.applyFeedMpesa(ctx, e, name)
 			default:
 				err = tx.applyFeedMarks(ctx, e, name)
 			}
@@ -214,6 +216,24 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 		return nil
 	})
 	return applied, err
+}
+
+// applyFeedMpesa records an M-PESA code another lane of the site took: it
+// is refused here from now on. A payload that names no code changes
+// nothing.
+func (tx *Tx) applyFeedMpesa(ctx context.Context, e *terminal.FeedEvent, name string) error {
+	var p terminal.MpesaUsed
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	code, err := terminal.NormalizeMpesaCode(p.Code)
+	if err != nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_mpesa_codes (code, terminal, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, code, name, ts(e.At)); err != nil {
+		return fmt.Errorf("feed M-PESA code: %w", err)
+	}
+	return nil
 }
 
 // applyFeedMarks records what a feed event says of a pass.
