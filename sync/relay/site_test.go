@@ -310,3 +310,26 @@ func TestCentreRestoredBehindRelay(t *testing.T) {
 	s.waitCentre(10 * time.Second)
 	s.checkExactlyOnce()
 }
+
+// TestMpesaCodeThroughRelay: with the WAN down, an M-PESA code taken at one
+// lane is refused at the next once both have synced with the relay.
+func TestMpesaCodeThroughRelay(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, 50*time.Millisecond)
+	gate := s.addLane("gate-1", client.Config{})
+	exit := s.addLane("exit-1", client.Config{})
+	gate.mustSync()
+	exit.mustSync()
+	s.wan.set(true)
+	s.laneWAN.set(true)
+	code, _ := terminal.ParseTender("mpesa:SRLAY12345")
+	sale := terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, Tenders: []terminal.TenderRequest{code}}
+	if _, err := gate.db.Sell(ctx, gate.admin, sale, nil); err != nil {
+		t.Fatal(err)
+	}
+	gate.mustSync()
+	exit.mustSync()
+	if _, err := exit.db.Sell(ctx, exit.admin, sale, nil); terminal.ErrorKind(err) != terminal.ECONFLICT {
+		t.Fatalf("the code taken at gate-1, offered at exit-1 with the WAN down: %v; want ECONFLICT", err)
+	}
+}
