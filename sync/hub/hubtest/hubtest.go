@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,8 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Catalogues", catalogues},
 		{"Conflicts", conflicts},
 		{"Backup", backup},
+		{"ConcurrentApply", concurrentApply},
+		{"ConcurrentRedeem", concurrentRedeem},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
@@ -385,5 +388,94 @@ func backup(t *testing.T, s hub.Store) {
 	must(t, err)
 	if counts["terminals"] != 1 || counts["enrollments"] != 1 {
 		t.Errorf("counts %v", counts)
+	}
+}
+
+// concurrentApply: batches of one terminal's chain applied at once from
+// several goroutines (as from several hub processes) store every event
+// exactly once, in order: each is applied by exactly one of them.
+func concurrentApply(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	term := enroll(t, s, "NNP", "gate-1")
+	evs := chain(term.ID, 0, "", 60, terminal.EventSaleCreated, sales("NNP"))
+	var mu sync.Mutex
+	applied, dups := 0, 0
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker sends the chain from the start in batches of
+			// 10+w, retrying from the hub's last seq after a gap.
+			size := 10 + w
+			for next := int64(1); next <= 60; {
+				end := min(next-1+int64(size), 60)
+				res, err := s.Apply(ctx, term.ID, evs[next-1:end], t0)
+				var gap *hub.GapError
+				if errors.As(err, &gap) {
+					next = gap.LastSeq + 1
+					continue
+				}
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				applied += res.Applied
+				dups += res.Duplicates
+				mu.Unlock()
+				next = res.LastSeq + 1
+			}
+		}()
+	}
+	wg.Wait()
+	if applied != 60 {
+		t.Errorf("applied %d events in all (%d duplicates); want each of the 60 applied once", applied, dups)
+	}
+	held, err := s.TerminalEvents(ctx, term.ID, 0, 100)
+	must(t, err)
+	if len(held) != 60 {
+		t.Fatalf("the hub holds %d events; want 60", len(held))
+	}
+	for i := range held {
+		if !held[i].Equal(&evs[i]) {
+			t.Fatalf("event %d is not the one sent", i+1)
+		}
+	}
+	if got, _ := s.Terminal(ctx, term.ID); got.LastSeq != 60 || got.Events != 60 {
+		t.Errorf("terminal: last seq %d, events %d; want 60, 60", got.LastSeq, got.Events)
+	}
+	if c, _ := s.Counts(ctx); c["events"] != 60 || c["records"] != 60 {
+		t.Errorf("counts %v; want 60 events and 60 records", c)
+	}
+}
+
+// concurrentRedeem: one token redeemed at once by several new terminals
+// enrolls exactly one of them.
+func concurrentRedeem(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	must(t, s.AddEnrollment(ctx, hub.Enrollment{TokenHash: "tok", Site: "NNP", Name: "gate-1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pub, _, _ := ed25519.GenerateKey(rand.Reader)
+			_, err := s.RedeemEnrollment(ctx, "tok", hub.Terminal{ID: uuid.Must(uuid.NewV7()).String(), Site: "NNP", Name: "gate-1", PublicKey: pub, Certificate: "c"}, t0)
+			switch {
+			case err == nil:
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			case !errors.Is(err, hub.ErrTokenUsed):
+				t.Errorf("redeem: %v; want ErrTokenUsed", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ts, _ := s.Terminals(ctx); ok != 1 || len(ts) != 1 {
+		t.Errorf("%d redemptions succeeded, %d terminals; want 1, 1", ok, len(ts))
 	}
 }
