@@ -280,8 +280,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "bad signature")
 	}
-	if !s.nonces.add(t.ID+"/"+sig.Nonce, now) {
+	if fresh, err := s.addNonce(r.Context(), t.ID+"/"+sig.Nonce, now); err != nil || !fresh {
 		release()
+		if err != nil {
+			s.log.Error("nonce store", "err", err)
+			return t, nil, nil, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the hub's store does not answer: try again")
+		}
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeReplay, "this request was already received")
 	}
 	if enc := contentEncoding(r); enc == "gzip" {
@@ -540,6 +544,16 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	id, _ := s.hub.store.HubID(ctx)
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok", "hub_id": id})
+}
+
+// addNonce records a request's nonce: in the store when several hub
+// processes share it (NonceStore), so a request replayed to another
+// process is refused too; else in this process's memory.
+func (s *Server) addNonce(ctx context.Context, key string, now time.Time) (bool, error) {
+	if ns, ok := s.hub.store.(NonceStore); ok {
+		return ns.AddNonce(ctx, key, now, s.nonces.window)
+	}
+	return s.nonces.add(key, now), nil
 }
 
 // nonceCache remembers the nonces of accepted requests for the window in

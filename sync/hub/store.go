@@ -85,6 +85,14 @@ type Store interface {
 	Close() error
 }
 
+// NonceStore is implemented by a store that several hub processes share:
+// the nonces of accepted requests are kept in it for window, so a request
+// replayed to any process is refused (false). The embedded store, one
+// process's, leaves them in that process's memory.
+type NonceStore interface {
+	AddNonce(ctx context.Context, key string, now time.Time, window time.Duration) (fresh bool, err error)
+}
+
 // Errors of the store.
 var (
 	ErrNotFound     = errors.New("not found")
