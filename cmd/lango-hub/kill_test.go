@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lango-pos/lango/internal/pgtest"
 	"github.com/lango-pos/lango/sync/client"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
@@ -31,8 +32,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m, &pgServer))
 }
+
+// pgServer is the PostgreSQL server of the tests that run the hub on it.
+var pgServer *pgtest.Server
 
 // hubProcess is `lango-hub serve` running as a child process.
 type hubProcess struct {
@@ -41,11 +45,12 @@ type hubProcess struct {
 	listen string
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
+	args   []string // more arguments of serve (--database URL)
 }
 
 func (p *hubProcess) start() {
 	p.t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", p.data, "--listen", p.listen, "--log-level", "error")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", p.data, "--listen", p.listen, "--log-level", "error"}, p.args...)...)
 	cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1")
 	p.stderr = &bytes.Buffer{}
 	cmd.Stderr = p.stderr
