@@ -8,7 +8,7 @@
 //	lango-hub catalogue publish --data DIR --site SITE FILE [--json]
 //	lango-hub report --data DIR [--json]
 //	lango-hub backup --data DIR FILE
-//	lango-hub migrate --data DIR --database URL
+//	lango-hub migrate --data DIR --database URL [--json]
 //	lango-hub copy --from DIR --data DIR --database URL [--json]
 //
 // Every command takes --database postgres://USER@HOST:PORT/DB (or
@@ -156,7 +156,7 @@ const usage = `usage:
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
   lango-hub report --data DIR [--json]
   lango-hub backup --data DIR FILE
-  lango-hub migrate --data DIR --database URL
+  lango-hub migrate --data DIR --database URL [--json]
   lango-hub copy --from DIR --data DIR --database URL [--json]
 
 Every command takes --database postgres://USER@HOST:PORT/DB (or
@@ -208,6 +208,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "backup":
 		positional = 1
 	case "migrate":
+		fs.BoolVar(&m.json, "json", false, "print JSON")
 	case "copy":
 		fs.StringVar(&m.from, "from", "", "the embedded hub's data folder to copy from")
 		fs.BoolVar(&m.json, "json", false, "print JSON")

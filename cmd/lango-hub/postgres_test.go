@@ -140,8 +140,11 @@ func TestHubOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	url := pgServer.NewDatabase(t)
 	data := t.TempDir()
-	if code, _, stderr := run(t, "migrate", "--data", data, "--database", url); code != 0 {
-		t.Fatalf("migrate: %d %s", code, stderr)
+	if code, out, stderr := run(t, "migrate", "--data", data, "--database", url, "--json"); code != 0 || !strings.Contains(out, `"0001_hub.sql"`) {
+		t.Fatalf("migrate: %d %s %s", code, out, stderr)
+	}
+	if code, out, _ := run(t, "migrate", "--data", data, "--database", url); code != 0 || !strings.Contains(out, "at migration 0001_hub") {
+		t.Errorf("migrate again: %d %s", code, out)
 	}
 	hubURL := serveInProcess(t, "--data", data, "--database", url)
 	code, token, stderr := run(t, "terminal", "add", "--data", data, "--database", url, "--site", "NNP", "--name", "gate-1")

@@ -428,6 +428,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			we = wire.Errorf(http.StatusConflict, wire.CodeConflict, "%s", terminal.ErrorMessage(err))
 		case terminal.EUNAUTHORIZED:
 			we = wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "%s", terminal.ErrorMessage(err))
+		case terminal.EUNAVAILABLE:
+			// The store does not answer (a database failing over): the
+			// terminal retries; nothing was stored.
+			s.log.Warn("store unavailable", "path", r.URL.Path, "err", err)
+			we = wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "%s: try again", terminal.ErrorMessage(err))
 		default:
 			if r.Context().Err() != nil {
 				we = wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the request was cancelled")

@@ -219,10 +219,26 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // statement) as EUNAVAILABLE: the terminal retries, nothing was stored.
 func unavailable(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.As(err, &pe) && !transientCode(pe.Code) {
 		return err
 	}
 	return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "the hub's database does not answer", Err: err}
+}
+
+// transientCode reports whether a PostgreSQL error code says the server
+// cannot serve now rather than that the statement is wrong: connection
+// exceptions (08), insufficient resources (53), operator intervention (57:
+// a shutdown, a failover), serialization failures and deadlocks (40001,
+// 40P01), a read-only standby (25006).
+func transientCode(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57"):
+		return true
+	}
+	return code == "40001" || code == "40P01" || code == "25006"
 }
 
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
