@@ -527,3 +527,79 @@ func TestTwoHubProcessesOnePostgres(t *testing.T) {
 		t.Errorf("conflicts: %+v %v", cs, err)
 	}
 }
+
+// TestDatabaseLostAndBack: the hub's PostgreSQL stops at once (as a
+// primary lost before its standby takes over) while a terminal sells and
+// syncs: selling goes on, the exchanges fail as "unavailable" (exit 3:
+// queued, not lost), /healthz says 503, and once the database is back the
+// terminal's next exchanges deliver everything exactly once. A failover
+// costs the terminal nothing but the wait.
+func TestDatabaseLostAndBack(t *testing.T) {
+	if !pgServer.Throwaway() {
+		t.Skip("LANGO_TEST_DATABASE names a server this test may not stop")
+	}
+	ctx := context.Background()
+	url := pgServer.NewDatabase(t)
+	data := t.TempDir()
+	hubURL := serveInProcess(t, "--data", data, "--database", url)
+	_, token, _ := run(t, "terminal", "add", "--data", data, "--database", url, "--site", "NNP", "--name", "gate-1")
+	db, admin := newTerminal(t, "gate-1")
+	if _, err := client.Enroll(ctx, db, hubURL, strings.TrimSpace(token)); err != nil {
+		t.Fatal(err)
+	}
+	sellOne(t, db, admin)
+	syncer := client.New(db, client.Config{})
+	if err := syncer.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.SyncState(ctx)
+	acked := before.AckedSeq
+	err := pgServer.Crash(ctx, func() {
+		sellOne(t, db, admin)
+		sellOne(t, db, admin)
+		if err := syncer.Once(ctx); terminal.ErrorKind(err) != terminal.EUNAVAILABLE {
+			t.Errorf("sync with the database down: %v; want unavailable", err)
+		}
+		if st, _ := db.SyncState(ctx); st.Queued() == 0 {
+			t.Error("nothing queued while the database is down")
+		}
+		resp, err := http.Get(hubURL + "/healthz")
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("/healthz with the database down: %v %v; want 503", resp, err)
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the hub acknowledged before the loss is still there.
+	pg := openPG(t, url, data)
+	id, _ := db.Identity(ctx)
+	if held, err := pg.Terminal(ctx, id.TerminalID); err != nil || held.LastSeq != acked {
+		t.Errorf("after the restart the hub holds up to %d (%v); it had acknowledged %d", held.LastSeq, err, acked)
+	}
+	// The pool's connections died with the server: the first exchanges
+	// may fail as unavailable; the terminal retries as its worker would.
+	var serr error
+	for range 50 {
+		if serr = syncer.Once(ctx); serr == nil {
+			break
+		}
+		if terminal.ErrorKind(serr) != terminal.EUNAVAILABLE {
+			t.Fatalf("sync after the database came back: %v", serr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if serr != nil {
+		t.Fatalf("the terminal never got through after the database came back: %v", serr)
+	}
+	if st, _ := db.SyncState(ctx); st.Queued() != 0 {
+		t.Errorf("%d still queued", st.Queued())
+	}
+	checkHolds(t, pg, db)
+	if cs, _ := pg.Conflicts(ctx); len(cs) != 0 {
+		t.Errorf("conflicts: %+v", cs)
+	}
+}

@@ -41,6 +41,7 @@ type Server struct {
 	dir   string // the throwaway cluster's folder ("" for LANGO_TEST_DATABASE)
 	bin   string
 	cred  *syscall.Credential
+	opts  string // the postgres options pg_ctl starts it with
 	count atomic.Int64
 }
 
@@ -139,8 +140,8 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"); err != nil {
 		return err
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB", port, s.dir)
-	if err := s.run(ctx, "pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", filepath.Join(s.dir, "log"), "-o", opts); err != nil {
+	s.opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB", port, s.dir)
+	if err := s.run(ctx, "pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", filepath.Join(s.dir, "log"), "-o", s.opts); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		return fmt.Errorf("%w\n%s", err, log)
 	}
@@ -193,6 +194,28 @@ func (s *Server) Stop() error {
 		err = s.run(context.Background(), "pg_ctl", "stop", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w")
 	}
 	return errors.Join(err, os.RemoveAll(s.dir))
+}
+
+// Throwaway reports whether the server is a cluster of the tests' own
+// (which Crash may stop), not LANGO_TEST_DATABASE's.
+func (s *Server) Throwaway() bool { return s.dir != "" }
+
+// Crash stops the throwaway cluster at once (pg_ctl stop -m immediate: no
+// checkpoint, connections cut, as a primary lost), runs down, and starts
+// the cluster again on the same port, recovering from its WAL.
+func (s *Server) Crash(ctx context.Context, down func()) error {
+	if s.dir == "" {
+		return errors.New("pgtest: Crash needs a throwaway cluster, not LANGO_TEST_DATABASE")
+	}
+	data := filepath.Join(s.dir, "data")
+	if err := s.run(ctx, "pg_ctl", "stop", "-D", data, "-m", "immediate", "-w"); err != nil {
+		return err
+	}
+	down()
+	if err := s.run(ctx, "pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", filepath.Join(s.dir, "log"), "-o", s.opts); err != nil {
+		return err
+	}
+	return s.ping(ctx)
 }
 
 // NewDatabase creates an empty database for t, dropped when t ends, and
