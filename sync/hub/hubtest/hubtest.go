@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,6 +261,24 @@ func authorization(t *testing.T, s hub.Store) {
 	}
 	if _, err := s.Apply(ctx, gate.ID, void(saleID(mine[0])), t0); err != nil {
 		t.Errorf("voiding its own sale: %v", err)
+	}
+	// The same sale twice in one batch of its own terminal is one record;
+	// another terminal's sale with that id is refused, and nothing of its
+	// batch is stored.
+	held, _ := s.TerminalEvents(ctx, gate.ID, 0, 10)
+	again := sales("NNP")(0)
+	twice := chain(gate.ID, 2, held[len(held)-1].Hash, 2, terminal.EventSaleCreated, func(int) string { return again })
+	if _, err := s.Apply(ctx, gate.ID, twice, t0); err != nil {
+		t.Errorf("a sale sent twice in its own chain: %v", err)
+	}
+	before, _ := s.Counts(ctx)
+	if _, err := s.Apply(ctx, amb.ID, chain(amb.ID, 1, theirs[0].Hash, 1, terminal.EventSaleCreated, func(int) string {
+		return strings.Replace(again, `"NNP"`, `"AMB"`, 1)
+	}), t0); !errors.As(err, &fe) {
+		t.Errorf("another terminal's sale with a held id: %v; want forbidden", err)
+	}
+	if after, _ := s.Counts(ctx); after["events"] != before["events"] || after["records"] != before["records"] {
+		t.Errorf("a refused batch changed the counts: %v, then %v", before, after)
 	}
 }
 

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &server)) }
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // open opens a store on a fresh database.
-func open(t *testing.T) (*postgres.Store, string) {
+func open(t testing.TB) (*postgres.Store, string) {
 	t.Helper()
 	url := server.NewDatabase(t)
 	s, err := postgres.Open(context.Background(), url, postgres.Options{SealKey: testKey})

@@ -653,14 +653,13 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 	return res, err
 }
 
-// insertEvents inserts the new events of terminal no in one statement
-// over arrays. An event whose id the hub already holds elsewhere is
-// refused (the statement skips it, and the count tells).
+// insertEvents inserts the new events of terminal no by COPY, the
+// fastest way rows go into PostgreSQL, under a savepoint: an event whose id
+// the hub already holds elsewhere stops the COPY on the unique index, and
+// the batch is refused (ForbiddenError) with nothing of it stored.
 func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Event, flagged map[int64]hub.EventFlag, recv string) error {
 	n := len(events)
-	seqs, types, ats, actors, prevs, hashes := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ids := make([]uuid.UUID, n)
-	payloads := make([][]byte, n)
 	var qseqs []int64
 	var qtypes, qreasons []string
 	for i := range events {
@@ -669,23 +668,37 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 		if err != nil {
 			return &hub.ForbiddenError{Seq: e.Seq, Type: e.Type, Reason: "has an id that is not a UUID"}
 		}
-		seqs[i], ids[i], types[i], ats[i], actors[i], payloads[i], prevs[i], hashes[i] = e.Seq, u, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash
+		ids[i] = u
 		if f, ok := flagged[e.Seq]; ok && f.Kind == hub.FlagQuarantine {
-			types[i] = hub.FlagQuarantine
 			qseqs, qtypes, qreasons = append(qseqs, e.Seq), append(qtypes, e.Type), append(qreasons, f.Reason)
 		}
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO events (terminal, seq, id, type, at, actor, payload, prev_hash, hash, received_at)
-		SELECT $1, u.seq, u.id, u.type, u.at, u.actor, u.payload, u.prev_hash, u.hash, $2
-		FROM unnest($3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[]) AS u(seq, id, type, at, actor, payload, prev_hash, hash)
-		ON CONFLICT DO NOTHING`, no, recv, seqs, ids, types, ats, actors, payloads, prevs, hashes)
+	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return unavailable(fmt.Errorf("apply: %w", err))
 	}
-	if int(tag.RowsAffected()) != n {
+	i := 0
+	row := make([]any, 10)
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		e := &events[i]
+		typ := e.Type
+		if f, ok := flagged[e.Seq]; ok && f.Kind == hub.FlagQuarantine {
+			typ = hub.FlagQuarantine
+		}
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9] = no, e.Seq, ids[i], typ, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv
+		i++
+		return row, nil
+	}))
+	if c, ok := uniqueViolation(err); ok && c == "events_id" {
+		if rerr := sp.Rollback(ctx); rerr != nil {
+			return unavailable(rerr)
+		}
 		// Which one? The terminal's row is held, so no seq of it is new to
 		// anyone else: an id is held by another event.
-		rows, _ := tx.Query(ctx, `SELECT id FROM events WHERE id = ANY($1) AND NOT (terminal = $2 AND seq = ANY($3))`, ids, no, seqs)
+		rows, _ := tx.Query(ctx, `SELECT id FROM events WHERE id = ANY($1)`, ids)
 		held, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 		if err != nil {
 			return unavailable(fmt.Errorf("apply: %w", err))
@@ -695,7 +708,13 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 				return &hub.ForbiddenError{Seq: events[i].Seq, Type: events[i].Type, Reason: "has the id of another event the hub holds"}
 			}
 		}
-		return fmt.Errorf("apply: %d of %d events of terminal %d inserted", tag.RowsAffected(), n, no)
+		return fmt.Errorf("apply: %w", err)
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("apply: %w", err))
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return unavailable(fmt.Errorf("apply: %w", err))
 	}
 	if len(qseqs) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO quarantine (terminal, seq, type, reason) SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])`,
@@ -705,6 +724,8 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 	}
 	return nil
 }
+
+var eventColumns = []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"}
 
 // authorize checks what the new events of terminal no (of site) name
 // against the records the hub holds (authz.go) and returns the records
@@ -756,6 +777,28 @@ func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Recor
 	for i, r := range created {
 		k, _ := hub.RecordKey(r.ID) // authorize took only UUIDs
 		ids[i], kinds[i] = uuid.UUID(k), r.Kind
+	}
+	// Ids are new but for an attack or a bug (or a sale sent again in its
+	// chain): COPY under a savepoint, and only if the key stops it the
+	// rows one statement that skips what is held.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return unavailable(fmt.Errorf("apply: records: %w", err))
+	}
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "terminal"}, pgx.CopyFromSlice(len(created), func(i int) ([]any, error) {
+		return []any{ids[i], kinds[i], no}, nil
+	}))
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return unavailable(fmt.Errorf("apply: records: %w", err))
+		}
+		return nil
+	}
+	if _, ok := uniqueViolation(err); !ok {
+		return unavailable(fmt.Errorf("apply: records: %w", err))
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return unavailable(fmt.Errorf("apply: records: %w", err))
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO records (id, kind, terminal) SELECT u.id, u.kind, $1 FROM unnest($2::uuid[], $3::text[]) AS u(id, kind) ON CONFLICT DO NOTHING`, no, ids, kinds)
 	if err != nil {

@@ -173,7 +173,7 @@ func TestNoncesShared(t *testing.T) {
 	}
 }
 
-func enroll(t *testing.T, s hub.Store, name string) hub.Terminal {
+func enroll(t testing.TB, s hub.Store, name string) hub.Terminal {
 	t.Helper()
 	ctx := context.Background()
 	tok := uuid.NewString()
