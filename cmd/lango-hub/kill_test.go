@@ -40,7 +40,7 @@ var pgServer *pgtest.Server
 
 // hubProcess is `lango-hub serve` running as a child process.
 type hubProcess struct {
-	t      *testing.T
+	t      testing.TB
 	data   string
 	listen string
 	cmd    *exec.Cmd
@@ -93,7 +93,7 @@ func (p *hubProcess) stop() {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -54,7 +54,7 @@ func serveInProcess(t *testing.T, args ...string) string {
 }
 
 // newTerminal is a terminal store of NNP named name, with its admin.
-func newTerminal(t *testing.T, name string) (*sqlite.DB, *terminal.Operator) {
+func newTerminal(t testing.TB, name string) (*sqlite.DB, *terminal.Operator) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lango.db"))
@@ -75,7 +75,7 @@ func newTerminal(t *testing.T, name string) (*sqlite.DB, *terminal.Operator) {
 	return db, admin
 }
 
-func sellOne(t *testing.T, db *sqlite.DB, admin *terminal.Operator) {
+func sellOne(t testing.TB, db *sqlite.DB, admin *terminal.Operator) {
 	t.Helper()
 	ctx := context.Background()
 	iss, err := db.PassIssuer(ctx)
@@ -90,7 +90,7 @@ func sellOne(t *testing.T, db *sqlite.DB, admin *terminal.Operator) {
 
 // openPG opens the PostgreSQL store at url with the key file of data, as
 // the hub does.
-func openPG(t *testing.T, url, data string) *hubpg.Store {
+func openPG(t testing.TB, url, data string) *hubpg.Store {
 	t.Helper()
 	key, err := hubpg.LoadOrCreateKeyFile(filepath.Join(data, "authority.key"))
 	if err != nil {

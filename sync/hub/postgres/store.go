@@ -887,6 +887,18 @@ func scanEvent(row pgx.Row, id string, extra ...any) (terminal.Event, error) {
 	return e, nil
 }
 
+// scanEventAfter reads first, then eventCols.
+func scanEventAfter(row pgx.Row, first any) (terminal.Event, error) {
+	var e terminal.Event
+	var at string
+	var payload []byte
+	if err := row.Scan(first, &e.Seq, &e.ID, &e.Type, &at, &e.Actor, &payload, &e.PrevHash, &e.Hash); err != nil {
+		return e, err
+	}
+	e.At, e.Payload = parseTS(at), payload
+	return e, nil
+}
+
 // Feed implements hub.Store. It reads in one repeatable-read transaction,
 // so the cursors agree with the events whatever other processes apply
 // meanwhile.
@@ -918,7 +930,39 @@ func (s *Store) Feed(ctx context.Context, site, exclude string, cursors map[stri
 	if err := rows.Err(); err != nil {
 		return page, unavailable(err)
 	}
-	feedTypes := wire.FeedTypes()
+	// The events of every peer behind its cursor, in one statement (one
+	// probe of the feed's partial index per peer, not one round trip),
+	// peers in the page's order, at most limit+1 in all: enough to tell
+	// where the page ends.
+	var nos, curs []int64
+	for _, p := range peers {
+		if cur := cursors[p.TerminalID]; cur < p.Seq {
+			nos, curs = append(nos, p.no), append(curs, cur)
+		}
+	}
+	byPeer := map[int64][]terminal.Event{}
+	if len(nos) > 0 && limit > 0 {
+		rows, err := tx.Query(ctx, `SELECT p.no, `+eventCols+`
+			FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS p(no, cur, ord)
+			CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.terminal = p.no AND e.seq > p.cur AND e.type = ANY($3) ORDER BY e.seq LIMIT $4) e
+			ORDER BY p.ord, e.seq LIMIT $4`, nos, curs, wire.FeedTypes(), limit+1)
+		if err != nil {
+			return page, unavailable(fmt.Errorf("feed: %w", err))
+		}
+		for rows.Next() {
+			var no int64
+			e, err := scanEventAfter(rows, &no)
+			if err != nil {
+				rows.Close()
+				return page, err
+			}
+			byPeer[no] = append(byPeer[no], e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return page, unavailable(err)
+		}
+	}
 	for _, p := range peers {
 		cur := cursors[p.TerminalID]
 		if cur >= p.Seq {
@@ -931,30 +975,16 @@ func (s *Store) Feed(ctx context.Context, site, exclude string, cursors map[stri
 			page.Cursors = append(page.Cursors, hub.FeedCursor{TerminalID: p.TerminalID, Name: p.Name, Seq: cur})
 			continue
 		}
-		rows, err := tx.Query(ctx, `SELECT `+eventCols+` FROM events e WHERE e.terminal = $1 AND e.seq > $2 AND e.type = ANY($3) ORDER BY e.seq LIMIT $4`,
-			p.no, cur, feedTypes, room+1)
-		if err != nil {
-			return page, unavailable(fmt.Errorf("feed: %w", err))
-		}
-		n := 0
+		evs := byPeer[p.no]
 		next := p.Seq
-		for rows.Next() {
-			e, err := scanEvent(rows, p.TerminalID)
-			if err != nil {
-				rows.Close()
-				return page, err
-			}
-			if n == room {
-				page.More = true
-				next = page.Events[len(page.Events)-1].Seq
-				break
-			}
-			page.Events = append(page.Events, hub.StoredEvent{Event: e, Site: site, Name: p.Name})
-			n++
+		if len(evs) > room {
+			evs = evs[:room]
+			page.More = true
+			next = evs[room-1].Seq
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return page, unavailable(err)
+		for _, e := range evs {
+			e.Terminal = p.TerminalID
+			page.Events = append(page.Events, hub.StoredEvent{Event: e, Site: site, Name: p.Name})
 		}
 		page.Cursors = append(page.Cursors, hub.FeedCursor{TerminalID: p.TerminalID, Name: p.Name, Seq: next})
 	}
