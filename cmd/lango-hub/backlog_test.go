@@ -90,6 +90,8 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		b.Logf("%d terminals with %d queued events each made in %v", terms, perTerm, time.Since(start).Round(time.Second))
 		settle()
 
+		hubCPU0 := procsCPU(procs)
+		selfCPU0 := selfCPU()
 		b.StartTimer()
 		start = time.Now()
 		var drained atomic.Int64
@@ -113,6 +115,8 @@ func BenchmarkNationalBacklog(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		b.Logf("CPU during the drain: terminals (this process) %v, the two hubs %v, the rest (PostgreSQL, other work) the remainder of %v × 2 cores",
+			(selfCPU()-selfCPU0).Round(time.Second), (procsCPU(procs)-hubCPU0).Round(time.Second), d.Round(time.Second))
 		for _, p := range procs {
 			p.stop()
 		}
@@ -243,4 +247,27 @@ func drainTerminal(ctx context.Context, path string, procs []*hubProcess, seed u
 			return fmt.Errorf("%s not drained after %d exchanges: %v", path, i, err)
 		}
 	}
+}
+
+// procsCPU is the user and system time the hub processes have used.
+func procsCPU(procs []*hubProcess) time.Duration {
+	var d time.Duration
+	for _, p := range procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		u, _ := strconv.Atoi(f[11])
+		s, _ := strconv.Atoi(f[12])
+		d += time.Duration(u+s) * 10 * time.Millisecond // USER_HZ 100
+	}
+	return d
+}
+
+// selfCPU is this process's user and system time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -1113,10 +1114,14 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 // pgDump finds pg_dump, of the newest installed version: on PATH, else in
 // Debian's /usr/lib/postgresql/*/bin.
 func pgDump() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
-	if len(dirs) > 0 {
-		return dirs[0], nil
+	dumps, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+	version := func(p string) int {
+		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
+		return n
+	}
+	sort.Slice(dumps, func(i, j int) bool { return version(dumps[i]) > version(dumps[j]) })
+	if len(dumps) > 0 {
+		return dumps[0], nil
 	}
 	if p, err := exec.LookPath("pg_dump"); err == nil {
 		return p, nil
