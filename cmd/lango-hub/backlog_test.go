@@ -116,7 +116,7 @@ func BenchmarkNationalBacklog(b *testing.B) {
 			}
 		}
 		b.Logf("CPU during the drain: terminals (this process) %v, the two hubs %v, the rest (PostgreSQL, other work) the remainder of %v × 2 cores",
-			(selfCPU()-selfCPU0).Round(time.Second), (procsCPU(procs)-hubCPU0).Round(time.Second), d.Round(time.Second))
+			(selfCPU() - selfCPU0).Round(time.Second), (procsCPU(procs) - hubCPU0).Round(time.Second), d.Round(time.Second))
 		for _, p := range procs {
 			p.stop()
 		}
