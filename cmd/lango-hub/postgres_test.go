@@ -423,7 +423,11 @@ func TestTwoHubProcessesOnePostgres(t *testing.T) {
 	errs := make(chan error, len(terms))
 	var mu sync.Mutex
 	switches, cut := 0, 0
-	for _, tm := range terms {
+	// The gates sell deferred passes; the exit settles them (it never saw
+	// the sales); afterwards every terminal must know each settlement,
+	// whichever hub it heard of it from.
+	var sold, settled []string
+	for ti, tm := range terms {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -438,8 +442,41 @@ func TestTwoHubProcessesOnePostgres(t *testing.T) {
 					mu.Unlock()
 				}
 				last = n
-				if i < 20 && tm.rng.IntN(3) == 0 {
+				switch {
+				case i < 20 && ti < 2 && tm.rng.IntN(2) == 0:
+					iss, err := tm.db.PassIssuer(ctx)
+					if err != nil {
+						errs <- err
+						return
+					}
+					res, err := tm.db.Sell(ctx, tm.admin, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}},
+						Tenders: []terminal.TenderRequest{{Kind: terminal.TenderDefer}}}, iss)
+					if err != nil {
+						errs <- fmt.Errorf("deferred sale: %w", err)
+						return
+					}
+					mu.Lock()
+					sold = append(sold, res.Sale.Pass)
+					mu.Unlock()
+				case i < 20 && tm.rng.IntN(3) == 0:
 					sellOne(t, tm.db, tm.admin)
+				}
+				if ti == 2 {
+					mu.Lock()
+					var next string
+					if len(sold) > 0 {
+						next, sold = sold[0], sold[1:]
+					}
+					mu.Unlock()
+					if next != "" {
+						if _, err := tm.db.Settle(ctx, tm.admin, next, []terminal.TenderRequest{{Kind: terminal.TenderCash}}); err != nil {
+							errs <- fmt.Errorf("settle: %w", err)
+							return
+						}
+						mu.Lock()
+						settled = append(settled, next)
+						mu.Unlock()
+					}
 				}
 				cfg := client.Config{HubURL: "http://" + procs[n].listen, BatchSize: 500 + tm.rng.IntN(1500),
 					HTTPClient: &http.Client{Timeout: 20 * time.Second}, MinBackoff: time.Millisecond}
@@ -523,6 +560,29 @@ func TestTwoHubProcessesOnePostgres(t *testing.T) {
 	for _, tm := range terms {
 		checkHolds(t, pg, tm.db)
 	}
+	// The feed, through either hub: a last exchange each (both hubs up),
+	// then every gate knows every settlement.
+	for _, p := range procs {
+		p.start()
+	}
+	for i, tm := range terms {
+		if err := client.New(tm.db, client.Config{HubURL: "http://" + procs[i%2].listen}).Once(ctx); err != nil {
+			t.Fatalf("last exchange: %v", err)
+		}
+	}
+	if len(settled) == 0 {
+		t.Error("no pass was settled; the feed went untested")
+	}
+	for _, text := range settled {
+		for _, tm := range terms[:2] {
+			pc, err := tm.db.CheckPass(ctx, text)
+			if err != nil || pc.State != "settled" {
+				t.Errorf("a pass settled at the exit reads %+v, %v at a gate; want settled", pc, err)
+				break
+			}
+		}
+	}
+	t.Logf("%d passes settled at the exit, known at both gates", len(settled))
 	if cs, err := pg.Conflicts(ctx); err != nil || len(cs) != 0 {
 		t.Errorf("conflicts: %+v %v", cs, err)
 	}
