@@ -332,6 +332,41 @@ func (s *Store) AddAuthorityKey(ctx context.Context, k hub.AuthorityKey) error {
 	return nil
 }
 
+// AddFirstAuthorityKey implements hub.FirstAuthorityStore: under an
+// advisory lock on the site, k goes in only if the site has no key.
+func (s *Store) AddFirstAuthorityKey(ctx context.Context, k hub.AuthorityKey) (hub.AuthorityKey, error) {
+	sl, err := s.sealer()
+	if err != nil {
+		return hub.AuthorityKey{}, err
+	}
+	p, err := pass.MarshalPrivateKeyPEM(k.Private)
+	if err != nil {
+		return hub.AuthorityKey{}, err
+	}
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('authority/' || $1))`, k.Site); err != nil {
+			return unavailable(err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO authorities (kid, site, private, created_at) SELECT $1, $2, $3, $4
+			WHERE NOT EXISTS (SELECT 1 FROM authorities WHERE site = $2)`, k.KeyID, k.Site, sl.seal(p, authorityAD(k.KeyID, k.Site)), ts(k.CreatedAt))
+		if err != nil {
+			return unavailable(fmt.Errorf("add authority key: %w", err))
+		}
+		return nil
+	})
+	if err != nil {
+		return hub.AuthorityKey{}, err
+	}
+	keys, err := s.AuthorityKeys(ctx, k.Site)
+	if err != nil {
+		return hub.AuthorityKey{}, err
+	}
+	if len(keys) == 0 {
+		return hub.AuthorityKey{}, fmt.Errorf("add authority key: %s has none after adding one", k.Site)
+	}
+	return keys[0], nil
+}
+
 // AddEnrollment implements hub.Store.
 func (s *Store) AddEnrollment(ctx context.Context, e hub.Enrollment) error {
 	var rekey *string

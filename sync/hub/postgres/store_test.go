@@ -6,9 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +194,41 @@ func event(id string, seq int64, prev, typ string) terminal.Event {
 	e := terminal.Event{Seq: seq, ID: uuid.Must(uuid.NewV7()).String(), Terminal: id, Type: typ, At: t0, Actor: "admin", Payload: []byte(`{}`), PrevHash: prev}
 	e.Hash = e.ComputeHash()
 	return e
+}
+
+// TestFirstAuthorityKeyOnce: two processes making a site's first key at
+// once leave the site with one, which both are given.
+func TestFirstAuthorityKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	a, url := open(t)
+	defer a.Close()
+	b, err := postgres.Open(ctx, url, postgres.Options{SealKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make([]hub.AuthorityKey, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, priv, _ := ed25519.GenerateKey(rand.Reader)
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			got[i], errs[i] = s.AddFirstAuthorityKey(ctx, hub.AuthorityKey{KeyID: fmt.Sprintf("k%d", i), Site: "NNP", Private: priv, CreatedAt: t0.Add(time.Duration(i) * time.Second)})
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || got[i].KeyID != got[0].KeyID {
+			t.Errorf("call %d: %s, %v; want the one key %s", i, got[i].KeyID, errs[i], got[0].KeyID)
+		}
+	}
+	if keys, _ := a.AuthorityKeys(ctx, "NNP"); len(keys) != 1 {
+		t.Errorf("NNP has %d authority keys; want 1", len(keys))
+	}
 }
