@@ -1176,22 +1176,16 @@ func (s *Store) Ping(ctx context.Context) error {
 // whether it was new within window. Nonces older than the window are
 // swept as it goes.
 func (s *Store) AddNonce(ctx context.Context, key string, now time.Time, window time.Duration) (bool, error) {
+	// One statement, its own transaction: one round trip per request.
 	var fresh bool
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO nonces (key, at) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE nonces.at < $3
-			RETURNING true`, key, now, now.Add(-window)).Scan(&fresh)
-		if errors.Is(err, pgx.ErrNoRows) {
-			fresh = false
-			return nil
-		}
-		if err != nil {
-			return unavailable(fmt.Errorf("nonce: %w", err))
-		}
-		return nil
-	})
-	if err != nil || !fresh {
-		return false, err
+	err := s.pool.QueryRow(ctx, `INSERT INTO nonces (key, at) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE nonces.at < $3
+		RETURNING true`, key, now, now.Add(-window)).Scan(&fresh)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(fmt.Errorf("nonce: %w", err))
 	}
 	// Sweep now and then (one request in 64 by the nonce's first byte is
 	// enough to keep the table at a window's worth).
