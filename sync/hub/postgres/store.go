@@ -715,7 +715,8 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 	}
 	i := 0
 	row := make([]any, 10)
-	_, err = sp.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
+	cols := []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"}
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
 		if i == n {
 			return nil, nil
 		}
@@ -760,8 +761,6 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 	}
 	return nil
 }
-
-var eventColumns = []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"}
 
 // authorize checks what the new events of terminal no (of site) name
 // against the records the hub holds (authz.go) and returns the records
@@ -1113,13 +1112,11 @@ func (s *Store) LatestCatalogue(ctx context.Context, site string) (hub.Catalogue
 	return c, true, nil
 }
 
-// Tables are the tables Counts counts: those of the embedded store.
-var Tables = []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues"}
-
-// Counts implements hub.Store.
+// Counts implements hub.Store: the tables of the embedded store, by the
+// same names.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range Tables {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues"} {
 		var n int
 		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, unavailable(fmt.Errorf("count %s: %w", t, err))
