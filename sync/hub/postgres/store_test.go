@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/postgres"
 	"github.com/lango-pos/lango/terminal"
@@ -230,5 +232,52 @@ func TestFirstAuthorityKeyOnce(t *testing.T) {
 	}
 	if keys, _ := a.AuthorityKeys(ctx, "NNP"); len(keys) != 1 {
 		t.Errorf("NNP has %d authority keys; want 1", len(keys))
+	}
+}
+
+// TestFeedUsesItsIndex: the feed's query is planned on the feed's partial
+// index, so a peer's sales (most of its events) are never read for it.
+// The index lists the feed types exactly as wire.FeedTypes does.
+func TestFeedUsesItsIndex(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	defer s.Close()
+	// Enough rows that a plan that reads the events would be costlier.
+	term := enroll(t, s, "a")
+	var no int64
+	if err := s.Pool().QueryRow(ctx, `SELECT no FROM terminals WHERE id = $1`, term.ID).Scan(&no); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO events (terminal, seq, id, type, at, actor, payload, prev_hash, hash, received_at)
+		SELECT $1, g, gen_random_uuid(), 'sale.created', '', '', '\x00', '', '', '' FROM generate_series(1, 20000) g`, no); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+	// The plan of a prepared statement run many times: generic, the
+	// parameters unknown to the planner.
+	conn, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `DEALLOCATE ALL; RESET plan_cache_mode`)
+	if _, err := conn.Exec(ctx, `PREPARE feed_plan(bigint[], bigint[], int) AS `+postgres.FeedQueryForTest()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE feed_plan('{%d}', '{0}', 101)`, no), pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "events_feed") {
+		t.Errorf("the feed's plan does not use events_feed:\n%s", strings.Join(plan, "\n"))
 	}
 }
