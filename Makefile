@@ -12,6 +12,13 @@ DEMO_DATA ?= $(CURDIR)/.data/demo
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth curl
 
+# PostgreSQL for the hub's tests, which start a throwaway cluster with its
+# initdb and pg_ctl (internal/pgtest): Debian's postgresql package, when
+# neither PATH nor /usr/lib/postgresql/*/bin has initdb. LANGO_TEST_DATABASE
+# (a postgres:// URL where the tests may create databases) uses a server
+# of your own instead.
+PG_PACKAGES := $(if $(shell command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null),,postgresql)
+
 .DEFAULT_GOAL := help
 
 .PHONY: help
@@ -20,7 +27,7 @@ help: ## list the targets
 
 .PHONY: deps
 deps: ## install missing system packages (apt-get as root, else print the command)
-	@sh scripts/deps.sh $(DEB_PACKAGES)
+	@sh scripts/deps.sh $(DEB_PACKAGES) $(PG_PACKAGES)
 
 .PHONY: build
 build: deps ## build bin/lango (headless), bin/lango-kiosk, bin/lango-hub and bin/lango-platform, the version stamped

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lango-pos/lango/internal/pgtest"
 	"github.com/lango-pos/lango/sync/client"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
@@ -32,23 +33,27 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m, &pgServer))
 }
+
+// pgServer is the PostgreSQL server of the tests that run the hub on it.
+var pgServer *pgtest.Server
 
 // hubProcess is `lango-hub serve` running as a child process.
 type hubProcess struct {
-	t        *testing.T
+	t        testing.TB
 	data     string
 	listen   string
 	cmd      *exec.Cmd
 	stderr   *bytes.Buffer
 	env      []string // more of the hub's environment
+	args     []string // more arguments of serve (--database URL)
 	logLevel string
 }
 
 func (p *hubProcess) start() {
 	p.t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", p.data, "--listen", p.listen, "--log-level", cmp.Or(p.logLevel, "error"))
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", p.data, "--listen", p.listen, "--log-level", cmp.Or(p.logLevel, "error")}, p.args...)...)
 	cmd.Env = append(append(os.Environ(), "LANGO_TEST_MAIN=1"), p.env...)
 	p.stderr = &bytes.Buffer{}
 	cmd.Stderr = p.stderr
@@ -91,7 +96,7 @@ func (p *hubProcess) stop() {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

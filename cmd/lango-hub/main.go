@@ -10,6 +10,14 @@
 //	lango-hub catalogue publish --data DIR --site SITE FILE [--json]
 //	lango-hub report --data DIR [--json]
 //	lango-hub backup --data DIR FILE
+//	lango-hub migrate --data DIR --database URL [--json]
+//	lango-hub copy --from DIR --data DIR --database URL [--json]
+//
+// Every command takes --database postgres://USER@HOST:PORT/DB (or
+// LANGO_HUB_DATABASE) to keep the hub's records in PostgreSQL instead of
+// the embedded SQLite file in --data; the site authority keys are then
+// sealed with the 0600 key file --data/authority.key, which every hub
+// process on that database is given (docs/OPERATIONS.md).
 //
 // Exit status: 0 done, 1 refused, 2 usage, 3 the network or store is
 // unavailable. Errors are one line on stderr starting "lango-hub: ".
@@ -39,6 +47,7 @@ import (
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/forward"
+	hubpg "github.com/lango-pos/lango/sync/hub/postgres"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/platform"
 	"github.com/lango-pos/lango/terminal"
@@ -82,8 +91,10 @@ type Main struct {
 	upstream string
 	token    string
 	interval time.Duration
+	database string // postgres:// URL; "" for the embedded store
+	from     string // copy: the embedded hub's data folder
 
-	store    *hubsqlite.Store
+	store    hub.Store
 	ledger   *mpesa.Ledger
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
@@ -156,7 +167,13 @@ const usage = `usage:
   lango-hub terminal list --data DIR [--json]
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
   lango-hub report --data DIR [--json]
-  lango-hub backup --data DIR FILE`
+  lango-hub backup --data DIR FILE
+  lango-hub migrate --data DIR --database URL [--json]
+  lango-hub copy --from DIR --data DIR --database URL [--json]
+
+Every command takes --database postgres://USER@HOST:PORT/DB (or
+LANGO_HUB_DATABASE): the hub's records in PostgreSQL instead of the
+embedded SQLite in --data.`
 
 // ParseFlags reads the command line (without the program name).
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
@@ -178,6 +195,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("lango-hub "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&m.data, "data", m.defaultData(), "the hub's data folder")
+	fs.StringVar(&m.database, "database", m.Getenv("LANGO_HUB_DATABASE"), "PostgreSQL URL (postgres://USER@HOST:PORT/DB); the embedded SQLite in --data without it")
 	var positional int
 	switch cmd {
 	case "serve":
@@ -204,6 +222,11 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		positional = 1
 	case "backup":
 		positional = 1
+	case "migrate":
+		fs.BoolVar(&m.json, "json", false, "print JSON")
+	case "copy":
+		fs.StringVar(&m.from, "from", "", "the embedded hub's data folder to copy from")
+		fs.BoolVar(&m.json, "json", false, "print JSON")
 	default:
 		return usagef("unknown command %q:\n%s", cmd, usage)
 	}
@@ -242,6 +265,17 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		if m.site == "" {
 			return usagef("catalogue publish needs --site")
 		}
+	case "migrate":
+		if m.database == "" {
+			return usagef("migrate needs --database URL (or LANGO_HUB_DATABASE): the embedded store migrates itself when opened")
+		}
+	case "copy":
+		if m.from == "" || m.database == "" {
+			return usagef("copy needs --from DIR (the embedded hub's data folder) and --database URL")
+		}
+	}
+	if m.database != "" && !strings.HasPrefix(m.database, "postgres://") && !strings.HasPrefix(m.database, "postgresql://") {
+		return usagef("--database must be a postgres:// URL, like postgres://lango@db.example:5432/lango")
 	}
 	return nil
 }
@@ -281,11 +315,28 @@ func (m *Main) defaultData() string {
 // DBPath is the hub's store in the data folder.
 func (m *Main) DBPath() string { return filepath.Join(m.data, "hub.db") }
 
+// KeyFile is the key that seals the site authority keys in PostgreSQL: in
+// the data folder, 0600, the same file given to every hub process.
+func (m *Main) KeyFile() string { return filepath.Join(m.data, "authority.key") }
+
+// openStore opens the hub's store: PostgreSQL with --database, else the
+// embedded SQLite in the data folder.
+func (m *Main) openStore(ctx context.Context) (hub.Store, error) {
+	if m.database == "" {
+		return hubsqlite.Open(ctx, m.DBPath())
+	}
+	key, err := hubpg.LoadOrCreateKeyFile(m.KeyFile())
+	if err != nil {
+		return nil, err
+	}
+	return hubpg.Open(ctx, m.database, hubpg.Options{SealKey: key})
+}
+
 func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if err := os.MkdirAll(m.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	st, err := hubsqlite.Open(ctx, m.DBPath())
+	st, err := m.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +393,9 @@ func (m *Main) level() slog.Level {
 // Run runs the parsed command. serve returns when ctx is done, after a
 // graceful shutdown.
 func (m *Main) Run(ctx context.Context) error {
+	if m.cmd == "migrate" || m.cmd == "copy" {
+		return m.runPostgres(ctx)
+	}
 	h, err := m.open(ctx)
 	if err != nil {
 		return err
@@ -432,7 +486,7 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	}
 	m.addr = ln.Addr().String()
 	id, _ := m.store.HubID(ctx)
-	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "hub_id", id)
+	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "database", m.databaseName(), "hub_id", id)
 	close(m.ready)
 	if c := m.darajaClient(); c != nil {
 		go m.chaseMpesa(ctx, h, c)

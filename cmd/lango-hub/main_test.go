@@ -18,7 +18,7 @@ import (
 
 // run runs one lango-hub command in-process and returns its exit status,
 // stdout and stderr.
-func run(t *testing.T, args ...string) (int, string, string) {
+func run(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	m := NewMain()

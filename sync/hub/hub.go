@@ -168,6 +168,11 @@ func (h *Hub) authority(ctx context.Context, site string, create bool) (Authorit
 		return AuthorityKey{}, err
 	}
 	k := AuthorityKey{KeyID: a.KeyID().String(), Site: site, Private: a.PrivateKey(), CreatedAt: h.now()}
+	if fs, ok := h.store.(FirstAuthorityStore); ok {
+		// Several processes: the one whose key went in first wins, and
+		// every terminal of the site is certified under that one key.
+		return fs.AddFirstAuthorityKey(ctx, k)
+	}
 	if err := h.store.AddAuthorityKey(ctx, k); err != nil {
 		return AuthorityKey{}, err
 	}

@@ -282,8 +282,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (t Termina
 		release()
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "bad signature")
 	}
-	if !s.nonces.add(t.ID+"/"+sig.Nonce, now) {
+	if fresh, err := s.addNonce(r.Context(), t.ID+"/"+sig.Nonce, now); err != nil || !fresh {
 		release()
+		if err != nil {
+			s.log.Error("nonce store", "err", err)
+			return t, nil, nil, wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the hub's store does not answer: try again")
+		}
 		return t, nil, nil, wire.Errorf(http.StatusUnauthorized, wire.CodeReplay, "this request was already received")
 	}
 	if enc := contentEncoding(r); enc == "gzip" {
@@ -426,6 +430,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			we = wire.Errorf(http.StatusConflict, wire.CodeConflict, "%s", terminal.ErrorMessage(err))
 		case terminal.EUNAUTHORIZED:
 			we = wire.Errorf(http.StatusUnauthorized, wire.CodeUnauthorized, "%s", terminal.ErrorMessage(err))
+		case terminal.EUNAVAILABLE:
+			// The store does not answer (a database failing over): the
+			// terminal retries; nothing was stored.
+			s.log.Warn("store unavailable", "path", r.URL.Path, "err", err)
+			we = wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "%s: try again", terminal.ErrorMessage(err))
 		default:
 			if r.Context().Err() != nil {
 				we = wire.Errorf(http.StatusServiceUnavailable, wire.CodeUnavailable, "the request was cancelled")
@@ -542,6 +551,16 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	id, _ := s.hub.store.HubID(ctx)
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok", "hub_id": id})
+}
+
+// addNonce records a request's nonce: in the store when several hub
+// processes share it (NonceStore), so a request replayed to another
+// process is refused too; else in this process's memory.
+func (s *Server) addNonce(ctx context.Context, key string, now time.Time) (bool, error) {
+	if ns, ok := s.hub.store.(NonceStore); ok {
+		return ns.AddNonce(ctx, key, now, s.nonces.window)
+	}
+	return s.nonces.add(key, now), nil
 }
 
 // nonceCache remembers the nonces of accepted requests for the window in

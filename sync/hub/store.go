@@ -130,6 +130,24 @@ type Store interface {
 	Close() error
 }
 
+// NonceStore is implemented by a store that several hub processes share:
+// the nonces of accepted requests are kept in it for window, so a request
+// replayed to any process is refused (false). The embedded store, one
+// process's, leaves them in that process's memory.
+type NonceStore interface {
+	AddNonce(ctx context.Context, key string, now time.Time, window time.Duration) (fresh bool, err error)
+}
+
+// FirstAuthorityStore is implemented by a store that several hub processes
+// share: two of them making a site's first authority key at once must not
+// leave the site with two (a terminal enrolled under one would refuse the
+// passes of terminals certified under the other). AddFirstAuthorityKey
+// stores k only if the site has no key yet, and returns the site's newest
+// key either way.
+type FirstAuthorityStore interface {
+	AddFirstAuthorityKey(ctx context.Context, k AuthorityKey) (AuthorityKey, error)
+}
+
 // Errors of the store.
 var (
 	ErrNotFound     = errors.New("not found")

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +48,8 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Forwarding", forwarding},
 		{"ForwardVoidFirst", forwardVoidFirst},
 		{"Tickets", tickets},
+		{"ConcurrentApply", concurrentApply},
+		{"ConcurrentRedeem", concurrentRedeem},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
@@ -262,6 +266,24 @@ func authorization(t *testing.T, s hub.Store) {
 	if _, err := s.Apply(ctx, gate.ID, void(saleID(mine[0])), t0); err != nil {
 		t.Errorf("voiding its own sale: %v", err)
 	}
+	// The same sale twice in one batch of its own terminal is one record;
+	// another terminal's sale with that id is refused, and nothing of its
+	// batch is stored.
+	held, _ := s.TerminalEvents(ctx, gate.ID, 0, 10)
+	again := sales("NNP")(0)
+	twice := chain(gate.ID, 2, held[len(held)-1].Hash, 2, terminal.EventSaleCreated, func(int) string { return again })
+	if _, err := s.Apply(ctx, gate.ID, twice, t0); err != nil {
+		t.Errorf("a sale sent twice in its own chain: %v", err)
+	}
+	before, _ := s.Counts(ctx)
+	if _, err := s.Apply(ctx, amb.ID, chain(amb.ID, 1, theirs[0].Hash, 1, terminal.EventSaleCreated, func(int) string {
+		return strings.Replace(again, `"NNP"`, `"AMB"`, 1)
+	}), t0); !errors.As(err, &fe) {
+		t.Errorf("another terminal's sale with a held id: %v; want forbidden", err)
+	}
+	if after, _ := s.Counts(ctx); after["events"] != before["events"] || after["records"] != before["records"] {
+		t.Errorf("a refused batch changed the counts: %v, then %v", before, after)
+	}
 }
 
 func feed(t *testing.T, s hub.Store) {
@@ -431,5 +453,94 @@ func relay(t *testing.T, s hub.Store) {
 	must(t, err)
 	if len(page.Cursors) != 1 || page.Cursors[0].TerminalID != a.ID {
 		t.Errorf("the relay's feed peers: %+v; want terminal a only", page.Cursors)
+	}
+}
+
+// concurrentApply: batches of one terminal's chain applied at once from
+// several goroutines (as from several hub processes) store every event
+// exactly once, in order: each is applied by exactly one of them.
+func concurrentApply(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	term := enroll(t, s, "NNP", "gate-1")
+	evs := chain(term.ID, 0, "", 60, terminal.EventSaleCreated, sales("NNP"))
+	var mu sync.Mutex
+	applied, dups := 0, 0
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker sends the chain from the start in batches of
+			// 10+w, retrying from the hub's last seq after a gap.
+			size := 10 + w
+			for next := int64(1); next <= 60; {
+				end := min(next-1+int64(size), 60)
+				res, err := s.Apply(ctx, term.ID, evs[next-1:end], t0)
+				var gap *hub.GapError
+				if errors.As(err, &gap) {
+					next = gap.LastSeq + 1
+					continue
+				}
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				applied += res.Applied
+				dups += res.Duplicates
+				mu.Unlock()
+				next = res.LastSeq + 1
+			}
+		}()
+	}
+	wg.Wait()
+	if applied != 60 {
+		t.Errorf("applied %d events in all (%d duplicates); want each of the 60 applied once", applied, dups)
+	}
+	held, err := s.TerminalEvents(ctx, term.ID, 0, 100)
+	must(t, err)
+	if len(held) != 60 {
+		t.Fatalf("the hub holds %d events; want 60", len(held))
+	}
+	for i := range held {
+		if !held[i].Equal(&evs[i]) {
+			t.Fatalf("event %d is not the one sent", i+1)
+		}
+	}
+	if got, _ := s.Terminal(ctx, term.ID); got.LastSeq != 60 || got.Events != 60 {
+		t.Errorf("terminal: last seq %d, events %d; want 60, 60", got.LastSeq, got.Events)
+	}
+	if c, _ := s.Counts(ctx); c["events"] != 60 || c["records"] != 60 {
+		t.Errorf("counts %v; want 60 events and 60 records", c)
+	}
+}
+
+// concurrentRedeem: one token redeemed at once by several new terminals
+// enrolls exactly one of them.
+func concurrentRedeem(t *testing.T, s hub.Store) {
+	ctx := context.Background()
+	must(t, s.AddEnrollment(ctx, hub.Enrollment{TokenHash: "tok", Site: "NNP", Name: "gate-1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pub, _, _ := ed25519.GenerateKey(rand.Reader)
+			_, err := s.RedeemEnrollment(ctx, "tok", hub.Terminal{ID: uuid.Must(uuid.NewV7()).String(), Site: "NNP", Name: "gate-1", PublicKey: pub, Certificate: "c"}, t0)
+			switch {
+			case err == nil:
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			case !errors.Is(err, hub.ErrTokenUsed):
+				t.Errorf("redeem: %v; want ErrTokenUsed", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ts, _ := s.Terminals(ctx); ok != 1 || len(ts) != 1 {
+		t.Errorf("%d redemptions succeeded, %d terminals; want 1, 1", ok, len(ts))
 	}
 }
