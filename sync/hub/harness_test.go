@@ -413,14 +413,18 @@ func (te *termEnv) sell(tender string) *terminal.Sale {
 }
 
 func mpesaPrefix(name string) string {
-	p := []byte("SAAA")
-	for i := 0; i < len(name) && i < 4; i++ {
-		c := name[i]
-		if c >= 'a' && c <= 'z' {
-			p[i] = c - 'a' + 'A'
-		} else if c >= '0' && c <= '9' {
-			p[i] = c
+	// Three letters of the name and its last digit: gate-1 and gate-2
+	// draw different codes (a code taken at one lane is refused at the
+	// others once the feed has it).
+	p := []byte("SAA0")
+	for i, n := 0, 0; i < len(name) && n < 3; i++ {
+		if c := name[i]; c >= 'a' && c <= 'z' {
+			p[n] = c - 'a' + 'A'
+			n++
 		}
+	}
+	if c := name[len(name)-1]; c >= '0' && c <= '9' {
+		p[3] = c
 	}
 	return string(p)
 }

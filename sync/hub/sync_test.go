@@ -258,7 +258,7 @@ func TestDuplicatedAndReordered(t *testing.T) {
 
 	// Batches signed afresh (a terminal's retries), delivered out of order.
 	for range 9 {
-		te.sell("mpesa")
+		te.sell("cash")
 	}
 	evs := te.events()
 	acked := int64(len(evs) - 9)
