@@ -468,23 +468,33 @@ func (m *Main) Run(ctx context.Context) error {
 	return usagef("unknown command %q", m.cmd)
 }
 
-func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
+// listener listens on --listen, with TLS when --tls-cert is given, and
+// notes the address it got.
+func (m *Main) listener() (net.Listener, error) {
 	var tlsConfig *tls.Config
 	if m.tlsCert != "" {
 		certs := &certFiles{cert: m.tlsCert, key: m.tlsKey}
 		if _, err := certs.get(nil); err != nil {
-			return err
+			return nil, err
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
 	}
 	ln, err := net.Listen("tcp", m.listen)
 	if err != nil {
-		return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "cannot listen on " + m.listen, Err: err}
+		return nil, &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "cannot listen on " + m.listen, Err: err}
 	}
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	m.addr = ln.Addr().String()
+	return ln, nil
+}
+
+func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
+	ln, err := m.listener()
+	if err != nil {
+		return err
+	}
 	id, _ := m.store.HubID(ctx)
 	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "database", m.databaseName(), "hub_id", id)
 	close(m.ready)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"time"
 
@@ -33,22 +31,10 @@ func (m *Main) serveRelay(ctx context.Context) error {
 		_, site, name := r.Identity()
 		logger.Info("the relay is already enrolled; --token is not needed any more", "site", site, "name", name)
 	}
-	var tlsConfig *tls.Config
-	if m.tlsCert != "" {
-		certs := &certFiles{cert: m.tlsCert, key: m.tlsKey}
-		if _, err := certs.get(nil); err != nil {
-			return err
-		}
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
-	}
-	ln, err := net.Listen("tcp", m.listen)
+	ln, err := m.listener()
 	if err != nil {
-		return &terminal.Error{Kind: terminal.EUNAVAILABLE, Message: "cannot listen on " + m.listen, Err: err}
+		return err
 	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
-	m.addr = ln.Addr().String()
 	id, site, name := r.Identity()
 	logger.Info("lango-hub relay serving", "listen", m.addr, "data", m.data, "site", site, "name", name, "relay", id, "upstream", m.upstream)
 	close(m.ready)

@@ -99,14 +99,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // listeners close at once, requests in flight (an upload's transaction)
 // finish, for up to grace.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	return ServeHTTP(ctx, ln, s, s.log, grace)
+}
+
+// ServeHTTP serves h on ln with the hub's timeouts and limits (the relay
+// too) until ctx is done, then shuts down, letting requests in flight
+// finish for up to grace.
+func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration) error {
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
