@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lango-pos/lango/terminal"
 )
@@ -20,7 +21,10 @@ func (m *Main) cmdAudit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := db.VerifyAudit(ctx); err != nil {
+	progress, done := m.progress("audit", "events")
+	err = db.VerifyAuditProgress(ctx, progress)
+	done()
+	if err != nil {
 		if ae, ok := err.(*terminal.AuditError); ok {
 			if fs.json {
 				m.printJSON(map[string]any{"ok": false, "seq": ae.Seq, "table": ae.Table, "row": ae.Row, "reason": ae.Reason})
@@ -39,4 +43,31 @@ func (m *Main) cmdAudit(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "audit chain intact: %d events\n", n)
 	return nil
+}
+
+// progress returns a function that shows, on a terminal's stderr, how far
+// a long command (what) is through its items once it has run for
+// ProgressAfter, on one line it rewrites, and done, which clears that line.
+// Elsewhere (a pipe, a log) it shows nothing.
+func (m *Main) progress(what, items string) (func(n, of int64), func()) {
+	if m.StderrIsTerminal == nil || !m.StderrIsTerminal() {
+		return nil, func() {}
+	}
+	after := m.ProgressAfter
+	if after == 0 {
+		after = time.Second
+	}
+	start, shown := time.Now(), false
+	show := func(n, of int64) {
+		if time.Since(start) < after {
+			return
+		}
+		shown = true
+		fmt.Fprintf(m.Stderr, "\r%s: %d of %d %s", what, n, of, items)
+	}
+	return show, func() {
+		if shown {
+			fmt.Fprint(m.Stderr, "\r\033[K")
+		}
+	}
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSalesListings: `lango sales` streams its listing; --format json (and
@@ -76,4 +79,35 @@ func TestSalesListings(t *testing.T) {
 	c.refused(2, `--format "xml"`, "sales", "--format", "xml")
 	c.refused(2, "--limit -1", "sales", "--limit", "-1")
 	c.refused(2, `--until "friday"`, "sales", "--until", "friday")
+}
+
+// TestAuditShowsProgressOnATerminal: on a terminal, an audit that runs
+// long rewrites one line with how far along the chain it is, and clears it
+// at the end; into a pipe it shows nothing.
+func TestAuditShowsProgressOnATerminal(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=0")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "cash")
+	run := func(tty bool) (string, string) {
+		var out, errb bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return c.env[k] },
+			IsTerminal: func() bool { return false }, StderrIsTerminal: func() bool { return tty }, ProgressAfter: time.Nanosecond}
+		defer m.Close()
+		if code := m.Run(context.Background(), []string{"--data", c.data, "audit", "verify"}); code != 0 {
+			t.Fatalf("audit verify: exit %d: %s", code, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+	out, errs := run(true)
+	var events int
+	if _, err := fmt.Sscanf(out, "audit chain intact: %d events", &events); err != nil {
+		t.Fatalf("stdout %q: %v", out, err)
+	}
+	if want := fmt.Sprintf("\raudit: %d of %d events\r\033[K", events, events); errs != want {
+		t.Errorf("stderr on a terminal %q; want %q", errs, want)
+	}
+	if _, errs := run(false); errs != "" {
+		t.Errorf("stderr into a pipe %q; want nothing", errs)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/lango-pos/lango/cmd/lango/internal/earlylog"
 	"github.com/lango-pos/lango/terminal"
@@ -50,6 +51,12 @@ type Main struct {
 	Getenv func(string) string
 	// IsTerminal reports whether stdin is a terminal (for the PIN prompt).
 	IsTerminal func() bool
+	// StderrIsTerminal reports whether stderr is a terminal, where long
+	// commands (the audit) show their progress.
+	StderrIsTerminal func() bool
+	// ProgressAfter is how long a command runs before it shows progress
+	// (0: a second).
+	ProgressAfter time.Duration
 	// Logger, if set, takes the log lines; else they go to lango.log in
 	// the data folder, or to Stderr with --log-level.
 	Logger *slog.Logger
@@ -71,7 +78,8 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
-		IsTerminal: func() bool { return isTerminal(os.Stdin) },
+		IsTerminal:       func() bool { return isTerminal(os.Stdin) },
+		StderrIsTerminal: func() bool { return isTerminal(os.Stderr) },
 	}
 }
 

@@ -17,8 +17,19 @@ import (
 // It holds, for each record, only a digest of what the events say (a few
 // dozen bytes a sale, not the sale), and streams the events, the feed and
 // the rows: its memory grows that slowly with the store.
-func (db *DB) VerifyAudit(ctx context.Context) error {
+func (db *DB) VerifyAudit(ctx context.Context) error { return db.VerifyAuditProgress(ctx, nil) }
+
+// VerifyAuditProgress is VerifyAudit telling progress, if not nil, how far
+// along the chain it is after each thousand events: the seq checked and
+// the last.
+func (db *DB) VerifyAuditProgress(ctx context.Context, progress func(seq, last int64)) error {
 	var v terminal.ChainVerifier
+	var end int64
+	if progress != nil {
+		if err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&end); err != nil {
+			return err
+		}
+	}
 	sales := map[auditKey]auditSale{}
 	id, err := db.Identity(ctx)
 	if err != nil {
@@ -41,6 +52,9 @@ func (db *DB) VerifyAudit(ctx context.Context) error {
 				return &terminal.AuditError{Seq: e.Seq, Reason: err.Error()}
 			}
 			st.own(e)
+		}
+		if progress != nil {
+			progress(v.LastSeq, end)
 		}
 		if len(evs) < batch {
 			break
