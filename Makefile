@@ -35,6 +35,10 @@ build: deps ## build bin/lango (headless), bin/lango-kiosk, bin/lango-hub and bi
 	mv $(BIN)/lango $(BIN)/lango-kiosk
 	CGO_ENABLED=0 $(GO) build -tags headless -ldflags '$(LDFLAGS)' -o $(BIN)/lango ./cmd/lango
 
+.PHONY: package
+package: build ## dist/lango_VERSION_ARCH.deb: the binaries, systemd units (sync, hub, relay, kiosk), /var/lib/lango
+	BIN=$(BIN) VERSION=$(VERSION) sh scripts/package.sh
+
 .PHONY: run
 run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub, the stand-in national platform
 	BIN=$(BIN) sh scripts/demo.sh $(DEMO_DATA)
