@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -15,7 +14,7 @@ import (
 // no X11 or GL; it works as lango; and its `lango run` becomes the
 // lango-kiosk beside it, with the same arguments, or says there is none.
 func TestHeadlessBuild(t *testing.T) {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin := goTool(t)
 	out, err := exec.Command(gobin, "list", "-deps", "-tags", "headless", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

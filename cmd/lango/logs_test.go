@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,11 +15,25 @@ import (
 func buildLango(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "lango")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	cmd := exec.Command(goTool(t), "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// goTool is the go command the tests run under (go test puts it first on
+// the PATH; GOROOT's otherwise).
+func goTool(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("no go command: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin", "go")
 }
 
 // runEnv runs bin with exactly env (no inherited LANG, LC_ALL…).

@@ -69,9 +69,6 @@ type Main struct {
 	logOnce  sync.Once
 	startup  string // what the standard log package got at start-up
 	db       *sqlite.DB
-	// afterCommit runs once a sale or settlement paid by an integrated card
-	// is committed: it removes the pending card record.
-	afterCommit func()
 }
 
 // NewMain returns a Main on the process's standard streams.

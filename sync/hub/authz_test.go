@@ -134,7 +134,7 @@ func TestEveryEventAuthorizedAgainstWhatItNames(t *testing.T) {
 	for _, typ := range eventTypes(t) {
 		_, creates, names, ownTerminal, unknown, optional := hub.RuleOf(typ)
 		t.Run(typ, func(t *testing.T) {
-			ids := sales
+			var ids map[string]string
 			kindOf := func(path []string) map[string]string {
 				if strings.HasPrefix(typ, "operator.") {
 					return ops

@@ -69,7 +69,7 @@ func (p passIssuer) IssuePass(ctx context.Context, s *terminal.Sale, cat *termin
 		Paid:             s.State == terminal.SalePaid,
 	}
 	for _, pc := range s.PartyCounts() {
-		ps.Party = append(ps.Party, pass.PartyLine{Category: pc.Category, Band: pc.Band, Count: pc.Count})
+		ps.Party = append(ps.Party, pass.PartyLine(pc))
 	}
 	for _, l := range s.Lines {
 		if l.Kind == "vehicle" && ps.SeatBand == "" {

@@ -58,7 +58,7 @@ func (db *DB) Init(ctx context.Context, r terminal.InitRequest) (terminal.Identi
 				return err
 			}
 		}
-		if _, err := tx.appendEvent(ctx, "", terminal.TerminalInitialized{TerminalID: id.TerminalID, Name: id.Name, Site: id.Site}); err != nil {
+		if _, err := tx.appendEvent(ctx, "", terminal.TerminalInitialized(id)); err != nil {
 			return err
 		}
 		for _, k := range terminal.SettingKeys() {
