@@ -72,6 +72,9 @@ type Options struct {
 	// Sync reports the sync state; nil shows "offline, sync not running".
 	// StoreSync(db, now) reads it from the store.
 	Sync func(ctx context.Context) SyncState
+	// SyncNow, if set, runs one exchange with the hub at once (the sync
+	// client's Once): the supervisor's "Sync now". Nil: no such button.
+	SyncNow func(ctx context.Context) error
 	// Notify is called after every committed sale or settlement that
 	// queued a print job, so the spool prints at once.
 	Notify func()

@@ -110,6 +110,7 @@ type superScreen struct {
 	done     *button
 	quit     *button
 	setBtn   *button
+	syncBtn  *button // "Sync now", with Options.SyncNow
 	settings *settingsPanel
 	salesBox fyne.CanvasObject
 	body     *fyne.Container
@@ -156,6 +157,10 @@ func newSuperScreen(k *Kiosk) *superScreen {
 		panel(container.NewBorder(bold(T("sup.recent")), nil, nil, nil, s.list)))
 	s.body = container.NewStack(s.salesBox)
 	top := container.NewHBox(s.title, layout.NewSpacer(), s.setBtn, s.quit, s.done)
+	if k.o.SyncNow != nil {
+		s.syncBtn = newButton(T("sup.sync_now"), s.syncNow)
+		top = container.NewHBox(s.title, layout.NewSpacer(), s.syncBtn, s.setBtn, s.quit, s.done)
+	}
 	s.box = container.NewPadded(container.NewBorder(top, nil, nil, nil, s.body))
 	return s
 }
@@ -497,4 +502,47 @@ func (p *settingsPanel) set(key, value string) {
 			p.msgs[key].good(T("settings.saved_restart"))
 		}
 	}
+}
+
+// syncNowTimeout bounds the supervisor's "Sync now": one exchange, which
+// the sync client bounds per request too.
+const syncNowTimeout = 2 * time.Minute
+
+// syncNow runs one exchange with the hub off the UI goroutine (the
+// network may take seconds), then says how it went and shows the sync
+// state the store now holds. Closing the kiosk cancels it.
+func (s *superScreen) syncNow() {
+	k := s.k
+	if k.o.SyncNow == nil || s.sup == nil {
+		return
+	}
+	s.syncBtn.Disable()
+	s.msg.say(widget.MediumImportance, T("sup.syncing"))
+	ctx, cancel := context.WithTimeout(context.Background(), syncNowTimeout)
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- k.o.SyncNow(ctx) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-k.stop:
+			cancel()
+			<-done
+			return
+		}
+		fyne.Do(func() {
+			s.syncBtn.Enable()
+			if err != nil {
+				s.msg.bad(T("sup.sync_failed", "Err", errText(err)))
+			} else {
+				s.msg.good(T("sup.synced"))
+			}
+			c, stop := k.ctx()
+			defer stop()
+			k.RefreshStatus(c)
+		})
+	}()
 }
