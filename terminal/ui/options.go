@@ -33,6 +33,9 @@ type Store interface {
 	// Reprint queues a copy of a sale's pass or receipt, marked COPY, and
 	// returns its print job.
 	Reprint(ctx context.Context, sup *terminal.Operator, saleID string) (string, error)
+	// Unlock lifts an operator's PIN lockout (a supervisor's act, with
+	// its event).
+	Unlock(ctx context.Context, sup *terminal.Operator, name string) (*terminal.Operator, error)
 	// QueuePrint queues a document that is not a sale: the Z-report of a
 	// closed shift ("zreport", shift id).
 	QueuePrint(ctx context.Context, kind, ref string) (string, error)

@@ -111,6 +111,8 @@ type superScreen struct {
 	quit     *button
 	setBtn   *button
 	syncBtn  *button // "Sync now", with Options.SyncNow
+	locked   *fyne.Container
+	unlocks  map[string]*button // by operator name: those locked out now
 	settings *settingsPanel
 	salesBox fyne.CanvasObject
 	body     *fyne.Container
@@ -151,8 +153,10 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.setBtn = newButton(T("sup.settings"), func() { s.showSettings() })
 	s.settings = newSettingsPanel(k, s)
 
+	s.locked = container.NewVBox()
 	actions := container.NewVBox(bold(T("sup.sale")), s.detail, s.reason,
-		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label)
+		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label,
+		widget.NewSeparator(), bold(T("sup.locked")), s.locked)
 	s.salesBox = container.NewBorder(nil, nil, nil, atLeastWide(460, panel(actions)),
 		panel(container.NewBorder(bold(T("sup.recent")), nil, nil, nil, s.list)))
 	s.body = container.NewStack(s.salesBox)
@@ -185,6 +189,50 @@ func (s *superScreen) begin(sup *terminal.Operator) {
 	s.body.Objects = []fyne.CanvasObject{s.salesBox}
 	s.body.Refresh()
 	s.load()
+	s.loadLocked()
+}
+
+// loadLocked lists the operators locked out now, each with its Unlock.
+func (s *superScreen) loadLocked() {
+	k := s.k
+	s.locked.RemoveAll()
+	s.unlocks = map[string]*button{}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	ops, err := k.o.Store.Operators(ctx)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	now := k.o.Now()
+	for _, op := range ops {
+		if !now.Before(op.LockedUntil) || !op.DisabledAt.IsZero() {
+			continue
+		}
+		name := op.Name
+		b := newButton(T("sup.unlock", "Name", name, "Time", op.LockedUntil.In(k.loc()).Format("15:04 MST")), func() { s.unlock(name) })
+		s.unlocks[name] = b
+		s.locked.Add(b)
+	}
+	if len(s.unlocks) == 0 {
+		s.locked.Add(widget.NewLabel(T("sup.none_locked")))
+	}
+}
+
+// unlock lifts name's lockout: the operator signs in again at once.
+func (s *superScreen) unlock(name string) {
+	if s.sup == nil {
+		return
+	}
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	if _, err := s.k.o.Store.Unlock(ctx, s.sup, name); err != nil {
+		s.msg.error(err)
+		s.loadLocked()
+		return
+	}
+	s.loadLocked()
+	s.msg.good(T("sup.unlocked", "Name", name))
 }
 
 // end leaves the supervisor's screen.
