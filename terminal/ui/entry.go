@@ -133,7 +133,20 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 
 	// vehicle
 	s.plate = newEntry(T("entry.plate_placeholder"))
-	s.plate.OnChanged = func(string) { s.msg.clear() }
+	s.plate.submit(func() {
+		if s.passView.Visible() {
+			s.clearSale() // Enter on the last pass: Next vehicle
+			return
+		}
+		s.completeSale()
+	})
+	s.plate.OnChanged = func(string) {
+		if s.passView.Visible() {
+			s.changed() // the next vehicle's plate: its sale begins
+			return
+		}
+		s.msg.clear()
+	}
 	bands := container.NewGridWithColumns(5)
 	if cat != nil {
 		for _, v := range cat.Vehicles {
@@ -176,6 +189,7 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 		container.NewBorder(nil, nil, s.qr, nil, container.NewVBox(s.passPrint, s.passInfo)), s.next)
 	s.passView.Hide()
 
+	s.tender.choose(terminal.TenderCash) // most pay cash: no tap for it
 	right := atLeastWide(470, container.NewStack(s.saleView, s.passView))
 	s.box = container.NewPadded(container.NewBorder(nil, nil, nil, panel(right), panel(container.NewVScroll(left))))
 	s.changed()
@@ -358,6 +372,7 @@ func (s *entryScreen) reset() {
 	s.vehicle = ""
 	s.exempt.reset()
 	s.tender.reset()
+	s.tender.choose(terminal.TenderCash)
 }
 
 // clearSale goes back to an empty sale, for the next vehicle.
@@ -410,7 +425,9 @@ func (s *entryScreen) showPass(res *terminal.SaleResult) {
 	s.qr.Refresh()
 	s.saleView.Hide()
 	s.passView.Show()
-	k.win.Canvas().Focus(s.next)
+	// The plate keeps the focus: the next vehicle's plate is typed at once
+	// (and starts its sale); Next vehicle is a tap for one without a plate.
+	k.win.Canvas().Focus(s.plate)
 }
 
 // partyLine is "2 × EAC citizen, Adult" in the kiosk's language.
