@@ -169,6 +169,11 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 	s.total = bigText("")
 	s.summary = widget.NewLabel("")
 	s.tender = newTenderPanel(k, s.completeSale, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard, terminal.TenderDefer)
+	s.tender.edited = func() {
+		if s.msg.isError() {
+			s.msg.clear()
+		}
+	}
 	s.complete = newPrimary(T("entry.complete"), s.completeSale)
 	s.saleView = container.NewVBox(heading(T("entry.to_pay")), s.total, s.summary, widget.NewSeparator(), s.tender.box, s.msg.Label, s.complete)
 

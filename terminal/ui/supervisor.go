@@ -143,6 +143,7 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.detail = widget.NewLabel(T("sup.pick_sale"))
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.reason = newEntry(T("sup.reason_placeholder"))
+	clearOnEdit(s.msg, s.reason)
 	s.void = newButton(T("sup.void"), s.voidSale)
 	s.void.Importance = widget.DangerImportance
 	s.refund = newButton(T("sup.refund"), s.refundSale)
