@@ -66,3 +66,23 @@ func TestSyncNow(t *testing.T) {
 		t.Errorf("Sync now offered with no sync worker")
 	}
 }
+
+// TestSupervisorScreenFitsWithSyncNow: the supervisor screen with Sync
+// now and an operator locked out fits 1280×800 in both languages.
+func TestSupervisorScreenFitsWithSyncNow(t *testing.T) {
+	for _, lang := range []string{"en", "sw"} {
+		h := newHarness(t, func(o *Options) {
+			o.Lang = lang
+			o.SyncNow = func(context.Context) error { return nil }
+		})
+		for range 5 {
+			h.login(attendant, "0000")
+		}
+		h.login("admin", adminPIN)
+		sup := h.superScreen()
+		if sup.syncBtn == nil || len(sup.unlocks) != 1 {
+			t.Fatalf("%s: Sync now %v, %d locked listed; want both", lang, sup.syncBtn != nil, len(sup.unlocks))
+		}
+		h.fits(lang + " supervisor with Sync now and a lock")
+	}
+}
