@@ -20,6 +20,7 @@ const (
 	EventCatalogueBad   = "catalogue.refused"
 	EventOperatorAdded  = "operator.added"
 	EventOperatorLocked = "operator.locked"
+	EventOperatorUnlock = "operator.unlocked"
 	EventOperatorPIN    = "operator.pin_changed"
 	EventOperatorOff    = "operator.disabled"
 	EventShiftOpened    = "shift.opened"

@@ -74,6 +74,12 @@ type OperatorLocked struct {
 	Until    time.Time `json:"until"`
 }
 
+// OperatorUnlocked records that a supervisor (the event's actor) lifted
+// an operator's PIN lockout at this terminal.
+type OperatorUnlocked struct {
+	Operator string `json:"operator"`
+}
+
 // ShiftOpened is a shift as opened.
 type ShiftOpened struct{ Shift }
 
@@ -140,6 +146,7 @@ func (OperatorAdded) EventType() string       { return EventOperatorAdded }
 func (OperatorPINChanged) EventType() string  { return EventOperatorPIN }
 func (OperatorDisabled) EventType() string    { return EventOperatorOff }
 func (OperatorLocked) EventType() string      { return EventOperatorLocked }
+func (OperatorUnlocked) EventType() string    { return EventOperatorUnlock }
 func (ShiftOpened) EventType() string         { return EventShiftOpened }
 func (ShiftClosed) EventType() string         { return EventShiftClosed }
 func (SaleCreated) EventType() string         { return EventSaleCreated }
@@ -161,6 +168,7 @@ var payloadOf = map[string]func() Payload{
 	EventOperatorPIN:    func() Payload { return &OperatorPINChanged{} },
 	EventOperatorOff:    func() Payload { return &OperatorDisabled{} },
 	EventOperatorLocked: func() Payload { return &OperatorLocked{} },
+	EventOperatorUnlock: func() Payload { return &OperatorUnlocked{} },
 	EventShiftOpened:    func() Payload { return &ShiftOpened{} },
 	EventShiftClosed:    func() Payload { return &ShiftClosed{} },
 	EventSaleCreated:    func() Payload { return &SaleCreated{} },

@@ -331,6 +331,7 @@ type Sale struct {
 	RefundOf         string       `json:"refund_of,omitempty"`
 	Void             *Void        `json:"void,omitempty"`
 	Pass             string       `json:"pass,omitempty"`
+	Override         *Override    `json:"override,omitempty"`
 }
 
 // Void records who voided a sale and why.
@@ -385,6 +386,17 @@ type SaleRequest struct {
 	// card was charged for): Sell refuses with ECONFLICT when its own
 	// pricing comes to anything else, e.g. after sync switched catalogue.
 	Quoted Totals `json:",omitempty"`
+	// Override, if set, is a supervisor's approval of what the kiosk
+	// refuses on its own (more visitors than the vehicle's seats): the
+	// sale records it.
+	Override *Override `json:",omitempty"`
+}
+
+// Override records that a supervisor approved a sale past one of the
+// kiosk's guards, and which: "seats: 8 visitors in CAR (up to 6)".
+type Override struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
 }
 
 // CheckQuoted refuses priced totals that are not the request's quote (no
@@ -413,6 +425,11 @@ func (r SaleRequest) Validate() error {
 	}
 	if _, err := NormalizePlate(r.Vehicle); err != nil {
 		return err
+	}
+	if o := r.Override; o != nil {
+		if _, err := ValidateName(o.By); err != nil || strings.TrimSpace(o.Reason) == "" {
+			return Errorf(EINVALID, "an override names the supervisor who approved it and why")
+		}
 	}
 	// No tender is checked against the total by ApplyTenders: a sale that
 	// comes to nothing (free entry) needs none.

@@ -61,11 +61,13 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	defer station.Close()
 
 	notify := station.Notify
+	var syncNow func(context.Context) error
 	if settings["hub"] != "" {
 		syncer := client.New(db, client.Config{Logger: m.logger()})
 		syncer.Start(ctx)
 		defer syncer.Close()
 		notify = func() { station.Notify(); syncer.Kick() }
+		syncNow = syncer.Once
 	}
 	// The printer changes at once; the PDQ, the scanner and the hub when
 	// Lango starts again.
@@ -116,5 +118,6 @@ func (m *Main) cmdRun(ctx context.Context, args []string) error {
 	return ui.Run(ctx, ui.Options{
 		Store: db, Printer: feed, Sync: ui.StoreSync(db, db.Now), Notify: notify,
 		PreviewDir: preview, FullScreen: !*windowed, Scans: scans, Reconfigure: reconfigure, Card: card,
+		SyncNow: syncNow,
 	})
 }

@@ -204,22 +204,26 @@ func (m *Main) cmdOperator(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin" && pos[0] != "disable") {
-		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin|disable --as SUPERVISOR --name NAME")
+	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "pin" && pos[0] != "disable" && pos[0] != "unlock") {
+		return usagef("operator add --as SUPERVISOR --name NAME --role attendant|supervisor | operator pin|disable|unlock --as SUPERVISOR --name NAME")
 	}
 	db, sup, err := m.openAs(ctx, fs.as)
 	if err != nil {
 		return err
 	}
-	if pos[0] == "disable" {
-		op, err := db.DisableOperator(ctx, sup, *name)
+	if pos[0] == "disable" || pos[0] == "unlock" {
+		change, said := db.DisableOperator, "disabled"
+		if pos[0] == "unlock" {
+			change, said = db.Unlock, "unlocked: the PIN signs in again"
+		}
+		op, err := change(ctx, sup, *name)
 		if err != nil {
 			return err
 		}
 		if fs.json {
 			return m.printJSON(op)
 		}
-		fmt.Fprintf(m.Stdout, "operator %s disabled\n", op.Name)
+		fmt.Fprintf(m.Stdout, "operator %s %s\n", op.Name, said)
 		return nil
 	}
 	whose := "the new operator"

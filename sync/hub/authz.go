@@ -69,6 +69,7 @@ var eventRules = map[string]eventRule{
 		why:     "creates an operator of the terminal's site",
 	},
 	terminal.EventOperatorLocked: {why: "names an operator by name at this terminal; applied nowhere at the hub"},
+	terminal.EventOperatorUnlock: {why: "names an operator by name at this terminal; applied nowhere at the hub"},
 	terminal.EventOperatorPIN: {
 		names: []reference{{kind: RecordOperator, path: []string{"id"}, owner: ownerSite}},
 		why:   "an operator of the site",

@@ -38,6 +38,9 @@ func corpusEvents(t *testing.T) []terminal.Event {
 	for range 5 {
 		db.Authenticate(ctx, "kamau", "0000") // locks kamau: operator.locked
 	}
+	if _, err := db.Unlock(ctx, admin, "kamau"); err != nil { // operator.unlocked
+		t.Fatal(err)
+	}
 	if _, err := db.DisableOperator(ctx, admin, "kamau"); err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 			ID: saleID, Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: sh.ID, Operator: op.Name,
 			At: tx.now, State: tendering.State, Vehicle: plate, CatalogueVersion: cat.Version, Season: priced.Season,
 			Lines: priced.Lines, Totals: priced.Totals, Tenders: tendering.Tenders, Conversions: tendering.Conversions,
-			Due: tendering.Due,
+			Due: tendering.Due, Override: req.Override,
 		}
 		if s.Tenders == nil {
 			s.Tenders = []terminal.Tender{}

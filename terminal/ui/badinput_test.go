@@ -89,8 +89,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		h.tap(e.tender.btn[terminal.TenderMpesa])
 		h.typeIn(e.tender.mpesa, "12345")
 	})
-	sell("no tender chosen", func() {
+	sell("no tender chosen for the rest after a part", func() {
+		// cash is chosen for each new sale; after a part payment the
+		// rest's tender is to choose
 		h.plus("EAC-ADULT", 1)
+		h.typeIn(e.tender.cashGiven, "100")
+		h.tap(e.tender.partBtn)
 	})
 
 	// A scanned text that is not a pass.

@@ -51,6 +51,11 @@ func newCounterScreen(k *Kiosk) *counterScreen {
 	s.cartBox = container.NewVBox()
 	s.total = bigText("")
 	s.tender = newTenderPanel(k, s.completeSale, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard)
+	s.tender.edited = func() {
+		if s.msg.isError() {
+			s.msg.clear()
+		}
+	}
 	s.complete = newPrimary(T("counter.complete"), s.completeSale)
 	s.receipt = bold("")
 	s.receipt.Importance = widget.SuccessImportance

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"strconv"
 	"strings"
@@ -28,7 +29,9 @@ type counter struct {
 	box   fyne.CanvasObject
 }
 
-func newCounter(code string, changed func()) *counter {
+// newCounter calls changed after every tap, and capped instead when + is
+// tapped at terminal.MaxQty.
+func newCounter(code string, changed, capped func()) *counter {
 	c := &counter{code: code}
 	c.label = bigText("0")
 	c.label.Alignment = fyne.TextAlignCenter
@@ -39,9 +42,11 @@ func newCounter(code string, changed func()) *counter {
 		changed()
 	})
 	c.plus = newIconButton(theme.ContentAddIcon(), func() {
-		if c.n < terminal.MaxQty {
-			c.set(c.n + 1)
+		if c.n >= terminal.MaxQty {
+			capped()
+			return
 		}
+		c.set(c.n + 1)
 		changed()
 	})
 	c.box = container.NewBorder(nil, nil, c.minus, c.plus, c.label)
@@ -117,7 +122,7 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 					row.Add(widget.NewLabel("—"))
 					continue
 				}
-				ct := newCounter(code, s.changed)
+				ct := newCounter(code, s.changed, s.capped)
 				s.counters = append(s.counters, ct)
 				row.Add(ct.box)
 			}
@@ -128,7 +133,20 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 
 	// vehicle
 	s.plate = newEntry(T("entry.plate_placeholder"))
-	s.plate.OnChanged = func(string) { s.msg.clear() }
+	s.plate.submit(func() {
+		if s.passView.Visible() {
+			s.clearSale() // Enter on the last pass: Next vehicle
+			return
+		}
+		s.completeSale()
+	})
+	s.plate.OnChanged = func(string) {
+		if s.passView.Visible() {
+			s.changed() // the next vehicle's plate: its sale begins
+			return
+		}
+		s.msg.clear()
+	}
 	bands := container.NewGridWithColumns(5)
 	if cat != nil {
 		for _, v := range cat.Vehicles {
@@ -151,6 +169,11 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 	s.total = bigText("")
 	s.summary = widget.NewLabel("")
 	s.tender = newTenderPanel(k, s.completeSale, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard, terminal.TenderDefer)
+	s.tender.edited = func() {
+		if s.msg.isError() {
+			s.msg.clear()
+		}
+	}
 	s.complete = newPrimary(T("entry.complete"), s.completeSale)
 	s.saleView = container.NewVBox(heading(T("entry.to_pay")), s.total, s.summary, widget.NewSeparator(), s.tender.box, s.msg.Label, s.complete)
 
@@ -171,6 +194,7 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 		container.NewBorder(nil, nil, s.qr, nil, container.NewVBox(s.passPrint, s.passInfo)), s.next)
 	s.passView.Hide()
 
+	s.tender.choose(terminal.TenderCash) // most pay cash: no tap for it
 	right := atLeastWide(470, container.NewStack(s.saleView, s.passView))
 	s.box = container.NewPadded(container.NewBorder(nil, nil, nil, panel(right), panel(container.NewVScroll(left))))
 	s.changed()
@@ -238,6 +262,9 @@ func (s *entryScreen) changed() {
 			due = p.Totals
 		}
 	}
+	if v, over := s.overSeats(); over && s.msg.Text == "" {
+		s.msg.say(widget.WarningImportance, T("entry.over_seats", "N", s.people(), "Vehicle", v.Name.In(k.lang), "Max", v.MaxSeats))
+	}
 	s.total.SetText(totals(due, base))
 	summary := TN("entry.people", s.people(), "N", s.people())
 	if s.vehicle != "" {
@@ -245,6 +272,25 @@ func (s *entryScreen) changed() {
 	}
 	s.summary.SetText(summary)
 	s.tender.setDue(due)
+}
+
+// capped says that one sale holds at most terminal.MaxQty of a kind.
+func (s *entryScreen) capped() {
+	s.msg.bad(T("entry.cap", "Max", terminal.MaxQty))
+}
+
+// overSeats returns the chosen vehicle's band when more visitors are keyed
+// than it has seats.
+func (s *entryScreen) overSeats() (terminal.VehicleBand, bool) {
+	if s.vehicle == "" || s.k.cat == nil {
+		return terminal.VehicleBand{}, false
+	}
+	for _, v := range s.k.cat.Vehicles {
+		if v.Code == s.vehicle {
+			return v, s.people() > v.MaxSeats
+		}
+	}
+	return terminal.VehicleBand{}, false
 }
 
 func (s *entryScreen) vehicleName(code string) string {
@@ -280,7 +326,18 @@ func (s *entryScreen) completeSale() {
 		s.msg.error(err)
 		return
 	}
-	k.paySale(terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}, s.sold, s.msg.error)
+	req := terminal.SaleRequest{Operator: k.op.Name, Lines: s.lines(), Vehicle: plate, Tenders: tenders}
+	if v, over := s.overSeats(); over {
+		// More visitors than seats: a typing slip, or a supervisor's call.
+		n := s.people()
+		k.gate.open(T("entry.seats_why", "N", n, "Vehicle", v.Name.In(k.lang), "Max", v.MaxSeats), func(sup *terminal.Operator) {
+			req.Override = &terminal.Override{By: sup.Name,
+				Reason: fmt.Sprintf("seats: %d visitors in %s (up to %d)", n, v.Code, v.MaxSeats)}
+			k.paySale(req, s.sold, s.msg.error)
+		})
+		return
+	}
+	k.paySale(req, s.sold, s.msg.error)
 }
 
 // sold shows a recorded sale's pass and pokes the spool.
@@ -320,6 +377,7 @@ func (s *entryScreen) reset() {
 	s.vehicle = ""
 	s.exempt.reset()
 	s.tender.reset()
+	s.tender.choose(terminal.TenderCash)
 }
 
 // clearSale goes back to an empty sale, for the next vehicle.
@@ -372,7 +430,9 @@ func (s *entryScreen) showPass(res *terminal.SaleResult) {
 	s.qr.Refresh()
 	s.saleView.Hide()
 	s.passView.Show()
-	k.win.Canvas().Focus(s.next)
+	// The plate keeps the focus: the next vehicle's plate is typed at once
+	// (and starts its sale); Next vehicle is a tap for one without a plate.
+	k.win.Canvas().Focus(s.plate)
 }
 
 // partyLine is "2 × EAC citizen, Adult" in the kiosk's language.

@@ -51,6 +51,11 @@ func newExitScreen(k *Kiosk) *exitScreen {
 	s.hint.Wrapping = fyne.TextWrapWord
 	s.total = bigText("")
 	s.tender = newTenderPanel(k, s.settlePass, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard)
+	s.tender.edited = func() {
+		if s.msg.isError() {
+			s.msg.clear()
+		}
+	}
 	s.settle = newPrimary(T("exit.settle"), s.settlePass)
 	s.admit = newPrimary(T("exit.admit"), s.admitPass)
 	s.admit.Hide()

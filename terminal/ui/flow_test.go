@@ -9,8 +9,8 @@ import (
 )
 
 // maxFamilyCarTaps is the goal for a family car, from the idle entry
-// screen to its printed pass.
-const maxFamilyCarTaps = 8
+// screen to its printed pass (issue 18; TestTapCounts counts the keys too).
+const maxFamilyCarTaps = 6
 
 // TestGateDay taps through a day at the gate: sign in, open the shift,
 // sell a family car paid cash and a tour van deferred, settle the van at
@@ -40,7 +40,9 @@ func TestGateDay(t *testing.T) {
 	h.tap(e.vbtn["CAR"])
 	contains(t, "total", e.total.Text, "KES 5,300.00")
 	h.fits("entry gate")
-	h.tap(e.tender.btn[terminal.TenderCash])
+	if e.tender.kind != terminal.TenderCash {
+		t.Errorf("the tender of a new sale is %q; want cash, chosen already", e.tender.kind)
+	}
 	h.tap(e.complete)
 	if e.last == nil {
 		t.Fatalf("no sale: %s", e.msg.Text)

@@ -334,13 +334,21 @@ func isFunctionKey(name fyne.KeyName) bool {
 
 // typedRune takes what is typed while no widget has focus: on the exit
 // lane it goes to the scan field, so a keyboard-wedge scan after a stray
-// tap is not lost.
+// tap is not lost; at the entry gate to the plate.
 func (k *Kiosk) typedRune(r rune) {
-	if k.op == nil || k.fatal != nil || k.current != k.exit {
+	if k.op == nil || k.fatal != nil || len(k.win.Canvas().Overlays().List()) > 0 {
 		return
 	}
-	k.win.Canvas().Focus(k.exit.scan)
-	k.exit.scan.TypedRune(r)
+	switch k.current {
+	case k.exit:
+		k.win.Canvas().Focus(k.exit.scan)
+		k.exit.scan.TypedRune(r)
+	case k.entry:
+		// the plate, typed after a tap on + or a vehicle; a pass's text
+		// goes on from there to the exit lane's check (divertScan)
+		k.win.Canvas().Focus(k.entry.plate)
+		k.entry.plate.TypedRune(r)
+	}
 }
 
 // divertScan moves a pass's text typed into e (a field other than the

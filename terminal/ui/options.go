@@ -33,6 +33,9 @@ type Store interface {
 	// Reprint queues a copy of a sale's pass or receipt, marked COPY, and
 	// returns its print job.
 	Reprint(ctx context.Context, sup *terminal.Operator, saleID string) (string, error)
+	// Unlock lifts an operator's PIN lockout (a supervisor's act, with
+	// its event).
+	Unlock(ctx context.Context, sup *terminal.Operator, name string) (*terminal.Operator, error)
 	// QueuePrint queues a document that is not a sale: the Z-report of a
 	// closed shift ("zreport", shift id).
 	QueuePrint(ctx context.Context, kind, ref string) (string, error)
@@ -72,6 +75,9 @@ type Options struct {
 	// Sync reports the sync state; nil shows "offline, sync not running".
 	// StoreSync(db, now) reads it from the store.
 	Sync func(ctx context.Context) SyncState
+	// SyncNow, if set, runs one exchange with the hub at once (the sync
+	// client's Once): the supervisor's "Sync now". Nil: no such button.
+	SyncNow func(ctx context.Context) error
 	// Notify is called after every committed sale or settlement that
 	// queued a print job, so the spool prints at once.
 	Notify func()

@@ -78,6 +78,9 @@ func newShiftScreen(k *Kiosk) *shiftScreen {
 		countForm.Add(e)
 	}
 	s.close = newPrimary(T("shift.close"), s.askClose)
+	for _, c := range curs {
+		clearOnEdit(s.msg, s.float[c], s.counted[c])
+	}
 	s.confirmQ = bold("")
 	s.confirmQ.Wrapping = fyne.TextWrapWord
 	s.yes = newPrimary(T("shift.close_yes"), s.closeShift)

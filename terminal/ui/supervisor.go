@@ -110,6 +110,9 @@ type superScreen struct {
 	done     *button
 	quit     *button
 	setBtn   *button
+	syncBtn  *button // "Sync now", with Options.SyncNow
+	locked   *fyne.Container
+	unlocks  map[string]*button // by operator name: those locked out now
 	settings *settingsPanel
 	salesBox fyne.CanvasObject
 	body     *fyne.Container
@@ -140,6 +143,7 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.detail = widget.NewLabel(T("sup.pick_sale"))
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.reason = newEntry(T("sup.reason_placeholder"))
+	clearOnEdit(s.msg, s.reason)
 	s.void = newButton(T("sup.void"), s.voidSale)
 	s.void.Importance = widget.DangerImportance
 	s.refund = newButton(T("sup.refund"), s.refundSale)
@@ -150,12 +154,18 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.setBtn = newButton(T("sup.settings"), func() { s.showSettings() })
 	s.settings = newSettingsPanel(k, s)
 
+	s.locked = container.NewVBox()
 	actions := container.NewVBox(bold(T("sup.sale")), s.detail, s.reason,
-		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label)
+		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label,
+		widget.NewSeparator(), bold(T("sup.locked")), s.locked)
 	s.salesBox = container.NewBorder(nil, nil, nil, atLeastWide(460, panel(actions)),
 		panel(container.NewBorder(bold(T("sup.recent")), nil, nil, nil, s.list)))
 	s.body = container.NewStack(s.salesBox)
 	top := container.NewHBox(s.title, layout.NewSpacer(), s.setBtn, s.quit, s.done)
+	if k.o.SyncNow != nil {
+		s.syncBtn = newButton(T("sup.sync_now"), s.syncNow)
+		top = container.NewHBox(s.title, layout.NewSpacer(), s.syncBtn, s.setBtn, s.quit, s.done)
+	}
 	s.box = container.NewPadded(container.NewBorder(top, nil, nil, nil, s.body))
 	return s
 }
@@ -180,6 +190,50 @@ func (s *superScreen) begin(sup *terminal.Operator) {
 	s.body.Objects = []fyne.CanvasObject{s.salesBox}
 	s.body.Refresh()
 	s.load()
+	s.loadLocked()
+}
+
+// loadLocked lists the operators locked out now, each with its Unlock.
+func (s *superScreen) loadLocked() {
+	k := s.k
+	s.locked.RemoveAll()
+	s.unlocks = map[string]*button{}
+	ctx, cancel := k.ctx()
+	defer cancel()
+	ops, err := k.o.Store.Operators(ctx)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	now := k.o.Now()
+	for _, op := range ops {
+		if !now.Before(op.LockedUntil) || !op.DisabledAt.IsZero() {
+			continue
+		}
+		name := op.Name
+		b := newButton(T("sup.unlock", "Name", name, "Time", op.LockedUntil.In(k.loc()).Format("15:04 MST")), func() { s.unlock(name) })
+		s.unlocks[name] = b
+		s.locked.Add(b)
+	}
+	if len(s.unlocks) == 0 {
+		s.locked.Add(widget.NewLabel(T("sup.none_locked")))
+	}
+}
+
+// unlock lifts name's lockout: the operator signs in again at once.
+func (s *superScreen) unlock(name string) {
+	if s.sup == nil {
+		return
+	}
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	if _, err := s.k.o.Store.Unlock(ctx, s.sup, name); err != nil {
+		s.msg.error(err)
+		s.loadLocked()
+		return
+	}
+	s.loadLocked()
+	s.msg.good(T("sup.unlocked", "Name", name))
 }
 
 // end leaves the supervisor's screen.
@@ -497,4 +551,47 @@ func (p *settingsPanel) set(key, value string) {
 			p.msgs[key].good(T("settings.saved_restart"))
 		}
 	}
+}
+
+// syncNowTimeout bounds the supervisor's "Sync now": one exchange, which
+// the sync client bounds per request too.
+const syncNowTimeout = 2 * time.Minute
+
+// syncNow runs one exchange with the hub off the UI goroutine (the
+// network may take seconds), then says how it went and shows the sync
+// state the store now holds. Closing the kiosk cancels it.
+func (s *superScreen) syncNow() {
+	k := s.k
+	if k.o.SyncNow == nil || s.sup == nil {
+		return
+	}
+	s.syncBtn.Disable()
+	s.msg.say(widget.MediumImportance, T("sup.syncing"))
+	ctx, cancel := context.WithTimeout(context.Background(), syncNowTimeout)
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- k.o.SyncNow(ctx) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-k.stop:
+			cancel()
+			<-done
+			return
+		}
+		fyne.Do(func() {
+			s.syncBtn.Enable()
+			if err != nil {
+				s.msg.bad(T("sup.sync_failed", "Err", errText(err)))
+			} else {
+				s.msg.good(T("sup.synced"))
+			}
+			c, stop := k.ctx()
+			defer stop()
+			k.RefreshStatus(c)
+		})
+	}()
 }

@@ -35,6 +35,10 @@ type tenderPanel struct {
 	partBtn  *button                  // beside the cash or M-PESA fields
 	partList *fyne.Container
 
+	// edited, if set, is called when the attendant changes the tender (a
+	// field or the choice): the screen clears its error.
+	edited func()
+
 	fields  *fyne.Container
 	preview *widget.Label
 	due     terminal.Totals
@@ -69,6 +73,15 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.last4.submit(submit)
 	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4} {
 		e.k = k // shown on demand, so the kiosk's adopt does not see them
+		prev := e.OnChanged
+		e.OnChanged = func(text string) {
+			if p.edited != nil {
+				p.edited()
+			}
+			if prev != nil {
+				prev(text)
+			}
+		}
 	}
 	p.cur = k.base()
 	p.fields = container.NewVBox()
@@ -155,6 +168,9 @@ func (p *tenderPanel) clearFields() {
 func (p *tenderPanel) currencies() []terminal.Currency { return p.k.cashCurrencies() }
 
 func (p *tenderPanel) choose(kind terminal.TenderKind) {
+	if p.edited != nil {
+		p.edited()
+	}
 	p.kind = kind
 	for k, b := range p.btn {
 		b.setSelected(k == kind)

@@ -199,6 +199,23 @@ func (m *message) clear() {
 }
 
 // isError reports whether m shows an error.
+// clearOnEdit makes an edit of any of es take m's error away: the error
+// said what was wrong with the input, which is being fixed. What the
+// fields did on a change they still do.
+func clearOnEdit(m *message, es ...*entry) {
+	for _, e := range es {
+		prev := e.OnChanged
+		e.OnChanged = func(text string) {
+			if m.isError() {
+				m.clear()
+			}
+			if prev != nil {
+				prev(text)
+			}
+		}
+	}
+}
+
 func (m *message) isError() bool { return m.Text != "" && m.Importance == widget.DangerImportance }
 
 // heading is a large bold label.
