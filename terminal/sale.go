@@ -427,8 +427,11 @@ func (r SaleRequest) Validate() error {
 		return err
 	}
 	if o := r.Override; o != nil {
-		if _, err := ValidateName(o.By); err != nil || strings.TrimSpace(o.Reason) == "" {
-			return Errorf(EINVALID, "an override names the supervisor who approved it and why")
+		if _, err := ValidateName(o.By); err != nil {
+			return Errorf(EINVALID, "an override names the supervisor who approved it")
+		}
+		if _, err := ValidateReason(o.Reason); err != nil {
+			return Errorf(EINVALID, "an override says why, in at most 200 printable characters")
 		}
 	}
 	// No tender is checked against the total by ApplyTenders: a sale that

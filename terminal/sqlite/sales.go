@@ -70,6 +70,17 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if err != nil {
 			return err
 		}
+		if o := req.Override; o != nil {
+			// The override names a supervisor of this terminal, not
+			// whoever the caller says.
+			sup, _, err := tx.operatorNamed(ctx, o.By)
+			if terminal.ErrorKind(err) == terminal.ENOTFOUND || (err == nil && (sup.Role != terminal.RoleSupervisor || !sup.DisabledAt.IsZero())) {
+				return terminal.Errorf(terminal.EUNAUTHORIZED, "the override names %s, who is not a supervisor here", o.By)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if tendering.State == terminal.SaleDeferred {
 			if s, _ := cat.Site(id.Site); s.Kind != "park" {
 				return terminal.Errorf(terminal.EINVALID, "payment can be deferred only at a park gate, where the pass is settled at exit")
