@@ -31,6 +31,7 @@ const (
 	EventPassUsed       = "pass.used"
 	EventPrintReprint   = "print.reprint"
 	EventMpesaUsed      = "mpesa.used"
+	EventBankUsed       = "bank.used"
 )
 
 // The times an event may carry: a terminal refuses to write one outside
