@@ -38,6 +38,7 @@ import (
 
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/hub/forward"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/platform"
@@ -85,6 +86,7 @@ type Main struct {
 
 	store    *hubsqlite.Store
 	ledger   *mpesa.Ledger
+	bank     bankFlags
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
 	logger   *slog.Logger
@@ -156,6 +158,7 @@ const usage = `usage:
   lango-hub terminal list --data DIR [--json]
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
   lango-hub report --data DIR [--json]
+  lango-hub bank import --data DIR [--bank BANK] [--account ACCOUNT] [--currency CUR] [--csv-… COLUMN] [--json] FILE
   lango-hub backup --data DIR FILE`
 
 // ParseFlags reads the command line (without the program name).
@@ -165,7 +168,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "terminal", "catalogue", "relay":
+	case "terminal", "catalogue", "relay", "bank":
 		if len(rest) == 0 {
 			return usagef("%s needs a subcommand", cmd)
 		}
@@ -203,6 +206,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		fs.BoolVar(&m.json, "json", false, "print JSON")
 		positional = 1
 	case "backup":
+		positional = 1
+	case "bank import":
+		m.bank.define(fs)
+		fs.BoolVar(&m.json, "json", false, "print JSON")
 		positional = 1
 	default:
 		return usagef("unknown command %q:\n%s", cmd, usage)
@@ -294,6 +301,9 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if m.ledger, err = mpesa.OpenLedger(ctx, filepath.Join(m.data, "mpesa.db")); err != nil {
 		return nil, err
 	}
+	if m.bank.ledger, err = bank.OpenLedger(ctx, m.bankPath()); err != nil {
+		return nil, err
+	}
 	cb, err := m.mpesaCallbacks(logger)
 	if err != nil {
 		return nil, err
@@ -302,7 +312,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 		return nil, err
 	}
 	m.logger = logger
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb,
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
 		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
 }
 
@@ -342,6 +352,9 @@ func (m *Main) level() slog.Level {
 // Run runs the parsed command. serve returns when ctx is done, after a
 // graceful shutdown.
 func (m *Main) Run(ctx context.Context) error {
+	if m.cmd == "bank import" {
+		return m.bankImport(ctx) // the bank ledger only
+	}
 	h, err := m.open(ctx)
 	if err != nil {
 		return err
@@ -493,6 +506,10 @@ func (m *Main) Close() error {
 	if m.ledger != nil {
 		m.ledger.Close()
 		m.ledger = nil
+	}
+	if m.bank.ledger != nil {
+		m.bank.ledger.Close()
+		m.bank.ledger = nil
 	}
 	if m.store == nil {
 		return nil
