@@ -44,3 +44,31 @@ func TestCLIBankTender(t *testing.T) {
 		t.Errorf("refused bank tenders changed the store: %v → %v", before, after)
 	}
 }
+
+// TestCLIDeposit: lango deposit banks a closed shift's takings once, by a
+// supervisor, with a slip reference the catalogue's bank accepts.
+func TestCLIDeposit(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=2", "--pay", "cash")
+	var z struct {
+		ShiftID string `json:"shift_id"`
+	}
+	if out := c.ok("shift", "close", "--as", "admin", "--counted", "KES=5000", "--json"); json.Unmarshal([]byte(out), &z) != nil || z.ShiftID == "" {
+		t.Fatalf("Z-report without shift_id: %s", out)
+	}
+	c.refused(1, "no shift", "deposit", "--as", "admin", "--shift", "0190aaaa-0000-7000-8000-000000000000", "--bank", "KCB", "--reference", "DS-0001")
+	c.refused(1, "not one the site accepts", "deposit", "--as", "admin", "--shift", z.ShiftID, "--bank", "DTB", "--reference", "DS-0001")
+	c.refused(2, "deposit --as SUPERVISOR --shift ID --bank BANK --reference REF", "deposit", "--as", "admin", "--shift", z.ShiftID)
+	out := c.ok("deposit", "--as", "admin", "--shift", z.ShiftID, "--bank", "kcb", "--reference", "DS-0001", "--json")
+	var d struct {
+		Bank      string           `json:"bank"`
+		Reference string           `json:"reference"`
+		Amount    map[string]int64 `json:"amount"`
+	}
+	if json.Unmarshal([]byte(out), &d) != nil || d.Bank != "KCB" || d.Reference != "DS-0001" || d.Amount["KES"] != 400000 {
+		t.Errorf("deposit = %s; want KCB DS-0001 {KES: 400000} (counted 5,000 less the 1,000 float)", out)
+	}
+	c.refused(1, "already banked", "deposit", "--as", "admin", "--shift", z.ShiftID, "--bank", "KCB", "--reference", "DS-0002")
+}

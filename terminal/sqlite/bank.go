@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lango-pos/lango/internal/sqlitefile"
 	"github.com/lango-pos/lango/terminal"
@@ -123,4 +124,83 @@ func (tx *Tx) applyFeedBank(ctx context.Context, e *terminal.FeedEvent, name str
 		return fmt.Errorf("feed bank reference: %w", err)
 	}
 	return nil
+}
+
+// Deposit records a supervisor's banking of a closed shift's cash takings
+// in the base currency (the cash counted less the float, which stays in the
+// drawer), with the deposit slip's bank and reference (taken
+// once per site, as a tender's): the deposit, its reference and its
+// bank.used event commit together. A shift is banked once.
+func (db *DB) Deposit(ctx context.Context, sup *terminal.Operator, shiftID, bankCode, reference string) (*terminal.Deposit, error) {
+	if sup == nil || sup.Role != terminal.RoleSupervisor {
+		return nil, terminal.Errorf(terminal.EUNAUTHORIZED, "only a supervisor can record a cash deposit")
+	}
+	code, err := terminal.NormalizeBankCode(bankCode)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := terminal.NormalizeBankReference(reference)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := db.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cat.CheckBank(code); err != nil {
+		return nil, err
+	}
+	shiftID = strings.ToLower(strings.TrimSpace(shiftID))
+	var out *terminal.Deposit
+	err = db.record(ctx, "this deposit", func(tx *Tx) error {
+		var closed, counted sql.NullString
+		var float string
+		switch err := tx.QueryRowContext(ctx, `SELECT closed_at, counted, float FROM shifts WHERE id = ?`, shiftID).Scan(&closed, &counted, &float); {
+		case errors.Is(err, sql.ErrNoRows):
+			return terminal.Errorf(terminal.ENOTFOUND, "no shift %q in this terminal", shiftID)
+		case err != nil:
+			return fmt.Errorf("read shift: %w", err)
+		}
+		if !closed.Valid {
+			return terminal.Errorf(terminal.ECONFLICT, "shift %s is still open: close it (its cash counted) before banking it", shiftID)
+		}
+		var cash, fl terminal.Totals
+		if counted.Valid {
+			if err := json.Unmarshal([]byte(counted.String), &cash); err != nil {
+				return fmt.Errorf("shift %s: counted cash: %w", shiftID, err)
+			}
+		}
+		if err := json.Unmarshal([]byte(float), &fl); err != nil {
+			return fmt.Errorf("shift %s: float: %w", shiftID, err)
+		}
+		amount := cash[cat.BaseCurrency] - fl[cat.BaseCurrency]
+		if amount <= 0 {
+			return terminal.Errorf(terminal.EINVALID, "shift %s counted no %s cash beyond its float: there is nothing to bank", shiftID, cat.BaseCurrency)
+		}
+		var prev string
+		switch err := tx.QueryRowContext(ctx, `SELECT bank || ' ' || reference FROM deposits WHERE shift_id = ?`, shiftID).Scan(&prev); {
+		case err == nil:
+			return terminal.Errorf(terminal.ECONFLICT, "shift %s was already banked (%s)", shiftID, prev)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read deposits: %w", err)
+		}
+		if err := tx.checkBankUnused(ctx, code, ref); err != nil {
+			return err
+		}
+		d := &terminal.Deposit{ID: newID(), ShiftID: shiftID, Operator: sup.Name, Bank: code, Reference: ref, Currency: cat.BaseCurrency, Amount: amount, At: tx.now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deposits (id, shift_id, operator, bank, reference, currency, amount, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.ShiftID, d.Operator, d.Bank, d.Reference, string(d.Currency), d.Amount, ts(d.At)); err != nil {
+			return fmt.Errorf("record deposit: %w", err)
+		}
+		u := terminal.BankUsed{Bank: code, Reference: ref, Currency: d.Currency, Amount: amount, DepositID: d.ID, ShiftID: shiftID}
+		if err := tx.useBankRef(ctx, sup.Name, u); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
