@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,4 +98,29 @@ func (m *Main) bankImport(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "%s statement %s of %s %s (%s, %s to %s): %d credits, %d new, %d debits not kept\n",
 		what, imp.Statement, imp.Bank, imp.Account, imp.Format, imp.From, imp.To, imp.Credits, imp.New, imp.Debits)
 	return nil
+}
+
+// printBank writes the report's bank section for a person: the counts,
+// then every line that is not matched and every unclaimed credit.
+func printBank(w io.Writer, b *bank.Report) {
+	if b == nil {
+		return
+	}
+	c := b.Counts
+	fmt.Fprintf(w, "\nbank: %d matched, %d amount mismatches, %d unknown at the bank, %d pending, %d credits unclaimed\n",
+		c[bank.Matched], c[bank.AmountMismatch], c[bank.UnknownAtBank], c[bank.Pending], c["unclaimed"])
+	for _, ln := range b.Lines {
+		if ln.Status == bank.Matched {
+			continue
+		}
+		paid := ""
+		if ln.Credit != nil {
+			paid = ", the bank has " + terminal.Money{Currency: ln.Credit.Currency, Minor: ln.Credit.Amount}.String()
+		}
+		fmt.Fprintf(w, "  %s %s %s %s %s (%s %s)%s\n", ln.Status, ln.Kind, ln.Bank, ln.Reference,
+			terminal.Money{Currency: ln.Currency, Minor: ln.Amount}, ln.Site, ln.Terminal, paid)
+	}
+	for _, u := range b.Unclaimed {
+		fmt.Fprintf(w, "  unclaimed %s %s %s %s booked %s\n", u.Bank, u.Reference, terminal.Money{Currency: u.Currency, Minor: u.Amount}, u.Account, u.Booked)
+	}
 }

@@ -83,4 +83,8 @@ func TestBankImportCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Bank == nil || len(r.Bank.Unclaimed) != 7 {
 		t.Errorf("report: exit %d %s %s; want a bank section with the 7 credits unclaimed (no terminal yet)", code, out, errs)
 	}
+	if code, out, _ := run(t, "report", "--data", dir); code != 0 || !strings.Contains(out, "bank: 0 matched, 0 amount mismatches, 0 unknown at the bank, 0 pending, 7 credits unclaimed") ||
+		!strings.Contains(out, "unclaimed KCB SCHOOLTRIPDEPOSIT KES 12,000.00 1108472635 booked 2024-01-03") {
+		t.Errorf("text report: exit %d\n%s", code, out)
+	}
 }

@@ -568,6 +568,7 @@ func (m *Main) printReport(r *hub.Report) error {
 	for _, x := range f.Refused {
 		fmt.Fprintf(m.Stdout, "  refused %s %s (%s %s): %s %s\n", x.Kind, x.BillRef, x.Site, x.Terminal, x.Error, x.Message)
 	}
+	printBank(m.Stdout, r.Bank)
 	return nil
 }
 

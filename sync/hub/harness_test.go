@@ -412,8 +412,13 @@ func (te *termEnv) sell(tender string) *terminal.Sale {
 	return res.Sale
 }
 
+// mpesaPrefix makes each lane's codes its own (gate-1 GAT1, gate-2 GAT2):
+// a code is taken once per site, so two lanes never share one.
 func mpesaPrefix(name string) string {
 	p := []byte("SAAA")
+	if n := len(name); n > 0 {
+		name = name[:min(n, 3)] + name[n-1:]
+	}
 	for i := 0; i < len(name) && i < 4; i++ {
 		c := name[i]
 		if c >= 'a' && c <= 'z' {

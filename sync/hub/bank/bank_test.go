@@ -14,7 +14,9 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t *testing.T, name string) []byte { return fixtureBytes(t, name) }
+
+func fixtureBytes(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "bank", name))
 	if err != nil {
