@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,11 +52,19 @@ func TestBankImportCommand(t *testing.T) {
 	if code, out, _ := run(t, csvArgs...); code != 0 || !strings.HasPrefix(out, "already imported") || !strings.Contains(out, "0 new") {
 		t.Errorf("CSV again: exit %d, %q; want already imported, 0 new", code, out)
 	}
+	huge := filepath.Join(t.TempDir(), "huge.camt053.xml")
+	if err := os.WriteFile(huge, []byte("<?xml version=\"1.0\"?>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 100<<20); err != nil { // 100 MB, sparse
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		code int
 		msg  string
 		args []string
 	}{
+		{1, "larger than 16 MB", []string{huge}},
 		{1, "not camt.053 XML", []string{bankFixture("bad/malformed.camt053.xml")}},
 		{1, "appears twice", []string{bankFixture("bad/duplicate-entry.camt053.xml")}},
 		{1, "the account is in KES", []string{bankFixture("bad/wrong-currency.camt053.xml")}},
