@@ -23,6 +23,7 @@ type Tender struct {
 	Kind      string         `json:"kind"`
 	Amount    terminal.Money `json:"amount"`
 	Reference string         `json:"reference,omitempty"`
+	Bank      string         `json:"bank,omitempty"` // bank tenders: the bank's code
 }
 
 // PassSlip is a gate pass, paid at entry or to be paid at exit.

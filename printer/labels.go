@@ -30,6 +30,7 @@ const (
 	lDeferred
 	lApproval
 	lReference
+	lBank
 	lIssuedBy
 	lIssuedAt
 	lShowAtExit
@@ -89,6 +90,7 @@ var labels = map[string][nLabels]string{
 		lDeferred:    "Pay at exit",
 		lApproval:    "Approval",
 		lReference:   "Ref",
+		lBank:        "Bank",
 		lIssuedBy:    "Issued by",
 		lIssuedAt:    "Issued",
 		lShowAtExit:  "Show this pass at the exit gate.",
@@ -142,6 +144,7 @@ var labels = map[string][nLabels]string{
 		lDeferred:    "Lipa ukitoka",
 		lApproval:    "Idhini",
 		lReference:   "Kumb.",
+		lBank:        "Benki",
 		lIssuedBy:    "Kimetolewa na",
 		lIssuedAt:    "Kimetolewa",
 		lShowAtExit:  "Onyesha kibali hiki langoni unapotoka.",
@@ -194,6 +197,8 @@ func tenderLabel(w *[nLabels]string, kind string) string {
 		return w[lCard]
 	case "defer", "deferred":
 		return w[lDeferred]
+	case "bank":
+		return w[lBank]
 	}
 	return kind
 }

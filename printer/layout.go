@@ -308,6 +308,9 @@ func (pg *page) tenders(ts []Tender) {
 		if strings.EqualFold(t.Kind, "card") {
 			ref = pg.w[lApproval]
 		}
+		if t.Bank != "" {
+			ref = t.Bank + " " + ref // "KCB Ref: FT24003ABC12"
+		}
 		pg.text("  " + ref + ": " + t.Reference)
 	}
 }

@@ -87,16 +87,19 @@ type Catalogue struct {
 	Rates        []Rate   `json:"rates,omitempty"`
 	// PassHours is how long an entry pass is valid (a daily fee covers a
 	// single entry of up to 24 hours).
-	PassHours   int           `json:"pass_hours,omitempty"`
-	Categories  []Category    `json:"categories,omitempty"`
-	AgeBands    []AgeBand     `json:"age_bands,omitempty"`
-	Seasons     []Season      `json:"seasons,omitempty"`
-	Classes     []TariffClass `json:"classes,omitempty"`
-	Sites       []Site        `json:"sites"`
-	Vehicles    []VehicleBand `json:"vehicle_bands,omitempty"`
-	Exemptions  []Exemption   `json:"exemptions,omitempty"`
-	FreeDays    []FreeDay     `json:"free_days,omitempty"`
-	Services    []Service     `json:"services,omitempty"`
+	PassHours  int           `json:"pass_hours,omitempty"`
+	Categories []Category    `json:"categories,omitempty"`
+	AgeBands   []AgeBand     `json:"age_bands,omitempty"`
+	Seasons    []Season      `json:"seasons,omitempty"`
+	Classes    []TariffClass `json:"classes,omitempty"`
+	Sites      []Site        `json:"sites"`
+	Vehicles   []VehicleBand `json:"vehicle_bands,omitempty"`
+	Exemptions []Exemption   `json:"exemptions,omitempty"`
+	FreeDays   []FreeDay     `json:"free_days,omitempty"`
+	Services   []Service     `json:"services,omitempty"`
+	// Banks are the banks a transfer or deposit slip may be tendered from
+	// (bank:BANK:REFERENCE); none: no bank tender is taken.
+	Banks       []Bank `json:"banks,omitempty"`
 	loc         *time.Location
 	rateByPair  map[[2]Currency]*Rate
 	raw         []byte
@@ -113,6 +116,30 @@ type Rate struct {
 	Rate   string   `json:"rate"`
 	Source string   `json:"source"`
 	r      *big.Rat
+}
+
+// Bank is a bank the site accepts transfers and deposit slips from: its
+// code as keyed and printed (KCB), and its name.
+type Bank struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// CheckBank refuses a bank code that is not one of the catalogue's
+// accepted banks.
+func (c *Catalogue) CheckBank(code string) error {
+	var codes []string
+	for _, b := range c.Banks {
+		if b.Code == code {
+			return nil
+		}
+		codes = append(codes, b.Code)
+	}
+	if len(codes) == 0 {
+		return Errorf(EINVALID, "catalogue %s accepts no bank tenders", c.Version).WithID("bank_none", nil)
+	}
+	return Errorf(EINVALID, "bank %s is not one the site accepts (%s)", code, strings.Join(codes, ", ")).
+		WithID("bank_unknown", map[string]any{"Bank": code, "Banks": strings.Join(codes, ", ")})
 }
 
 // Category is a visitor category (EAC citizen, resident, …).
@@ -286,6 +313,19 @@ func (c *Catalogue) init() error {
 		}
 		seen[kind+":"+code] = kind
 		return nil
+	}
+	banks := map[string]bool{}
+	for _, b := range c.Banks {
+		if code, err := NormalizeBankCode(b.Code); err != nil || code != b.Code {
+			return fmt.Errorf("bank code %q: 2–8 capital letters and digits, starting with a letter", b.Code)
+		}
+		if banks[b.Code] {
+			return fmt.Errorf("bank %s appears twice", b.Code)
+		}
+		banks[b.Code] = true
+		if n := strings.TrimSpace(b.Name); n == "" || len(n) > 60 || !printable(n) {
+			return fmt.Errorf("bank %s: a name of at most 60 printable characters is required", b.Code)
+		}
 	}
 	c.categoryIdx = map[string]*Category{}
 	for i := range c.Categories {

@@ -244,6 +244,9 @@ func TestParseCatalogueRefusesCorruptFiles(t *testing.T) {
 		{"bad season date", strings.Replace(string(good), `"07-01"`, `"07-32"`, 1), "MM-DD"},
 		{"duplicate site", strings.Replace(string(good), `"code": "AMB"`, `"code": "NNP"`, 1), "appears twice"},
 		{"site of unknown class", strings.Replace(string(good), `"class": "SCENIC"`, `"class": "NOPE"`, 1), "unknown tariff class"},
+		{"lower-case bank code", strings.Replace(string(good), `"code": "KCB"`, `"code": "kcb"`, 1), `bank code "kcb"`},
+		{"duplicate bank", strings.Replace(string(good), `"code": "EQTY"`, `"code": "KCB"`, 1), "bank KCB appears twice"},
+		{"bank without a name", strings.Replace(string(good), `"name": "Equity Bank"`, `"name": " "`, 1), "bank EQTY: a name"},
 		{"trailing data", string(good) + "{}", "after the catalogue"},
 	}
 	for _, tt := range tests {

@@ -32,6 +32,7 @@ const (
 	EventPassUsed       = "pass.used"
 	EventPrintReprint   = "print.reprint"
 	EventMpesaUsed      = "mpesa.used"
+	EventBankUsed       = "bank.used"
 )
 
 // The times an event may carry: a terminal refuses to write one outside

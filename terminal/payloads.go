@@ -137,6 +137,22 @@ type MpesaUsed struct {
 	SettlementID string   `json:"settlement_id,omitempty"`
 }
 
+// BankUsed is a bank reference taken at this terminal: a transfer or
+// deposit slip tendered for a sale or a settlement, or the slip of a
+// supervisor's deposit of a shift's cash (DepositID, ShiftID). The site
+// feed carries it, so a reference is taken once per site; the hub
+// matches it against the bank's statements.
+type BankUsed struct {
+	Bank         string   `json:"bank"`
+	Reference    string   `json:"reference"`
+	Currency     Currency `json:"currency"`
+	Amount       int64    `json:"amount"`
+	SaleID       string   `json:"sale_id,omitempty"`
+	SettlementID string   `json:"settlement_id,omitempty"`
+	DepositID    string   `json:"deposit_id,omitempty"`
+	ShiftID      string   `json:"shift_id,omitempty"`
+}
+
 func (TerminalInitialized) EventType() string { return EventTerminalInit }
 func (TerminalEnrolled) EventType() string    { return EventEnrolled }
 func (ConfigSet) EventType() string           { return EventConfigSet }
@@ -156,6 +172,7 @@ func (PassSettled) EventType() string         { return EventPassSettled }
 func (PassUsed) EventType() string            { return EventPassUsed }
 func (PrintReprint) EventType() string        { return EventPrintReprint }
 func (MpesaUsed) EventType() string           { return EventMpesaUsed }
+func (BankUsed) EventType() string            { return EventBankUsed }
 
 // payloadOf is the empty payload of each event type.
 var payloadOf = map[string]func() Payload{
@@ -178,6 +195,7 @@ var payloadOf = map[string]func() Payload{
 	EventPassUsed:       func() Payload { return &PassUsed{} },
 	EventPrintReprint:   func() Payload { return &PrintReprint{} },
 	EventMpesaUsed:      func() Payload { return &MpesaUsed{} },
+	EventBankUsed:       func() Payload { return &BankUsed{} },
 }
 
 // EventTypes lists every event type a terminal writes.

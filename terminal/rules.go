@@ -47,7 +47,7 @@ func (s *Sale) Reversal(id, shiftID, by string, at time.Time) (*Sale, error) {
 		rf.Totals[c] = -v
 	}
 	for _, t := range s.Tenders {
-		rf.Tenders = append(rf.Tenders, Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4})
+		rf.Tenders = append(rf.Tenders, Tender{Kind: t.Kind, Currency: t.Currency, Amount: -t.Net(), Reference: t.Reference, CardLast4: t.CardLast4, Bank: t.Bank})
 	}
 	return rf, nil
 }

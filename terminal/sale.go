@@ -26,6 +26,10 @@ const (
 	TenderMpesa TenderKind = "mpesa"
 	TenderCard  TenderKind = "card"
 	TenderDefer TenderKind = "defer"
+	// TenderBank is a bank transfer or deposit slip: the bank's code (one
+	// of the catalogue's accepted banks) and the bank's reference, taken
+	// once per site.
+	TenderBank TenderKind = "bank"
 )
 
 // TenderRequest is a tender as keyed. Amount nil means "the rest": cash pays
@@ -34,8 +38,9 @@ const (
 type TenderRequest struct {
 	Kind      TenderKind
 	Amount    *Money
-	Reference string // M-PESA receipt code, card approval code
+	Reference string // M-PESA receipt code, card approval code, bank reference
 	CardLast4 string
+	Bank      string // bank tenders: the bank's code from the catalogue
 }
 
 // AwaitsPDQ reports whether t is a card tender with no approval code yet:
@@ -62,6 +67,7 @@ type Tender struct {
 	Change    int64      `json:"change,omitempty"`
 	Reference string     `json:"reference,omitempty"`
 	CardLast4 string     `json:"card_last4,omitempty"`
+	Bank      string     `json:"bank,omitempty"`
 }
 
 // Net is what the tender leaves in the till: amount less change.
@@ -82,7 +88,30 @@ var (
 	mpesaRE    = regexp.MustCompile(`^[A-Z0-9]{10}$`)
 	approvalRE = regexp.MustCompile(`^[A-Z0-9]{2,12}$`)
 	last4RE    = regexp.MustCompile(`^[0-9]{4}$`)
+	bankRE     = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,7}$`)
+	bankRefRE  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9/-]{3,29}$`)
 )
+
+// NormalizeBankCode upper-cases and checks a bank's code: 2–8 letters and
+// digits starting with a letter (KCB, EQTY, COOP).
+func NormalizeBankCode(s string) (string, error) {
+	c := strings.ToUpper(strings.TrimSpace(s))
+	if !bankRE.MatchString(c) {
+		return "", Errorf(EINVALID, "bank code %q is not valid: 2–8 letters and digits, e.g. KCB", s)
+	}
+	return c, nil
+}
+
+// NormalizeBankReference upper-cases and checks a transfer's or deposit
+// slip's reference: 4–30 letters, digits, '/' or '-', starting with a
+// letter or digit; spaces are dropped (slips print them in groups).
+func NormalizeBankReference(s string) (string, error) {
+	c := strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if !bankRefRE.MatchString(c) {
+		return "", Errorf(EINVALID, "bank reference %q is not valid: 4–30 letters, digits, '/' or '-', as on the slip or transfer", s)
+	}
+	return c, nil
+}
 
 // NormalizeMpesaCode upper-cases and checks an M-PESA receipt code: 10
 // characters, A–Z and 0–9.
@@ -110,7 +139,8 @@ func NormalizeCardSlip(approval, last4 string) (string, string, error) {
 }
 
 // ParseTender parses a tender as written on the command line: cash,
-// cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card (integrated PDQ), defer.
+// cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card (integrated PDQ),
+// bank:BANK:REFERENCE[=AMOUNT], defer.
 func ParseTender(s string) (TenderRequest, error) {
 	kind, arg, _ := strings.Cut(strings.TrimSpace(s), ":")
 	switch TenderKind(strings.ToLower(kind)) {
@@ -148,13 +178,49 @@ func ParseTender(s string) (TenderRequest, error) {
 			return TenderRequest{}, err
 		}
 		return TenderRequest{Kind: TenderCard, Reference: code, CardLast4: last4}, nil
+	case TenderBank:
+		bank, rest, ok := strings.Cut(arg, ":")
+		if !ok {
+			return TenderRequest{}, Errorf(EINVALID, "a bank tender is bank:BANK:REFERENCE[=AMOUNT], e.g. bank:KCB:FT24003ABC12")
+		}
+		ref, amt, hasAmt := strings.Cut(rest, "=")
+		b, err := NormalizeBankCode(bank)
+		if err != nil {
+			return TenderRequest{}, err
+		}
+		r, err := NormalizeBankReference(ref)
+		if err != nil {
+			return TenderRequest{}, err
+		}
+		tr := TenderRequest{Kind: TenderBank, Bank: b, Reference: r}
+		if hasAmt {
+			m, err := parseTenderAmount(amt)
+			if err != nil {
+				return TenderRequest{}, err
+			}
+			tr.Amount = &m
+		}
+		return tr, nil
 	case TenderDefer:
 		if arg != "" {
 			return TenderRequest{}, Errorf(EINVALID, "defer takes no amount: the pass carries what is due")
 		}
 		return TenderRequest{Kind: TenderDefer}, nil
 	}
-	return TenderRequest{}, Errorf(EINVALID, "unknown tender %q: use cash, cash:KES=AMOUNT, mpesa:CODE, card:APPROVAL, card or defer", s)
+	return TenderRequest{}, Errorf(EINVALID, "unknown tender %q: use cash, cash:KES=AMOUNT, mpesa:CODE, card:APPROVAL, card, bank:BANK:REFERENCE or defer", s)
+}
+
+// parseTenderAmount reads a bank tender's amount: AMOUNT in KES, or
+// CUR=AMOUNT.
+func parseTenderAmount(s string) (Money, error) {
+	if strings.Contains(s, "=") {
+		return ParseMoneyArg(s)
+	}
+	v, err := ParseMajor("KES", s)
+	if err != nil {
+		return Money{}, err
+	}
+	return Money{"KES", v}, nil
 }
 
 // ParseMoneyArg parses CUR=AMOUNT with the amount in major units: KES=5000.
@@ -241,11 +307,16 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 	}
 	seenRef := map[string]bool{}
 	for _, r := range reqs {
+		if r.Kind == TenderBank {
+			if err := cat.CheckBank(r.Bank); err != nil {
+				return Tendering{}, err
+			}
+		}
 		if r.Reference != "" {
-			if seenRef[string(r.Kind)+r.Reference] {
+			if seenRef[string(r.Kind)+r.Bank+":"+r.Reference] {
 				return Tendering{}, Errorf(EINVALID, "%s reference %s is given twice", r.Kind, r.Reference).WithID("reference_twice", map[string]any{"Ref": r.Reference})
 			}
-			seenRef[string(r.Kind)+r.Reference] = true
+			seenRef[string(r.Kind)+r.Bank+":"+r.Reference] = true
 		}
 		if r.Kind == TenderMpesa && r.Amount != nil && r.Amount.Currency != "KES" {
 			return Tendering{}, Errorf(EINVALID, "M-PESA pays in KES only").WithID("mpesa_kes_only", nil)
@@ -260,7 +331,7 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 				if remaining[c] <= 0 {
 					continue
 				}
-				out.Tenders = append(out.Tenders, Tender{Kind: r.Kind, Currency: c, Amount: remaining[c], Reference: r.Reference, CardLast4: r.CardLast4})
+				out.Tenders = append(out.Tenders, Tender{Kind: r.Kind, Currency: c, Amount: remaining[c], Reference: r.Reference, CardLast4: r.CardLast4, Bank: r.Bank})
 				remaining[c] = 0
 				paid = true
 			}
@@ -280,7 +351,7 @@ func ApplyTenders(cat *Catalogue, due Totals, reqs []TenderRequest) (Tendering, 
 		if left == 0 {
 			return Tendering{}, Errorf(EINVALID, "%s tender of %s: nothing is left to pay in %s", r.Kind, m, m.Currency).WithID("nothing_left", nil)
 		}
-		t := Tender{Kind: r.Kind, Currency: m.Currency, Amount: m.Minor, Reference: r.Reference, CardLast4: r.CardLast4}
+		t := Tender{Kind: r.Kind, Currency: m.Currency, Amount: m.Minor, Reference: r.Reference, CardLast4: r.CardLast4, Bank: r.Bank}
 		if m.Minor > left {
 			if r.Kind != TenderCash {
 				return Tendering{}, Errorf(EINVALID, "%s amount %s is more than the %s due", r.Kind, m, Money{m.Currency, left}).WithID("more_than_due", map[string]any{"Amount": m.String(), "Due": Money{m.Currency, left}.String()})

@@ -111,3 +111,18 @@ func BuildZReport(sh Shift, tenders []ShiftTender, counted Totals) ZReport {
 	}
 	return z
 }
+
+// Deposit is a supervisor's banking of a closed shift's counted cash: the
+// deposit slip's bank and reference, and the amount (the shift's counted
+// cash in the base currency less its float). The hub matches it against the bank's
+// statement, so a drawer's variance is followed to the bank.
+type Deposit struct {
+	ID        string    `json:"id"`
+	ShiftID   string    `json:"shift_id"`
+	Operator  string    `json:"operator"`
+	Bank      string    `json:"bank"`
+	Reference string    `json:"reference"`
+	Currency  Currency  `json:"currency"`
+	Amount    int64     `json:"amount"`
+	At        time.Time `json:"at"`
+}

@@ -46,6 +46,7 @@ import (
 
 	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/hub/forward"
 	hubpg "github.com/lango-pos/lango/sync/hub/postgres"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
@@ -96,6 +97,7 @@ type Main struct {
 
 	store    hub.Store
 	ledger   *mpesa.Ledger
+	bank     bankFlags
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
 	logger   *slog.Logger
@@ -167,6 +169,7 @@ const usage = `usage:
   lango-hub terminal list --data DIR [--json]
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
   lango-hub report --data DIR [--json]
+  lango-hub bank import --data DIR [--bank BANK] [--account ACCOUNT] [--currency CUR] [--csv-… COLUMN] [--json] FILE
   lango-hub backup --data DIR FILE
   lango-hub migrate --data DIR --database URL [--json]
   lango-hub copy --from DIR --data DIR --database URL [--json]
@@ -182,7 +185,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "terminal", "catalogue", "relay":
+	case "terminal", "catalogue", "relay", "bank":
 		if len(rest) == 0 {
 			return usagef("%s needs a subcommand", cmd)
 		}
@@ -227,6 +230,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "copy":
 		fs.StringVar(&m.from, "from", "", "the embedded hub's data folder to copy from")
 		fs.BoolVar(&m.json, "json", false, "print JSON")
+	case "bank import":
+		m.bank.define(fs)
+		fs.BoolVar(&m.json, "json", false, "print JSON")
+		positional = 1
 	default:
 		return usagef("unknown command %q:\n%s", cmd, usage)
 	}
@@ -345,6 +352,9 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if m.ledger, err = mpesa.OpenLedger(ctx, filepath.Join(m.data, "mpesa.db")); err != nil {
 		return nil, err
 	}
+	if m.bank.ledger, err = bank.OpenLedger(ctx, m.bankPath()); err != nil {
+		return nil, err
+	}
 	cb, err := m.mpesaCallbacks(logger)
 	if err != nil {
 		return nil, err
@@ -353,7 +363,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 		return nil, err
 	}
 	m.logger = logger
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb,
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
 		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
 }
 
@@ -393,6 +403,9 @@ func (m *Main) level() slog.Level {
 // Run runs the parsed command. serve returns when ctx is done, after a
 // graceful shutdown.
 func (m *Main) Run(ctx context.Context) error {
+	if m.cmd == "bank import" {
+		return m.bankImport(ctx) // the bank ledger only
+	}
 	if m.cmd == "migrate" || m.cmd == "copy" {
 		return m.runPostgres(ctx)
 	}
@@ -558,6 +571,10 @@ func (m *Main) Close() error {
 		m.ledger.Close()
 		m.ledger = nil
 	}
+	if m.bank.ledger != nil {
+		m.bank.ledger.Close()
+		m.bank.ledger = nil
+	}
 	if m.store == nil {
 		return nil
 	}
@@ -615,6 +632,7 @@ func (m *Main) printReport(r *hub.Report) error {
 	for _, x := range f.Refused {
 		fmt.Fprintf(m.Stdout, "  refused %s %s (%s %s): %s %s\n", x.Kind, x.BillRef, x.Site, x.Terminal, x.Error, x.Message)
 	}
+	printBank(m.Stdout, r.Bank)
 	return nil
 }
 

@@ -195,6 +195,7 @@ func (m *Main) commands() []command {
 		{"sales", "--json [--since TIME]", m.cmdSales},
 		{"void", "--as SUPERVISOR SALE_ID --reason TEXT", m.cmdVoid},
 		{"refund", "--as SUPERVISOR SALE_ID --reason TEXT", m.cmdRefund},
+		{"deposit", "--as SUPERVISOR --shift ID --bank BANK --reference REF [--json]: the banking of a closed shift's cash", m.cmdDeposit},
 		{"audit", "verify", m.cmdAudit},
 		{"printer", "list | test | emulate --pty LINK --out DIR [--profile NAME]", m.cmdPrinter},
 		{"print", "--pending: print what waits in the spool", m.cmdPrint},

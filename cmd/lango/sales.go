@@ -19,12 +19,13 @@ type tenderJSON struct {
 	Change    terminal.Totals     `json:"change,omitempty"`
 	Reference string              `json:"reference,omitempty"`
 	CardLast4 string              `json:"card_last4,omitempty"`
+	Bank      string              `json:"bank,omitempty"`
 }
 
 func tendersJSON(ts []terminal.Tender) []tenderJSON {
 	out := []tenderJSON{}
 	for _, t := range ts {
-		j := tenderJSON{Kind: t.Kind, Amount: terminal.Totals{t.Currency: t.Amount}, Reference: t.Reference, CardLast4: t.CardLast4}
+		j := tenderJSON{Kind: t.Kind, Amount: terminal.Totals{t.Currency: t.Amount}, Reference: t.Reference, CardLast4: t.CardLast4, Bank: t.Bank}
 		if t.Change != 0 {
 			j.Change = terminal.Totals{t.Currency: t.Change}
 		}
@@ -112,7 +113,7 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	fs := m.newFlags("sell").withAs().withJSON()
 	var items, pays list
 	fs.Var(&items, "item", "CODE=QTY[:EXEMPTION:EVIDENCE] (repeatable)")
-	fs.Var(&pays, "pay", "tender: cash, cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card, defer (repeatable)")
+	fs.Var(&pays, "pay", "tender: cash, cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card, bank:BANK:REFERENCE[=AMOUNT], defer (repeatable)")
 	vehicle := fs.String("vehicle", "", "vehicle plate")
 	pos, err := fs.parse(args)
 	if err != nil {

@@ -114,6 +114,10 @@ var eventRules = map[string]eventRule{
 		names: []reference{{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal, optional: true}},
 		why:   "an M-PESA code taken for a sale the terminal made, or a settlement; the feed spreads it to the site",
 	},
+	terminal.EventBankUsed: {
+		names: []reference{{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal, optional: true}},
+		why:   "a bank reference taken for a sale the terminal made, a settlement or a shift's cash deposit; the feed spreads it to the site",
+	},
 }
 
 // Record is who created a record events may name.

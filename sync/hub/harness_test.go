@@ -412,6 +412,8 @@ func (te *termEnv) sell(tender string) *terminal.Sale {
 	return res.Sale
 }
 
+// mpesaPrefix makes each lane's codes its own (gate-1 GAT1, gate-2 GAT2):
+// a code is taken once per site, so two lanes never share one.
 func mpesaPrefix(name string) string {
 	// Three letters of the name and its last digit: gate-1 and gate-2
 	// draw different codes (a code taken at one lane is refused at the

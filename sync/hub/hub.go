@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/mpesa"
+	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
@@ -50,6 +51,11 @@ type Options struct {
 	Mpesa *mpesa.Ledger
 	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/.
 	MpesaCallbacks http.Handler
+	// Bank is the ledger of imported bank statements; with it the report
+	// has its bank section. BankZone is the time zone of the statements'
+	// days (nil: UTC).
+	Bank     *bank.Ledger
+	BankZone *time.Location
 	// Platform is the national platform's URL the hub forwards to
 	// (package sync/hub/forward), for the report; "" if it forwards
 	// nothing.

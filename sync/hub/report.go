@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/mpesa"
+	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -26,6 +27,9 @@ type Report struct {
 	// Mpesa reconciles the M-PESA codes of sales and settlements with what
 	// M-PESA confirmed (when the hub keeps an M-PESA ledger).
 	Mpesa *mpesa.Report `json:"mpesa,omitempty"`
+	// Bank reconciles the bank tenders and cash deposits with the imported
+	// bank statements (when the hub keeps a bank ledger).
+	Bank *bank.Report `json:"bank,omitempty"`
 	// Forwarded is what reached the national platform.
 	Forwarded Forwarded `json:"forwarded"`
 }
@@ -380,6 +384,13 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
 		}
+	}
+	if h.opts.Bank != nil {
+		rep, err := h.bankReport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.Bank = rep
 	}
 	if h.opts.Mpesa != nil {
 		rep, err := mpesa.Reconcile(ctx, h.opts.Mpesa, mpesaTenders)

@@ -256,7 +256,8 @@ func TestDuplicatedAndReordered(t *testing.T) {
 	}
 	checkExactlyOnce(t, h, te)
 
-	// Batches signed afresh (a terminal's retries), delivered out of order.
+	// Batches signed afresh (a terminal's retries), delivered out of order
+	// (cash: an M-PESA sale writes two events, its mpesa.used too).
 	for range 9 {
 		te.sell("cash")
 	}
@@ -830,5 +831,43 @@ func TestMpesaCodeOnceAcrossTheSite(t *testing.T) {
 	}
 	if _, err := other.db.Sell(ctx, other.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{code}}, nil); err != nil {
 		t.Errorf("a lane of another site refuses the code: %v", err)
+	}
+}
+
+// TestBankReferenceOnceAcrossTheSite: a bank reference taken at one lane,
+// for a sale or a settlement, is refused at another lane of the site once
+// that lane has the feed; a lane of another site is not told.
+func TestBankReferenceOnceAcrossTheSite(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	gate := newTerm(t, h, "gate-1", 0)
+	exit := newTerm(t, h, "exit-1", 0)
+	other := newTermAt(t, h, "AMB", "gate-1", 0)
+	ref, _ := terminal.ParseTender("bank:KCB:FT24003ABC12")
+	if _, err := gate.db.Sell(ctx, gate.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{ref}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := gate.sell("defer")
+	settleRef, _ := terminal.ParseTender("bank:EQTY:DS-000042")
+	if _, err := exit.db.Settle(ctx, exit.admin, p.Pass, []terminal.TenderRequest{settleRef}); err != nil {
+		t.Fatal(err)
+	}
+	syncAll(t, gate, exit, other, gate, exit)
+	for _, c := range []struct {
+		at   *termEnv
+		ref  terminal.TenderRequest
+		lane string
+	}{{exit, ref, "gate-1"}, {gate, settleRef, "exit-1"}} {
+		before, _ := c.at.db.Counts(ctx)
+		_, err := c.at.db.Sell(ctx, c.at.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{c.ref}}, nil)
+		if terminal.ErrorKind(err) != terminal.ECONFLICT || !strings.Contains(err.Error(), "already used at "+c.lane) {
+			t.Errorf("%s: reference %s %s taken at %s: %v; want ECONFLICT naming %s", c.at.name, c.ref.Bank, c.ref.Reference, c.lane, err, c.lane)
+		}
+		if after, _ := c.at.db.Counts(ctx); !maps.Equal(before, after) {
+			t.Errorf("%s: the refused sale changed the store: %v → %v", c.at.name, before, after)
+		}
+	}
+	if _, err := other.db.Sell(ctx, other.admin, terminal.SaleRequest{Lines: familyCar(), Tenders: []terminal.TenderRequest{ref}}, nil); err != nil {
+		t.Errorf("a lane of another site refuses the reference: %v", err)
 	}
 }

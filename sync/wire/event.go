@@ -34,6 +34,7 @@ const (
 	TypeOperatorPIN   = "operator.pin_changed"
 	TypeOperatorOff   = "operator.disabled"
 	TypeMpesaUsed     = "mpesa.used"
+	TypeBankUsed      = "bank.used"
 )
 
 // ComputeHash returns the hex SHA-256 that chains e to its predecessor:

@@ -59,7 +59,7 @@ const (
 // voided, used or settled elsewhere, and the operators added, given a new
 // PIN or disabled elsewhere.
 // The hub's partial index events_feed lists the same types.
-var feedTypes = []string{TypeSaleVoided, TypePassSettled, TypePassUsed, TypeOperatorAdded, TypeOperatorPIN, TypeOperatorOff, TypeMpesaUsed}
+var feedTypes = []string{TypeSaleVoided, TypePassSettled, TypePassUsed, TypeOperatorAdded, TypeOperatorPIN, TypeOperatorOff, TypeMpesaUsed, TypeBankUsed}
 
 // FeedTypes returns the event types the site feed carries.
 func FeedTypes() []string { return append([]string(nil), feedTypes...) }

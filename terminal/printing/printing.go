@@ -140,7 +140,7 @@ func tenders(ts []terminal.Tender) ([]printer.Tender, terminal.Totals) {
 	var out []printer.Tender
 	change := terminal.Totals{}
 	for _, t := range ts {
-		out = append(out, printer.Tender{Kind: string(t.Kind), Amount: terminal.Money{Currency: t.Currency, Minor: t.Amount}, Reference: t.Reference})
+		out = append(out, printer.Tender{Kind: string(t.Kind), Amount: terminal.Money{Currency: t.Currency, Minor: t.Amount}, Reference: t.Reference, Bank: t.Bank})
 		if t.Change != 0 {
 			change[t.Currency] += t.Change
 		}

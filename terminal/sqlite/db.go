@@ -304,7 +304,7 @@ func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal
 // that check that refused input changed nothing.
 func (db *DB) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"meta", "settings", "catalogues", "keys", "operators", "shifts", "sales", "mpesa_codes", "settlements", "pass_marks", "print_jobs", "events"} {
+	for _, t := range []string{"meta", "settings", "catalogues", "keys", "operators", "shifts", "sales", "mpesa_codes", "bank_refs", "deposits", "settlements", "pass_marks", "print_jobs", "events"} {
 		var n int
 		if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)

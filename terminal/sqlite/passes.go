@@ -262,12 +262,8 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		if n > 0 {
 			return pass.Refuse(pass.AlreadyUsed, "this pass was settled or voided a moment ago")
 		}
-		for _, t := range tendering.Tenders {
-			if t.Kind == terminal.TenderMpesa {
-				if err := tx.checkMpesaUnused(ctx, t.Reference); err != nil {
-					return err
-				}
-			}
+		if err := tx.checkTendersUnused(ctx, tendering.Tenders); err != nil {
+			return err
 		}
 		st := &terminal.Settlement{
 			ID: newID(), PassID: passID, IssuerTerminal: q.Check.Pass.Terminal, Terminal: tx.terminal, Site: tx.id.Site,
@@ -297,6 +293,9 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 			return fmt.Errorf("insert settlement: %w", err)
 		}
 		if err := tx.useMpesaCodes(ctx, op.Name, st.Tenders, "", st.ID); err != nil {
+			return err
+		}
+		if err := tx.useBankRefs(ctx, op.Name, st.Tenders, "", st.ID); err != nil {
 			return err
 		}
 		if err := tx.mark(ctx, passID, "settled", st.ID); err != nil {

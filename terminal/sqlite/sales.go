@@ -86,12 +86,8 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return terminal.Errorf(terminal.EINVALID, "payment can be deferred only at a park gate, where the pass is settled at exit")
 			}
 		}
-		for _, t := range tendering.Tenders {
-			if t.Kind == terminal.TenderMpesa {
-				if err := tx.checkMpesaUnused(ctx, t.Reference); err != nil {
-					return err
-				}
-			}
+		if err := tx.checkTendersUnused(ctx, tendering.Tenders); err != nil {
+			return err
 		}
 		saleID, err := newSaleID(tx.now)
 		if err != nil {
@@ -199,7 +195,10 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 	if _, err := tx.ExecContext(ctx, sqlSaleHour, saleHour(s.At), s.Number); err != nil {
 		return fmt.Errorf("sale hour: %w", err)
 	}
-	return tx.useMpesaCodes(ctx, s.Operator, s.Tenders, s.ID, "")
+	if err := tx.useMpesaCodes(ctx, s.Operator, s.Tenders, s.ID, ""); err != nil {
+		return err
+	}
+	return tx.useBankRefs(ctx, s.Operator, s.Tenders, s.ID, "")
 }
 
 // useMpesaCodes records the M-PESA codes that tenders pay with (refunds,

@@ -196,6 +196,8 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 				err = tx.applyFeedDisable(ctx, e, name)
 			case terminal.EventMpesaUsed:
 				err = tx.applyFeedMpesa(ctx, e, name)
+			case terminal.EventBankUsed:
+				err = tx.applyFeedBank(ctx, e, name)
 			default:
 				err = tx.applyFeedMarks(ctx, e, name)
 			}
