@@ -149,8 +149,12 @@ func samplePayload(b *testing.B) json.RawMessage {
 	h := newHub(b, c)
 	te := newTerm(b, h, "gate-1", 0)
 	te.sell("mpesa")
-	evs := te.events()
-	p := evs[len(evs)-1].Payload
+	var p json.RawMessage
+	for _, e := range te.events() { // the sale's own event, not its mpesa.used
+		if e.Type == terminal.EventSaleCreated {
+			p = e.Payload
+		}
+	}
 	b.Logf("sale.created payload: %d bytes", len(p))
 	return p
 }
