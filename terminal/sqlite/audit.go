@@ -30,7 +30,13 @@ func (db *DB) VerifyAuditProgress(ctx context.Context, progress func(seq, last i
 			return err
 		}
 	}
-	sales := map[auditKey]auditSale{}
+	// Sized for every sale at once (numbers run 1…n): a map that grew by
+	// doubling would hold its old and new arrays at its peak.
+	var n int64
+	if err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) FROM sales`).Scan(&n); err != nil {
+		return err
+	}
+	sales := make(map[auditKey]auditSale, n)
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return err
@@ -113,13 +119,25 @@ func (db *DB) VerifyAuditProgress(ctx context.Context, progress func(seq, last i
 // what became of it since (voided or settled; zero: as it was made).
 type auditSale struct {
 	seq   int64
-	after terminal.SaleState
+	after auditAfter
 }
+
+// auditAfter is what became of a sale after it was made.
+type auditAfter uint8
+
+const (
+	_ auditAfter = iota // as it was made
+	afterVoid
+	afterSettle
+)
 
 // state is the sale's state, made as made.
 func (a auditSale) state(made terminal.SaleState) terminal.SaleState {
-	if a.after != "" {
-		return a.after
+	switch a.after {
+	case afterVoid:
+		return terminal.SaleVoided
+	case afterSettle:
+		return terminal.SaleSettled
 	}
 	return made
 }
@@ -154,11 +172,11 @@ func replay(sales map[auditKey]auditSale, e *terminal.Event) error {
 		if !ok {
 			return fmt.Errorf("void of an unknown sale")
 		}
-		s.after = terminal.SaleVoided
+		s.after = afterVoid
 		sales[k] = s
 	case terminal.EventPassSettled:
 		if s, ok := sales[keyOf(p.SaleID)]; ok {
-			s.after = terminal.SaleSettled
+			s.after = afterSettle
 			sales[keyOf(p.SaleID)] = s
 		}
 	}
