@@ -8,9 +8,10 @@ BIN       := bin
 DEMO_DATA ?= $(CURDIR)/.data/demo
 
 # System packages: cgo and X11/GL headers for Fyne, zbar-tools (the QR
-# decoder the printer tests read passes with), socat, Xvfb for screenshots.
+# decoder the printer tests read passes with), socat, Xvfb for screenshots,
+# fakeroot (TestPackage's install into a scratch root when not run as root).
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth curl
+	libxinerama-dev libxi-dev libxxf86vm-dev libxkbcommon-dev zbar-tools socat xvfb xauth curl fakeroot
 
 # PostgreSQL for the hub's tests, which start a throwaway cluster with its
 # initdb and pg_ctl (internal/pgtest): Debian's postgresql package, when

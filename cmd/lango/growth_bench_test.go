@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -136,17 +137,14 @@ func lango(b *testing.B, data string, args ...string) (time.Duration, float64) {
 	cmd := exec.Command(os.Args[0], append([]string{"--data", data}, args...)...)
 	peak := filepath.Join(b.TempDir(), "peak")
 	cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1", "LANGO_PIN=1234", "LANGO_TEST_PEAK="+peak)
-	var stderr []byte
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // stdout is /dev/null: the listing is not the measure
 	start := time.Now()
-	out, err := cmd.Output()
+	err := cmd.Run()
 	wall := time.Since(start)
-	if ee, ok := err.(*exec.ExitError); ok {
-		stderr = ee.Stderr
-	}
 	if err != nil {
-		b.Fatalf("lango %v: %v: %s", args, err, stderr)
+		b.Fatalf("lango %v: %v: %s", args, err, &stderr)
 	}
-	_ = out
 	// The process's own high-water mark (VmHWM), which it writes as it
 	// exits: wait4's ru_maxrss would count this parent's memory, which the
 	// child shared until it exec'd.
