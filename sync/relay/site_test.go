@@ -274,8 +274,16 @@ func TestCentreRestoredBehindRelay(t *testing.T) {
 	}
 	l.mustSync()
 	s.waitCentre(10 * time.Second)
-	if st, _ := s.relay.Status(ctx); st.Counts["uploads"] != 0 {
-		t.Fatalf("the relay keeps %d uploads the centre holds; want them dropped", st.Counts["uploads"])
+	// The centre holds them once it committed; the relay drops them once
+	// its answer is back: poll for that, a little later.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, _ := s.relay.Status(ctx)
+		if st.Counts["uploads"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay keeps %d uploads the centre holds; want them dropped", st.Counts["uploads"])
+		}
 	}
 	// Restore the centre's file from the backup.
 	path := s.centre.Path()
