@@ -45,6 +45,10 @@ type DB struct {
 	window   *clockWindow // when this terminal's clock may be; reset when certificates change
 	issuer   *pass.Issuer // the signer of passes, for its certificate's window; reset with window
 	issuerOK [2]time.Time // that window
+	// hour is the last sale_hours bucket a committed sale of this process
+	// wrote: its row exists, so the next sales of that hour skip the
+	// statement (a row is only ever added there).
+	hour string
 
 	// afterReport, if set (tests), runs between a shift close's report and
 	// its write transaction.
@@ -63,7 +67,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
-	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlNextNumber, sqlMpesaUsed,
+	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlOpenShiftID, sqlNextNumber, sqlMpesaUsed,
 		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob, sqlSaleHour, sqlMpesaFeed); err != nil {
 		sdb.Close()
 		return nil, err
@@ -157,6 +161,9 @@ type Tx struct {
 	// transaction changed nothing an event describes (see record).
 	events      int
 	bookkeeping bool
+	// hour is the sale_hours bucket this transaction wrote, remembered by
+	// the store once it commits (see insertSale).
+	hour string
 }
 
 // ExecContext runs a statement in tx, prepared at open when it is on the
@@ -230,6 +237,11 @@ func (db *DB) updateTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if tx.hour != "" {
+		db.mu.Lock()
+		db.hour = tx.hour
+		db.mu.Unlock()
 	}
 	return nil
 }

@@ -127,3 +127,41 @@ func TestAuditKnowsAMarkByItsExactPassID(t *testing.T) {
 		t.Fatalf("audit = %v; want the pass mark named", err)
 	}
 }
+
+// TestSinceAfterATrialSale: the store remembers the hour whose sale_hours
+// row a committed sale wrote, and skips the statement for the next sales
+// of that hour. A sale that wrote its new hour's row and was then rolled
+// back (the kiosk's TrySell checks a whole sale and keeps nothing) must
+// not count: the next sale of the hour writes the row, or `sales --since`
+// that hour would start past it.
+func TestSinceAfterATrialSale(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	start := time.Date(2026, 12, 3, 6, 10, 0, 0, time.UTC)
+	now := start
+	f.db.Now = func() time.Time { return now }
+	req := terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 1}}, Tenders: mustTender(t, "cash")}
+	if _, err := f.db.Sell(ctx, f.admin, req, nil); err != nil { // 06:10, the hour 06 written
+		t.Fatal(err)
+	}
+	now = start.Add(time.Hour) // 07:10: a new hour, tried and rolled back
+	if _, err := f.db.TrySell(ctx, f.admin, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	now = start.Add(time.Hour + time.Minute)
+	want, err := f.db.Sell(ctx, f.admin, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.db.Sales(ctx, start.Add(50*time.Minute)) // from 07:00
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != want.Sale.ID {
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
+		}
+		t.Fatalf("sales since 07:00 are %v, want only %s (sold 07:11)", ids, want.Sale.ID)
+	}
+}

@@ -52,11 +52,11 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 	}
 	res := &terminal.SaleResult{}
 	err = db.record(ctx, "this sale", func(tx *Tx) error {
-		sh, err := tx.openShift(ctx, op.ID)
+		shiftID, err := tx.openShiftID(ctx, op.ID)
 		if err != nil {
 			return err
 		}
-		if sh == nil {
+		if shiftID == "" {
 			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name).WithID("no_shift", map[string]any{"Name": op.Name})
 		}
 		priced, err := cat.Price(tx.now, id.Site, req.Lines)
@@ -94,7 +94,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 			return err
 		}
 		s := &terminal.Sale{
-			ID: saleID, Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: sh.ID, Operator: op.Name,
+			ID: saleID, Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: shiftID, Operator: op.Name,
 			At: tx.now, State: tendering.State, Vehicle: plate, CatalogueVersion: cat.Version, Season: priced.Season,
 			Lines: priced.Lines, Totals: priced.Totals, Tenders: tendering.Tenders, Conversions: tendering.Conversions,
 			Due: tendering.Due, Override: req.Override,
@@ -192,8 +192,8 @@ func (tx *Tx) insertSale(ctx context.Context, s *terminal.Sale, opID string, seq
 		}
 		return fmt.Errorf("insert sale: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, sqlSaleHour, saleHour(s.At), s.Number); err != nil {
-		return fmt.Errorf("sale hour: %w", err)
+	if err := tx.markSaleHour(ctx, s); err != nil {
+		return err
 	}
 	if err := tx.useMpesaCodes(ctx, s.Operator, s.Tenders, s.ID, ""); err != nil {
 		return err
@@ -312,6 +312,24 @@ func (db *DB) SaleIDByNumber(ctx context.Context, n int64) (string, error) {
 
 // saleHour is the sale_hours bucket of t: its UTC hour, as ts writes it.
 func saleHour(t time.Time) string { return ts(t)[:13] }
+
+// markSaleHour writes s's hour to sale_hours if s is the first sale of it.
+// Once a sale of this process has committed its hour's row, the later
+// sales of that hour skip the statement: it could only do nothing.
+func (tx *Tx) markSaleHour(ctx context.Context, s *terminal.Sale) error {
+	h := saleHour(s.At)
+	tx.db.mu.Lock()
+	known := tx.db.hour == h
+	tx.db.mu.Unlock()
+	if known {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, sqlSaleHour, h, s.Number); err != nil {
+		return fmt.Errorf("sale hour: %w", err)
+	}
+	tx.hour = h
+	return nil
+}
 
 // Sales returns the sales made at or after since, oldest first.
 func (db *DB) Sales(ctx context.Context, since time.Time) ([]*terminal.Sale, error) {
