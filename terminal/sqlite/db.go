@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
-	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlOpenShiftID, sqlNextNumber, sqlMpesaUsed,
+	if err := db.prepare(ctx, sqlLastEvent, sqlInsertEvent, sqlOpenShift, sqlSaleStart, sqlNextNumber, sqlMpesaUsed,
 		sqlInsertSale, sqlInsertMpesa, sqlPrinterSetting, sqlInsertPrintJob, sqlSaleHour, sqlMpesaFeed); err != nil {
 		sdb.Close()
 		return nil, err

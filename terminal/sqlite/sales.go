@@ -19,6 +19,11 @@ import (
 const (
 	// The next receipt number and the printer setting, in one step.
 	sqlNextNumber = `SELECT (SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
+	// sqlSaleStart reads in one statement what a sale needs before it
+	// writes: the operator's open shift ('' if none), the next number and
+	// the printer.
+	sqlSaleStart = `SELECT coalesce((SELECT id FROM shifts WHERE operator_id = ? AND closed_at IS NULL), ''),
+		(SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
 	sqlMpesaUsed  = `SELECT coalesce(s.number, 0) FROM mpesa_codes m LEFT JOIN sales s ON s.id = m.sale_id WHERE m.code = ?`
 	sqlMpesaFeed  = `SELECT terminal, at FROM feed_mpesa_codes WHERE code = ?`
 	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, event_seq, refund_of)
@@ -52,9 +57,10 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 	}
 	res := &terminal.SaleResult{}
 	err = db.record(ctx, "this sale", func(tx *Tx) error {
-		shiftID, err := tx.openShiftID(ctx, op.ID)
-		if err != nil {
-			return err
+		var shiftID, printer string
+		var number int64
+		if err := tx.QueryRowContext(ctx, sqlSaleStart, op.ID).Scan(&shiftID, &number, &printer); err != nil {
+			return fmt.Errorf("open shift: %w", err)
 		}
 		if shiftID == "" {
 			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name).WithID("no_shift", map[string]any{"Name": op.Name})
@@ -102,10 +108,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if s.Tenders == nil {
 			s.Tenders = []terminal.Tender{}
 		}
-		var printer string
-		if err := tx.QueryRowContext(ctx, sqlNextNumber).Scan(&s.Number, &printer); err != nil {
-			return err
-		}
+		s.Number = number
 		if passes != nil {
 			for _, l := range s.Lines {
 				if l.Kind == "vehicle" && s.Vehicle == "" {

@@ -26,23 +26,6 @@ const sqlOpenShift = `SELECT s.id, o.name, s.opened_at, s.float FROM shifts s JO
 	WHERE s.operator_id = ? AND s.closed_at IS NULL`
 
 // openShift returns the operator's open shift in tx, or nil.
-// sqlOpenShiftID is the sale path's lighter form of sqlOpenShift: the
-// shift's id, from the partial index shifts_open.
-const sqlOpenShiftID = `SELECT id FROM shifts WHERE operator_id = ? AND closed_at IS NULL`
-
-// openShiftID returns the id of the operator's open shift, or "" if none.
-func (tx *Tx) openShiftID(ctx context.Context, opID string) (string, error) {
-	var id string
-	err := tx.QueryRowContext(ctx, sqlOpenShiftID, opID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("open shift: %w", err)
-	}
-	return id, nil
-}
-
 func (tx *Tx) openShift(ctx context.Context, opID string) (*terminal.Shift, error) {
 	var sh terminal.Shift
 	var opened, float string
