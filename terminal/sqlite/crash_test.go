@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
+	if path := os.Getenv("LANGO_MIGRATE_CHILD"); path != "" {
+		migrateChild(path)
+		return
+	}
 	os.Exit(m.Run())
 }
 

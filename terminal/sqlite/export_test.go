@@ -3,3 +3,7 @@ package sqlite
 // SetAfterReport makes db call fn between a shift close's report and its
 // write transaction, for the tests of package sqlite_test.
 func SetAfterReport(db *DB, fn func()) { db.afterReport = fn }
+
+// Migrations is the store's embedded schema, for the tests of package
+// sqlite_test that migrate a store step by step.
+var Migrations = migrations
