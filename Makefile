@@ -46,6 +46,7 @@ run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub
 
 .PHONY: test
 test: deps ## go vet, then every test with the race detector
+	@echo "go vet ./... (a first run compiles Fyne's C parts: minutes without output)"
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 

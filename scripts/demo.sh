@@ -2,8 +2,11 @@
 # The demo of `make run`: the stand-in national platform, a local hub
 # forwarding to it, and a terminal at Nairobi National Park's main gate
 # enrolled with the hub, printing to the printer emulator.
-# Stop the hub (kill the pid in DATA/hub.pid) to watch the kiosk go offline
-# and keep selling; start it again (make run-hub) to watch it catch up.
+# Stop the hub (kill "$(cat .data/demo/hub.pid)") to watch the kiosk go
+# offline and keep selling; start it again to watch it catch up:
+#   bin/lango-hub serve --data .data/demo/hub --listen 127.0.0.1:8420 &
+# When the kiosk closes, every hub serving .data/demo/hub is stopped, the one
+# started by hand too.
 set -eu
 DATA=${1:-.data/demo}
 BIN=${BIN:-bin}
@@ -23,7 +26,7 @@ echo $! >"$DATA/platform.pid"
 LANGO_HUB_PLATFORM_URL=$PLATFORM LANGO_HUB_PLATFORM_AGENCY=KWS LANGO_HUB_PLATFORM_SECRET=demo-secret \
 	"$BIN/lango-hub" serve --data "$DATA/hub" --listen 127.0.0.1:8420 >"$DATA/hub.log" 2>&1 &
 echo $! >"$DATA/hub.pid"
-trap 'kill "$(cat "$DATA/hub.pid")" "$(cat "$DATA/platform.pid")" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$(cat "$DATA/hub.pid")" "$(cat "$DATA/platform.pid")" 2>/dev/null; pkill -f -- "lango-hub serve --data (\./)?($DATA|${DATA#"$PWD"/})/hub( |\$)" 2>/dev/null || true' EXIT INT TERM
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	curl -fs "$HUB/healthz" >/dev/null 2>&1 && break || sleep 0.3
 done
