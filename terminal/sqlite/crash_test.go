@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -27,6 +28,24 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// startChild starts this test binary as a child with env set (one of the
+// children of TestMain), and returns it, its stdout and its stderr.
+func startChild(t *testing.T, env string) (*exec.Cmd, io.Reader, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out, stderr
 }
 
 // crashChild sells in a loop until killed, printing "SOLD id" after each
@@ -85,17 +104,7 @@ func TestCrashDurability(t *testing.T) {
 	reported := map[string]bool{}
 	const kills = 50
 	for i := 0; i < kills; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "LANGO_CRASH_CHILD="+f.path)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out, stderr := startChild(t, "LANGO_CRASH_CHILD="+f.path)
 		done := make(chan []string)
 		selling := make(chan struct{})
 		go func() {
@@ -121,7 +130,7 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids := <-done
-		err = cmd.Wait()
+		err := cmd.Wait()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("child %d did not die by SIGKILL: %v; stderr: %s", i, err, stderr.String())

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -28,17 +26,7 @@ func TestShiftCloseDoesNotHoldTheSales(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "LANGO_CRASH_CHILD="+f.path)
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child, out, stderr := startChild(t, "LANGO_CRASH_CHILD="+f.path)
 	defer func() { child.Process.Kill(); child.Wait() }()
 	sold := make(chan string, 1<<16)
 	go func() {

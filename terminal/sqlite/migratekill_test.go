@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"slices"
 	"strings"
@@ -91,17 +90,7 @@ func TestKilledMigrationResumes(t *testing.T) {
 		db.Close()
 	}
 
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "LANGO_MIGRATE_CHILD="+old)
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child, out, stderr := startChild(t, "LANGO_MIGRATE_CHILD="+old)
 	sc := bufio.NewScanner(out)
 	if !sc.Scan() || sc.Text() != "MIGRATING "+last {
 		child.Process.Kill()
@@ -130,16 +119,7 @@ func TestKilledMigrationResumes(t *testing.T) {
 	if n := rowsOf(t, old, `SELECT count(*) FROM schema_migrations WHERE name = '`+last+`'`); !slices.Equal(n, []string{"1"}) {
 		t.Fatalf("%s applied %v times", last, n)
 	}
-	if _, err := db.Init(ctx, terminal.InitRequest{Site: "NNP", Name: "main-gate-1", Catalogue: readCatalogue(t, "kws.json"), AdminPIN: "1234"}); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := db.Authenticate(ctx, "admin", "1234")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 500000}); err != nil {
-		t.Fatal(err)
-	}
+	admin := initWithShift(t, db, "kws.json", "NNP", "main-gate-1", nil)
 	if _, err := db.Sell(ctx, admin, terminal.SaleRequest{Lines: familyCar(), Vehicle: "KCB 123A", Tenders: mustTender(t, "cash")}, nil); err != nil {
 		t.Fatalf("a sale after the resumed migration: %v", err)
 	}

@@ -65,6 +65,14 @@ func newTerminalFull(t testing.TB, catalogue, site, name string, settings map[st
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = fakeClock()
+	return &fixture{db: db, admin: initWithShift(t, db, catalogue, site, name, settings), path: path}
+}
+
+// initWithShift initialises db at site with its admin (PIN 1234), whose
+// shift it opens, and returns the admin signed in.
+func initWithShift(t testing.TB, db *sqlite.DB, catalogue, site, name string, settings map[string]string) *terminal.Operator {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := db.Init(ctx, terminal.InitRequest{Site: site, Name: name, Catalogue: readCatalogue(t, catalogue), AdminPIN: "1234", Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +83,7 @@ func newTerminalFull(t testing.TB, catalogue, site, name string, settings map[st
 	if _, err := db.OpenShift(ctx, admin, terminal.Totals{"KES": 500000}); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, admin: admin, path: path}
+	return admin
 }
 
 func mustTender(t testing.TB, specs ...string) []terminal.TenderRequest {
