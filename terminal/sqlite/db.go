@@ -164,6 +164,16 @@ type Tx struct {
 	// hour is the sale_hours bucket this transaction wrote, remembered by
 	// the store once it commits (see insertSale).
 	hour string
+	// last is the last event in the log as this transaction sees it, once
+	// read (or once the sale's first statement has read it): the next
+	// event chains to it.
+	last *chainEnd
+}
+
+// chainEnd is the last event of the log: its seq and hash.
+type chainEnd struct {
+	seq  int64
+	hash string
 }
 
 // ExecContext runs a statement in tx, prepared at open when it is on the
@@ -264,13 +274,16 @@ func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Pa
 		return nil, err
 	}
 	e := &terminal.Event{Type: typ, At: tx.now, Actor: actor, Payload: body, Terminal: tx.terminal}
-	var last sql.NullInt64
-	var prev sql.NullString
-	err = tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("event %s: %w", typ, err)
+	if tx.last == nil {
+		var last sql.NullInt64
+		var prev sql.NullString
+		err = tx.QueryRowContext(ctx, sqlLastEvent).Scan(&last, &prev)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("event %s: %w", typ, err)
+		}
+		tx.last = &chainEnd{last.Int64, prev.String}
 	}
-	e.Seq, e.PrevHash = last.Int64+1, prev.String
+	e.Seq, e.PrevHash = tx.last.seq+1, tx.last.hash
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, fmt.Errorf("event id: %w", err)
@@ -281,6 +294,7 @@ func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Pa
 		e.Seq, e.ID, e.Type, ts(e.At), e.Actor, e.Payload, e.PrevHash, e.Hash); err != nil {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
+	tx.last = &chainEnd{e.Seq, e.Hash}
 	tx.events++
 	return e, nil
 }

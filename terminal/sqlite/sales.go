@@ -20,10 +20,11 @@ const (
 	// The next receipt number and the printer setting, in one step.
 	sqlNextNumber = `SELECT (SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
 	// sqlSaleStart reads in one statement what a sale needs before it
-	// writes: the operator's open shift ('' if none), the next number and
-	// the printer.
+	// writes: the operator's open shift ('' if none), the next number, the
+	// printer, and the end of the event log its event chains to.
 	sqlSaleStart = `SELECT coalesce((SELECT id FROM shifts WHERE operator_id = ? AND closed_at IS NULL), ''),
-		(SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none')`
+		(SELECT coalesce(max(number), 0) + 1 FROM sales), coalesce((SELECT value FROM settings WHERE key = 'printer'), 'none'),
+		coalesce((SELECT seq FROM events ORDER BY seq DESC LIMIT 1), 0), coalesce((SELECT hash FROM events ORDER BY seq DESC LIMIT 1), '')`
 	sqlMpesaUsed  = `SELECT coalesce(s.number, 0) FROM mpesa_codes m LEFT JOIN sales s ON s.id = m.sale_id WHERE m.code = ?`
 	sqlMpesaFeed  = `SELECT terminal, at FROM feed_mpesa_codes WHERE code = ?`
 	sqlInsertSale = `INSERT INTO sales (id, number, kind, shift_id, operator_id, at, state, site, vehicle, catalogue_version, event_seq, refund_of)
@@ -59,9 +60,11 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 	err = db.record(ctx, "this sale", func(tx *Tx) error {
 		var shiftID, printer string
 		var number int64
-		if err := tx.QueryRowContext(ctx, sqlSaleStart, op.ID).Scan(&shiftID, &number, &printer); err != nil {
+		var last chainEnd
+		if err := tx.QueryRowContext(ctx, sqlSaleStart, op.ID).Scan(&shiftID, &number, &printer, &last.seq, &last.hash); err != nil {
 			return fmt.Errorf("open shift: %w", err)
 		}
+		tx.last = &last
 		if shiftID == "" {
 			return terminal.Errorf(terminal.ECONFLICT, "%s has no open shift: open a shift before selling", op.Name).WithID("no_shift", map[string]any{"Name": op.Name})
 		}
