@@ -40,6 +40,11 @@ build: deps ## build bin/lango (headless), bin/lango-kiosk, bin/lango-hub and bi
 package: build ## dist/lango_VERSION_ARCH.deb: the binaries, systemd units (sync, hub, relay, kiosk), /var/lib/lango
 	BIN=$(BIN) VERSION=$(VERSION) sh scripts/package.sh
 
+.PHONY: package-check
+package-check: package ## apt install the .deb into a fresh Debian (debootstrap, as root) and check it
+	@sh scripts/deps.sh debootstrap
+	sh scripts/package-check.sh
+
 .PHONY: run
 run: build ## start the demo kiosk: KWS catalogue, printer emulator, a local hub, the stand-in national platform
 	BIN=$(BIN) sh scripts/demo.sh $(DEMO_DATA)
