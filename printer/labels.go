@@ -57,6 +57,9 @@ const (
 	lUnderline
 	lDoubleSize
 	lColumns
+	lAccount
+	lPhone
+	lLicence
 	nLabels
 )
 
@@ -117,6 +120,9 @@ var labels = map[string][nLabels]string{
 		lUnderline:   "Underline",
 		lDoubleSize:  "Double",
 		lColumns:     "Columns",
+		lAccount:     "Account",
+		lPhone:       "Driver's phone",
+		lLicence:     "Licence",
 	},
 	"sw": {
 		lGatePass:    "KIBALI CHA KUINGIA",
@@ -171,6 +177,9 @@ var labels = map[string][nLabels]string{
 		lUnderline:   "Mstari chini",
 		lDoubleSize:  "Kubwa",
 		lColumns:     "Safu",
+		lAccount:     "Akaunti",
+		lPhone:       "Simu ya dereva",
+		lLicence:     "Leseni",
 	},
 }
 

@@ -469,6 +469,7 @@ func (s PassSlip) layout(pg *page) error {
 		}
 		pg.pair(w[lVehicle]+" "+s.Vehicle, right, true)
 	}
+	pg.owed(s.Owed)
 	pg.rule('-')
 	pg.totals(w[lTotal], s.Totals, true)
 	if nonZero(s.Due) {
@@ -749,4 +750,20 @@ func (tp TestPage) layout(pg *page) error {
 	pg.center(q, false, 1)
 	pg.end()
 	return nil
+}
+
+// owed prints who owes a deferred pass: the tour operator's name and
+// licence, and the driver's phone.
+func (pg *page) owed(o *terminal.Owed) {
+	if o == nil {
+		return
+	}
+	w := pg.w
+	if o.Name != "" {
+		pg.pair(w[lAccount], o.Name, false)
+		pg.pair(w[lLicence], o.Licence, false)
+	}
+	if o.Phone != "" {
+		pg.pair(w[lPhone], o.Phone, false)
+	}
 }

@@ -172,7 +172,7 @@ func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang st
 			Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: s.Operator, PassID: s.ID,
 			Issued: issued, ValidUntil: until,
 			Lines: lines(s.Lines, cat, lang), Vehicle: s.Vehicle, SeatBand: seat, Totals: s.Totals,
-			Tenders: tl, Due: s.Due, QR: s.Pass, OpenDrawer: drawer,
+			Tenders: tl, Due: s.Due, Owed: s.Owed, QR: s.Pass, OpenDrawer: drawer,
 		}
 	}
 	return &printer.Receipt{

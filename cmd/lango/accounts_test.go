@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"strings"
+	"testing"
+)
+
+type unsettledOut struct {
+	Unsettled []struct {
+		SaleID     string           `json:"sale_id"`
+		Vehicle    string           `json:"vehicle"`
+		Operator   string           `json:"operator"`
+		Licence    string           `json:"licence"`
+		Phone      string           `json:"phone"`
+		Due        map[string]int64 `json:"due"`
+		AgeSeconds int64            `json:"age_seconds"`
+	} `json:"unsettled"`
+}
+
+// TestCLIDeferOnAccount: sell --pay defer --owed-by LICENCE --phone
+// records who owes; lango unsettled --json lists it with its operator,
+// phone, plate and age until it is settled; bad accounts are refused with
+// one line and nothing stored.
+func TestCLIDeferOnAccount(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	out := c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=2", "--item", "VAN=1", "--vehicle", "KDA 123A", "--pay", "defer",
+		"--owed-by", "TRA/TO/0412", "--phone", "0722 111222", "--json")
+	var sale struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		Pass  string `json:"pass"`
+		Owed  struct {
+			Operator, Name, Licence, Phone string
+			KRAPIN                         string `json:"kra_pin"`
+		} `json:"owed"`
+	}
+	if err := json.Unmarshal([]byte(out), &sale); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if sale.State != "deferred" || sale.Owed.Operator != "SAVANNA" || sale.Owed.Licence != "TRA/TO/0412" || sale.Owed.KRAPIN != "P051234567X" || sale.Owed.Phone != "+254722111222" {
+		t.Fatalf("sale = %s; want deferred, owed by SAVANNA, +254722111222", out)
+	}
+	var us unsettledOut
+	if err := json.Unmarshal([]byte(c.ok("unsettled", "--json")), &us); err != nil {
+		t.Fatal(err)
+	}
+	if len(us.Unsettled) != 1 {
+		t.Fatalf("unsettled = %+v; want the one deferred pass", us)
+	}
+	if u := us.Unsettled[0]; u.SaleID != sale.ID || u.Vehicle != "KDA 123A" || u.Operator != "SAVANNA" || u.Phone != "+254722111222" || u.Due["KES"] == 0 || u.AgeSeconds < 0 {
+		t.Errorf("unsettled[0] = %+v; want the pass of KDA 123A owed by SAVANNA", u)
+	}
+	before := c.rowCounts()
+	for _, tt := range []struct{ msg, pay, owedBy, phone string }{
+		{`no tour operator has the code or licence "TRA/TO/9999"`, "defer", "TRA/TO/9999", ""},
+		{`phone "0812345678" is not a Kenyan mobile number`, "defer", "SAVANNA", "0812345678"},
+		{"only a deferred sale", "cash", "SAVANNA", ""},
+	} {
+		c.refused(1, tt.msg, "sell", "--as", "admin", "--item", "EAC-ADULT=1", "--item", "CAR=1", "--vehicle", "KCB 456Z", "--pay", tt.pay, "--owed-by", tt.owedBy, "--phone", tt.phone)
+	}
+	if after := c.rowCounts(); !maps.Equal(before, after) {
+		t.Errorf("refused sales changed the store: %v → %v", before, after)
+	}
+	c.ok("settle", "--as", "admin", sale.Pass, "--pay", "cash", "--json")
+	us = unsettledOut{}
+	if err := json.Unmarshal([]byte(c.ok("unsettled", "--json")), &us); err != nil || len(us.Unsettled) != 0 {
+		t.Errorf("after settling: unsettled = %+v, %v; want none", us, err)
+	}
+}
+
+// TestUnsettledThroughHub: over loopback HTTP with a real hub, a deferred
+// pass on account appears in the entry lane's `unsettled` and the hub
+// report's `unsettled` with operator, phone, plate and age; once the exit
+// lane settles it and both sync, it is in neither.
+func TestUnsettledThroughHub(t *testing.T) {
+	h, url := newHubServer(t)
+	ctx := context.Background()
+	entry, exit := newCLI(t), newCLI(t)
+	entry.initNNP()
+	exit.ok("init", "--site", "NNP", "--terminal", "exit-1", "--catalogue", catalogue("kws.json"))
+	for _, c := range []struct {
+		cli  *cli
+		name string
+	}{{entry, "gate-1"}, {exit, "exit-1"}} {
+		tok, err := h.AddTerminal(ctx, "NNP", c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.cli.ok("enroll", "--hub", url, "--token", tok)
+		c.cli.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	}
+	var sale struct{ ID, Pass string }
+	if err := json.Unmarshal([]byte(entry.ok("sell", "--as", "admin", "--item", "INT-ADULT=2", "--item", "TOUR-VAN=1",
+		"--vehicle", "KDA 123A", "--pay", "defer", "--owed-by", "NDOVU", "--phone", "+254 110 123456", "--json")), &sale); err != nil {
+		t.Fatal(err)
+	}
+	entry.ok("sync", "--once")
+	rep, err := h.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unsettled) != 1 {
+		t.Fatalf("hub unsettled = %+v; want the pass of KDA 123A", rep.Unsettled)
+	}
+	u := rep.Unsettled[0]
+	if u.SaleID != sale.ID || u.Terminal != "gate-1" || u.Vehicle != "KDA 123A" || u.Operator != "NDOVU" || u.Licence != "TRA/TO/1187" ||
+		u.KRAPIN != "P052468013K" || u.Phone != "+254110123456" || u.Due["USD"] == 0 || u.AgeSeconds < 0 {
+		t.Errorf("hub unsettled[0] = %+v; want KDA 123A owed by NDOVU, +254110123456", u)
+	}
+	// The report as JSON names the fields as the terminal does.
+	b, _ := json.Marshal(rep)
+	for _, k := range []string{`"operator":"NDOVU"`, `"phone":"+254110123456"`, `"vehicle":"KDA 123A"`, `"age_seconds":`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("hub report has no %s: %s", k, b)
+		}
+	}
+	var us unsettledOut
+	json.Unmarshal([]byte(entry.ok("unsettled", "--json")), &us)
+	if len(us.Unsettled) != 1 || us.Unsettled[0].Operator != "NDOVU" {
+		t.Errorf("entry lane unsettled = %+v; want the NDOVU pass", us)
+	}
+
+	exit.ok("settle", "--as", "admin", sale.Pass, "--pay", "cash", "--json")
+	exit.ok("sync", "--once")
+	entry.ok("sync", "--once")
+	if rep, err = h.Report(ctx); err != nil || len(rep.Unsettled) != 0 {
+		t.Errorf("hub unsettled after the settlement = %+v, %v; want none", rep.Unsettled, err)
+	}
+	us = unsettledOut{}
+	json.Unmarshal([]byte(entry.ok("unsettled", "--json")), &us)
+	if len(us.Unsettled) != 0 {
+		t.Errorf("entry lane unsettled after the feed brought the settlement = %+v; want none", us)
+	}
+}
