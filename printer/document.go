@@ -122,6 +122,10 @@ type ZReport struct {
 	Expected terminal.Totals // cash that should be in the drawer, float included
 	Counted  terminal.Totals
 	Printed  time.Time
+	// OpenPasses are the deferred passes still owed at the close, named
+	// by OpenPassesBy (a supervisor).
+	OpenPasses   []terminal.UnsettledPass
+	OpenPassesBy string
 }
 
 // TestPage shows that a printer works and what a profile prints: styles,

@@ -60,6 +60,8 @@ const (
 	lAccount
 	lPhone
 	lLicence
+	lOpenPasses
+	lNamedBy
 	nLabels
 )
 
@@ -123,6 +125,8 @@ var labels = map[string][nLabels]string{
 		lAccount:     "Account",
 		lPhone:       "Driver's phone",
 		lLicence:     "Licence",
+		lOpenPasses:  "STILL OWED",
+		lNamedBy:     "Named by",
 	},
 	"sw": {
 		lGatePass:    "KIBALI CHA KUINGIA",
@@ -180,6 +184,8 @@ var labels = map[string][nLabels]string{
 		lAccount:     "Akaunti",
 		lPhone:       "Simu ya dereva",
 		lLicence:     "Leseni",
+		lOpenPasses:  "BADO HAIJALIPWA",
+		lNamedBy:     "Imetajwa na",
 	},
 }
 

@@ -681,6 +681,7 @@ func (z ZReport) layout(pg *page) error {
 		}
 		pg.pair("  "+w[lVariance], vs, true)
 	}
+	z.openPasses(pg)
 	pg.rule('-')
 	if !z.Printed.IsZero() {
 		pg.pair(w[lPrinted], pg.time(z.Printed), false)
@@ -766,4 +767,32 @@ func (pg *page) owed(o *terminal.Owed) {
 	if o.Phone != "" {
 		pg.pair(w[lPhone], o.Phone, false)
 	}
+}
+
+// openPasses prints the deferred passes still owed at the close and the
+// supervisor who named them.
+func (z ZReport) openPasses(pg *page) {
+	if len(z.OpenPasses) == 0 {
+		return
+	}
+	w := pg.w
+	pg.rule('=')
+	pg.e.Bold(true)
+	pg.text(fmt.Sprintf("%s (%d)", w[lOpenPasses], len(z.OpenPasses)))
+	pg.e.Bold(false)
+	for _, u := range z.OpenPasses {
+		left := fmt.Sprintf("%d %s", u.Number, u.Vehicle)
+		var due []string
+		for _, c := range u.Due.Currencies() {
+			due = append(due, money(c, u.Due[c]))
+		}
+		pg.pair(left, strings.Join(due, " "), false)
+		if u.OperatorName != "" {
+			pg.pair("  "+u.OperatorName, "", false)
+		}
+		if u.Phone != "" {
+			pg.pair("  "+u.Phone, "", false)
+		}
+	}
+	pg.pair(w[lNamedBy], z.OpenPassesBy, true)
 }

@@ -47,3 +47,37 @@ func TestDeferredPassShowsWhoOwes(t *testing.T) {
 		}
 	}
 }
+
+// TestZReportListsOpenPasses: a Z-report closed with passes still owed
+// lists each (number, plate, due, operator, phone) and the supervisor who
+// named them; one closed without lists none.
+func TestZReportListsOpenPasses(t *testing.T) {
+	prof, _ := LookupProfile(goldenProfiles[0])
+	lines := func(z ZReport) []string {
+		job, err := Render(prof, &z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text []string
+		for _, l := range printedLines(t, job) {
+			text = append(text, strings.Join(strings.Fields(l.text), " "))
+			if l.cols > prof.Columns {
+				t.Errorf("line %q is %d columns; paper has %d", l.text, l.cols, prof.Columns)
+			}
+		}
+		return text
+	}
+	z := zreport("en")
+	plain := lines(z)
+	z.OpenPasses = []terminal.UnsettledPass{{Number: 12, Vehicle: "KDA 123A", Due: terminal.Totals{"KES": 650000}, OperatorName: "Ndovu Tours & Travel", Phone: "+254722111222"}}
+	z.OpenPassesBy = "Achieng"
+	text := lines(z)
+	for _, want := range []string{"STILL OWED (1)", "12 KDA 123A KES 6,500.00", "Ndovu Tours & Travel", "+254722111222", "Named by Achieng"} {
+		if !slices.Contains(text, want) {
+			t.Errorf("no line %q in %q", want, text)
+		}
+		if slices.Contains(plain, want) {
+			t.Errorf("a Z-report with no open passes printed %q", want)
+		}
+	}
+}

@@ -27,6 +27,8 @@ func (m *Main) cmdShift(ctx context.Context, args []string) error {
 	var floats, counted list
 	fs.Var(&floats, "float", "opening cash CUR=AMOUNT (repeatable)")
 	fs.Var(&counted, "counted", "counted cash CUR=AMOUNT (repeatable)")
+	supervisor := fs.String("supervisor", "", "close: the supervisor who lets the shift close with deferred passes still owed (PIN from LANGO_SUPERVISOR_PIN)")
+	openPasses := fs.String("open-passes", "", "close: with --supervisor, every deferred pass of the shift still owed, by number or sale id, comma-separated")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -68,7 +70,11 @@ func (m *Main) cmdShift(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	z, err := db.CloseShift(ctx, op, c)
+	naming, err := m.openPassNaming(ctx, db, op, *supervisor, *openPasses)
+	if err != nil {
+		return err
+	}
+	z, err := db.CloseShiftNaming(ctx, op, c, naming)
 	if err != nil {
 		return err
 	}

@@ -197,6 +197,7 @@ func ZDocument(z *terminal.ZReport, site, lang string, copy bool) printer.Docume
 		Lang: lang, Copy: copy, Site: site, Terminal: z.Terminal, Operator: z.Operator, ShiftID: z.ShiftID,
 		Opened: z.OpenedAt, Closed: z.ClosedAt, Sales: z.Sales, Voids: z.Voided, Visitors: z.Visitors,
 		Float: z.Float, Expected: z.Expected, Counted: z.Counted, Printed: z.ClosedAt,
+		OpenPasses: z.OpenPasses, OpenPassesBy: z.OpenPassesBy,
 	}
 	idx := map[string]int{}
 	for _, t := range z.Tenders {
