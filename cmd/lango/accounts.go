@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,4 +84,66 @@ func (m *Main) openPassNaming(ctx context.Context, db *sqlite.DB, op *terminal.O
 		return n, err
 	}
 	return n, nil
+}
+
+// shiftReport prints one shift's takings and its tenders sale by sale.
+func (m *Main) shiftReport(ctx context.Context, shiftID string, asJSON, asCSV bool) error {
+	if asJSON && asCSV {
+		return usagef("shift report: --json or --csv, not both")
+	}
+	db, err := m.open(ctx)
+	if err != nil {
+		return err
+	}
+	sh, err := db.ShiftSheet(ctx, shiftID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case asJSON:
+		return m.printJSON(sh)
+	case asCSV:
+		return writeShiftCSV(m.Stdout, sh)
+	}
+	fmt.Fprintf(m.Stdout, "shift %s of %s at %s, opened %s\n", sh.ShiftID, sh.Operator, sh.Terminal, db.SiteTime(sh.OpenedAt, "2006-01-02 15:04"))
+	for _, t := range sh.Takings {
+		fmt.Fprintf(m.Stdout, "  %-6s %s (%d)\n", t.Tender, terminal.Money{Currency: t.Currency, Minor: t.Amount}, t.Count)
+	}
+	fmt.Fprintf(m.Stdout, "%d tender rows: --json or --csv lists them\n", len(sh.Rows))
+	return nil
+}
+
+// shiftColumns is the shift report's CSV: the takings rows first (record
+// "taking"), then a row per tender (record "sale"), amounts in major
+// units without separators, as lango-hub export writes them.
+var shiftColumns = []string{"record", "shift_id", "terminal", "tender", "currency", "amount", "count",
+	"at", "kind", "sale_id", "settles", "number", "state", "due", "reference", "bank", "vehicle", "tour_operator", "phone"}
+
+func majorUnits(c terminal.Currency, minor int64) string {
+	return strings.ReplaceAll(terminal.FormatMinor(c, minor), ",", "")
+}
+
+func writeShiftCSV(w io.Writer, sh *terminal.ShiftSheet) error {
+	cw := csv.NewWriter(w)
+	cw.Write(shiftColumns)
+	for _, t := range sh.Takings {
+		cw.Write([]string{"taking", sh.ShiftID, sh.Terminal, string(t.Tender), string(t.Currency), majorUnits(t.Currency, t.Amount), strconv.Itoa(t.Count),
+			"", "", "", "", "", "", "", "", "", "", "", ""})
+	}
+	for _, r := range sh.Rows {
+		num, due := "", ""
+		if r.Number != 0 {
+			num = strconv.FormatInt(r.Number, 10)
+		}
+		if r.Due != 0 {
+			due = majorUnits(r.Currency, r.Due)
+		}
+		cw.Write([]string{"sale", sh.ShiftID, sh.Terminal, r.Tender, string(r.Currency), majorUnits(r.Currency, r.Amount), "",
+			r.At.UTC().Format(time.RFC3339), r.Kind, r.SaleID, r.Settles, num, r.State, due, r.Reference, r.Bank, r.Vehicle, r.TourOperator, r.Phone})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write the shift report: %w", err)
+	}
+	return nil
 }

@@ -185,3 +185,93 @@ func TestCLIShiftCloseWithOpenPasses(t *testing.T) {
 		t.Errorf("Z-report = %s; want pass 1 of KDA 123A named by admin", out)
 	}
 }
+
+// TestCLIShiftReport: lango shift report --json and --csv list one
+// shift's takings, which are its Z-report's tenders, and each tender sale
+// by sale (a voided sale listed, not counted; a refund negative; a
+// deferred pass with its due and who owes; its settlement); an unknown
+// shift is refused.
+func TestCLIShiftReport(t *testing.T) {
+	c := newCLI(t)
+	c.initNNP()
+	c.ok("shift", "open", "--as", "admin", "--float", "KES=1000")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=2", "--pay", "cash:KES=5000")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "mpesa:SAB1234567")
+	c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--pay", "bank:KCB:FT24003ABC12")
+	c.ok("sell", "--as", "admin", "--item", "EAC-CHILD=1", "--pay", "cash")
+	c.ok("void", "--as", "admin", "4", "--reason", "keyed twice")
+	c.ok("sell", "--as", "admin", "--item", "EAC-CHILD=2", "--pay", "cash")
+	c.ok("refund", "--as", "admin", "5", "--reason", "road closed")
+	var owed, plain struct{ ID, Pass string }
+	json.Unmarshal([]byte(c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--item", "CAR=1", "--vehicle", "KDA 123A", "--pay", "defer", "--owed-by", "KIBO", "--phone", "0722111222", "--json")), &owed)
+	json.Unmarshal([]byte(c.ok("sell", "--as", "admin", "--item", "EAC-ADULT=1", "--item", "CAR=1", "--vehicle", "KCB 456Z", "--pay", "defer", "--json")), &plain)
+	c.ok("settle", "--as", "admin", plain.Pass, "--pay", "cash")
+
+	type sheet struct {
+		ShiftID string `json:"shift_id"`
+		Takings []struct {
+			Tender, Currency string
+			Amount           int64
+			Count            int
+		} `json:"takings"`
+		Sales []struct {
+			Kind, State, Tender, Currency, Reference string
+			SaleID                                   string `json:"sale_id"`
+			Settles                                  string
+			Amount, Due                              int64
+			TourOperator                             string `json:"tour_operator"`
+			Phone                                    string
+		} `json:"sales"`
+	}
+	var sh sheet
+	if err := json.Unmarshal([]byte(c.ok("shift", "report", "--json")), &sh); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, tk := range sh.Takings {
+		got[tk.Tender+"/"+tk.Currency] = tk.Amount
+	}
+	// cash 4,000 + (child 500 refunded: 0) + settlement 2,300; M-PESA 2,000; bank 2,000.
+	want := map[string]int64{"cash/KES": 400000 + 230000, "mpesa/KES": 200000, "bank/KES": 200000}
+	if !maps.Equal(got, want) {
+		t.Errorf("takings = %v; want %v", got, want)
+	}
+	kinds := map[string]int{}
+	for _, r := range sh.Sales {
+		kinds[r.Kind+"/"+r.State+"/"+r.Tender]++
+		if r.SaleID == owed.ID && (r.Tender != "defer" || r.Due != 230000 || r.TourOperator != "KIBO" || r.Phone != "+254722111222") {
+			t.Errorf("the pass on account: %+v; want a defer row of KES 2,300 owed by KIBO", r)
+		}
+		if r.Kind == "settlement" && (r.Settles != plain.ID || r.Amount != 230000) {
+			t.Errorf("settlement row %+v; want KES 2,300 settling %s", r, plain.ID)
+		}
+	}
+	wantKinds := map[string]int{"sale/paid/cash": 2, "sale/paid/mpesa": 1, "sale/paid/bank": 1, "sale/voided/cash": 1, "refund/refund/cash": 1,
+		"sale/deferred/defer": 1, "sale/settled/defer": 1, "settlement/settled/cash": 1}
+	if !maps.Equal(kinds, wantKinds) {
+		t.Errorf("rows by kind/state/tender = %v; want %v", kinds, wantKinds)
+	}
+	csvOut := c.ok("shift", "report", "--shift", sh.ShiftID, "--csv")
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if len(lines) != 1+len(sh.Takings)+len(sh.Sales) || !strings.HasPrefix(lines[0], "record,shift_id,terminal,tender,currency,amount,count,") ||
+		!strings.Contains(csvOut, "\ntaking,"+sh.ShiftID+",gate-1,cash,KES,6300.00,") {
+		t.Errorf("CSV:\n%s\nwant a header, %d takings and %d rows, cash KES 6300.00", csvOut, len(sh.Takings), len(sh.Sales))
+	}
+	// The Z-report at close counts what the report said.
+	var z struct {
+		Tenders []struct {
+			Tender, Currency string
+			Amount           int64
+		}
+	}
+	json.Unmarshal([]byte(c.ok("shift", "close", "--as", "admin", "--counted", "KES=7300", "--supervisor", "admin", "--open-passes", owed.ID, "--json")), &z)
+	zt := map[string]int64{}
+	for _, tt := range z.Tenders {
+		zt[tt.Tender+"/"+tt.Currency] = tt.Amount
+	}
+	if !maps.Equal(zt, got) {
+		t.Errorf("Z-report tenders %v; shift report %v", zt, got)
+	}
+	c.refused(1, `no shift "nope" at this terminal`, "shift", "report", "--shift", "nope", "--json")
+	c.refused(2, "--json or --csv, not both", "shift", "report", "--json", "--csv")
+}

@@ -188,7 +188,7 @@ func (m *Main) commands() []command {
 		{"config", "set KEY VALUE | show --json: the terminal's settings", m.cmdConfig},
 		{"operator", "add --as SUPERVISOR --name NAME --role attendant|supervisor", m.cmdOperator},
 		{"catalogue", "show [--file FILE] --json", m.cmdCatalogue},
-		{"shift", "open --as NAME --float CUR=AMOUNT… | close --as NAME --counted CUR=AMOUNT… [--supervisor SUP --open-passes N,N] --json", m.cmdShift},
+		{"shift", "open --as NAME --float CUR=AMOUNT… | close --as NAME --counted CUR=AMOUNT… [--supervisor SUP --open-passes N,N] --json | report [--shift ID] --json|--csv", m.cmdShift},
 		{"sell", "--as NAME --item CODE=QTY… [--vehicle PLATE] --pay TENDER… [--owed-by OPERATOR --phone PHONE] --json", m.cmdSell},
 		{"pass", "verify [--json] PASS | use --as NAME PASS", m.cmdPass},
 		{"settle", "--as NAME PASS --pay TENDER… --json", m.cmdSettle},
