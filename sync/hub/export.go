@@ -55,9 +55,9 @@ type ExportTaking struct {
 //     bank tender, when the hub keeps a bank ledger);
 //   - MpesaState: matched, mismatched, unknown, duplicated or pending (an
 //     M-PESA tender, when the hub keeps an M-PESA ledger);
-//   - Forwarded: off (no national platform configured), refused (the
-//     platform refused a bill or reversal of the sale) or queued (handed to
-//     the platform's queue: posted or pending);
+//   - Forwarded: off (no national platform configured), else the state of
+//     the sale's bills and reversals at the national platform taken
+//     together: posted, pending, refused, or none (nothing to forward);
 //   - Settlement: settled or unsettled (a deferred pass), else empty.
 //
 // Voided sales are listed (State voided) but counted in no taking.
@@ -121,18 +121,15 @@ func (h *Hub) Export(ctx context.Context, q ExportQuery) (*Export, error) {
 			}
 		}
 	}
-	refused := map[string]bool{} // SITE/SALE-ID
-	for _, f := range rep.Forwarded.Refused {
-		refused[f.SaleKey] = true
+	fwd, err := h.store.ForwardStates(ctx) // by SITE/SALE-ID
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
 	}
 	forwarded := func(site, id string) string {
-		switch {
-		case !rep.Forwarded.Configured:
+		if !rep.Forwarded.Configured {
 			return "off"
-		case refused[site+"/"+id]:
-			return "refused"
 		}
-		return "queued"
+		return cmp.Or(fwd[site+"/"+id], "none")
 	}
 
 	type siteID [2]string
@@ -287,4 +284,15 @@ func WriteExportCSV(w io.Writer, x *Export) error {
 		return fmt.Errorf("write the export: %w", err)
 	}
 	return nil
+}
+
+// ForwardStateOf folds the states of a sale's bills and reversals into
+// one: refused if any was refused, pending if any is still pending, else
+// posted.
+func ForwardStateOf(prev, next string) string {
+	rank := map[string]int{"": 0, ForwardPosted: 1, ForwardPending: 2, ForwardRefused: 3}
+	if rank[next] > rank[prev] {
+		return next
+	}
+	return prev
 }

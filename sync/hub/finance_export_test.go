@@ -23,7 +23,7 @@ var updateExport = flag.Bool("update", false, "rewrite testdata/export/outage-da
 // transfers, a void, a refund, deferred passes on account, one settled at
 // the exit with M-PESA), syncs them, imports the bank statements and
 // returns a hub that reconciles with both ledgers.
-func outageDay(t *testing.T) *hub.Hub {
+func outageDay(t *testing.T, platform string) (*hub.Hub, hub.Store) {
 	t.Helper()
 	ctx := context.Background()
 	h := newHub(t, &clock{})
@@ -79,7 +79,7 @@ func outageDay(t *testing.T) *hub.Hub {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return hub.New(h.store, hub.Options{Bank: l, BankZone: time.FixedZone("EAT", 3*3600), Mpesa: m, Now: h.clock.Now})
+	return hub.New(h.store, hub.Options{Bank: l, BankZone: time.FixedZone("EAT", 3*3600), Mpesa: m, Now: h.clock.Now, Platform: platform}), h.store
 }
 
 var (
@@ -106,7 +106,7 @@ func stable(b []byte) []byte {
 // summed by site, tender and currency are the report's takings.
 func TestFinanceExport(t *testing.T) {
 	ctx := context.Background()
-	h := outageDay(t)
+	h, _ := outageDay(t, "")
 	nairobi := time.FixedZone("EAT", 3*3600)
 	day := time.Date(2024, 1, 3, 0, 0, 0, 0, nairobi)
 	x, err := h.Export(ctx, hub.ExportQuery{From: day, To: day, Loc: nairobi})
@@ -165,5 +165,50 @@ func TestFinanceExport(t *testing.T) {
 	}
 	if _, err := h.Export(ctx, hub.ExportQuery{From: next, To: day, Loc: nairobi}); terminal.ErrorKind(err) != terminal.EINVALID {
 		t.Errorf("export ending before it starts: err = %v; want invalid", err)
+	}
+}
+
+// TestFinanceExportForwarded: with a national platform configured, each
+// sale row says what became of its bills: pending while queued, refused
+// when the platform refused one, none when nothing was forwarded.
+func TestFinanceExportForwarded(t *testing.T) {
+	ctx := context.Background()
+	h, st := outageDay(t, "http://platform.example")
+	nairobi := time.FixedZone("EAT", 3*3600)
+	day := time.Date(2024, 1, 3, 0, 0, 0, 0, nairobi)
+	x, err := h.Export(ctx, hub.ExportQuery{From: day, To: day, Loc: nairobi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := x.Sales[0], x.Sales[1]
+	bill := func(ref string, r hub.ExportSaleRow, seq int64) hub.Forward {
+		return hub.Forward{Ref: ref, Kind: hub.ForwardBill, SaleKey: r.Site + "/" + r.SaleID, Site: r.Site, Terminal: r.Terminal, Seq: seq,
+			Body: []byte(`{}`), NextAt: day, At: r.At}
+	}
+	if err := st.EnqueueForwards(ctx, hub.ForwardBatch{TerminalID: "test", ThroughSeq: 2, At: day,
+		Bills: []hub.Forward{bill("B1", first, 1), bill("B2", second, 2)}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.ClaimForwards(ctx, "test", day.Add(time.Hour), time.Minute, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %v, %v; want the two bills", claimed, err)
+	}
+	for _, f := range claimed {
+		if f.Ref == "B2" {
+			f.State, f.Error, f.Message, f.DoneAt = hub.ForwardRefused, "invalid", "no such service", day.Add(time.Hour)
+			if err := st.FinishForward(ctx, "test", f, day.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if x, err = h.Export(ctx, hub.ExportQuery{From: day, To: day, Loc: nairobi}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range x.Sales {
+		got[r.SaleID] = r.Forwarded
+	}
+	if got[first.SaleID] != hub.ForwardPending || got[second.SaleID] != hub.ForwardRefused || got[x.Sales[2].SaleID] != "none" {
+		t.Errorf("forwarded %v; want %s pending, %s refused, the rest none", got, first.SaleID, second.SaleID)
 	}
 }
