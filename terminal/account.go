@@ -192,11 +192,12 @@ type OpenPassNaming struct {
 // still open unless a supervisor names every one of them, and nothing
 // else. It returns the passes to put in the Z-report and who named them.
 func CheckOpenPassesNamed(open []UnsettledPass, n OpenPassNaming) ([]UnsettledPass, string, error) {
-	list := func(us []UnsettledPass) string {
-		var parts, nums []string
+	// names lists the passes for a person; list adds the command line's
+	// way to name them.
+	names := func(us []UnsettledPass) string {
+		var parts []string
 		for _, u := range us {
 			p := fmt.Sprintf("%d", u.Number)
-			nums = append(nums, p)
 			if u.Vehicle != "" {
 				p += " " + u.Vehicle
 			}
@@ -205,7 +206,14 @@ func CheckOpenPassesNamed(open []UnsettledPass, n OpenPassNaming) ([]UnsettledPa
 			}
 			parts = append(parts, p)
 		}
-		return strings.Join(parts, "; ") + " (--open-passes " + strings.Join(nums, ",") + ")"
+		return strings.Join(parts, "; ")
+	}
+	list := func(us []UnsettledPass) string {
+		var nums []string
+		for _, u := range us {
+			nums = append(nums, fmt.Sprintf("%d", u.Number))
+		}
+		return names(us) + " (--open-passes " + strings.Join(nums, ",") + ")"
 	}
 	if n.Supervisor != nil && (n.Supervisor.Role != RoleSupervisor || !n.Supervisor.DisabledAt.IsZero()) {
 		return nil, "", Errorf(EUNAUTHORIZED, "%s is not a supervisor: only a supervisor lets a shift close with passes still owed", n.Supervisor.Name)
@@ -235,7 +243,7 @@ func CheckOpenPassesNamed(open []UnsettledPass, n OpenPassNaming) ([]UnsettledPa
 	}
 	if n.Supervisor == nil {
 		return nil, "", Errorf(ECONFLICT, "%d deferred passes of this shift are still owed: %s; a supervisor closes the shift naming each of them", len(open), list(open)).
-			WithID("shift_open_passes", map[string]any{"N": len(open), "Passes": list(open)})
+			WithID("shift_open_passes", map[string]any{"N": len(open), "Passes": names(open)})
 	}
 	var missing []UnsettledPass
 	for i, u := range open {
@@ -245,7 +253,7 @@ func CheckOpenPassesNamed(open []UnsettledPass, n OpenPassNaming) ([]UnsettledPa
 	}
 	if len(missing) > 0 {
 		return nil, "", Errorf(ECONFLICT, "the supervisor must name every pass still owed: not named %s", list(missing)).
-			WithID("shift_open_passes_unnamed", map[string]any{"Passes": list(missing)})
+			WithID("shift_open_passes_unnamed", map[string]any{"Passes": names(missing)})
 	}
 	return open, n.Supervisor.Name, nil
 }

@@ -44,6 +44,9 @@ func crashChild(path string) {
 		{{Kind: terminal.TenderDefer}},
 		nil, // M-PESA with a fresh code
 	}
+	if os.Getenv("LANGO_CRASH_CHILD_PAID") != "" {
+		tenders[1] = tenders[0] // no pass left owed: a shift closes without naming any
+	}
 	for i := 0; ; i++ {
 		tr := tenders[i%3]
 		if tr == nil {
