@@ -46,6 +46,9 @@ type PassSlip struct {
 	// Due, when it has a non-zero amount, prints the PAY AT EXIT banner
 	// with the amount due per currency instead of the payment.
 	Due terminal.Totals
+	// Owed, on a deferred pass, is the tour operator who owes and the
+	// driver's phone, printed under the vehicle.
+	Owed *terminal.Owed
 	// QR is the exact pass text the exit terminal verifies.
 	QR     string
 	Footer string
@@ -119,6 +122,10 @@ type ZReport struct {
 	Expected terminal.Totals // cash that should be in the drawer, float included
 	Counted  terminal.Totals
 	Printed  time.Time
+	// OpenPasses are the deferred passes still owed at the close, named
+	// by OpenPassesBy (a supervisor).
+	OpenPasses   []terminal.UnsettledPass
+	OpenPassesBy string
 }
 
 // TestPage shows that a printer works and what a profile prints: styles,

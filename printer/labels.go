@@ -57,6 +57,11 @@ const (
 	lUnderline
 	lDoubleSize
 	lColumns
+	lAccount
+	lPhone
+	lLicence
+	lOpenPasses
+	lNamedBy
 	nLabels
 )
 
@@ -117,6 +122,11 @@ var labels = map[string][nLabels]string{
 		lUnderline:   "Underline",
 		lDoubleSize:  "Double",
 		lColumns:     "Columns",
+		lAccount:     "Account",
+		lPhone:       "Driver's phone",
+		lLicence:     "Licence",
+		lOpenPasses:  "STILL OWED",
+		lNamedBy:     "Named by",
 	},
 	"sw": {
 		lGatePass:    "KIBALI CHA KUINGIA",
@@ -171,6 +181,11 @@ var labels = map[string][nLabels]string{
 		lUnderline:   "Mstari chini",
 		lDoubleSize:  "Kubwa",
 		lColumns:     "Safu",
+		lAccount:     "Akaunti",
+		lPhone:       "Simu ya dereva",
+		lLicence:     "Leseni",
+		lOpenPasses:  "BADO HAIJALIPWA",
+		lNamedBy:     "Imetajwa na",
 	},
 }
 

@@ -469,6 +469,7 @@ func (s PassSlip) layout(pg *page) error {
 		}
 		pg.pair(w[lVehicle]+" "+s.Vehicle, right, true)
 	}
+	pg.owed(s.Owed)
 	pg.rule('-')
 	pg.totals(w[lTotal], s.Totals, true)
 	if nonZero(s.Due) {
@@ -680,6 +681,7 @@ func (z ZReport) layout(pg *page) error {
 		}
 		pg.pair("  "+w[lVariance], vs, true)
 	}
+	z.openPasses(pg)
 	pg.rule('-')
 	if !z.Printed.IsZero() {
 		pg.pair(w[lPrinted], pg.time(z.Printed), false)
@@ -749,4 +751,48 @@ func (tp TestPage) layout(pg *page) error {
 	pg.center(q, false, 1)
 	pg.end()
 	return nil
+}
+
+// owed prints who owes a deferred pass: the tour operator's name and
+// licence, and the driver's phone.
+func (pg *page) owed(o *terminal.Owed) {
+	if o == nil {
+		return
+	}
+	w := pg.w
+	if o.Name != "" {
+		pg.pair(w[lAccount], o.Name, false)
+		pg.pair(w[lLicence], o.Licence, false)
+	}
+	if o.Phone != "" {
+		pg.pair(w[lPhone], o.Phone, false)
+	}
+}
+
+// openPasses prints the deferred passes still owed at the close and the
+// supervisor who named them.
+func (z ZReport) openPasses(pg *page) {
+	if len(z.OpenPasses) == 0 {
+		return
+	}
+	w := pg.w
+	pg.rule('=')
+	pg.e.Bold(true)
+	pg.text(fmt.Sprintf("%s (%d)", w[lOpenPasses], len(z.OpenPasses)))
+	pg.e.Bold(false)
+	for _, u := range z.OpenPasses {
+		left := fmt.Sprintf("%d %s", u.Number, u.Vehicle)
+		var due []string
+		for _, c := range u.Due.Currencies() {
+			due = append(due, money(c, u.Due[c]))
+		}
+		pg.pair(left, strings.Join(due, " "), false)
+		if u.OperatorName != "" {
+			pg.pair("  "+u.OperatorName, "", false)
+		}
+		if u.Phone != "" {
+			pg.pair("  "+u.Phone, "", false)
+		}
+	}
+	pg.pair(w[lNamedBy], z.OpenPassesBy, true)
 }

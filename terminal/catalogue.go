@@ -99,12 +99,15 @@ type Catalogue struct {
 	Services   []Service     `json:"services,omitempty"`
 	// Banks are the banks a transfer or deposit slip may be tendered from
 	// (bank:BANK:REFERENCE); none: no bank tender is taken.
-	Banks       []Bank `json:"banks,omitempty"`
-	loc         *time.Location
-	rateByPair  map[[2]Currency]*Rate
-	raw         []byte
-	categoryIdx map[string]*Category
-	bandIdx     map[string]*AgeBand
+	Banks []Bank `json:"banks,omitempty"`
+	// TourOperators are the operators whose vans may defer to exit on
+	// account (sell --owed-by CODE|LICENCE); none: no account is named.
+	TourOperators []TourOperator `json:"tour_operators,omitempty"`
+	loc           *time.Location
+	rateByPair    map[[2]Currency]*Rate
+	raw           []byte
+	categoryIdx   map[string]*Category
+	bandIdx       map[string]*AgeBand
 }
 
 // Rate converts an amount of From into To: To = From × Rate. Rate is a
@@ -326,6 +329,9 @@ func (c *Catalogue) init() error {
 		if n := strings.TrimSpace(b.Name); n == "" || len(n) > 60 || !printable(n) {
 			return fmt.Errorf("bank %s: a name of at most 60 printable characters is required", b.Code)
 		}
+	}
+	if err := c.validateTourOperators(); err != nil {
+		return err
 	}
 	c.categoryIdx = map[string]*Category{}
 	for i := range c.Categories {

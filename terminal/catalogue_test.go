@@ -247,6 +247,13 @@ func TestParseCatalogueRefusesCorruptFiles(t *testing.T) {
 		{"lower-case bank code", strings.Replace(string(good), `"code": "KCB"`, `"code": "kcb"`, 1), `bank code "kcb"`},
 		{"duplicate bank", strings.Replace(string(good), `"code": "EQTY"`, `"code": "KCB"`, 1), "bank KCB appears twice"},
 		{"bank without a name", strings.Replace(string(good), `"name": "Equity Bank"`, `"name": " "`, 1), "bank EQTY: a name"},
+		{"KRA PIN without its last letter", strings.Replace(string(good), `"P051234567X"`, `"P0512345678"`, 1), `KRA PIN "P0512345678"`},
+		{"KRA PIN in lower case", strings.Replace(string(good), `"P051234567X"`, `"p051234567x"`, 1), "tour operator SAVANNA: KRA PIN"},
+		{"KRA PIN of 8 digits", strings.Replace(string(good), `"P051234567X"`, `"P05123456X"`, 1), "a letter, 9 digits and a letter"},
+		{"duplicate licence", strings.Replace(string(good), `"TRA/TO/1187"`, `"TRA/TO/0412"`, 1), `"TRA/TO/0412" is already the code or licence of SAVANNA`},
+		{"tour operator code that is another's licence", strings.Replace(string(good), `"code": "KIBO"`, `"code": "NDOVU"`, 1), "is already the code or licence of NDOVU"},
+		{"tour operator without a licence", strings.Replace(string(good), `"TRA/TO/2039"`, `""`, 1), "tour operator KIBO: licence"},
+		{"tour operator without a name", strings.Replace(string(good), `"Kibo Overland Expeditions"`, `""`, 1), "tour operator KIBO: a name"},
 		{"trailing data", string(good) + "{}", "after the catalogue"},
 	}
 	for _, tt := range tests {

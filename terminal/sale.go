@@ -403,6 +403,9 @@ type Sale struct {
 	Void             *Void        `json:"void,omitempty"`
 	Pass             string       `json:"pass,omitempty"`
 	Override         *Override    `json:"override,omitempty"`
+	// Owed is who owes a deferred sale (tour operator, driver's phone),
+	// when the attendant recorded it. Absent in sales before it existed.
+	Owed *Owed `json:"owed,omitempty"`
 }
 
 // Void records who voided a sale and why.
@@ -461,6 +464,11 @@ type SaleRequest struct {
 	// refuses on its own (more visitors than the vehicle's seats): the
 	// sale records it.
 	Override *Override `json:",omitempty"`
+	// OwedBy names the tour operator who owes a deferred sale (its code
+	// or licence in the catalogue), Phone the driver's number: both
+	// optional, both only on a deferred sale.
+	OwedBy string `json:",omitempty"`
+	Phone  string `json:",omitempty"`
 }
 
 // Override records that a supervisor approved a sale past one of the
@@ -495,6 +503,9 @@ func (r SaleRequest) Validate() error {
 		return Errorf(EINVALID, "the sale has no items")
 	}
 	if _, err := NormalizePlate(r.Vehicle); err != nil {
+		return err
+	}
+	if _, err := NormalizePhone(r.Phone); err != nil {
 		return err
 	}
 	if o := r.Override; o != nil {

@@ -44,6 +44,11 @@ type ZReport struct {
 	Expected Totals        `json:"expected_cash"` // float + net cash
 	Counted  Totals        `json:"counted_cash"`
 	Variance Totals        `json:"variance"` // counted − expected
+	// OpenPasses are the shift's deferred passes still owed when it
+	// closed, each named by OpenPassesBy, the supervisor who let the
+	// shift close with them open. Absent: none was open.
+	OpenPasses   []UnsettledPass `json:"open_passes,omitempty"`
+	OpenPassesBy string          `json:"open_passes_by,omitempty"`
 }
 
 // TenderTotal is the money taken with one tender kind in one currency.

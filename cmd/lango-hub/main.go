@@ -98,6 +98,7 @@ type Main struct {
 	store    hub.Store
 	ledger   *mpesa.Ledger
 	bank     bankFlags
+	export   exportFlags
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
 	logger   *slog.Logger
@@ -169,6 +170,7 @@ const usage = `usage:
   lango-hub terminal list --data DIR [--json]
   lango-hub catalogue publish --data DIR --site SITE FILE [--json]
   lango-hub report --data DIR [--json]
+  lango-hub export --data DIR --from DATE --to DATE [--format csv|json] [--timezone ZONE]
   lango-hub bank import --data DIR [--bank BANK] [--account ACCOUNT] [--currency CUR] [--csv-… COLUMN] [--json] FILE
   lango-hub backup --data DIR FILE
   lango-hub migrate --data DIR --database URL [--json]
@@ -230,6 +232,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "copy":
 		fs.StringVar(&m.from, "from", "", "the embedded hub's data folder to copy from")
 		fs.BoolVar(&m.json, "json", false, "print JSON")
+	case "export":
+		m.export.define(fs)
 	case "bank import":
 		m.bank.define(fs)
 		fs.BoolVar(&m.json, "json", false, "print JSON")
@@ -275,6 +279,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "migrate":
 		if m.database == "" {
 			return usagef("migrate needs --database URL (or LANGO_HUB_DATABASE): the embedded store migrates itself when opened")
+		}
+	case "export":
+		if _, err := m.export.query(); err != nil {
+			return err
 		}
 	case "copy":
 		if m.from == "" || m.database == "" {
@@ -472,6 +480,8 @@ func (m *Main) Run(ctx context.Context) error {
 			return m.printJSON(r)
 		}
 		return m.printReport(r)
+	case "export":
+		return m.runExport(ctx, h)
 	case "backup":
 		if _, err := os.Stat(m.file); err == nil {
 			return terminal.Errorf(terminal.ECONFLICT, "%s already exists: choose a new file", m.file)

@@ -146,7 +146,7 @@ func TestCLISaleInputsOfIssue12(t *testing.T) {
 		Visitors int `json:"visitors"`
 		Sales    int `json:"sales"`
 	}
-	if err := json.Unmarshal([]byte(c.ok("shift", "close", "--as", "admin", "--counted", "KES=1000", "--json")), &z); err != nil {
+	if err := json.Unmarshal([]byte(c.ok("shift", "close", "--as", "admin", "--counted", "KES=1000", "--supervisor", "admin", "--open-passes", "1", "--json")), &z); err != nil {
 		t.Fatal(err)
 	}
 	if z.Visitors != 11 || z.Sales != 4 {

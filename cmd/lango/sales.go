@@ -115,6 +115,8 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	fs.Var(&items, "item", "CODE=QTY[:EXEMPTION:EVIDENCE] (repeatable)")
 	fs.Var(&pays, "pay", "tender: cash, cash:CUR=AMOUNT, mpesa:CODE, card:APPROVAL, card, bank:BANK:REFERENCE[=AMOUNT], defer (repeatable)")
 	vehicle := fs.String("vehicle", "", "vehicle plate")
+	owedBy := fs.String("owed-by", "", "with --pay defer: the tour operator who owes (code or licence in the catalogue)")
+	phone := fs.String("phone", "", "with --pay defer: the driver's phone, 07XXXXXXXX or +2547XXXXXXXX")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -157,7 +159,7 @@ func (m *Main) cmdSell(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders}, m.announceCharge)
+	res, err := d.Sell(ctx, op, terminal.SaleRequest{Lines: lines, Vehicle: *vehicle, Tenders: tenders, OwedBy: *owedBy, Phone: *phone}, m.announceCharge)
 	if err != nil {
 		return err
 	}
@@ -207,6 +209,7 @@ type saleOut struct {
 	RefundOf    string             `json:"refund_of,omitempty"`
 	Void        *terminal.Void     `json:"void,omitempty"`
 	Pass        string             `json:"pass,omitempty"`
+	Owed        *terminal.Owed     `json:"owed,omitempty"`
 	Print       *printJSON         `json:"print,omitempty"`
 }
 
@@ -214,7 +217,7 @@ func saleJSON(s *terminal.Sale, pr *printJSON) saleOut {
 	return saleOut{
 		ID: s.ID, Number: s.Number, Kind: s.Kind, State: s.State, At: s.At, Operator: s.Operator, Vehicle: s.Vehicle,
 		Lines: linesJSON(s.Lines), Totals: s.Totals, Tenders: tendersJSON(s.Tenders), Conversions: conversionsJSON(s.Conversions), Due: s.Due,
-		RefundOf: s.RefundOf, Void: s.Void, Pass: s.Pass, Print: pr,
+		RefundOf: s.RefundOf, Void: s.Void, Pass: s.Pass, Owed: s.Owed, Print: pr,
 	}
 }
 

@@ -27,12 +27,19 @@ func (m *Main) cmdShift(ctx context.Context, args []string) error {
 	var floats, counted list
 	fs.Var(&floats, "float", "opening cash CUR=AMOUNT (repeatable)")
 	fs.Var(&counted, "counted", "counted cash CUR=AMOUNT (repeatable)")
+	supervisor := fs.String("supervisor", "", "close: the supervisor who lets the shift close with deferred passes still owed (PIN from LANGO_SUPERVISOR_PIN)")
+	openPasses := fs.String("open-passes", "", "close: with --supervisor, every deferred pass of the shift still owed, by number or sale id, comma-separated")
+	shiftID := fs.String("shift", "", "report: the shift's id (default: the shift opened last)")
+	asCSV := fs.Bool("csv", false, "report: CSV instead of text")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
+	if len(pos) == 1 && pos[0] == "report" {
+		return m.shiftReport(ctx, *shiftID, fs.json, *asCSV)
+	}
 	if len(pos) != 1 || (pos[0] != "open" && pos[0] != "close") {
-		return usagef("shift open --as NAME --float CUR=AMOUNT | shift close --as NAME --counted CUR=AMOUNT --json")
+		return usagef("shift open --as NAME --float CUR=AMOUNT | shift close --as NAME --counted CUR=AMOUNT --json | shift report [--shift ID] --json|--csv")
 	}
 	db, err := m.open(ctx)
 	if err != nil {
@@ -68,7 +75,11 @@ func (m *Main) cmdShift(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	z, err := db.CloseShift(ctx, op, c)
+	naming, err := m.openPassNaming(ctx, db, op, *supervisor, *openPasses)
+	if err != nil {
+		return err
+	}
+	z, err := db.CloseShiftNaming(ctx, op, c, naming)
 	if err != nil {
 		return err
 	}

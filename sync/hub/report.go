@@ -134,17 +134,10 @@ type RefusedCatalogue struct {
 	At       time.Time `json:"at"`
 }
 
-// UnsettledPass is a deferred pass that no terminal has reported settled.
-type UnsettledPass struct {
-	Site     string          `json:"site"`
-	Terminal string          `json:"terminal"`
-	SaleID   string          `json:"sale_id"`
-	PassID   string          `json:"pass_id"`
-	Number   int64           `json:"number"`
-	Vehicle  string          `json:"vehicle,omitempty"`
-	Due      terminal.Totals `json:"due"`
-	At       time.Time       `json:"at"`
-}
+// UnsettledPass is a deferred pass that no terminal has reported settled,
+// with who owes it and its age at the hub's clock: the same fields as a
+// terminal's `lango unsettled` (terminal.UnsettledPass).
+type UnsettledPass = terminal.UnsettledPass
 
 // settledTenders is what a pass.settled event's settlement document took.
 func settledTenders(p *terminal.PassSettled) []terminal.Tender {
@@ -159,6 +152,7 @@ func settledTenders(p *terminal.PassSettled) []terminal.Tender {
 // settlements first, then takings) and the recorded conflicts.
 func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	r := &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}, CatalogueRefused: []RefusedCatalogue{}}
+	now := h.now()
 	ts, err := h.store.Terminals(ctx)
 	if err != nil {
 		return nil, err
@@ -285,8 +279,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			}
 			add(e.Site, s.Tenders)
 			if s.State == terminal.SaleDeferred && len(settled[k]) == 0 {
-				r.Unsettled = append(r.Unsettled, UnsettledPass{Site: e.Site, Terminal: e.Name, SaleID: s.ID, PassID: s.ID,
-					Number: s.Number, Vehicle: s.Vehicle, Due: s.Due, At: s.At})
+				r.Unsettled = append(r.Unsettled, terminal.UnsettledOf(&s, e.Site, e.Name, now))
 			}
 		case terminal.EventSaleRefunded:
 			var p terminal.SaleRefunded

@@ -102,6 +102,10 @@ type Store interface {
 	// ForwardSummary counts the forwards by state and kind and lists the
 	// refused ones.
 	ForwardSummary(ctx context.Context) (ForwardSummary, error)
+	// ForwardStates gives, by sale key (SITE/SALE-ID), the state of the
+	// sale's bills and reversals taken together (ForwardStateOf): for the
+	// finance export.
+	ForwardStates(ctx context.Context) (map[string]string, error)
 
 	// TicketList returns the state of site's ticket list for day
 	// (YYYY-MM-DD); ok false if it was never fetched.

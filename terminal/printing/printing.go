@@ -172,7 +172,7 @@ func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang st
 			Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: s.Operator, PassID: s.ID,
 			Issued: issued, ValidUntil: until,
 			Lines: lines(s.Lines, cat, lang), Vehicle: s.Vehicle, SeatBand: seat, Totals: s.Totals,
-			Tenders: tl, Due: s.Due, QR: s.Pass, OpenDrawer: drawer,
+			Tenders: tl, Due: s.Due, Owed: s.Owed, QR: s.Pass, OpenDrawer: drawer,
 		}
 	}
 	return &printer.Receipt{
@@ -197,6 +197,7 @@ func ZDocument(z *terminal.ZReport, site, lang string, copy bool) printer.Docume
 		Lang: lang, Copy: copy, Site: site, Terminal: z.Terminal, Operator: z.Operator, ShiftID: z.ShiftID,
 		Opened: z.OpenedAt, Closed: z.ClosedAt, Sales: z.Sales, Voids: z.Voided, Visitors: z.Visitors,
 		Float: z.Float, Expected: z.Expected, Counted: z.Counted, Printed: z.ClosedAt,
+		OpenPasses: z.OpenPasses, OpenPassesBy: z.OpenPassesBy,
 	}
 	idx := map[string]int{}
 	for _, t := range z.Tenders {

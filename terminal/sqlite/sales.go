@@ -95,6 +95,10 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return terminal.Errorf(terminal.EINVALID, "payment can be deferred only at a park gate, where the pass is settled at exit")
 			}
 		}
+		owed, err := terminal.ResolveOwed(cat, tendering.State, req.OwedBy, req.Phone)
+		if err != nil {
+			return err
+		}
 		if err := tx.checkTendersUnused(ctx, tendering.Tenders); err != nil {
 			return err
 		}
@@ -106,7 +110,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 			ID: saleID, Kind: "sale", Terminal: id.TerminalID, Site: id.Site, ShiftID: shiftID, Operator: op.Name,
 			At: tx.now, State: tendering.State, Vehicle: plate, CatalogueVersion: cat.Version, Season: priced.Season,
 			Lines: priced.Lines, Totals: priced.Totals, Tenders: tendering.Tenders, Conversions: tendering.Conversions,
-			Due: tendering.Due, Override: req.Override,
+			Due: tendering.Due, Override: req.Override, Owed: owed,
 		}
 		if s.Tenders == nil {
 			s.Tenders = []terminal.Tender{}

@@ -198,7 +198,17 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 // while it is computed; the close then takes the write lock and, if any
 // event was written meanwhile, computes it again there, so the report
 // stored is the shift as it closes.
+//
+// A shift with deferred passes still owed does not close this way
+// (ECONFLICT, naming them): see CloseShiftNaming.
 func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error) {
+	return db.CloseShiftNaming(ctx, op, counted, terminal.OpenPassNaming{})
+}
+
+// CloseShiftNaming closes the operator's open shift as CloseShift does;
+// when deferred passes of the shift are still owed, only with a
+// supervisor naming every one of them, and the Z-report lists them.
+func (db *DB) CloseShiftNaming(ctx context.Context, op *terminal.Operator, counted terminal.Totals, naming terminal.OpenPassNaming) (*terminal.ZReport, error) {
 	if err := validateCash("counted cash", counted); err != nil {
 		return nil, err
 	}
@@ -217,7 +227,14 @@ func (db *DB) CloseShift(ctx context.Context, op *terminal.Operator, counted ter
 			return err
 		}
 		shiftID = sh.ID
-		z, err = tx.zReport(ctx, sh, counted)
+		if z, err = tx.zReport(ctx, sh, counted); err != nil {
+			return err
+		}
+		open, err := tx.openPasses(ctx, sh.ID)
+		if err != nil {
+			return err
+		}
+		z.OpenPasses, z.OpenPassesBy, err = terminal.CheckOpenPassesNamed(open, naming)
 		return err
 	}
 	if err := db.read(ctx, report); err != nil {

@@ -114,6 +114,12 @@ func forwarding(t *testing.T, s hub.Store) {
 	if sum.OldestPending.IsZero() {
 		t.Errorf("no oldest pending time")
 	}
+	// By sale: s1's bill posted and its reversal pending; s2 refused.
+	states, err := s.ForwardStates(ctx)
+	must(t, err)
+	if len(states) != 2 || states["NNP/s1"] != hub.ForwardPending || states["NNP/s2"] != hub.ForwardRefused {
+		t.Errorf("forward states %v; want NNP/s1 pending, NNP/s2 refused", states)
+	}
 }
 
 // forwardVoidFirst: a void that arrives before the bill (a settlement
