@@ -158,6 +158,10 @@ type PrintJob struct {
 	CreatedAt time.Time
 	PrintedAt *time.Time
 	LastError string
+	// ResumeAt is where an interrupted attempt stopped, in the bytes whose
+	// digest is ResumeSum (0 and "": print from the start).
+	ResumeAt  int
+	ResumeSum string
 }
 
 // AuditError says which stored record broke the audit.

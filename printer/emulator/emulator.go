@@ -290,12 +290,12 @@ func (e *Emulator) receive(p []byte) {
 func (e *Emulator) process(p []byte) error {
 	e.stats.Bytes += int64(len(p))
 	// DLE DC4 8 (clear buffers) acts in real time, even inside a command:
-	// drop the unfinished command and the unprinted page, keep what follows.
+	// drop the unfinished command and the unprinted line, keep what follows.
 	all := append(append([]byte(nil), e.pending...), p...)
 	if i := bytes.LastIndex(all, escpos.ClearBuffers()); i >= 0 {
 		e.stats.Cleared++
 		e.pending, e.skip = nil, 0
-		e.discardPage()
+		e.clearBuffers()
 		p = all[i+len(escpos.ClearBuffers()):]
 	}
 	if e.skip > 0 {
@@ -556,16 +556,16 @@ func (e *Emulator) cut(a []byte) error {
 	return e.finishJob()
 }
 
-// finishJob renders the paper since the last cut as a job, unless nothing
-// was printed on it.
-// discardPage drops the page being printed and the line being built, as a
-// printer clearing its buffers does.
-func (e *Emulator) discardPage() {
-	e.paper = paper{width: e.cfg.WidthDots}
-	e.lost = false
+// clearBuffers drops the line being built, as a printer clearing its
+// buffers does. What was printed stays on the paper: the dots of the
+// bands of an image cut off are already burnt, and a job that follows
+// prints below them on the same slip.
+func (e *Emulator) clearBuffers() {
 	e.line = line{}
 }
 
+// finishJob renders the paper since the last cut as a job, unless nothing
+// was printed on it.
 func (e *Emulator) finishJob() error {
 	defer func() { e.paper = paper{width: e.cfg.WidthDots}; e.lost = false }()
 	if e.lost {
