@@ -44,6 +44,14 @@ type Profile struct {
 	// size: a quarter of the bytes. Many clones do; some ignore the mode
 	// and print the code at half size, so it is opt-in per profile.
 	RasterDouble bool `json:"raster_double"`
+	// BitImageQR: a raster QR goes as ESC * 8-dot double-density lines,
+	// each bit printed 3 dots tall, at 3 dots a module: a third of the
+	// bytes of GS v 0 at the same size. ESC * is the oldest image command
+	// and every ESC/POS clone has it; QRModule must be 3.
+	BitImageQR bool `json:"bit_image_qr"`
+	// QRLevel is the QR error correction (0: level Q, qrLevel), as the
+	// read-back test with creases and glare chose (TestQRChoice).
+	QRLevel escpos.ECLevel `json:"qr_level,omitempty"`
 	// CodePage is the character table Lango selects ("CP437", "CP858").
 	CodePage string `json:"code_page"`
 	Baud     int    `json:"baud"`
@@ -62,9 +70,9 @@ const DefaultProfile = "generic58"
 var profiles = []Profile{
 	{
 		Name:        "generic58",
-		Description: "58 mm POS-5890 class printer: 203 dpi, 384 dots, no native QR, 9600 baud",
+		Description: "58 mm POS-5890 class printer: 203 dpi, 384 dots, no native QR (QR as ESC * lines, 3 dots/module, level H), 9600 baud",
 		PaperMM:     58, DPI: 203, WidthDots: 384, Columns: 32,
-		NativeQR: false, QRModule: 5, CodePage: "CP437",
+		NativeQR: false, QRModule: 3, BitImageQR: true, QRLevel: escpos.ECHighest, CodePage: "CP437",
 		Baud: 9600, Flow: FlowNone, CutFeed: 24,
 	},
 	{
@@ -90,9 +98,9 @@ var profiles = []Profile{
 	},
 	{
 		Name:        "clone80-512",
-		Description: "80 mm 180 dpi clone: 512 dots, 42 columns, QR as raster, 19200 baud",
+		Description: "80 mm 180 dpi clone: 512 dots, 42 columns, QR as ESC * lines (3 dots/module, level H), 19200 baud",
 		PaperMM:     80, DPI: 180, WidthDots: 512, Columns: 42,
-		NativeQR: false, QRModule: 5, CodePage: "CP437",
+		NativeQR: false, QRModule: 3, BitImageQR: true, QRLevel: escpos.ECHighest, CodePage: "CP437",
 		Baud: 19200, Flow: FlowNone, CutFeed: 24,
 	},
 }
@@ -137,6 +145,14 @@ func (p Profile) codePage() escpos.CodePage {
 		return cp
 	}
 	return escpos.CP437
+}
+
+// qrLevel is the error correction of the profile's QR codes.
+func (p Profile) qrLevel() escpos.ECLevel {
+	if p.QRLevel == 0 {
+		return qrLevel
+	}
+	return p.QRLevel
 }
 
 // MarginDots is the unprinted paper beside the printable width on each

@@ -49,7 +49,8 @@ func (p *cuttingPort) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// imageSpan is the first and last byte of job's GS v 0 bands.
+// imageSpan is the first and last byte of job's image (GS v 0 bands or
+// ESC * lines).
 func imageSpan(t *testing.T, job []byte) (start, end int) {
 	t.Helper()
 	start = -1
@@ -58,11 +59,14 @@ func imageSpan(t *testing.T, job []byte) (start, end int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Op == escpos.OpRaster {
+		if c.Op == escpos.OpRaster || c.Op == escpos.OpBitImage {
 			if start < 0 {
 				start = pos
 			}
 			end = pos + len(c.Raw)
+			if c.Op == escpos.OpBitImage {
+				end++ // its line feed
+			}
 		}
 		pos += len(c.Raw)
 	}
@@ -199,6 +203,13 @@ func TestStopPoint(t *testing.T) {
 	e.Raster(bm, 64) // 8 rows a band: 5 bands
 	afterImage := b.Len()
 	e.Line("tail")
+	afterTail := b.Len()
+	lines := escpos.NewBitmap(16, 20) // 3 lines of ESC *
+	lines.Set(1, 1)
+	e.BitImageLines(lines, 3)
+	e.FeedDots(12)
+	afterLines := b.Len()
+	e.Line("end")
 	job := b.Bytes()
 	for _, c := range []struct{ sent, want int }{
 		{0, 0},
@@ -207,6 +218,8 @@ func TestStopPoint(t *testing.T) {
 		{afterTitle + 2, afterLine},
 		{afterLine + 1, afterImage},
 		{afterImage - 3, afterImage},
+		{afterTail + 1, afterLines},
+		{afterTail + 3 + 5 + 48 + 1 + 2, afterLines}, // between two ESC * lines
 		{len(job) - 1, len(job)},
 	} {
 		if got := escpos.StopPoint(job, c.sent); got != c.want {

@@ -247,6 +247,11 @@ func (p *Serial) send(ctx context.Context, c *conn, job []byte, from int) error 
 	next := time.Now()
 	sent := 0
 	for sent < len(wire) {
+		if ctx.Err() != nil {
+			// Checked at every slice: a late line (a loaded machine) skips
+			// the pacing sleep, where the select would notice.
+			return p.abort(c, job, from, wire, len(prefix), sent, ctx.Err())
+		}
 		if err := c.waitFlow(ctx, p.opts.StallTimeout); err != nil {
 			if ctx.Err() != nil {
 				return p.abort(c, job, from, wire, len(prefix), sent, ctx.Err())

@@ -450,8 +450,8 @@ func TestPacing(t *testing.T) {
 // part of a QR code; the error says where the job can go on.
 func TestCancelCompletesCommand(t *testing.T) {
 	sp := newScriptedPort(t)
-	prof := profileOrDie(t, "generic58")
-	job, _ := Render(prof, paidPass("en")) // raster QR: long commands
+	prof := profileOrDie(t, "generic58-2x")
+	job, _ := Render(prof, paidPass("en")) // GS v 0 QR: long commands
 	start, end := imageSpan(t, job)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -6,8 +6,8 @@ package escpos
 
 // StopPoint returns the first offset at or after sent where job may stop
 // without leaving a partial image or line on the paper: past the end of
-// the image (a run of GS v 0 bands, with nothing but bands between them)
-// that sent falls in, else past the next command that prints the line
+// the image that sent falls in (a run of GS v 0 bands with nothing between
+// them, or a run of lines of ESC * bit images, up to the ESC 2 after it), else past the next command that prints the line
 // buffer (LF, ESC d, ESC J, FF, a cut, a native QR printed). A job that
 // stops there, followed by ESC @, leaves the printer with an empty line
 // buffer and the paper holding whole lines and whole images only.
@@ -17,16 +17,24 @@ func StopPoint(job []byte, sent int) int {
 		return 0
 	}
 	var prev Command
+	lineImage, prevLineImage := false, false // the line being built, the last printed, hold an ESC * image
 	for pos := 0; pos < len(job); {
 		c, err := Next(job[pos:])
 		if err != nil {
 			return len(job)
 		}
 		if pos >= sent && pos > 0 {
-			inImage := prev.Op == OpRaster && c.Op == OpRaster
+			inImage := (prev.Op == OpRaster && c.Op == OpRaster) ||
+				(prevLineImage && emptiesLine(prev) && (c.Op == OpBitImage || c.Op == OpLineSpacing6))
 			if !inImage && emptiesLine(prev) {
 				return pos
 			}
+		}
+		if c.Op == OpBitImage {
+			lineImage = true
+		}
+		if emptiesLine(c) {
+			prevLineImage, lineImage = lineImage, false
 		}
 		prev = c
 		pos += len(c.Raw)
