@@ -56,6 +56,10 @@ type Profile struct {
 	CodePage string `json:"code_page"`
 	Baud     int    `json:"baud"`
 	Flow     Flow   `json:"flow"`
+	// Maker and Models are what printers of this profile answer to GS I
+	// 66 and 67 (the start of the model name), for `lango printer detect`.
+	Maker  string   `json:"maker,omitempty"`
+	Models []string `json:"models,omitempty"`
 	// CutFeed is the paper fed, in dots, after the last line before the
 	// cut so the text clears the cutter with a margin.
 	CutFeed int `json:"cut_feed"`
@@ -88,6 +92,7 @@ var profiles = []Profile{
 		PaperMM:     80, DPI: 203, WidthDots: 576, Columns: 48,
 		NativeQR: true, QRModule: 5, CodePage: "CP858",
 		Baud: 38400, Flow: FlowXonXoff, CutFeed: 24,
+		Maker: "EPSON", Models: []string{"TM-T20"},
 	},
 	{
 		Name:        "epson-tm-t88",
@@ -95,6 +100,7 @@ var profiles = []Profile{
 		PaperMM:     80, DPI: 203, WidthDots: 576, Columns: 48,
 		NativeQR: true, QRModule: 5, CodePage: "CP858",
 		Baud: 9600, Flow: FlowXonXoff, CutFeed: 24,
+		Maker: "EPSON", Models: []string{"TM-T88"},
 	},
 	{
 		Name:        "clone80-512",
