@@ -132,6 +132,9 @@ type FeedPeer struct {
 	TerminalID string
 	Name       string
 	Seq        int64
+	// Certificate is the peer's certificate (PEM) as the feed carried it;
+	// empty when the hub sent none.
+	Certificate string
 }
 
 // Revocation is a terminal of the site revoked at the hub: its keys' passes

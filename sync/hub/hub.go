@@ -505,16 +505,20 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	if limit <= 0 || limit > wire.MaxFeedPage {
 		limit = wire.MaxFeedPage
 	}
+	certs, compact, err := h.certificates(ctx, t, req.Holds)
+	if err != nil {
+		return wire.FeedResponse{}, err
+	}
 	page, err := h.store.Feed(ctx, t.Site, t.ID, req.Cursors, limit)
 	if err != nil {
 		return wire.FeedResponse{}, err
 	}
-	out := wire.FeedResponse{Events: make([]wire.FeedEvent, 0, len(page.Events)), Peers: make([]wire.Peer, 0, len(page.Cursors)), More: page.More}
+	out := wire.FeedResponse{Events: make([]wire.FeedEvent, 0, len(page.Events)), Peers: make([]wire.Peer, 0, len(page.Cursors)), More: page.More, Compact: compact}
 	for _, e := range page.Events {
 		out.Events = append(out.Events, wire.FeedEvent{Event: wire.Event(e.Event), Name: e.Name})
 	}
 	for _, c := range page.Cursors {
-		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq})
+		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq, Certificate: certs[c.TerminalID]})
 	}
 	// Revocations travel a few at a time: each carries its honoured set.
 	if req.RevocationsAfter < 0 {

@@ -186,6 +186,11 @@ type FeedRequest struct {
 	// national platform whose hub change number is above it (0: from the
 	// start); a terminal that leaves it out gets none.
 	TicketsAfter *int64 `json:"tickets_after,omitempty"`
+	// Holds lists the key ids (8 hex digits) of the peer certificates the
+	// terminal holds (learnt from Peer.Certificate): the hub promises an
+	// issuer compact passes only once every verifier of the site holds its
+	// certificate (FeedResponse.Compact).
+	Holds []string `json:"holds,omitempty"`
 }
 
 // Ticket is a prepaid ticket of the national platform, as the hub brought
@@ -244,6 +249,10 @@ type Peer struct {
 	TerminalID string `json:"terminal_id"`
 	Name       string `json:"name"`
 	Seq        int64  `json:"seq"`
+	// Certificate is the peer's certificate (PEM), so that a verifier
+	// checks its compact passes; the reader checks it against the site
+	// authority before holding it.
+	Certificate string `json:"certificate,omitempty"`
 }
 
 // FeedResponse carries feed events, oldest first per terminal, and the new
@@ -258,6 +267,11 @@ type FeedResponse struct {
 	// Tickets after the request's TicketsAfter, in change order (only
 	// when it was set).
 	Tickets []Ticket `json:"tickets,omitempty"`
+	// Compact lists the key ids of the reader's own certificates that every
+	// other enrolled, unrevoked terminal of the site holds (its last feed
+	// request said so): the reader may issue compact passes under them.
+	// A key id absent withdraws the promise.
+	Compact []string `json:"compact,omitempty"`
 }
 
 // CatalogueResponse is a catalogue version published for the site, signed

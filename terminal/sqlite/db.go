@@ -45,6 +45,10 @@ type DB struct {
 	window   *clockWindow // when this terminal's clock may be; reset when certificates change
 	issuer   *pass.Issuer // the signer of passes, for its certificate's window; reset with window
 	issuerOK [2]time.Time // that window
+	// compact holds the key ids of this terminal's certificates the hub
+	// promised every verifier holds (compact_keys), once compactOK.
+	compact   map[string]bool
+	compactOK bool
 
 	// afterReport, if set (tests), runs between a shift close's report and
 	// its write transaction.
