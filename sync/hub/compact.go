@@ -102,3 +102,30 @@ func keyIDsOf(certPEM string) []string {
 	}
 	return out
 }
+
+// enrollCertificates gives a terminal just enrolled the certificates of
+// the site's other terminals, and records them as held: a newcomer does
+// not withdraw the issuers' promises, and verifies their compact passes
+// from its first minute. (A newcomer that refuses one, not signed by the
+// site authority it trusts, says so in its first feed request.)
+func (h *Hub) enrollCertificates(ctx context.Context, t Terminal) ([]wire.Peer, error) {
+	terms, err := h.store.Terminals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var peers []wire.Peer
+	var holds []string
+	for _, o := range terms {
+		if o.Site != t.Site || o.ID == t.ID || o.Revoked() || o.Relay || o.Certificate == "" {
+			continue
+		}
+		peers = append(peers, wire.Peer{TerminalID: o.ID, Name: o.Name, Certificate: o.Certificate})
+		holds = append(holds, keyIDsOf(o.Certificate)...)
+	}
+	slices.Sort(holds)
+	holds = slices.Compact(holds)
+	if err := h.store.SetCertificateHolds(ctx, t.ID, holds); err != nil {
+		return nil, err
+	}
+	return peers, nil
+}

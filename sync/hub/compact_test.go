@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/lango-pos/lango/terminal/pass"
@@ -23,10 +24,11 @@ func passBytes(t *testing.T, text string) int {
 // until the hub's feed says every enrolled, unrevoked terminal of the site
 // holds it (each got it in a feed answer and said so in its next feed
 // request), then issues compact passes, which every one of them verifies.
-// A terminal enrolled later withdraws the promise until it has synced;
-// one that checks a compact pass before it synced — the issuer's promise
-// made before it was enrolled, so broken — refuses it as unknown_issuer,
-// and honours it once synced. A revoked terminal does not hold the
+// A terminal enrolled later gets the certificates in its enrollment
+// answer and holds the promise from the start. A verifier that lost the
+// certificate (the promise broken) refuses compact passes as
+// unknown_issuer until its next sync, which also withdraws the promise
+// until it acknowledges again. A revoked terminal does not hold the
 // promise back.
 func TestCompactPassPromise(t *testing.T) {
 	ctx := context.Background()
@@ -35,7 +37,7 @@ func TestCompactPassPromise(t *testing.T) {
 	lane := newTerm(t, h, "GATE-2", 0)
 	exit := newTerm(t, h, "EXIT-1", 0)
 
-	embedded := passBytes(t, gate.sell("cash").Pass)
+	embedded := passBytes(t, exit.sell("cash").Pass)
 	isCompact := func(text string) bool { return passBytes(t, text) < embedded-90 }
 	check := func(te *termEnv, text, want string) {
 		t.Helper()
@@ -52,55 +54,75 @@ func TestCompactPassPromise(t *testing.T) {
 		}
 	}
 
-	// Nobody has synced: no promise.
-	gate.mustSync()
+	// EXIT-1, enrolled last: the others have never been told of its
+	// certificate. No promise before they acknowledge it.
 	if p := gate.sell("cash").Pass; isCompact(p) {
+		t.Fatal("compact pass before the issuer synced")
+	}
+	exit.mustSync()
+	if p := exit.sell("cash").Pass; isCompact(p) {
 		t.Fatal("compact pass before the verifiers got the certificate")
 	}
-	// The verifiers get the certificate in a feed answer, but have not
-	// said so yet: still no promise.
+	// They get it in a feed answer, but have not said so yet.
+	gate.mustSync()
 	lane.mustSync()
 	exit.mustSync()
-	gate.mustSync()
-	if p := gate.sell("cash").Pass; isCompact(p) {
+	if p := exit.sell("cash").Pass; isCompact(p) {
 		t.Fatal("compact pass before the verifiers acknowledged the certificate")
 	}
 	// Only one of two acknowledges: no promise.
-	lane.mustSync()
 	gate.mustSync()
-	if p := gate.sell("cash").Pass; isCompact(p) {
-		t.Fatal("compact pass while EXIT-1 had not acknowledged the certificate")
+	exit.mustSync()
+	if p := exit.sell("cash").Pass; isCompact(p) {
+		t.Fatal("compact pass while GATE-2 had not acknowledged the certificate")
 	}
 	// Both have: compact, and both verify it.
+	lane.mustSync()
 	exit.mustSync()
-	gate.mustSync()
+	fromExit := exit.sell("cash").Pass
+	if !isCompact(fromExit) {
+		t.Fatalf("pass of %d bytes after every verifier acknowledged; want compact (under %d)", passBytes(t, fromExit), embedded-90)
+	}
+	check(gate, fromExit, "")
+	check(lane, fromExit, "")
+
+	// GATE-1, enrolled first: the others got its certificate in their
+	// enrollment answers, so its first promise came with its first sync.
 	compact := gate.sell("cash").Pass
 	if !isCompact(compact) {
-		t.Fatalf("pass of %d bytes after every verifier acknowledged; want compact (under %d)", passBytes(t, compact), embedded-90)
+		t.Fatal("GATE-1's certificate, given at the others' enrollment, is not promised")
 	}
 	check(lane, compact, "")
 	check(exit, compact, "")
 
-	// A new terminal: before the issuer syncs again, its promise (made
-	// before the terminal existed) is broken: the newcomer refuses the
-	// compact pass as unknown_issuer, and only then.
+	// A new terminal gets the site's certificates at enrollment: it
+	// verifies the compact pass at once, and the promise stands.
 	late := newTerm(t, h, "EXIT-2", 0)
-	check(late, compact, string(pass.UnknownIssuer))
-	check(late, gate.sell("cash").Pass, string(pass.UnknownIssuer)) // the issuer still holds the old promise
-	// The issuer syncs: the promise is withdrawn until the newcomer holds
-	// the certificate.
-	gate.mustSync()
-	withdrawn := gate.sell("cash").Pass
-	if isCompact(withdrawn) {
-		t.Fatal("compact pass while EXIT-2 had not synced")
-	}
-	check(late, withdrawn, "")
-	late.mustSync() // gets the certificate
 	check(late, compact, "")
-	late.mustSync() // says so
 	gate.mustSync()
 	if p := gate.sell("cash").Pass; !isCompact(p) {
-		t.Fatal("no compact pass after EXIT-2 acknowledged")
+		t.Fatal("a terminal enrolled with the certificates withdrew the promise")
+	}
+
+	// A verifier whose store lost the certificate (a disk restored, a
+	// bug) breaks the promise: it refuses the compact pass as
+	// unknown_issuer, and only it. Its next sync says it holds nothing
+	// (the promise is withdrawn) and brings the certificate back (it
+	// verifies again); the one after restores the promise.
+	forgetPeerCertificates(t, exit)
+	check(exit, compact, string(pass.UnknownIssuer))
+	check(lane, compact, "")
+	check(exit, gate.sell("cash").Pass, string(pass.UnknownIssuer)) // the issuer does not know yet
+	exit.mustSync()
+	check(exit, compact, "")
+	gate.mustSync()
+	if p := gate.sell("cash").Pass; isCompact(p) {
+		t.Fatal("compact pass after EXIT-1 said it holds no certificate")
+	}
+	exit.mustSync()
+	gate.mustSync()
+	if p := gate.sell("cash").Pass; !isCompact(p) {
+		t.Fatal("no compact pass after EXIT-1 acknowledged again")
 	}
 
 	// A revoked terminal holds nothing back: a new one enrolled and
@@ -113,4 +135,22 @@ func TestCompactPassPromise(t *testing.T) {
 	if p := gate.sell("cash").Pass; !isCompact(p) {
 		t.Fatal("a revoked terminal withdrew the promise")
 	}
+}
+
+// forgetPeerCertificates empties te's store of the certificates it
+// learnt, as a store restored from before it had them would be.
+func forgetPeerCertificates(t *testing.T, te *termEnv) {
+	t.Helper()
+	te.close()
+	db, err := sql.Open("sqlite", te.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM peer_certs`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	te.open()
 }

@@ -374,8 +374,12 @@ func (h *Hub) Enroll(ctx context.Context, req wire.EnrollRequest) (wire.EnrollRe
 	if err != nil {
 		return wire.EnrollResponse{}, err
 	}
+	peers, err := h.enrollCertificates(ctx, t)
+	if err != nil {
+		return wire.EnrollResponse{}, err
+	}
 	h.log.Info("terminal enrolled", "site", t.Site, "name", t.Name, "terminal", t.ID)
-	return wire.EnrollResponse{HubID: hubID, TerminalID: t.ID, Site: t.Site, Name: t.Name, Certificate: t.Certificate, Authorities: auths, LastSeq: t.LastSeq}, nil
+	return wire.EnrollResponse{HubID: hubID, TerminalID: t.ID, Site: t.Site, Name: t.Name, Certificate: t.Certificate, Authorities: auths, LastSeq: t.LastSeq, Peers: peers}, nil
 }
 
 func (h *Hub) authoritiesPEM(ctx context.Context, site string) (string, error) {

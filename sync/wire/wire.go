@@ -145,6 +145,10 @@ type EnrollResponse struct {
 	Certificate string `json:"certificate"` // PEM, LANGO TERMINAL CERTIFICATE
 	Authorities string `json:"authorities"` // PEM, one PUBLIC KEY block per site authority key
 	LastSeq     int64  `json:"last_seq"`    // events the hub already holds of this terminal
+	// Peers are the site's other enrolled terminals with their
+	// certificates (Seq unused), so a new verifier holds them from the
+	// start: the hub counts them as held (FeedRequest.Holds) at once.
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // StateResponse is the answer to GET /v1/state: where the hub stands with
