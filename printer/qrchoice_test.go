@@ -129,16 +129,18 @@ func TestQRChoice(t *testing.T) {
 	if err != nil {
 		t.Skip("zbarimg not installed (apt-get install zbar-tools)")
 	}
-	if testing.Short() {
-		t.Skip("slow: a few hundred decodes")
+	if testing.Short() || raceEnabled {
+		t.Skip("slow: about 100 decodes (and it runs no goroutines for the race detector)")
 	}
 	raw, err := os.ReadFile("../testdata/pass/typical-compact.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The compact pass only: the default once safe, and the smaller
+	// symbol, which needs the more correction (the embedded pass read
+	// every damaged print at level Q on ESC * lines when this was chosen).
 	texts := []struct{ name, text string }{
 		{"compact", strings.TrimSpace(string(raw))},
-		{"embedded", passText},
 	}
 	levels := []escpos.ECLevel{escpos.ECLow, escpos.ECMedium, escpos.ECQuart, escpos.ECHighest}
 	type family struct {
