@@ -124,7 +124,7 @@ func TestWireSizes(t *testing.T) {
 	t.Logf("pass QR text: %d bytes\n%s", len(passText), tab.String())
 }
 
-// qrBytes counts the bytes of a job's QR commands (GS ( k and GS v 0).
+// qrBytes counts the bytes of a job's QR commands (GS ( k, GS v 0, ESC *).
 func qrBytes(t *testing.T, job []byte) int {
 	t.Helper()
 	n := 0
@@ -133,7 +133,7 @@ func qrBytes(t *testing.T, job []byte) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Op == escpos.OpSymbol || c.Op == escpos.OpRaster {
+		if c.Op == escpos.OpSymbol || c.Op == escpos.OpRaster || c.Op == escpos.OpBitImage {
 			n += len(c.Raw)
 		}
 		off += len(c.Raw)

@@ -135,5 +135,5 @@ func Control(ctx context.Context, r io.Reader, w io.Writer, em *emulator.Emulato
 
 // emulatorConfig is an emulator with the profile's paper.
 func (p Profile) emulatorConfig() emulator.Config {
-	return emulator.Config{WidthDots: p.WidthDots, MarginDots: p.MarginDots()}
+	return emulator.Config{WidthDots: p.WidthDots, MarginDots: p.MarginDots(), Identity: p.identity()}
 }

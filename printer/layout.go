@@ -201,10 +201,27 @@ func (pg *page) pair(left, right string, bold bool) {
 		lines = []string{""}
 	}
 	first := pad + lines[0]
-	pg.e.Line(first + strings.Repeat(" ", pg.cols-width(first)-rw) + right)
+	pg.flush(first, right)
 	for _, l := range wrap(strings.Join(lines[1:], " "), pg.cols-ind-2) {
 		pg.e.Line(pad + "  " + l)
 	}
+}
+
+// fontADots is the width of a font A character cell.
+const fontADots = 12
+
+// flush prints left, then right flush to the last column. A gap wider than
+// ESC $ (4 bytes) is jumped with it instead of spaces: the padding was a
+// quarter of a pass's text bytes, which cost time on a 9,600-baud line.
+func (pg *page) flush(left, right string) {
+	gap := pg.cols - width(left) - width(right)
+	if gap <= 4 {
+		pg.e.Line(left + strings.Repeat(" ", gap) + right)
+		return
+	}
+	pg.e.Text(left)
+	pg.e.AbsPos((pg.cols - width(right)) * fontADots)
+	pg.e.Line(right)
 }
 
 // id prints a label and an identifier in groups of four, on one line when
@@ -343,7 +360,8 @@ const qrLevel = escpos.ECQuart
 // columns as far as the printable width allows; past it the unprinted
 // paper margin is white.
 func (pg *page) qr(data string) error {
-	n, err := escpos.QRModules(data, qrLevel)
+	lv := pg.prof.qrLevel()
+	n, err := escpos.QRModules(data, lv)
 	if err != nil {
 		return &terminal.Error{Kind: terminal.EINVALID, Message: "the text does not fit in a QR code", Err: err}
 	}
@@ -357,23 +375,46 @@ func (pg *page) qr(data string) error {
 	}
 	pg.e.Align(escpos.Center)
 	pg.e.FeedDots(4 * m)
-	if pg.prof.NativeQR {
-		pg.e.NativeQR(data, m, qrLevel)
-	} else {
+	switch {
+	case pg.prof.NativeQR:
+		pg.e.NativeQR(data, m, lv)
+	case pg.prof.BitImageQR && m == 3:
+		qx := min(4, (w/m-n)/2)
+		bm, err := escpos.QRBitmap(data, lv, 1, qx, 0)
+		if err != nil {
+			return &terminal.Error{Kind: terminal.EINVALID, Message: "the text does not fit in a QR code", Err: err}
+		}
+		pg.e.BitImageLines(bm, 3)
+	default:
 		qx := min(4, (w/m-n)/2)
 		scale := 1
 		if pg.prof.RasterDouble && m%2 == 0 {
 			scale = 2
 		}
-		bm, err := escpos.QRBitmap(data, qrLevel, m/scale, qx, 0)
+		bm, err := escpos.QRBitmap(data, lv, m/scale, qx, 0)
 		if err != nil {
 			return &terminal.Error{Kind: terminal.EINVALID, Message: "the text does not fit in a QR code", Err: err}
 		}
-		pg.e.RasterScaled(bm, scale, 0)
+		pg.e.RasterScaled(bm, scale, qrBand(bm.Stride, m/scale))
 	}
 	pg.e.FeedDots(4 * m)
 	pg.e.Align(escpos.Left)
 	return nil
+}
+
+// qrBandBytes bounds one GS v 0 band of a QR code: the printer starts
+// burning a band only once it holds all of it, so at 9,600 baud a 1 KiB
+// band is on paper about a second after its first byte (a 4 KiB one, four),
+// and the smallest receive buffers (2 KiB on some clones) hold it whole.
+// Each band costs 8 bytes of header.
+const qrBandBytes = 1024
+
+// qrBand is the band size for a QR bitmap of stride bytes a row and rows
+// a module: whole module rows, at most qrBandBytes (one module row if that
+// is already more).
+func qrBand(stride, rows int) int {
+	per := stride * rows
+	return max(1, qrBandBytes/per) * per
 }
 
 // end feeds the last lines clear of the cutter and cuts (partially, so
@@ -704,8 +745,11 @@ func (tp TestPage) layout(pg *page) error {
 	pg.pair(w[lProfile], p.Name, false)
 	pg.pair(w[lColumns], fmt.Sprintf("%d x %d dots, %d dpi", p.Columns, p.WidthDots, p.DPI), false)
 	qrKind := "raster"
-	if p.NativeQR {
+	switch {
+	case p.NativeQR:
 		qrKind = "native"
+	case p.BitImageQR:
+		qrKind = "ESC *"
 	}
 	pg.pair("QR", fmt.Sprintf("%s, %d dots/module", qrKind, p.QRModule), false)
 	pg.pair("Serial", fmt.Sprintf("%d baud, %s", p.Baud, p.Flow), false)

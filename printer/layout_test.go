@@ -244,8 +244,8 @@ type printed struct {
 	cols int
 }
 
-// printedLines replays a job's text and size commands and returns each
-// line with its width in font-A columns.
+// printedLines replays a job's text, size and position commands and
+// returns each line with its width in font-A columns.
 func printedLines(t *testing.T, job []byte) []printed {
 	t.Helper()
 	var out []printed
@@ -263,6 +263,12 @@ func printedLines(t *testing.T, job []byte) []printed {
 			cols += len(c.Raw) * mag
 		case c.Op == escpos.OpCharSize:
 			mag = int(c.Args[0]>>4) + 1
+		case c.Op == escpos.OpAbsPos:
+			// ESC $ jumps to a dot position: the columns up to it are blank.
+			to := (int(c.Args[0]) | int(c.Args[1])<<8) / fontADots
+			for ; cols < to; cols++ {
+				cur.WriteByte(' ')
+			}
 		case c.Op == escpos.OpControl && c.Raw[0] == escpos.LF:
 			out = append(out, printed{cur.String(), cols})
 			cur.Reset()

@@ -44,10 +44,22 @@ type Profile struct {
 	// size: a quarter of the bytes. Many clones do; some ignore the mode
 	// and print the code at half size, so it is opt-in per profile.
 	RasterDouble bool `json:"raster_double"`
+	// BitImageQR: a raster QR goes as ESC * 8-dot double-density lines,
+	// each bit printed 3 dots tall, at 3 dots a module: a third of the
+	// bytes of GS v 0 at the same size. ESC * is the oldest image command
+	// and every ESC/POS clone has it; QRModule must be 3.
+	BitImageQR bool `json:"bit_image_qr"`
+	// QRLevel is the QR error correction (0: level Q, qrLevel), as the
+	// read-back test with creases and glare chose (TestQRChoice).
+	QRLevel escpos.ECLevel `json:"qr_level,omitempty"`
 	// CodePage is the character table Lango selects ("CP437", "CP858").
 	CodePage string `json:"code_page"`
 	Baud     int    `json:"baud"`
 	Flow     Flow   `json:"flow"`
+	// Maker and Models are what printers of this profile answer to GS I
+	// 66 and 67 (the start of the model name), for `lango printer detect`.
+	Maker  string   `json:"maker,omitempty"`
+	Models []string `json:"models,omitempty"`
 	// CutFeed is the paper fed, in dots, after the last line before the
 	// cut so the text clears the cutter with a margin.
 	CutFeed int `json:"cut_feed"`
@@ -62,9 +74,9 @@ const DefaultProfile = "generic58"
 var profiles = []Profile{
 	{
 		Name:        "generic58",
-		Description: "58 mm POS-5890 class printer: 203 dpi, 384 dots, no native QR, 9600 baud",
+		Description: "58 mm POS-5890 class printer: 203 dpi, 384 dots, no native QR (QR as ESC * lines, 3 dots/module, level H), 9600 baud",
 		PaperMM:     58, DPI: 203, WidthDots: 384, Columns: 32,
-		NativeQR: false, QRModule: 5, CodePage: "CP437",
+		NativeQR: false, QRModule: 3, BitImageQR: true, QRLevel: escpos.ECHighest, CodePage: "CP437",
 		Baud: 9600, Flow: FlowNone, CutFeed: 24,
 	},
 	{
@@ -80,6 +92,7 @@ var profiles = []Profile{
 		PaperMM:     80, DPI: 203, WidthDots: 576, Columns: 48,
 		NativeQR: true, QRModule: 5, CodePage: "CP858",
 		Baud: 38400, Flow: FlowXonXoff, CutFeed: 24,
+		Maker: "EPSON", Models: []string{"TM-T20"},
 	},
 	{
 		Name:        "epson-tm-t88",
@@ -87,12 +100,13 @@ var profiles = []Profile{
 		PaperMM:     80, DPI: 203, WidthDots: 576, Columns: 48,
 		NativeQR: true, QRModule: 5, CodePage: "CP858",
 		Baud: 9600, Flow: FlowXonXoff, CutFeed: 24,
+		Maker: "EPSON", Models: []string{"TM-T88"},
 	},
 	{
 		Name:        "clone80-512",
-		Description: "80 mm 180 dpi clone: 512 dots, 42 columns, QR as raster, 19200 baud",
+		Description: "80 mm 180 dpi clone: 512 dots, 42 columns, QR as ESC * lines (3 dots/module, level H), 19200 baud",
 		PaperMM:     80, DPI: 180, WidthDots: 512, Columns: 42,
-		NativeQR: false, QRModule: 5, CodePage: "CP437",
+		NativeQR: false, QRModule: 3, BitImageQR: true, QRLevel: escpos.ECHighest, CodePage: "CP437",
 		Baud: 19200, Flow: FlowNone, CutFeed: 24,
 	},
 }
@@ -137,6 +151,14 @@ func (p Profile) codePage() escpos.CodePage {
 		return cp
 	}
 	return escpos.CP437
+}
+
+// qrLevel is the error correction of the profile's QR codes.
+func (p Profile) qrLevel() escpos.ECLevel {
+	if p.QRLevel == 0 {
+		return qrLevel
+	}
+	return p.QRLevel
 }
 
 // MarginDots is the unprinted paper beside the printable width on each

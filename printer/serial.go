@@ -162,10 +162,22 @@ func (p *Serial) query(ctx context.Context, c *conn) (Status, error) {
 // Print sends job and waits until the printer has processed it: it checks
 // the status first, paces the bytes to the line speed and obeys XON/XOFF,
 // then sends GS r 1, which the printer answers only after everything
-// before it, and checks the status again. Any failure is EDEVICE.
-func (p *Serial) Print(ctx context.Context, job []byte) error {
+// before it, and checks the status again. Any failure is EDEVICE; an
+// interruption (ctx done mid-job) is an *Interrupted saying where the job
+// can go on (PrintFrom).
+func (p *Serial) Print(ctx context.Context, job []byte) error { return p.PrintFrom(ctx, job, 0) }
+
+// PrintFrom prints job from offset from, a point an *Interrupted named for
+// these same bytes: it resets the printer, replays the job's modes up to
+// from (escpos.ResumePrefix) and sends the rest, so nothing printed before
+// the interruption prints again. An offset that is not a command boundary
+// of job prints it whole.
+func (p *Serial) PrintFrom(ctx context.Context, job []byte, from int) error {
 	if err := escpos.Validate(job); err != nil {
 		return &terminal.Error{Kind: terminal.EINVALID, Message: "the print job is damaged", Err: err}
+	}
+	if from < 0 || from > len(job) || escpos.CommandEnd(job, from) != from {
+		from = 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -173,14 +185,14 @@ func (p *Serial) Print(ctx context.Context, job []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := p.print(ctx, c, job); err != nil {
+	if err := p.print(ctx, c, job, from); err != nil {
 		_ = p.disconnect()
 		return err
 	}
 	return nil
 }
 
-func (p *Serial) print(ctx context.Context, c *conn, job []byte) error {
+func (p *Serial) print(ctx context.Context, c *conn, job []byte, from int) error {
 	start := time.Now()
 	st, err := p.query(ctx, c)
 	if err != nil {
@@ -189,7 +201,7 @@ func (p *Serial) print(ctx context.Context, c *conn, job []byte) error {
 	if !st.Ready() {
 		return notReady(p.where(), st)
 	}
-	if err := p.send(ctx, c, job); err != nil {
+	if err := p.send(ctx, c, job, from); err != nil {
 		return err
 	}
 	c.drain() // stray answers to status bytes that occurred inside image data
@@ -215,31 +227,39 @@ func (p *Serial) print(ctx context.Context, c *conn, job []byte) error {
 	if !st.Ready() {
 		return notReady(p.where(), st)
 	}
-	p.log.Info("printed", "bytes", len(job), "took", time.Since(start).Round(time.Millisecond), "status", st.Code())
+	p.log.Info("printed", "bytes", len(job), "from", from, "took", time.Since(start).Round(time.Millisecond), "status", st.Code())
 	return nil
 }
 
-// send writes job no faster than the line carries it, in slices of about
-// 20 ms of line time, waiting while the printer has sent XOFF. If ctx ends
-// mid-job it still completes the command in progress — a printer left
-// inside a command would swallow whatever comes next — then resets the
-// printer (ESC @) and fails.
-func (p *Serial) send(ctx context.Context, c *conn, job []byte) error {
+// send writes job from offset from (after escpos.ResumePrefix when from is
+// not 0) no faster than the line carries it, in slices of about 20 ms of
+// line time, waiting while the printer has sent XOFF. If ctx ends mid-job
+// it does not leave the printer inside a command, nor the paper with part
+// of an image or a line: it goes on to the job's next escpos.StopPoint,
+// resets the printer (ESC @) and returns an *Interrupted at that point.
+func (p *Serial) send(ctx context.Context, c *conn, job []byte, from int) error {
+	prefix := escpos.ResumePrefix(job, from)
+	wire := append(prefix, job[from:]...)
 	rate := float64(max(1, p.spec.Baud/10))
 	chunk := max(16, int(rate/50))
 	// next is when the line is free again. It never lags behind now, so a
 	// pause (XOFF) earns no credit for a burst afterwards.
 	next := time.Now()
 	sent := 0
-	for sent < len(job) {
+	for sent < len(wire) {
+		if ctx.Err() != nil {
+			// Checked at every slice: a late line (a loaded machine) skips
+			// the pacing sleep, where the select would notice.
+			return p.abort(c, job, from, wire, len(prefix), sent, ctx.Err())
+		}
 		if err := c.waitFlow(ctx, p.opts.StallTimeout); err != nil {
 			if ctx.Err() != nil {
-				return p.abort(c, job, sent, ctx.Err())
+				return p.abort(c, job, from, wire, len(prefix), sent, ctx.Err())
 			}
 			return deviceError(err, "the printer %s stopped taking data: check its paper and cover", p.where())
 		}
-		n := min(chunk, len(job)-sent)
-		if err := c.write(job[sent : sent+n]); err != nil {
+		n := min(chunk, len(wire)-sent)
+		if err := c.write(wire[sent : sent+n]); err != nil {
 			return deviceError(err, "cannot write to the printer %s", p.where())
 		}
 		sent += n
@@ -253,32 +273,65 @@ func (p *Serial) send(ctx context.Context, c *conn, job []byte) error {
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return p.abort(c, job, sent, ctx.Err())
+				return p.abort(c, job, from, wire, len(prefix), sent, ctx.Err())
 			}
 		}
 	}
 	return nil
 }
 
-// abort finishes the command that byte sent of job is inside, then resets
-// the printer.
-func (p *Serial) abort(c *conn, job []byte, sent int, cause error) error {
-	end := escpos.CommandEnd(job, sent)
-	rest := append(append([]byte(nil), job[sent:end]...), escpos.ESC, '@')
+// Interrupted is the error of a job stopped part way on purpose (its
+// context ended): the paper holds job[:At] whole, and PrintFrom(job, At)
+// prints the rest.
+type Interrupted struct {
+	At  int
+	Err error // EDEVICE, for the attendant
+}
+
+func (e *Interrupted) Error() string { return e.Err.Error() }
+func (e *Interrupted) Unwrap() error { return e.Err }
+
+// abort stops a job sent up to byte sent of wire (prefix bytes of replayed
+// modes, then job[from:]): it sends on to the job's next stop point, so an
+// image under way prints whole and a line is not left in the buffer, then
+// resets the printer.
+func (p *Serial) abort(c *conn, job []byte, from int, wire []byte, prefix, sent int, cause error) error {
+	var rest []byte
+	at := from
+	if sent <= prefix {
+		rest = wire[sent:escpos.CommandEnd(wire, sent)]
+	} else {
+		jsent := from + sent - prefix
+		at = escpos.StopPoint(job, jsent)
+		rest = job[jsent:at]
+	}
+	rest = append(append([]byte(nil), rest...), escpos.ESC, '@')
 	stall, cancel := context.WithTimeout(context.Background(), p.opts.StallTimeout)
 	defer cancel()
+	rate := float64(max(1, p.spec.Baud/10))
 	for len(rest) > 0 {
 		if err := c.waitFlow(stall, p.opts.StallTimeout); err != nil {
+			at = -1
 			break
 		}
 		n := min(64, len(rest))
 		if err := c.write(rest[:n]); err != nil {
+			at = -1
 			break
 		}
 		rest = rest[n:]
+		// Paced as in send: a printer without flow control has a small
+		// buffer.
+		t := time.NewTimer(time.Duration(float64(n) / rate * float64(time.Second)))
+		<-t.C
 	}
-	p.log.Warn("print job interrupted", "sent", sent, "completed_to", end, "of", len(job))
-	return deviceError(cause, "printing was interrupted after %d of %d bytes", sent, len(job))
+	total := len(wire) - prefix + from
+	p.log.Warn("print job interrupted", "sent", from+max(0, sent-prefix), "stopped_at", at, "of", total)
+	e := deviceError(cause, "printing was interrupted after %d of %d bytes", max(at, from), total)
+	if at < 0 {
+		return e // the stop point was not reached: where the paper stops is unknown
+	}
+	return &Interrupted{At: at, Err: e}
 }
 
 // conn is an open port with a reader that routes the printer's bytes:

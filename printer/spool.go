@@ -19,6 +19,27 @@ type Job struct {
 	ID       string
 	Data     []byte
 	Attempts int // failed attempts so far, for the log and the UI
+	// From is where an interrupted attempt stopped (0: the start): the
+	// paper already holds Data[:From], whole lines and images only, and
+	// the spool prints the rest. A store sets it only for the very bytes
+	// it was recorded against.
+	From int
+}
+
+// Resumer is a printer that can go on with a job interrupted part way
+// (*Serial is one): PrintFrom prints job[from:] in the state the printer
+// was in at from, and stops on its own only at an escpos.StopPoint,
+// returning an *Interrupted.
+type Resumer interface {
+	PrintFrom(ctx context.Context, job []byte, from int) error
+}
+
+// ResumeStore is a JobStore that keeps where an interrupted job stopped,
+// so the next attempt (even after a restart) goes on from there instead
+// of printing again what is on the paper.
+type ResumeStore interface {
+	// MarkInterrupted records that job stopped at offset at of job.Data.
+	MarkInterrupted(ctx context.Context, job Job, at int) error
 }
 
 // JobStore is the durable print queue the spool works from; the terminal's
@@ -199,7 +220,20 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 		if !ok {
 			return n, nil
 		}
-		perr := s.p.Print(ctx, job.Data)
+		perr := s.print(ctx, job)
+		var ie *Interrupted
+		if errors.As(perr, &ie) && ie.At > job.From {
+			if rs, ok := s.store.(ResumeStore); ok {
+				// The store's own context: the job's may be what ended.
+				mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				err := rs.MarkInterrupted(mctx, job, ie.At)
+				cancel()
+				if err != nil {
+					return n, fmt.Errorf("spool: mark job %s interrupted at %d: %w", job.ID, ie.At, errors.Join(err, perr))
+				}
+				s.log.Info("job interrupted between whole lines; it will go on from there", "job", job.ID, "at", ie.At, "of", len(job.Data))
+			}
+		}
 		if perr == nil {
 			if err := s.store.MarkPrinted(ctx, job.ID, s.opts.Now()); err != nil {
 				// Printed on paper: it must never print again, even if the
@@ -228,6 +262,14 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 		s.setState(st, perr)
 		return n, perr
 	}
+}
+
+// print prints job, from where it stopped when the printer can go on.
+func (s *Spool) print(ctx context.Context, job Job) error {
+	if r, ok := s.p.(Resumer); ok {
+		return r.PrintFrom(ctx, job.Data, job.From)
+	}
+	return s.p.Print(ctx, job.Data)
 }
 
 func (s *Spool) run(ctx context.Context) {

@@ -132,6 +132,9 @@ type FeedPeer struct {
 	TerminalID string
 	Name       string
 	Seq        int64
+	// Certificate is the peer's certificate (PEM) as the feed carried it;
+	// empty when the hub sent none.
+	Certificate string
 }
 
 // Revocation is a terminal of the site revoked at the hub: its keys' passes
@@ -158,6 +161,10 @@ type PrintJob struct {
 	CreatedAt time.Time
 	PrintedAt *time.Time
 	LastError string
+	// ResumeAt is where an interrupted attempt stopped, in the bytes whose
+	// digest is ResumeSum (0 and "": print from the start).
+	ResumeAt  int
+	ResumeSum string
 }
 
 // AuditError says which stored record broke the audit.

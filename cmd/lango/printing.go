@@ -117,12 +117,14 @@ func (m *Main) cmdPrinter(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "emulate: folder for the rendered PNGs")
 	profile := fs.String("profile", "", "emulate: printer profile ("+profileNames()+")")
 	realtime := fs.Bool("realtime", false, "emulate: pace output at the profile's baud rate")
+	port := fs.String("port", "", "detect: the serial port (default: the printer setting's)")
+	baud := fs.Int("baud", 0, "detect: the rate to try first (default: the printer setting's, then 9600, 19200, 38400, 115200)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("printer list | test | emulate --pty LINK --out DIR [--profile NAME]")
+		return usagef("printer list | test | detect [--port PATH] [--baud N] | emulate --pty LINK --out DIR [--profile NAME]")
 	}
 	switch pos[0] {
 	case "list":
@@ -177,8 +179,53 @@ func (m *Main) cmdPrinter(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "lango: printer emulator (%s) on %s, jobs to %s; type 'paper out', 'paper in', 'cover open', 'cover closed' or 'status'\n", prof.Name, *link, *out)
 		go func() { _ = printer.Control(ctx, m.Stdin, m.Stderr, em) }() // stdin closed: no more commands, the printer goes on
 		return printer.ServePTY(ctx, *link, em)
+	case "detect":
+		return m.printerDetect(ctx, *port, *baud, fs.json)
 	}
-	return usagef("printer %s: use list, test or emulate", pos[0])
+	return usagef("printer %s: use list, test, detect or emulate", pos[0])
+}
+
+// printerDetect asks the printer on port (or the printer setting's port)
+// for its model and native QR, and proposes a profile and a setting.
+func (m *Main) printerDetect(ctx context.Context, port string, baud int, asJSON bool) error {
+	if port == "" {
+		db, err := m.open(ctx)
+		if err != nil {
+			return err
+		}
+		spec, err := db.Setting(ctx, "printer")
+		if err != nil {
+			return err
+		}
+		s, err := printer.ParseSpec(spec)
+		if err != nil {
+			return err
+		}
+		if s.Kind != printer.KindSerial {
+			return terminal.Errorf(terminal.EINVALID, "the printer setting is %q, not a serial port: give --port PATH (lango printer list shows the ports)", spec)
+		}
+		port = s.Path
+		if baud == 0 {
+			baud = s.Baud
+		}
+	}
+	d, err := printer.Detect(ctx, port, baud, printer.Options{Logger: m.logger()})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return m.printJSON(d)
+	}
+	model := strings.TrimSpace(d.Maker + " " + d.Model)
+	if model == "" {
+		model = "model not reported"
+	}
+	qr := "no native QR"
+	if d.NativeQR {
+		qr = "native QR"
+	}
+	fmt.Fprintf(m.Stdout, "%s at %d baud: %s, %s\nprofile %s: %s\nto use it: lango config set printer '%s'\n", d.Port, d.Baud, model, qr, d.Profile, d.Reason, d.Spec)
+	return nil
 }
 
 func profileNames() string {

@@ -57,6 +57,22 @@ type Config struct {
 	// XonXoff makes the printer send XOFF when its buffer is three quarters
 	// full and XON when it has drained to a quarter.
 	XonXoff bool
+
+	// Identity is what the printer answers to GS I and to the native QR
+	// probe; the zero value answers nothing, as many clones do.
+	Identity Identity
+}
+
+// Identity is a printer's answers to GS I n and whether it draws QR codes
+// itself (then it answers GS ( k fn 82, "transmit the size of the stored
+// symbol", which `lango printer detect` uses as the native QR probe).
+type Identity struct {
+	ModelID  byte   // GS I 1; 0: no answer
+	TypeID   byte   // GS I 2; 0: no answer
+	Firmware string // GS I 65
+	Maker    string // GS I 66
+	Model    string // GS I 67
+	NativeQR bool
 }
 
 // Stats counts what the emulator saw.
@@ -290,12 +306,12 @@ func (e *Emulator) receive(p []byte) {
 func (e *Emulator) process(p []byte) error {
 	e.stats.Bytes += int64(len(p))
 	// DLE DC4 8 (clear buffers) acts in real time, even inside a command:
-	// drop the unfinished command and the unprinted page, keep what follows.
+	// drop the unfinished command and the unprinted line, keep what follows.
 	all := append(append([]byte(nil), e.pending...), p...)
 	if i := bytes.LastIndex(all, escpos.ClearBuffers()); i >= 0 {
 		e.stats.Cleared++
 		e.pending, e.skip = nil, 0
-		e.discardPage()
+		e.clearBuffers()
 		p = all[i+len(escpos.ClearBuffers()):]
 	}
 	if e.skip > 0 {
@@ -473,6 +489,8 @@ func (e *Emulator) exec(c escpos.Command) error {
 		return e.cut(a)
 	case escpos.OpASB:
 		// Automatic status back: Lango's hosts poll; nothing is sent.
+	case escpos.OpPrinterID:
+		e.printerID(a[0])
 	case escpos.OpStatusGSr:
 		switch a[0] {
 		case 1, '1':
@@ -556,16 +574,16 @@ func (e *Emulator) cut(a []byte) error {
 	return e.finishJob()
 }
 
-// finishJob renders the paper since the last cut as a job, unless nothing
-// was printed on it.
-// discardPage drops the page being printed and the line being built, as a
-// printer clearing its buffers does.
-func (e *Emulator) discardPage() {
-	e.paper = paper{width: e.cfg.WidthDots}
-	e.lost = false
+// clearBuffers drops the line being built, as a printer clearing its
+// buffers does. What was printed stays on the paper: the dots of the
+// bands of an image cut off are already burnt, and a job that follows
+// prints below them on the same slip.
+func (e *Emulator) clearBuffers() {
 	e.line = line{}
 }
 
+// finishJob renders the paper since the last cut as a job, unless nothing
+// was printed on it.
 func (e *Emulator) finishJob() error {
 	defer func() { e.paper = paper{width: e.cfg.WidthDots}; e.lost = false }()
 	if e.lost {
@@ -744,8 +762,12 @@ func (e *Emulator) symbol(a []byte) {
 			return
 		}
 		e.printQR()
-	case 82: // transmit size information: not answered
-		e.unrendered(escpos.MakeOp(escpos.GS, '(', 'k'))
+	case 82: // transmit size information: the native QR probe
+		if !e.cfg.Identity.NativeQR {
+			e.unrendered(escpos.MakeOp(escpos.GS, '(', 'k'))
+			return
+		}
+		e.replies = append(e.replies, escpos.QRSizeReply(e.qrSize())...)
 	default:
 		e.malformed("GS ( k QR function %d", fn)
 	}
@@ -985,4 +1007,44 @@ func (s Stats) Problems() []string {
 	}
 	sort.Strings(out)
 	return append(out, s.Malformed...)
+}
+
+// printerID answers GS I n from the configured identity; what is not set
+// gets no answer.
+func (e *Emulator) printerID(n byte) {
+	id := e.cfg.Identity
+	one := func(b byte) {
+		if b != 0 {
+			e.replies = append(e.replies, b)
+		}
+	}
+	info := func(s string) {
+		if s != "" {
+			e.replies = append(e.replies, escpos.InfoReply(s)...)
+		}
+	}
+	switch n {
+	case 1, '1':
+		one(id.ModelID)
+	case 2, '2':
+		one(id.TypeID)
+	case escpos.IDFirmware:
+		info(id.Firmware)
+	case escpos.IDMaker:
+		info(id.Maker)
+	case escpos.IDName:
+		info(id.Model)
+	}
+}
+
+// qrSize is the side in dots of the stored QR symbol (0 when none).
+func (e *Emulator) qrSize() int {
+	if len(e.qr.data) == 0 {
+		return 0
+	}
+	n, err := escpos.QRModules(string(e.qr.data), e.qr.ec)
+	if err != nil {
+		return 0
+	}
+	return n * e.qr.module
 }

@@ -248,7 +248,8 @@ func TestDirSinkNumbersOn(t *testing.T) {
 
 // TestClearBuffersDropsCutOffCommand: a host that died inside a raster
 // image leaves the printer waiting for the rest of it; DLE DC4 8 drops the
-// unfinished command and page, so the next job prints whole, once.
+// unfinished command (what printed before it stays on the slip), so the
+// next job prints whole, once.
 func TestClearBuffersDropsCutOffCommand(t *testing.T) {
 	var pages []Page
 	e, err := New(Config{WidthDots: 384, Sink: func(p Page) error { pages = append(pages, p); return nil }})
@@ -267,7 +268,7 @@ func TestClearBuffersDropsCutOffCommand(t *testing.T) {
 		}
 	}
 	if len(pages) != 1 {
-		t.Fatalf("%d pages; want 1 (the second job only)", len(pages))
+		t.Fatalf("%d pages; want 1 (the first line, then the second job)", len(pages))
 	}
 	if st := e.Stats(); st.Cleared != 1 {
 		t.Errorf("cleared %d times; want 1", st.Cleared)

@@ -114,6 +114,16 @@ func (e *Encoder) Line(s string) {
 	e.Raw(LF)
 }
 
+// AbsPos moves the print position to dots from the start of the line
+// (ESC $ nL nH), for the text that follows on this line.
+func (e *Encoder) AbsPos(dots int) {
+	if dots < 0 || dots > 0xFFFF {
+		e.fail(fmt.Errorf("escpos: position %d dots", dots))
+		return
+	}
+	e.Raw(ESC, '$', byte(dots), byte(dots>>8))
+}
+
 // LF prints the line buffer and feeds one line.
 func (e *Encoder) LF() { e.Raw(LF) }
 
@@ -269,4 +279,43 @@ func (e *Encoder) RasterScaled(b *Bitmap, scale, bandBytes int) {
 		e.Raw(GS, 'v', '0', m, byte(b.Stride), byte(b.Stride>>8), byte(h), byte(h>>8))
 		e.Raw(b.Bits[y*b.Stride : (y+h)*b.Stride]...)
 	}
+}
+
+// BitImageLines prints b as ESC * 8-dot double-density lines (m = 1):
+// each line carries 8 rows of b, and the printer draws every bit 3 dots
+// tall and 1 dot wide (8-dot modes print at a third of the vertical
+// density), so each column is repeated xRepeat times: with xRepeat 3 a
+// pixel of b is a 3×3-dot square, for a third of the bytes GS v 0 needs.
+// Line spacing is 24 dots while the lines print, so they abut; the
+// default spacing (ESC 2) is restored after. The line buffer must be
+// empty; the image follows the current alignment.
+func (e *Encoder) BitImageLines(b *Bitmap, xRepeat int) {
+	if b == nil || b.Width == 0 || b.Height == 0 {
+		return
+	}
+	n := b.Width * xRepeat
+	if xRepeat < 1 || n > 0xFFFF {
+		e.fail(fmt.Errorf("escpos: bit image %d×%d repeated %d", b.Width, b.Height, xRepeat))
+		return
+	}
+	e.LineSpacing(24)
+	col := make([]byte, 0, n)
+	for y := 0; y < b.Height; y += 8 {
+		col = col[:0]
+		for x := 0; x < b.Width; x++ {
+			var c byte
+			for r := 0; r < 8 && y+r < b.Height; r++ {
+				if b.At(x, y+r) {
+					c |= 0x80 >> r
+				}
+			}
+			for range xRepeat {
+				col = append(col, c)
+			}
+		}
+		e.Raw(ESC, '*', 1, byte(n), byte(n>>8))
+		e.Raw(col...)
+		e.LF()
+	}
+	e.DefaultLineSpacing()
 }

@@ -75,6 +75,7 @@ const (
 	OpRealtimeDC4  = Op(DLE<<16 | 0x14<<8)
 	OpKanjiOn      = Op(FS<<16 | '&'<<8)
 	OpKanjiOff     = Op(FS<<16 | '.'<<8)
+	OpPrinterID    = Op(GS<<16 | 'I'<<8)
 )
 
 var prefixNames = map[byte]string{ESC: "ESC", GS: "GS", FS: "FS", DLE: "DLE"}

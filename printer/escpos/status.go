@@ -1,6 +1,9 @@
 package escpos
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Real-time status requests: DLE EOT n. The printer answers each with one
 // byte whose fixed bits are 0x12 (bit 1 set, bit 4 set, bits 0 and 7 clear)
@@ -180,3 +183,47 @@ func SensorReply(s Status) byte {
 // image). Like DLE EOT it acts wherever it appears in the input. The
 // transport sends it when it opens the port, before anything else.
 func ClearBuffers() []byte { return []byte{DLE, 0x14, 8, 1, 3, 20, 1, 6, 2, 8} }
+
+// PrinterIDQuery is GS I n: n 1 model id, 2 type id (one byte each); 65
+// firmware, 66 maker, 67 model name (printer information B: "_", the
+// text, NUL).
+func PrinterIDQuery(n byte) []byte { return []byte{GS, 'I', n} }
+
+// Printer information B ids for PrinterIDQuery.
+const (
+	IDModel    byte = 1
+	IDType     byte = 2
+	IDFirmware byte = 65
+	IDMaker    byte = 66
+	IDName     byte = 67
+)
+
+// InfoReply is a printer's answer to GS I 65–69: "_", text, NUL.
+func InfoReply(text string) []byte {
+	out := append([]byte{'_'}, text...)
+	return append(out, 0)
+}
+
+// QRProbe stores a one-character QR symbol (model 2) and asks for its size
+// (GS ( k fn 82): a printer that draws QR codes answers QRSizeReply, one
+// that does not stays silent. Nothing prints.
+func QRProbe() []byte {
+	return []byte{
+		GS, '(', 'k', 4, 0, 49, 65, 50, 0,
+		GS, '(', 'k', 3, 0, 49, 67, 3,
+		GS, '(', 'k', 4, 0, 49, 80, 48, 'L',
+		GS, '(', 'k', 3, 0, 49, 82, 48,
+	}
+}
+
+// QRSizeReply is the answer to GS ( k fn 82 for a symbol of dots × dots:
+// "7" "6" (header, identifier), the width in ASCII digits, US, the height,
+// US, "0" (printable), NUL.
+func QRSizeReply(dots int) []byte {
+	d := []byte(strconv.Itoa(dots))
+	out := append([]byte{'7', '6'}, d...)
+	out = append(out, 0x1F)
+	out = append(out, d...)
+	out = append(out, 0x1F, '0', 0)
+	return out
+}

@@ -144,5 +144,14 @@ func EnrollWith(ctx context.Context, db Outbox, hubURL, token string, cfg Config
 	if err := db.SyncAcked(ctx, resp.HubID, resp.LastSeq); err != nil {
 		return nil, err
 	}
+	if cs, ok := db.(certificateStore); ok && len(resp.Peers) > 0 {
+		peers := make([]terminal.FeedPeer, 0, len(resp.Peers))
+		for _, p := range resp.Peers {
+			peers = append(peers, terminal.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Certificate: p.Certificate})
+		}
+		if _, err := cs.AddPeerCertificates(ctx, peers); err != nil {
+			return nil, fmt.Errorf("store the site's certificates: %w", err)
+		}
+	}
 	return &Enrollment{HubID: resp.HubID, TerminalID: resp.TerminalID, Site: resp.Site, Name: resp.Name, Hub: hub}, nil
 }

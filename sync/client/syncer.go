@@ -340,8 +340,15 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		if err != nil {
 			return err
 		}
+		cs, _ := s.db.(certificateStore)
+		var holds []string
+		if cs != nil {
+			if holds, err = cs.PeerCertificateHolds(ctx); err != nil {
+				return err
+			}
+		}
 		var resp wire.FeedResponse
-		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage, RevocationsAfter: revoked})
+		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage, RevocationsAfter: revoked, Holds: holds})
 		if err != nil {
 			return err
 		}
@@ -351,7 +358,7 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		peers := make([]terminal.FeedPeer, 0, len(resp.Peers))
 		known := map[string]bool{}
 		for _, p := range resp.Peers {
-			peers = append(peers, terminal.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Seq: p.Seq})
+			peers = append(peers, terminal.FeedPeer{TerminalID: p.TerminalID, Name: p.Name, Seq: p.Seq, Certificate: p.Certificate})
 			known[p.TerminalID] = true
 		}
 		evs := make([]terminal.FeedEvent, 0, len(resp.Events))
@@ -378,6 +385,11 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		if err := s.db.ApplyRevocations(ctx, rs); err != nil {
 			return err
 		}
+		if cs != nil {
+			if err := s.certificates(ctx, cs, peers, resp.Compact); err != nil {
+				return err
+			}
+		}
 		for _, r := range rs {
 			s.log.Warn("a terminal of the site was revoked: its passes not received by the hub are refused", "name", r.Name, "terminal", r.TerminalID, "honoured", len(r.Honoured))
 		}
@@ -386,6 +398,33 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		}
 	}
 	return badResponse("the feed does not end")
+}
+
+// certificateStore is an Outbox that keeps the site's certificates for
+// compact passes (*sqlite.DB is one).
+type certificateStore interface {
+	PeerCertificateHolds(ctx context.Context) ([]string, error)
+	AddPeerCertificates(ctx context.Context, peers []terminal.FeedPeer) (int, error)
+	SetCompactKeys(ctx context.Context, keyIDs []string) error
+}
+
+// certificates keeps the peers' certificates the feed carried and the
+// hub's compact-pass promise. The promise is checked to name only this
+// terminal's key ids (8 hex digits).
+func (s *Syncer) certificates(ctx context.Context, cs certificateStore, peers []terminal.FeedPeer, compact []string) error {
+	n, err := cs.AddPeerCertificates(ctx, peers)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Warn("the feed carried certificates not signed by the site authority; not kept", "refused", n)
+	}
+	for _, k := range compact {
+		if len(k) != 8 || strings.Trim(k, "0123456789abcdef") != "" {
+			return badResponse("compact key id %q is not 8 hex digits", k)
+		}
+	}
+	return cs.SetCompactKeys(ctx, compact)
 }
 
 // revocations checks the feed's revocations: numbered above after, with

@@ -374,8 +374,12 @@ func (h *Hub) Enroll(ctx context.Context, req wire.EnrollRequest) (wire.EnrollRe
 	if err != nil {
 		return wire.EnrollResponse{}, err
 	}
+	peers, err := h.enrollCertificates(ctx, t)
+	if err != nil {
+		return wire.EnrollResponse{}, err
+	}
 	h.log.Info("terminal enrolled", "site", t.Site, "name", t.Name, "terminal", t.ID)
-	return wire.EnrollResponse{HubID: hubID, TerminalID: t.ID, Site: t.Site, Name: t.Name, Certificate: t.Certificate, Authorities: auths, LastSeq: t.LastSeq}, nil
+	return wire.EnrollResponse{HubID: hubID, TerminalID: t.ID, Site: t.Site, Name: t.Name, Certificate: t.Certificate, Authorities: auths, LastSeq: t.LastSeq, Peers: peers}, nil
 }
 
 func (h *Hub) authoritiesPEM(ctx context.Context, site string) (string, error) {
@@ -505,16 +509,20 @@ func (h *Hub) Feed(ctx context.Context, t Terminal, req wire.FeedRequest) (wire.
 	if limit <= 0 || limit > wire.MaxFeedPage {
 		limit = wire.MaxFeedPage
 	}
+	certs, compact, err := h.certificates(ctx, t, req.Holds)
+	if err != nil {
+		return wire.FeedResponse{}, err
+	}
 	page, err := h.store.Feed(ctx, t.Site, t.ID, req.Cursors, limit)
 	if err != nil {
 		return wire.FeedResponse{}, err
 	}
-	out := wire.FeedResponse{Events: make([]wire.FeedEvent, 0, len(page.Events)), Peers: make([]wire.Peer, 0, len(page.Cursors)), More: page.More}
+	out := wire.FeedResponse{Events: make([]wire.FeedEvent, 0, len(page.Events)), Peers: make([]wire.Peer, 0, len(page.Cursors)), More: page.More, Compact: compact}
 	for _, e := range page.Events {
 		out.Events = append(out.Events, wire.FeedEvent{Event: wire.Event(e.Event), Name: e.Name})
 	}
 	for _, c := range page.Cursors {
-		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq})
+		out.Peers = append(out.Peers, wire.Peer{TerminalID: c.TerminalID, Name: c.Name, Seq: c.Seq, Certificate: certs[c.TerminalID]})
 	}
 	// Revocations travel a few at a time: each carries its honoured set.
 	if req.RevocationsAfter < 0 {

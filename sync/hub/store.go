@@ -42,6 +42,12 @@ type Store interface {
 	// revocation for the site feed: its key ids and the sales the hub holds
 	// from it (the passes verifiers go on honouring).
 	RevokeTerminal(ctx context.Context, site, name string, at time.Time) error
+	// SetCertificateHolds records the key ids of the peer certificates
+	// terminal id holds (its feed request's holds), replacing the last.
+	SetCertificateHolds(ctx context.Context, id string, keyIDs []string) error
+	// CertificateHolds returns, by terminal id, the key ids the terminals
+	// of site hold, sorted.
+	CertificateHolds(ctx context.Context, site string) (map[string][]string, error)
 	// Revocations returns up to limit of the site's revocations numbered
 	// above after, oldest first.
 	Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error)

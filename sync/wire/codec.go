@@ -171,6 +171,14 @@ func EncodeFeed(f *FeedResponse) ([]byte, error) {
 		b = append(b, `,"revocations":`...)
 		b = append(b, rs...)
 	}
+	if len(f.Compact) > 0 {
+		cs, err := Marshal(f.Compact)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"compact":`...)
+		b = append(b, cs...)
+	}
 	return append(b, '}'), nil
 }
 

@@ -145,6 +145,10 @@ type EnrollResponse struct {
 	Certificate string `json:"certificate"` // PEM, LANGO TERMINAL CERTIFICATE
 	Authorities string `json:"authorities"` // PEM, one PUBLIC KEY block per site authority key
 	LastSeq     int64  `json:"last_seq"`    // events the hub already holds of this terminal
+	// Peers are the site's other enrolled terminals with their
+	// certificates (Seq unused), so a new verifier holds them from the
+	// start: the hub counts them as held (FeedRequest.Holds) at once.
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // StateResponse is the answer to GET /v1/state: where the hub stands with
@@ -186,6 +190,11 @@ type FeedRequest struct {
 	// national platform whose hub change number is above it (0: from the
 	// start); a terminal that leaves it out gets none.
 	TicketsAfter *int64 `json:"tickets_after,omitempty"`
+	// Holds lists the key ids (8 hex digits) of the peer certificates the
+	// terminal holds (learnt from Peer.Certificate): the hub promises an
+	// issuer compact passes only once every verifier of the site holds its
+	// certificate (FeedResponse.Compact).
+	Holds []string `json:"holds,omitempty"`
 }
 
 // Ticket is a prepaid ticket of the national platform, as the hub brought
@@ -244,6 +253,10 @@ type Peer struct {
 	TerminalID string `json:"terminal_id"`
 	Name       string `json:"name"`
 	Seq        int64  `json:"seq"`
+	// Certificate is the peer's certificate (PEM), so that a verifier
+	// checks its compact passes; the reader checks it against the site
+	// authority before holding it.
+	Certificate string `json:"certificate,omitempty"`
 }
 
 // FeedResponse carries feed events, oldest first per terminal, and the new
@@ -258,6 +271,11 @@ type FeedResponse struct {
 	// Tickets after the request's TicketsAfter, in change order (only
 	// when it was set).
 	Tickets []Ticket `json:"tickets,omitempty"`
+	// Compact lists the key ids of the reader's own certificates that every
+	// other enrolled, unrevoked terminal of the site holds (its last feed
+	// request said so): the reader may issue compact passes under them.
+	// A key id absent withdraws the promise.
+	Compact []string `json:"compact,omitempty"`
 }
 
 // CatalogueResponse is a catalogue version published for the site, signed

@@ -6,6 +6,8 @@ package printing
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ type Jobs interface {
 	NextPrintJob(ctx context.Context) (terminal.PrintJob, bool, error)
 	MarkPrinted(ctx context.Context, id string, at time.Time) error
 	MarkPrintFailed(ctx context.Context, id, reason string, final bool) error
+	MarkPrintInterrupted(ctx context.Context, id string, at int, sum, reason string) error
 	Sale(ctx context.Context, id string) (*terminal.Sale, error)
 	Settlement(ctx context.Context, id string) (*terminal.Settlement, error)
 	ShiftReport(ctx context.Context, shiftID string) (*terminal.ZReport, error)
@@ -41,7 +44,10 @@ type Queue struct {
 	Lang string
 }
 
-var _ printer.JobStore = (*Queue)(nil)
+var (
+	_ printer.JobStore    = (*Queue)(nil)
+	_ printer.ResumeStore = (*Queue)(nil)
+)
 
 // NextJob returns the oldest pending job, laid out. A job whose document
 // cannot be laid out is reported with empty data, so the spool gives it up
@@ -55,7 +61,23 @@ func (q *Queue) NextJob(ctx context.Context) (printer.Job, bool, error) {
 	if err != nil {
 		return printer.Job{}, false, fmt.Errorf("lay out print job %s: %w", j.ID, err)
 	}
-	return printer.Job{ID: j.ID, Data: data, Attempts: j.Attempts}, true, nil
+	job := printer.Job{ID: j.ID, Data: data, Attempts: j.Attempts}
+	if j.ResumeAt > 0 && j.ResumeAt <= len(data) && j.ResumeSum == digest(data) {
+		job.From = j.ResumeAt
+	}
+	return job, true, nil
+}
+
+// digest names a job's bytes, so a resume point is used only for the
+// bytes it was recorded in.
+func digest(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:16])
+}
+
+// MarkInterrupted records where an attempt stopped, for the next one.
+func (q *Queue) MarkInterrupted(ctx context.Context, job printer.Job, at int) error {
+	return q.DB.MarkPrintInterrupted(ctx, job.ID, at, digest(job.Data), "printing was interrupted")
 }
 
 // MarkPrinted records the printer's confirmation.

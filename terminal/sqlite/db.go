@@ -49,6 +49,10 @@ type DB struct {
 	// wrote: its row exists, so the next sales of that hour skip the
 	// statement (a row is only ever added there).
 	hour string
+	// compact holds the key ids of this terminal's certificates the hub
+	// promised every verifier holds (compact_keys), once compactOK.
+	compact   map[string]bool
+	compactOK bool
 
 	// afterReport, if set (tests), runs between a shift close's report and
 	// its write transaction.

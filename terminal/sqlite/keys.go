@@ -211,5 +211,18 @@ func (db *DB) Verifier(ctx context.Context) (*pass.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pass.NewVerifier(pass.VerifierConfig{Site: id.Site, Authorities: auths})
+	peers, err := db.peerCertificates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Peer certificates were checked when kept; NewVerifier checks them
+	// again and refuses the lot if one fails, so keep only those that
+	// verify now (an authority key retired since).
+	var ok []*pass.Certificate
+	for _, c := range peers {
+		if signedByAny(c, auths) {
+			ok = append(ok, c)
+		}
+	}
+	return pass.NewVerifier(pass.VerifierConfig{Site: id.Site, Authorities: auths, Certificates: ok})
 }

@@ -15,8 +15,12 @@ import (
 	"github.com/lango-pos/lango/terminal/pass"
 )
 
-// PassIssuer signs passes with this terminal's key.
-type passIssuer struct{ iss *pass.Issuer }
+// PassIssuer signs passes with this terminal's key: compact (without the
+// certificate) once the hub promised every verifier of the site holds it.
+type passIssuer struct {
+	iss     *pass.Issuer
+	compact bool
+}
 
 // PassIssuer returns the issuer that Sell uses to sign a sale's pass, or an
 // error if the terminal holds no valid certificate. The issuer is kept for
@@ -29,7 +33,7 @@ func (db *DB) PassIssuer(ctx context.Context) (terminal.PassIssuer, error) {
 	if ok {
 		// The cached issuer skips Issuer's clock check; the sale's own
 		// transaction makes it.
-		return passIssuer{iss}, nil
+		return db.passIssuer(ctx, iss)
 	}
 	iss, err := db.Issuer(ctx, now)
 	if err != nil {
@@ -38,7 +42,15 @@ func (db *DB) PassIssuer(ctx context.Context) (terminal.PassIssuer, error) {
 	db.mu.Lock()
 	db.issuer, db.issuerOK = iss, [2]time.Time{iss.Certificate().NotBefore, iss.Certificate().NotAfter}
 	db.mu.Unlock()
-	return passIssuer{iss}, nil
+	return db.passIssuer(ctx, iss)
+}
+
+func (db *DB) passIssuer(ctx context.Context, iss *pass.Issuer) (terminal.PassIssuer, error) {
+	compact, err := db.compactFor(ctx, iss.Certificate().KeyID())
+	if err != nil {
+		return nil, err
+	}
+	return passIssuer{iss: iss, compact: compact}, nil
 }
 
 // SellSigned is Sell with this terminal's own pass issuer: a park sale
@@ -78,6 +90,9 @@ func (p passIssuer) IssuePass(ctx context.Context, s *terminal.Sale, cat *termin
 	}
 	for _, c := range s.Due.Currencies() {
 		ps.Due = append(ps.Due, pass.Amount{Currency: string(c), Minor: s.Due[c]})
+	}
+	if p.compact {
+		return p.iss.IssueCompact(ps)
 	}
 	return p.iss.Issue(ps)
 }

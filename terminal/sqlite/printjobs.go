@@ -12,14 +12,14 @@ import (
 	"github.com/lango-pos/lango/terminal"
 )
 
-const jobCols = `id, kind, coalesce(sale_id, ''), ref, copy, attempts, created_at, printed_at, last_error`
+const jobCols = `id, kind, coalesce(sale_id, ''), ref, copy, attempts, created_at, printed_at, last_error, resume_at, resume_sum`
 
 func scanJob(row interface{ Scan(...any) error }) (terminal.PrintJob, error) {
 	var j terminal.PrintJob
 	var id int64
 	var created string
 	var printed sql.NullString
-	if err := row.Scan(&id, &j.Kind, &j.SaleID, &j.Ref, &j.Copy, &j.Attempts, &created, &printed, &j.LastError); err != nil {
+	if err := row.Scan(&id, &j.Kind, &j.SaleID, &j.Ref, &j.Copy, &j.Attempts, &created, &printed, &j.LastError, &j.ResumeAt, &j.ResumeSum); err != nil {
 		return j, err
 	}
 	j.ID, j.CreatedAt = strconv.FormatInt(id, 10), parseTS(created)
@@ -86,6 +86,19 @@ func (db *DB) MarkPrintFailed(ctx context.Context, id, reason string, final bool
 			q = `UPDATE print_jobs SET attempts = -1 - attempts, last_error = ? WHERE id = ?`
 		}
 		_, err := tx.ExecContext(ctx, q, reason, id)
+		return err
+	})
+}
+
+// MarkPrintInterrupted records that a job's attempt stopped at offset at
+// of the bytes whose digest is sum, between whole lines and images: the
+// next attempt goes on from there. It counts as a failed attempt.
+func (db *DB) MarkPrintInterrupted(ctx context.Context, id string, at int, sum, reason string) error {
+	if at < 0 || sum == "" {
+		return terminal.Errorf(terminal.EINVALID, "print job %s: resume point %d (%q)", id, at, sum)
+	}
+	return db.bookkeep(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, resume_at = ?, resume_sum = ? WHERE id = ? AND printed_at IS NULL AND attempts >= 0`, reason, at, sum, id)
 		return err
 	})
 }

@@ -1,0 +1,131 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/lango-pos/lango/sync/wire"
+	"github.com/lango-pos/lango/terminal/pass"
+)
+
+// maxHolds bounds a feed request's holds: a site has far fewer terminals.
+const maxHolds = 10000
+
+// certificates is what a feed answer says about the site's certificates:
+// each peer's, and the reader's own certificates every other verifier of
+// the site holds (the compact-pass promise, docs/PASS-FORMAT.md).
+//
+// It records the reader's holds (its request's list) first, so the answer
+// to the other terminals reflects it from now on. The promise covers every
+// enrolled, unrevoked terminal of the site except relays (they verify no
+// passes); a terminal enrolled later holds nothing until its first feed
+// request, which withdraws the promise from every issuer until then.
+func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map[string]string, []string, error) {
+	if len(holds) > maxHolds {
+		return nil, nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "too many holds")
+	}
+	mine := make([]string, 0, len(holds))
+	for _, k := range holds {
+		if !isKeyID(k) {
+			return nil, nil, wire.Errorf(http.StatusBadRequest, wire.CodeInvalid, "hold %q is not a key id (8 hex digits)", k)
+		}
+		mine = append(mine, k)
+	}
+	slices.Sort(mine)
+	mine = slices.Compact(mine)
+	all, err := h.store.CertificateHolds(ctx, t.Site)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Equal(all[t.ID], mine) {
+		if err := h.store.SetCertificateHolds(ctx, t.ID, mine); err != nil {
+			return nil, nil, err
+		}
+		all[t.ID] = mine
+	}
+	terms, err := h.store.Terminals(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	certs := map[string]string{}
+	var own []string
+	for _, o := range terms {
+		if o.Site != t.Site || o.Revoked() {
+			continue
+		}
+		if o.ID == t.ID {
+			own = keyIDsOf(o.Certificate)
+			continue
+		}
+		if !o.Relay {
+			certs[o.ID] = o.Certificate
+		}
+	}
+	var compact []string
+	for _, k := range own {
+		ok := true
+		for id := range certs {
+			if _, found := slices.BinarySearch(all[id], k); !found {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			compact = append(compact, k)
+		}
+	}
+	return certs, compact, nil
+}
+
+func isKeyID(s string) bool {
+	if len(s) != 8 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// keyIDsOf returns the key ids of the certificates in a PEM text.
+func keyIDsOf(certPEM string) []string {
+	cs, err := pass.ParseCertificatesPEM([]byte(certPEM))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.KeyID().String())
+	}
+	return out
+}
+
+// enrollCertificates gives a terminal just enrolled the certificates of
+// the site's other terminals, and records them as held: a newcomer does
+// not withdraw the issuers' promises, and verifies their compact passes
+// from its first minute. (A newcomer that refuses one, not signed by the
+// site authority it trusts, says so in its first feed request.)
+func (h *Hub) enrollCertificates(ctx context.Context, t Terminal) ([]wire.Peer, error) {
+	terms, err := h.store.Terminals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var peers []wire.Peer
+	var holds []string
+	for _, o := range terms {
+		if o.Site != t.Site || o.ID == t.ID || o.Revoked() || o.Relay || o.Certificate == "" {
+			continue
+		}
+		peers = append(peers, wire.Peer{TerminalID: o.ID, Name: o.Name, Certificate: o.Certificate})
+		holds = append(holds, keyIDsOf(o.Certificate)...)
+	}
+	slices.Sort(holds)
+	holds = slices.Compact(holds)
+	if err := h.store.SetCertificateHolds(ctx, t.ID, holds); err != nil {
+		return nil, err
+	}
+	return peers, nil
+}

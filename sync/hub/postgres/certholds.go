@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SetCertificateHolds implements hub.Store.
+func (s *Store) SetCertificateHolds(ctx context.Context, id string, keyIDs []string) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM cert_holds WHERE terminal_id = $1`, id); err != nil {
+			return fmt.Errorf("certificate holds: %w", err)
+		}
+		for _, k := range keyIDs {
+			if _, err := tx.Exec(ctx, `INSERT INTO cert_holds (terminal_id, key_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, k); err != nil {
+				return fmt.Errorf("certificate holds: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// CertificateHolds implements hub.Store.
+func (s *Store) CertificateHolds(ctx context.Context, site string) (map[string][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT h.terminal_id, h.key_id FROM cert_holds h JOIN terminals t ON t.id = h.terminal_id WHERE t.site = $1 ORDER BY h.terminal_id, h.key_id`, site)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("certificate holds: %w", err))
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, k string
+		if err := rows.Scan(&id, &k); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], k)
+	}
+	return out, rows.Err()
+}
