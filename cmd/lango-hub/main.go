@@ -44,10 +44,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/hub/forward"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	hubpg "github.com/lango-pos/lango/sync/hub/postgres"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/platform"
@@ -96,7 +96,6 @@ type Main struct {
 	from     string // copy: the embedded hub's data folder
 
 	store    hub.Store
-	ledger   *mpesa.Ledger
 	bank     bankFlags
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
@@ -349,7 +348,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	}
 	m.store = st
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.level()}))
-	if m.ledger, err = mpesa.OpenLedger(ctx, filepath.Join(m.data, "mpesa.db")); err != nil {
+	if err := importMpesaLedger(ctx, st, m.data, logger); err != nil {
 		return nil, err
 	}
 	if m.bank.ledger, err = bank.OpenLedger(ctx, m.bankPath()); err != nil {
@@ -363,7 +362,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 		return nil, err
 	}
 	m.logger = logger
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
 		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
 }
 
@@ -567,10 +566,6 @@ func (m *Main) Addr() string { return m.addr }
 
 // Close releases the store.
 func (m *Main) Close() error {
-	if m.ledger != nil {
-		m.ledger.Close()
-		m.ledger = nil
-	}
 	if m.bank.ledger != nil {
 		m.bank.ledger.Close()
 		m.bank.ledger = nil
@@ -652,7 +647,7 @@ func (m *Main) mpesaCallbacks(log *slog.Logger) (http.Handler, error) {
 		}
 		allowed = append(allowed, p)
 	}
-	return &mpesa.Callbacks{Ledger: m.ledger, Allowed: allowed, ShortCode: m.Getenv("LANGO_HUB_MPESA_SHORTCODE"), Now: m.Now, Log: log}, nil
+	return &mpesa.Callbacks{Ledger: m.store, Allowed: allowed, ShortCode: m.Getenv("LANGO_HUB_MPESA_SHORTCODE"), Now: m.Now, Log: log}, nil
 }
 
 // darajaClient is the Transaction Status client configured by the
@@ -702,6 +697,6 @@ func (m *Main) chaseOnce(ctx context.Context, h *hub.Hub, c *mpesa.Client) error
 	for _, ln := range rep.Mpesa.Lines {
 		tenders = append(tenders, ln.Sales...)
 	}
-	_, err = mpesa.Chase(ctx, m.ledger, c, tenders, mpesaGrace, m.Now())
+	_, err = mpesa.Chase(ctx, m.store, c, tenders, mpesaGrace, m.Now())
 	return err
 }

@@ -48,6 +48,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Forwarding", forwarding},
 		{"ForwardVoidFirst", forwardVoidFirst},
 		{"Tickets", tickets},
+		{"MpesaLedger", mpesaLedger},
 		{"ConcurrentApply", concurrentApply},
 		{"ConcurrentRedeem", concurrentRedeem},
 	} {

@@ -46,7 +46,7 @@ type Report struct {
 }
 
 // Reconcile matches recorded tenders with the ledger.
-func Reconcile(ctx context.Context, l *Ledger, tenders []Tender) (Report, error) {
+func Reconcile(ctx context.Context, l Ledger, tenders []Tender) (Report, error) {
 	byCode := map[string][]Tender{}
 	for _, t := range tenders {
 		byCode[t.Code] = append(byCode[t.Code], t)
@@ -63,7 +63,7 @@ func Reconcile(ctx context.Context, l *Ledger, tenders []Tender) (Report, error)
 		for _, t := range ts {
 			ln.Recorded += t.Amount
 		}
-		p, ok, err := l.Payment(ctx, code)
+		p, ok, err := l.MpesaPayment(ctx, code)
 		if err != nil {
 			return rep, err
 		}
@@ -81,7 +81,7 @@ func Reconcile(ctx context.Context, l *Ledger, tenders []Tender) (Report, error)
 			ln.Detail = fmt.Sprintf("sale recorded %d, M-PESA paid %d (minor units)", ln.Recorded, p.Amount)
 		default:
 			ln.Status = Unknown
-			if q, asked, err := l.QueryOf(ctx, code); err == nil && asked {
+			if q, asked, err := l.MpesaQuery(ctx, code); err == nil && asked {
 				if !q.Answered {
 					ln.Status = Pending
 				} else {
@@ -97,7 +97,7 @@ func Reconcile(ctx context.Context, l *Ledger, tenders []Tender) (Report, error)
 
 // Chase asks Daraja about every code still unknown whose sale is older than
 // grace and that was not asked about already; it returns how many it asked.
-func Chase(ctx context.Context, l *Ledger, c *Client, tenders []Tender, grace time.Duration, now time.Time) (int, error) {
+func Chase(ctx context.Context, l Ledger, c *Client, tenders []Tender, grace time.Duration, now time.Time) (int, error) {
 	rep, err := Reconcile(ctx, l, tenders)
 	if err != nil {
 		return 0, err
@@ -114,7 +114,7 @@ func Chase(ctx context.Context, l *Ledger, c *Client, tenders []Tender, grace ti
 		if err != nil {
 			return n, err
 		}
-		if err := l.Asked(ctx, ln.Code, conv, now); err != nil {
+		if err := l.AskedMpesa(ctx, ln.Code, conv, now); err != nil {
 			return n, err
 		}
 		n++

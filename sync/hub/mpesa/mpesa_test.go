@@ -1,10 +1,9 @@
-package mpesa
+package mpesa_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -12,12 +11,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lango-pos/lango/sync/hub/mpesa"
+	"github.com/lango-pos/lango/sync/hub/mpesa/mpesatest"
+	"github.com/lango-pos/lango/sync/hub/sqlite"
 )
 
 // confirm posts a C2B confirmation, as M-PESA does after a customer pays.
 func confirm(t *testing.T, hubURL, code string, amount string) int {
 	t.Helper()
-	c := Confirmation{TransactionType: "Pay Bill", TransID: code, TransTime: "20240103080000", TransAmount: amount,
+	c := mpesa.Confirmation{TransactionType: "Pay Bill", TransID: code, TransTime: "20240103080000", TransAmount: amount,
 		BusinessShortCode: "222222", BillRefNumber: "NNP", MSISDN: "2547 ***** 126", FirstName: "JOHN"}
 	body, _ := json.Marshal(c)
 	resp, err := http.Post(hubURL+"/mpesa/confirmation", "application/json", bytes.NewReader(body))
@@ -28,14 +31,16 @@ func confirm(t *testing.T, hubURL, code string, amount string) int {
 	return resp.StatusCode
 }
 
-func newHub(t *testing.T, allowed string) (*Ledger, *httptest.Server) {
+// newHub serves the callbacks over a hub store of its own (a real SQLite
+// file): the ledger is the hub's.
+func newHub(t *testing.T, allowed string) (*sqlite.Store, *httptest.Server) {
 	t.Helper()
-	l, err := OpenLedger(context.Background(), filepath.Join(t.TempDir(), "mpesa.db"))
+	l, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	cb := &Callbacks{Ledger: l, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)}, ShortCode: "222222"}
+	cb := &mpesa.Callbacks{Ledger: l, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)}, ShortCode: "222222"}
 	mux := http.NewServeMux()
 	mux.Handle("/mpesa/", cb)
 	srv := httptest.NewServer(mux)
@@ -48,7 +53,7 @@ func TestReconcile(t *testing.T) {
 	daraja := mpesatest.NewDaraja(t)
 	ledger, hub := newHub(t, "127.0.0.0/8")
 	at := time.Date(2024, 1, 3, 6, 0, 0, 0, time.UTC)
-	tenders := []Tender{
+	tenders := []mpesa.Tender{
 		{Code: "SAA0000001", Amount: 530000, Site: "NNP", Terminal: "gate-1", SaleID: "s1", At: at},  // matched by C2B
 		{Code: "SAA0000002", Amount: 200000, Site: "NNP", Terminal: "gate-1", SaleID: "s2", At: at},  // C2B says 2,000.00 vs 200.00? mismatch
 		{Code: "SAA0000003", Amount: 1036000, Site: "NNP", Terminal: "exit-1", SaleID: "s3", At: at}, // no C2B; Transaction Status finds it
@@ -67,28 +72,28 @@ func TestReconcile(t *testing.T) {
 	}
 	daraja.Know("SAA0000003", 1036000)
 
-	rep, err := Reconcile(ctx, ledger, tenders)
+	rep, err := mpesa.Reconcile(ctx, ledger, tenders)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Counts[Unknown] != 2 {
+	if rep.Counts[mpesa.Unknown] != 2 {
 		t.Fatalf("before chasing: %v; want 2 unknown", rep.Counts)
 	}
-	client := NewClient(Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret, Initiator: "lango", SecurityCredential: "x",
+	client := mpesa.NewClient(mpesa.Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret, Initiator: "lango", SecurityCredential: "x",
 		ShortCode: "222222", ResultURL: hub.URL + "/mpesa/result", TimeoutURL: hub.URL + "/mpesa/timeout"}, nil)
 	// Within the grace period nothing is asked.
-	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(30*time.Minute)); err != nil || n != 0 {
+	if n, err := mpesa.Chase(ctx, ledger, client, tenders, time.Hour, at.Add(30*time.Minute)); err != nil || n != 0 {
 		t.Fatalf("chase within grace: %d, %v; want 0 asked", n, err)
 	}
-	if n, err := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(2*time.Hour)); err != nil || n != 2 {
+	if n, err := mpesa.Chase(ctx, ledger, client, tenders, time.Hour, at.Add(2*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("chase: %d, %v; want 2 asked", n, err)
 	}
 	daraja.Wait()
-	rep, err = Reconcile(ctx, ledger, tenders)
+	rep, err = mpesa.Reconcile(ctx, ledger, tenders)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"SAA0000001": Matched, "SAA0000002": Mismatched, "SAA0000003": Matched, "SAA0000004": Duplicated, "SAA0000005": Unknown}
+	want := map[string]string{"SAA0000001": mpesa.Matched, "SAA0000002": mpesa.Mismatched, "SAA0000003": mpesa.Matched, "SAA0000004": mpesa.Duplicated, "SAA0000005": mpesa.Unknown}
 	for _, ln := range rep.Lines {
 		if ln.Status != want[ln.Code] {
 			t.Errorf("%s: %s (%s); want %s", ln.Code, ln.Status, ln.Detail, want[ln.Code])
@@ -119,7 +124,7 @@ func TestReconcile(t *testing.T) {
 		}
 	}
 	// Asking again does not re-ask answered codes.
-	if n, _ := Chase(ctx, ledger, client, tenders, time.Hour, at.Add(3*time.Hour)); n != 0 {
+	if n, _ := mpesa.Chase(ctx, ledger, client, tenders, time.Hour, at.Add(3*time.Hour)); n != 0 {
 		t.Errorf("second chase asked %d; want 0", n)
 	}
 }
@@ -152,7 +157,7 @@ func TestCallbacksRefuseBadInput(t *testing.T) {
 			t.Errorf("%s: status %d; want 4xx", tt.name, resp.StatusCode)
 		}
 	}
-	if n, _ := ledger.Counts(ctx); n["payments"] != 0 || n["queries"] != 0 {
+	if n, _ := ledger.Counts(ctx); n["mpesa_payments"] != 0 || n["mpesa_queries"] != 0 {
 		t.Fatalf("refused callbacks stored something: %v", n)
 	}
 	// From an address outside the allowed networks: refused, nothing stored.
@@ -160,7 +165,7 @@ func TestCallbacksRefuseBadInput(t *testing.T) {
 	if st := confirm(t, hub2.URL, "SAA0000010", "100"); st != http.StatusForbidden {
 		t.Errorf("confirmation from loopback to a hub allowing only Safaricom: %d; want 403", st)
 	}
-	if n, _ := ledger2.Counts(ctx); n["payments"] != 0 {
+	if n, _ := ledger2.Counts(ctx); n["mpesa_payments"] != 0 {
 		t.Errorf("a refused caller's confirmation was stored")
 	}
 	// The good one is accepted.
@@ -169,13 +174,3 @@ func TestCallbacksRefuseBadInput(t *testing.T) {
 	}
 }
 
-func FuzzConfirmation(f *testing.F) {
-	f.Add([]byte(`{"TransID":"SAA0000009","TransTime":"20240103080000","TransAmount":"100.00","BusinessShortCode":"222222"}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		cb := &Callbacks{}
-		p, err := cb.confirmation(b)
-		if err == nil && (p.Amount <= 0 || len(p.Code) != 10) {
-			t.Fatalf("accepted %q as %+v", b, p)
-		}
-	})
-}
