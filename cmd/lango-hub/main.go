@@ -510,8 +510,18 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	id, _ := m.store.HubID(ctx)
 	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "database", m.databaseName(), "hub_id", id)
 	close(m.ready)
+	// The M-PESA workers end with serve, before the store closes.
+	var workers sync.WaitGroup
+	defer workers.Wait()
 	if c := m.darajaClient(); c != nil {
-		go m.chaseMpesa(ctx, h, c)
+		workers.Go(func() { m.chaseMpesa(ctx, h, c) })
+		p, every, err := m.mpesaPuller(c)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			workers.Go(func() { m.pullMpesa(ctx, p, every) })
+		}
 	}
 	if m.platform != nil {
 		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Tickets: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})
@@ -647,7 +657,11 @@ func (m *Main) mpesaCallbacks(log *slog.Logger) (http.Handler, error) {
 		}
 		allowed = append(allowed, p)
 	}
-	return &mpesa.Callbacks{Ledger: m.store, Allowed: allowed, ShortCode: m.Getenv("LANGO_HUB_MPESA_SHORTCODE"), Now: m.Now, Log: log}, nil
+	codes, err := shortCodes("LANGO_HUB_MPESA_SHORTCODE", m.Getenv("LANGO_HUB_MPESA_SHORTCODE"))
+	if err != nil {
+		return nil, err
+	}
+	return &mpesa.Callbacks{Ledger: m.store, Allowed: allowed, ShortCodes: codes, Now: m.Now, Log: log}, nil
 }
 
 // darajaClient is the Transaction Status client configured by the

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/lango-pos/lango/internal/sqlitefile"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
+	"github.com/lango-pos/lango/sync/hub/mpesa/mpesatest"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 )
 
@@ -73,5 +78,121 @@ func TestMpesaLedgerImportedOnce(t *testing.T) {
 	n, err := st.Counts(ctx)
 	if err != nil || n["mpesa_payments"] != 1 || n["mpesa_queries"] != 1 {
 		t.Errorf("counts after two runs: %v, %v; want one payment and one query", n, err)
+	}
+}
+
+// serveWithEnv runs `lango-hub serve --data DATA` in process with env as
+// its environment.
+func serveWithEnv(t *testing.T, data string, env map[string]string) string {
+	t.Helper()
+	srv := NewMain()
+	var stderr bytes.Buffer
+	srv.Stdout, srv.Stderr = &bytes.Buffer{}, &stderr
+	srv.Getenv = func(k string) string { return env[k] }
+	if err := srv.ParseFlags(context.Background(), []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "error"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		stop()
+		t.Fatalf("serve: %v\n%s", err, &stderr)
+	}
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	return "http://" + srv.Addr()
+}
+
+// mpesaReport is the report's mpesa section, read with the command.
+func mpesaReport(t *testing.T, data string) map[string]mpesa.Line {
+	t.Helper()
+	code, out, stderr := run(t, "report", "--data", data, "--json")
+	if code != 0 {
+		t.Fatalf("report: %d %s", code, stderr)
+	}
+	var rep struct {
+		Mpesa mpesa.Report `json:"mpesa"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]mpesa.Line{}
+	for _, ln := range rep.Mpesa.Lines {
+		lines[ln.Code] = ln
+	}
+	return lines
+}
+
+// TestMpesaPullFindsLostCallback: two lanes sell with M-PESA; the paybill
+// receives both payments, but Daraja's C2B callback of the second never
+// reaches the hub. `lango-hub serve`, configured by environment, polls the
+// Pull Transactions API of the stand-in, finds the payment (paged) and the
+// report shows it matched, from the pull; the first, also pulled, stays
+// one payment, matched from its callback.
+func TestMpesaPullFindsLostCallback(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	daraja := mpesatest.NewDaraja(t)
+	url := serveWithEnv(t, data, map[string]string{
+		"LANGO_HUB_MPESA_ALLOW": "127.0.0.0/8", "LANGO_HUB_MPESA_SHORTCODE": "222222",
+		"LANGO_DARAJA_URL": daraja.URL(), "LANGO_DARAJA_KEY": mpesatest.ConsumerKey, "LANGO_DARAJA_SECRET": mpesatest.ConsumerSecret,
+		"LANGO_DARAJA_SHORTCODE": "222222", "LANGO_DARAJA_PULL_INTERVAL": "20ms",
+	})
+	gate := newLane(t, ctx, "gate-1", data, url, url)
+	exit := newLane(t, ctx, "gate-2", data, url, url)
+	s1 := gate.sell("mpesa:SPUL000001")
+	s2 := exit.sell("mpesa:SPUL000002")
+	gate.mustSync()
+	exit.mustSync()
+
+	// Other payments of the paybill, so the pull pages (two a page).
+	daraja.ConfirmationURL = url + "/mpesa/confirmation"
+	for _, p := range []mpesatest.Payment{
+		{ShortCode: "222222", Code: "SOTH000001", Amount: 10000, Account: "NNP", At: time.Now().Add(-time.Hour)},
+		{ShortCode: "222222", Code: "SPUL000001", Amount: s1.Totals["KES"], Account: "NNP", At: time.Now().Add(-time.Minute)},
+		{ShortCode: "222222", Code: "SOTH000002", Amount: 20000, Account: "NNP", At: time.Now().Add(-time.Minute)},
+	} {
+		if st := daraja.Pay(t, p); st != 200 {
+			t.Fatalf("callback of %s: %d", p.Code, st)
+		}
+	}
+	daraja.DropCallbacks = true
+	if st := daraja.Pay(t, mpesatest.Payment{ShortCode: "222222", Code: "SPUL000002", Amount: s2.Totals["KES"], Account: "NNP", At: time.Now()}); st != 0 {
+		t.Fatalf("the dropped callback was posted: %d", st)
+	}
+
+	deadline := time.Now().Add(20 * time.Second)
+	var lines map[string]mpesa.Line
+	for {
+		lines = mpesaReport(t, data)
+		if lines["SPUL000002"].Status == mpesa.Matched || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ln := lines["SPUL000002"]; ln.Status != mpesa.Matched || ln.Source != "pull" || ln.Paybill != "222222" || ln.Paid != s2.Totals["KES"] {
+		t.Errorf("the payment whose callback was lost: %+v; want matched from the pull, paid to 222222", ln)
+	}
+	if ln := lines["SPUL000001"]; ln.Status != mpesa.Matched || ln.Source != "c2b" {
+		t.Errorf("the payment whose callback arrived: %+v; want matched from its callback", ln)
+	}
+	st, err := hubsqlite.Open(ctx, filepath.Join(data, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, err := st.Counts(ctx); err != nil || n["mpesa_payments"] != 4 {
+		t.Errorf("M-PESA payments held: %v, %v; want the paybill's 4, once each", n["mpesa_payments"], err)
+	}
+	if daraja.Pulls < 3 {
+		t.Errorf("%d pull queries; want the pages of at least one run (3)", daraja.Pulls)
 	}
 }

@@ -266,7 +266,8 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				if id == "" {
 					id = u.SettlementID
 				}
-				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
+				// The account reference a payer gives is the site's code.
+				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}

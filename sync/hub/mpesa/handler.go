@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,11 +26,12 @@ type Callbacks struct {
 	// Allowed are the networks Daraja calls from (Safaricom publishes its
 	// ranges); empty refuses every call.
 	Allowed []netip.Prefix
-	// ShortCode, if set, is the only short code accepted (the paybill).
-	ShortCode string
-	Location  *time.Location
-	Now       func() time.Time
-	Log       *slog.Logger
+	// ShortCodes, if set, are the only short codes accepted: the
+	// paybills, a spare one included.
+	ShortCodes []string
+	Location   *time.Location
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 func (c *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +146,7 @@ func (c *Callbacks) confirmation(body []byte) (Payment, error) {
 	if err != nil {
 		return p, err
 	}
-	if c.ShortCode != "" && p.ShortCode != c.ShortCode {
+	if len(c.ShortCodes) > 0 && !slices.Contains(c.ShortCodes, p.ShortCode) {
 		return p, errors.New("payment to another short code")
 	}
 	return p, nil

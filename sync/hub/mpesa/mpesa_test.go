@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -40,7 +41,7 @@ func newHub(t *testing.T, allowed string) (*sqlite.Store, *httptest.Server) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	cb := &mpesa.Callbacks{Ledger: l, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)}, ShortCode: "222222"}
+	cb := &mpesa.Callbacks{Ledger: l, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)}, ShortCodes: []string{"222222"}}
 	mux := http.NewServeMux()
 	mux.Handle("/mpesa/", cb)
 	srv := httptest.NewServer(mux)
@@ -174,3 +175,87 @@ func TestCallbacksRefuseBadInput(t *testing.T) {
 	}
 }
 
+// TestReconcileChecksPaybillAccountAndTime: a payment of the code and the
+// amount matches only if it went to the tender's paybill, with the site's
+// account reference, around the sale's time.
+func TestReconcileChecksPaybillAccountAndTime(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newHub(t, "127.0.0.0/8")
+	at := time.Date(2024, 1, 3, 6, 0, 0, 0, time.UTC)
+	pay := func(code, paybill, account string, when time.Time) {
+		t.Helper()
+		if _, err := st.AddMpesaPayment(ctx, mpesa.Payment{Code: code, Amount: 100000, Account: account, ShortCode: paybill, At: when, Source: "pull"}, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pay("SWIN000001", "222222", "nnp ", at.Add(-10*time.Minute))
+	pay("SWIN000002", "333333", "NNP", at.Add(-10*time.Minute))
+	pay("SWIN000003", "222222", "AMB", at.Add(-10*time.Minute))
+	pay("SWIN000004", "222222", "NNP", at.Add(-48*time.Hour))
+	pay("SWIN000005", "222222", "NNP", at.Add(3*time.Hour))
+	pay("SWIN000006", "333333", "NNP", at)
+	var tenders []mpesa.Tender
+	for i, paybill := range []string{"222222", "222222", "222222", "222222", "222222", "333333"} {
+		tenders = append(tenders, mpesa.Tender{Code: fmt.Sprintf("SWIN%06d", i+1), Amount: 100000, Account: "NNP", Paybill: paybill, Site: "NNP", Terminal: "gate-1", SaleID: fmt.Sprint(i), At: at})
+	}
+	rep, err := mpesa.Reconcile(ctx, st, tenders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"SWIN000001": mpesa.Matched, "SWIN000002": mpesa.Mismatched, "SWIN000003": mpesa.Mismatched,
+		"SWIN000004": mpesa.Mismatched, "SWIN000005": mpesa.Mismatched, "SWIN000006": mpesa.Matched}
+	detail := map[string]string{"SWIN000002": "paybill 333333", "SWIN000003": `"AMB"`, "SWIN000004": "outside the window", "SWIN000005": "outside the window"}
+	for _, ln := range rep.Lines {
+		if ln.Status != want[ln.Code] || !strings.Contains(ln.Detail, detail[ln.Code]) {
+			t.Errorf("%s: %s (%s); want %s (%s)", ln.Code, ln.Status, ln.Detail, want[ln.Code], detail[ln.Code])
+		}
+	}
+}
+
+// TestPullRefusesABadPage: a page with a transaction that is not an
+// M-PESA payment stores nothing of that page and leaves the cursor where
+// it was, so the next run asks again (the pages before it are kept: each
+// payment once); a good run pages to the end and moves it.
+func TestPullRefusesABadPage(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newHub(t, "127.0.0.0/8")
+	daraja := mpesatest.NewDaraja(t)
+	now := time.Date(2024, 1, 3, 12, 0, 0, 0, time.UTC)
+	for i := 1; i <= 5; i++ {
+		daraja.Pay(t, mpesatest.Payment{ShortCode: "222222", Code: fmt.Sprintf("SPAG%06d", i), Amount: int64(i) * 100, Account: "NNP", At: now.Add(-time.Duration(i) * time.Minute)})
+	}
+	daraja.Pay(t, mpesatest.Payment{ShortCode: "222222", Code: "not-a-code", Amount: 100, At: now.Add(-30 * time.Second)})
+	client := mpesa.NewClient(mpesa.Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret}, nil)
+	if err := client.RegisterPull(ctx, "222222", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	p := &mpesa.Puller{Client: client, Ledger: st, ShortCodes: []string{"222222"}, Now: func() time.Time { return now }}
+	n, err := p.Once(ctx)
+	if err == nil || !strings.Contains(err.Error(), "not-a-code") {
+		t.Fatalf("pull with a bad transaction: %d, %v; want refused naming it", n, err)
+	}
+	if _, ok, _ := st.MpesaPullCursor(ctx, "222222"); ok {
+		t.Errorf("a failed run moved the cursor")
+	}
+	if _, ok, _ := st.MpesaPayment(ctx, "SPAG000001"); ok {
+		t.Errorf("the bad page's good transaction was stored")
+	}
+	if n != 4 {
+		t.Errorf("the failed run stored %d; want the 4 of the two good pages before it", n)
+	}
+	// Without the bad transaction (after the window): the fifth, once.
+	p.Now = func() time.Time { return now.Add(-time.Minute) }
+	if n, err := p.Once(ctx); err != nil || n != 1 {
+		t.Fatalf("pull: %d, %v; want 1 new", n, err)
+	}
+	if c, ok, _ := st.MpesaPullCursor(ctx, "222222"); !ok || !c.Equal(now.Add(-time.Minute)) {
+		t.Errorf("cursor %v, %v; want %v", c, ok, now.Add(-time.Minute))
+	}
+	if got, _, _ := st.MpesaPayment(ctx, "SPAG000003"); got.Amount != 300 || got.Source != "pull" || got.ShortCode != "222222" || got.Account != "NNP" {
+		t.Errorf("pulled payment %+v", got)
+	}
+	// Again: the overlap asks again, nothing new.
+	if n, err := p.Once(ctx); err != nil || n != 0 {
+		t.Errorf("pull again: %d, %v; want 0 new", n, err)
+	}
+}
