@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/sync/hub/mpesa/mpesatest"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
+	"github.com/lango-pos/lango/terminal"
 )
 
 // oldLedger writes DIR/mpesa.db as hubs before the ledger joined the hub's
@@ -194,5 +196,75 @@ func TestMpesaPullFindsLostCallback(t *testing.T) {
 	}
 	if daraja.Pulls < 3 {
 		t.Errorf("%d pull queries; want the pages of at least one run (3)", daraja.Pulls)
+	}
+}
+
+// TestSparePaybillReconciled: on an outage day a supervisor switches one
+// lane to the site's spare paybill; its M-PESA tenders record the spare,
+// and the hub, pulling both paybills, looks each tender up in its own
+// paybill's payments: a payment to the spare matches a tender for the
+// spare (its callback lost), one to the main paybill does not match a
+// tender for the spare, and the other lane's tenders stay on the main.
+func TestSparePaybillReconciled(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	daraja := mpesatest.NewDaraja(t)
+	url := serveWithEnv(t, data, map[string]string{
+		"LANGO_HUB_MPESA_ALLOW": "127.0.0.0/8", "LANGO_HUB_MPESA_SHORTCODE": "222222,333333",
+		"LANGO_DARAJA_URL": daraja.URL(), "LANGO_DARAJA_KEY": mpesatest.ConsumerKey, "LANGO_DARAJA_SECRET": mpesatest.ConsumerSecret,
+		"LANGO_DARAJA_PULL_SHORTCODES": "222222,333333", "LANGO_DARAJA_PULL_INTERVAL": "20ms",
+	})
+	spare := newLane(t, ctx, "gate-1", data, url, url)
+	onMain := newLane(t, ctx, "gate-2", data, url, url)
+	for _, l := range []*lane{spare, onMain} {
+		if _, err := l.db.SetSetting(ctx, "admin", "mpesa_paybill", "222222 333333"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := spare.db.SwitchPaybill(ctx, spare.admin, "spare"); err != nil || got != "333333" {
+		t.Fatalf("switch to the spare: %q, %v", got, err)
+	}
+	s1 := spare.sell("mpesa:SSPR000001")
+	s3 := spare.sell("mpesa:SSPR000003")
+	s2 := onMain.sell("mpesa:SSPR000002")
+	for _, s := range []struct {
+		sale *terminal.Sale
+		want string
+	}{{s1, "333333"}, {s3, "333333"}, {s2, "222222"}} {
+		if got := s.sale.Tenders[0].Paybill; got != s.want {
+			t.Errorf("sale %d's tender records paybill %q; want %q", s.sale.Number, got, s.want)
+		}
+	}
+	spare.mustSync()
+	onMain.mustSync()
+
+	daraja.ConfirmationURL = url + "/mpesa/confirmation"
+	if st := daraja.Pay(t, mpesatest.Payment{ShortCode: "222222", Code: "SSPR000002", Amount: s2.Totals["KES"], Account: "NNP", At: time.Now()}); st != 200 {
+		t.Fatalf("callback to the main paybill: %d", st)
+	}
+	// The wrong paybill: paid to the main one, the lane was on the spare.
+	if st := daraja.Pay(t, mpesatest.Payment{ShortCode: "222222", Code: "SSPR000003", Amount: s3.Totals["KES"], Account: "NNP", At: time.Now()}); st != 200 {
+		t.Fatalf("callback to the main paybill: %d", st)
+	}
+	daraja.DropCallbacks = true
+	daraja.Pay(t, mpesatest.Payment{ShortCode: "333333", Code: "SSPR000001", Amount: s1.Totals["KES"], Account: "NNP", At: time.Now()})
+
+	deadline := time.Now().Add(20 * time.Second)
+	var lines map[string]mpesa.Line
+	for {
+		lines = mpesaReport(t, data)
+		if lines["SSPR000001"].Status == mpesa.Matched || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ln := lines["SSPR000001"]; ln.Status != mpesa.Matched || ln.Paybill != "333333" || ln.Source != "pull" || len(ln.Sales) != 1 || ln.Sales[0].Paybill != "333333" {
+		t.Errorf("tender for the spare, paid to it: %+v; want matched in the spare's payments", ln)
+	}
+	if ln := lines["SSPR000002"]; ln.Status != mpesa.Matched || ln.Paybill != "222222" || ln.Sales[0].Paybill != "222222" {
+		t.Errorf("tender for the main paybill: %+v; want matched in its payments", ln)
+	}
+	if ln := lines["SSPR000003"]; ln.Status != mpesa.Mismatched || !strings.Contains(ln.Detail, "paybill 333333") {
+		t.Errorf("tender for the spare, paid to the main paybill: %+v; want mismatched, naming the spare", ln)
 	}
 }

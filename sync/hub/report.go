@@ -267,7 +267,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 					id = u.SettlementID
 				}
 				// The account reference a payer gives is the site's code.
-				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
+				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}
