@@ -60,7 +60,7 @@ func (m *Main) mpesaPuller(c *mpesa.Client) (*mpesa.Puller, time.Duration, error
 		}
 		every = d
 	}
-	return &mpesa.Puller{Client: c, Ledger: m.store, ShortCodes: codes, Now: m.Now, Log: m.logger}, every, nil
+	return &mpesa.Puller{Client: c, Ledger: m.store, ShortCodes: codes, Now: m.Now}, every, nil
 }
 
 // shortCodes reads a comma-separated list of paybills.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -172,7 +171,6 @@ type Puller struct {
 	Overlap  time.Duration
 	Location *time.Location
 	Now      func() time.Time
-	Log      *slog.Logger
 }
 
 // maxPullPages bounds one paybill's run: a stand-in or a Daraja that
