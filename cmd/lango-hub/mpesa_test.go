@@ -268,3 +268,52 @@ func TestSparePaybillReconciled(t *testing.T) {
 		t.Errorf("tender for the spare, paid to the main paybill: %+v; want mismatched, naming the spare", ln)
 	}
 }
+
+// TestMpesaLedgerIntoPostgres: an upgraded hub moving to PostgreSQL keeps
+// its M-PESA ledger both ways: `migrate` imports the old DATA/mpesa.db
+// into the database, and `copy --from` an embedded hub whose old ledger
+// was never imported carries it across with the embedded store's rows.
+func TestMpesaLedgerIntoPostgres(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, st mpesa.Ledger) {
+		t.Helper()
+		if p, ok, err := st.MpesaPayment(ctx, "SOLD000001"); err != nil || !ok || p.Amount != 530000 {
+			t.Errorf("payment in PostgreSQL: %+v, %v, %v", p, ok, err)
+		}
+		if q, ok, err := st.MpesaQuery(ctx, "SOLD000002"); err != nil || !ok || !q.Answered || q.ResultCode != 2001 {
+			t.Errorf("query in PostgreSQL: %+v, %v, %v", q, ok, err)
+		}
+	}
+	t.Run("migrate", func(t *testing.T) {
+		data := t.TempDir()
+		oldLedger(t, data)
+		url := pgServer.NewDatabase(t)
+		for range 2 {
+			if code, _, stderr := run(t, "migrate", "--data", data, "--database", url); code != 0 {
+				t.Fatalf("migrate: %d %s", code, stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(data, "mpesa.db.imported")); err != nil {
+			t.Errorf("the old ledger was not set aside: %v", err)
+		}
+		check(t, openPG(t, url, data))
+	})
+	t.Run("copy", func(t *testing.T) {
+		from, data := t.TempDir(), t.TempDir()
+		es, err := hubsqlite.Open(ctx, filepath.Join(from, "hub.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es.Close()
+		oldLedger(t, from)
+		url := pgServer.NewDatabase(t)
+		if code, _, stderr := run(t, "copy", "--from", from, "--data", data, "--database", url); code != 0 {
+			t.Fatalf("copy: %d %s", code, stderr)
+		}
+		st := openPG(t, url, data)
+		check(t, st)
+		if n, err := st.Counts(ctx); err != nil || n["mpesa_payments"] != 1 || n["mpesa_queries"] != 1 {
+			t.Errorf("counts after copy: %v, %v", n, err)
+		}
+	})
+}
