@@ -96,6 +96,7 @@ type Main struct {
 	from     string // copy: the embedded hub's data folder
 
 	store    hub.Store
+	mpesa    mpesaWorkers
 	bank     bankFlags
 	platform *platform.Client
 	lease    time.Duration // of the forwarder's claims
@@ -361,6 +362,9 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if m.platform, err = m.platformClient(); err != nil {
 		return nil, err
 	}
+	if err := m.mpesa.configure(m); err != nil {
+		return nil, err
+	}
 	m.logger = logger
 	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
 		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
@@ -513,15 +517,11 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	// The M-PESA workers end with serve, before the store closes.
 	var workers sync.WaitGroup
 	defer workers.Wait()
-	if c := m.darajaClient(); c != nil {
+	if c := m.mpesa.client; c != nil {
 		workers.Go(func() { m.chaseMpesa(ctx, h, c) })
-		p, every, err := m.mpesaPuller(c)
-		if err != nil {
-			return err
-		}
-		if p != nil {
-			workers.Go(func() { m.pullMpesa(ctx, p, every) })
-		}
+	}
+	if p := m.mpesa.puller; p != nil {
+		workers.Go(func() { m.pullMpesa(ctx, p, m.mpesa.every) })
 	}
 	if m.platform != nil {
 		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Tickets: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})

@@ -30,6 +30,21 @@ func importMpesaLedger(ctx context.Context, st mpesa.Ledger, dir string, log *sl
 	return nil
 }
 
+// mpesaWorkers are serve's M-PESA workers, configured (and their
+// environment checked) when the store opens.
+type mpesaWorkers struct {
+	client *mpesa.Client // Transaction Status and Pull; nil without LANGO_DARAJA_URL
+	puller *mpesa.Puller
+	every  time.Duration
+}
+
+func (w *mpesaWorkers) configure(m *Main) error {
+	w.client = m.darajaClient()
+	var err error
+	w.puller, w.every, err = m.mpesaPuller(w.client)
+	return err
+}
+
 // mpesaPuller is the Pull Transactions poller configured by the
 // environment, or nil when Daraja is not (LANGO_DARAJA_URL unset) or
 // pulling is off (LANGO_DARAJA_PULL=off). It pulls the paybills in

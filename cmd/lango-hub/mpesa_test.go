@@ -317,3 +317,25 @@ func TestMpesaLedgerIntoPostgres(t *testing.T) {
 		}
 	})
 }
+
+// TestMpesaPullSettingsRefused: a wrong Pull setting is refused with its
+// name when the hub opens, before serve listens (exit 1).
+func TestMpesaPullSettingsRefused(t *testing.T) {
+	for _, c := range []struct{ key, value, msg string }{
+		{"LANGO_DARAJA_PULL_INTERVAL", "soon", "LANGO_DARAJA_PULL_INTERVAL"},
+		{"LANGO_DARAJA_PULL_INTERVAL", "-5m", "LANGO_DARAJA_PULL_INTERVAL"},
+		{"LANGO_DARAJA_PULL_SHORTCODES", "222222,22-22", "LANGO_DARAJA_PULL_SHORTCODES"},
+		{"LANGO_HUB_MPESA_SHORTCODE", "paybill", "LANGO_HUB_MPESA_SHORTCODE"},
+	} {
+		data := t.TempDir()
+		env := map[string]string{"LANGO_DARAJA_URL": "http://127.0.0.1:1", "LANGO_DARAJA_SHORTCODE": "222222", c.key: c.value}
+		var out, errb bytes.Buffer
+		m := NewMain()
+		m.Stdout, m.Stderr = &out, &errb
+		m.Getenv = func(k string) string { return env[k] }
+		code := m.Main(context.Background(), []string{"serve", "--data", data, "--listen", "127.0.0.1:0"})
+		if code != 1 || !strings.Contains(errb.String(), c.msg) {
+			t.Errorf("%s=%q: exit %d, %q; want 1 naming %s", c.key, c.value, code, errb.String(), c.msg)
+		}
+	}
+}
