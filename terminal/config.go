@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -13,11 +14,16 @@ var settingDefaults = map[string]string{
 	"hub":      "",
 	"language": "en",
 	"mode":     "entry",
+	// The site's M-PESA paybill and its spare ("222222 333333"), and
+	// which of them the lane's tenders are for (main or spare; switched
+	// by a supervisor only: sqlite.DB.SwitchPaybill).
+	"mpesa_paybill":     "",
+	"mpesa_paybill_use": "main",
 }
 
 // SettingKeys lists the settings a terminal keeps, sorted.
 func SettingKeys() []string {
-	return []string{"hub", "language", "mode", "pdq", "printer", "scanner"}
+	return []string{"hub", "language", "mode", "mpesa_paybill", "mpesa_paybill_use", "pdq", "printer", "scanner"}
 }
 
 // DefaultSettings returns the defaults of every setting.
@@ -52,6 +58,13 @@ func ValidateSetting(key, value string) (string, error) {
 			return d.Kind, nil // none, manual, keyboard
 		}
 		return v, nil
+	case "mpesa_paybill":
+		return ValidatePaybills(v)
+	case "mpesa_paybill_use":
+		if v == "main" || v == "spare" {
+			return v, nil
+		}
+		return "", Errorf(EINVALID, "mpesa_paybill_use must be main or spare, got %q", value)
 	case "hub":
 		// One URL, or several separated by spaces in order of preference
 		// (a site relay first, then the centre).
@@ -66,4 +79,37 @@ func ValidateSetting(key, value string) (string, error) {
 		return strings.Join(hubs, " "), nil
 	}
 	return "", Errorf(EINVALID, "unknown setting %q: one of %s", key, strings.Join(SettingKeys(), ", "))
+}
+
+var paybillRE = regexp.MustCompile(`^[0-9]{5,7}$`)
+
+// ValidatePaybills checks an mpesa_paybill setting: the site's paybill and,
+// optionally, a spare one after it, each 5 to 7 digits; "" sets none.
+func ValidatePaybills(v string) (string, error) {
+	f := strings.Fields(v)
+	if len(f) > 2 {
+		return "", Errorf(EINVALID, "mpesa_paybill is the site's paybill and at most one spare, got %q", v)
+	}
+	for _, p := range f {
+		if !paybillRE.MatchString(p) {
+			return "", Errorf(EINVALID, "mpesa_paybill: %q is not a paybill number (5 to 7 digits)", p)
+		}
+	}
+	if len(f) == 2 && f[0] == f[1] {
+		return "", Errorf(EINVALID, "mpesa_paybill: the spare paybill is the main one (%s)", f[0])
+	}
+	return strings.Join(f, " "), nil
+}
+
+// PaybillInUse is the paybill M-PESA tenders are for, given the
+// mpesa_paybill and mpesa_paybill_use settings ("" if none is set).
+func PaybillInUse(paybills, use string) string {
+	f := strings.Fields(paybills)
+	switch {
+	case len(f) == 0:
+		return ""
+	case use == "spare" && len(f) == 2:
+		return f[1]
+	}
+	return f[0]
 }

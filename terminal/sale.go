@@ -68,6 +68,11 @@ type Tender struct {
 	Reference string     `json:"reference,omitempty"`
 	CardLast4 string     `json:"card_last4,omitempty"`
 	Bank      string     `json:"bank,omitempty"`
+	// Paybill is the M-PESA paybill an mpesa tender was for: the site's,
+	// or its spare on a day a supervisor switched to it (setting
+	// mpesa_paybill_use). Absent on tenders recorded before it existed
+	// and where no mpesa_paybill is set.
+	Paybill string `json:"paybill,omitempty"`
 }
 
 // Net is what the tender leaves in the till: amount less change.

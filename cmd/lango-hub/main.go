@@ -44,10 +44,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/hub/forward"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	hubpg "github.com/lango-pos/lango/sync/hub/postgres"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/sync/platform"
@@ -96,7 +96,7 @@ type Main struct {
 	from     string // copy: the embedded hub's data folder
 
 	store    hub.Store
-	ledger   *mpesa.Ledger
+	mpesa    mpesaWorkers
 	bank     bankFlags
 	export   exportFlags
 	platform *platform.Client
@@ -357,7 +357,7 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	}
 	m.store = st
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.level()}))
-	if m.ledger, err = mpesa.OpenLedger(ctx, filepath.Join(m.data, "mpesa.db")); err != nil {
+	if err := importMpesaLedger(ctx, st, m.data, logger); err != nil {
 		return nil, err
 	}
 	if m.bank.ledger, err = bank.OpenLedger(ctx, m.bankPath()); err != nil {
@@ -370,8 +370,11 @@ func (m *Main) open(ctx context.Context) (*hub.Hub, error) {
 	if m.platform, err = m.platformClient(); err != nil {
 		return nil, err
 	}
+	if err := m.mpesa.configure(m); err != nil {
+		return nil, err
+	}
 	m.logger = logger
-	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, Mpesa: m.ledger, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
+	return hub.New(st, hub.Options{Now: m.Now, Logger: logger, TokenTTL: m.ttl, MpesaCallbacks: cb, Bank: m.bank.ledger, BankZone: bankZone,
 		Platform: strings.TrimSpace(m.Getenv("LANGO_HUB_PLATFORM_URL"))}), nil
 }
 
@@ -521,8 +524,14 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 	id, _ := m.store.HubID(ctx)
 	slog.New(slog.NewTextHandler(m.Stderr, nil)).Info("lango-hub serving", "listen", m.addr, "data", m.data, "database", m.databaseName(), "hub_id", id)
 	close(m.ready)
-	if c := m.darajaClient(); c != nil {
-		go m.chaseMpesa(ctx, h, c)
+	// The M-PESA workers end with serve, before the store closes.
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	if c := m.mpesa.client; c != nil {
+		workers.Go(func() { m.chaseMpesa(ctx, h, c) })
+	}
+	if p := m.mpesa.puller; p != nil {
+		workers.Go(func() { m.pullMpesa(ctx, p, m.mpesa.every) })
 	}
 	if m.platform != nil {
 		f := forward.New(forward.Config{Store: m.store, Platform: m.platform, Tickets: m.platform, Now: m.Now, Logger: m.logger, Lease: m.lease})
@@ -577,10 +586,6 @@ func (m *Main) Addr() string { return m.addr }
 
 // Close releases the store.
 func (m *Main) Close() error {
-	if m.ledger != nil {
-		m.ledger.Close()
-		m.ledger = nil
-	}
 	if m.bank.ledger != nil {
 		m.bank.ledger.Close()
 		m.bank.ledger = nil
@@ -662,7 +667,11 @@ func (m *Main) mpesaCallbacks(log *slog.Logger) (http.Handler, error) {
 		}
 		allowed = append(allowed, p)
 	}
-	return &mpesa.Callbacks{Ledger: m.ledger, Allowed: allowed, ShortCode: m.Getenv("LANGO_HUB_MPESA_SHORTCODE"), Now: m.Now, Log: log}, nil
+	codes, err := shortCodes("LANGO_HUB_MPESA_SHORTCODE", m.Getenv("LANGO_HUB_MPESA_SHORTCODE"))
+	if err != nil {
+		return nil, err
+	}
+	return &mpesa.Callbacks{Ledger: m.store, Allowed: allowed, ShortCodes: codes, Now: m.Now, Log: log}, nil
 }
 
 // darajaClient is the Transaction Status client configured by the
@@ -712,6 +721,6 @@ func (m *Main) chaseOnce(ctx context.Context, h *hub.Hub, c *mpesa.Client) error
 	for _, ln := range rep.Mpesa.Lines {
 		tenders = append(tenders, ln.Sales...)
 	}
-	_, err = mpesa.Chase(ctx, m.ledger, c, tenders, mpesaGrace, m.Now())
+	_, err = mpesa.Chase(ctx, m.store, c, tenders, mpesaGrace, m.Now())
 	return err
 }

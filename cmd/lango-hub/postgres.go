@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,9 @@ func (m *Main) runPostgres(ctx context.Context) error {
 	m.store = st
 	switch m.cmd {
 	case "migrate":
+		if err := importMpesaLedger(ctx, st, m.data, slog.New(slog.NewTextHandler(m.Stderr, nil))); err != nil {
+			return err
+		}
 		names, err := st.Migrations(ctx)
 		if err != nil {
 			return err
@@ -71,6 +75,12 @@ func (m *Main) copy(ctx context.Context, st *hubpg.Store) error {
 	// checks its file, as serve would.
 	es, err := hubsqlite.Open(ctx, path)
 	if err != nil {
+		return err
+	}
+	// An M-PESA ledger still in its own file joins the embedded store
+	// first, and is copied with it.
+	if err := importMpesaLedger(ctx, es, m.from, nil); err != nil {
+		es.Close()
 		return err
 	}
 	es.Close()

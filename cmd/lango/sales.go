@@ -20,12 +20,13 @@ type tenderJSON struct {
 	Reference string              `json:"reference,omitempty"`
 	CardLast4 string              `json:"card_last4,omitempty"`
 	Bank      string              `json:"bank,omitempty"`
+	Paybill   string              `json:"paybill,omitempty"` // the M-PESA paybill an mpesa tender was for
 }
 
 func tendersJSON(ts []terminal.Tender) []tenderJSON {
 	out := []tenderJSON{}
 	for _, t := range ts {
-		j := tenderJSON{Kind: t.Kind, Amount: terminal.Totals{t.Currency: t.Amount}, Reference: t.Reference, CardLast4: t.CardLast4, Bank: t.Bank}
+		j := tenderJSON{Kind: t.Kind, Amount: terminal.Totals{t.Currency: t.Amount}, Reference: t.Reference, CardLast4: t.CardLast4, Bank: t.Bank, Paybill: t.Paybill}
 		if t.Change != 0 {
 			j.Change = terminal.Totals{t.Currency: t.Change}
 		}

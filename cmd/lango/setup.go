@@ -152,13 +152,13 @@ func (m *Main) cmdInit(ctx context.Context, args []string) error {
 }
 
 func (m *Main) cmdConfig(ctx context.Context, args []string) error {
-	fs := m.newFlags("config").withJSON()
+	fs := m.newFlags("config").withJSON().withAs()
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("config set KEY VALUE | config show --json")
+		return usagef("config set KEY VALUE | config set --as SUPERVISOR mpesa_paybill_use main|spare | config show --json")
 	}
 	db, err := m.open(ctx)
 	if err != nil {
@@ -168,6 +168,9 @@ func (m *Main) cmdConfig(ctx context.Context, args []string) error {
 	case "set":
 		if len(pos) != 3 {
 			return usagef("config set KEY VALUE")
+		}
+		if pos[1] == "mpesa_paybill_use" {
+			return m.switchPaybill(ctx, db, fs.as, pos[2])
 		}
 		v, err := db.SetSetting(ctx, "", pos[1], pos[2])
 		if err != nil {

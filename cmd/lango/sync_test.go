@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
-	"github.com/lango-pos/lango/mpesa/mpesatest"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
+	"github.com/lango-pos/lango/sync/hub/mpesa/mpesatest"
 	hubsqlite "github.com/lango-pos/lango/sync/hub/sqlite"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite"
@@ -119,13 +119,8 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger, err := mpesa.OpenLedger(ctx, filepath.Join(t.TempDir(), "mpesa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ledger.Close()
-	cb := &mpesa.Callbacks{Ledger: ledger, Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ShortCode: "222222"}
-	h := hub.New(st, hub.Options{Logger: slog.New(slog.DiscardHandler), Mpesa: ledger, MpesaCallbacks: cb})
+	cb := &mpesa.Callbacks{Ledger: st, Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ShortCodes: []string{"222222"}}
+	h := hub.New(st, hub.Options{Logger: slog.New(slog.DiscardHandler), MpesaCallbacks: cb})
 	srv := httptest.NewServer(hub.NewServer(h))
 	defer func() { srv.Close(); st.Close() }()
 
@@ -156,7 +151,7 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	b.ok("sync", "--once")
 
 	post := func(code, amount string) {
-		body := `{"TransactionType":"Pay Bill","TransID":"` + code + `","TransTime":"20240103080000","TransAmount":"` + amount +
+		body := `{"TransactionType":"Pay Bill","TransID":"` + code + `","TransTime":"` + time.Now().In(time.FixedZone("EAT", 3*3600)).Format("20060102150405") + `","TransAmount":"` + amount +
 			`","BusinessShortCode":"222222","BillRefNumber":"NNP","MSISDN":"2547 ***** 126"}`
 		resp, err := http.Post(srv.URL+"/mpesa/confirmation", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -172,7 +167,7 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	post("QAA0000004", "2000")
 
 	daraja := mpesatest.NewDaraja(t)
-	daraja.Know("QAA0000003", 200000)
+	daraja.KnowAt("QAA0000003", 200000, time.Now())
 	client := mpesa.NewClient(mpesa.Config{BaseURL: daraja.URL(), ConsumerKey: mpesatest.ConsumerKey, ConsumerSecret: mpesatest.ConsumerSecret,
 		Initiator: "lango", SecurityCredential: "x", ShortCode: "222222", ResultURL: srv.URL + "/mpesa/result"}, nil)
 	rep, err := h.Report(ctx)
@@ -183,7 +178,7 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	for _, ln := range rep.Mpesa.Lines {
 		tenders = append(tenders, ln.Sales...)
 	}
-	if n, err := mpesa.Chase(ctx, ledger, client, tenders, 0, time.Now()); err != nil || n != 2 {
+	if n, err := mpesa.Chase(ctx, st, client, tenders, 0, time.Now()); err != nil || n != 2 {
 		t.Fatalf("chase asked %d, %v; want 2 (QAA0000003, QAA0000005)", n, err)
 	}
 	daraja.Wait()

@@ -22,7 +22,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
@@ -46,10 +45,9 @@ type Options struct {
 	// (a terminal pipelining its uploads) waits for it before it is
 	// refused as a gap (1 s).
 	GapWait time.Duration
-	// Mpesa is the ledger of what M-PESA confirmed; with it the report
-	// reconciles the M-PESA codes of uploaded sales.
-	Mpesa *mpesa.Ledger
-	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/.
+	// MpesaCallbacks, if set, serves Daraja's callbacks under /mpesa/
+	// (an mpesa.Callbacks over the store, whose ledger the report
+	// reconciles the M-PESA codes of uploaded sales with).
 	MpesaCallbacks http.Handler
 	// Bank is the ledger of imported bank statements; with it the report
 	// has its bank section. BankZone is the time zone of the statements'

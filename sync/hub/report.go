@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub/bank"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -260,7 +260,8 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				if id == "" {
 					id = u.SettlementID
 				}
-				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
+				// The account reference a payer gives is the site's code.
+				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}
@@ -385,13 +386,11 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		}
 		r.Bank = rep
 	}
-	if h.opts.Mpesa != nil {
-		rep, err := mpesa.Reconcile(ctx, h.opts.Mpesa, mpesaTenders)
-		if err != nil {
-			return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
-		}
-		r.Mpesa = &rep
+	mp, err := mpesa.Reconcile(ctx, h.store, mpesaTenders)
+	if err != nil {
+		return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
 	}
+	r.Mpesa = &mp
 	if r.Forwarded, err = h.forwarded(ctx); err != nil {
 		return nil, fmt.Errorf("forwarded: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
@@ -130,6 +131,10 @@ type Store interface {
 	// Tickets returns up to limit of site's tickets whose change number is
 	// above after, in change order.
 	Tickets(ctx context.Context, site string, after int64, limit int) ([]Ticket, error)
+
+	// The M-PESA ledger: payments by receipt code (once each, by the
+	// database's key), Transaction Status queries, pull cursors.
+	mpesa.Ledger
 
 	// Counts returns the row count of each table, for tests and checks.
 	Counts(ctx context.Context) (map[string]int, error)

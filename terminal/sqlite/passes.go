@@ -280,6 +280,9 @@ func (db *DB) Settle(ctx context.Context, op *terminal.Operator, text string, te
 		if err := tx.checkTendersUnused(ctx, tendering.Tenders); err != nil {
 			return err
 		}
+		if err := tx.stampPaybill(ctx, tendering.Tenders); err != nil {
+			return err
+		}
 		st := &terminal.Settlement{
 			ID: newID(), PassID: passID, IssuerTerminal: q.Check.Pass.Terminal, Terminal: tx.terminal, Site: tx.id.Site,
 			ShiftID: sh.ID, Operator: op.Name, At: tx.now, Due: q.Due, Overstay: q.Overstay, Totals: q.Totals,

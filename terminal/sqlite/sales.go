@@ -102,6 +102,9 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if err := tx.checkTendersUnused(ctx, tendering.Tenders); err != nil {
 			return err
 		}
+		if err := tx.stampPaybill(ctx, tendering.Tenders); err != nil {
+			return err
+		}
 		saleID, err := newSaleID(tx.now)
 		if err != nil {
 			return err

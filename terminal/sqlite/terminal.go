@@ -223,6 +223,9 @@ func (db *DB) validateSetting(key, value string) (string, error) {
 
 // SetSetting validates and stores a setting, with its event.
 func (db *DB) SetSetting(ctx context.Context, actor, key, value string) (string, error) {
+	if err := guardSetting(key); err != nil {
+		return "", err
+	}
 	v, err := db.validateSetting(key, value)
 	if err != nil {
 		return "", err

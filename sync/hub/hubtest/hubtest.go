@@ -49,6 +49,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"ForwardVoidFirst", forwardVoidFirst},
 		{"Tickets", tickets},
 		{"CertificateHolds", certificateHolds},
+		{"MpesaLedger", mpesaLedger},
 		{"ConcurrentApply", concurrentApply},
 		{"ConcurrentRedeem", concurrentRedeem},
 	} {

@@ -155,6 +155,9 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB) (CopyReport, er
 		}); err != nil {
 			return fmt.Errorf("copy conflicts: %w", err)
 		}
+		if err := copyMpesa(ctx, tx, src); err != nil {
+			return err
+		}
 		// New rows numbered after the copied ones.
 		for _, q := range []string{
 			`SELECT setval(pg_get_serial_sequence('terminals', 'no'), greatest((SELECT max(no) FROM terminals), 1))`,
@@ -281,4 +284,50 @@ func nullable(s sql.NullString) *string {
 	}
 	v := strings.Clone(s.String)
 	return &v
+}
+
+// copyMpesa copies the M-PESA ledger (migrations/0006_mpesa.sql): rows
+// the destination holds already are kept.
+func copyMpesa(ctx context.Context, tx pgx.Tx, src *sql.DB) error {
+	if err := eachRow(ctx, src, `SELECT code, amount, account, short_code, at, source, received_at FROM mpesa_payments`, func(r *sql.Rows) error {
+		var code, account, shortCode, at, source, received string
+		var amount int64
+		if err := r.Scan(&code, &amount, &account, &shortCode, &at, &source, &received); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO mpesa_payments (code, amount, account, short_code, at, source, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, code, amount, account, shortCode, at, source, received)
+		return err
+	}); err != nil {
+		return fmt.Errorf("copy M-PESA payments: %w", err)
+	}
+	if err := eachRow(ctx, src, `SELECT code, conversation_id, asked_at, result_code, result_desc, answered_at FROM mpesa_queries`, func(r *sql.Rows) error {
+		var code, conv, asked, desc string
+		var rc sql.NullInt64
+		var answered sql.NullString
+		if err := r.Scan(&code, &conv, &asked, &rc, &desc, &answered); err != nil {
+			return err
+		}
+		var rcp *int64
+		if rc.Valid {
+			rcp = &rc.Int64
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO mpesa_queries (code, conversation_id, asked_at, result_code, result_desc, answered_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, code, conv, asked, rcp, desc, nullable(answered))
+		return err
+	}); err != nil {
+		return fmt.Errorf("copy M-PESA status queries: %w", err)
+	}
+	if err := eachRow(ctx, src, `SELECT short_code, through FROM mpesa_pulls`, func(r *sql.Rows) error {
+		var sc, through string
+		if err := r.Scan(&sc, &through); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO mpesa_pulls (short_code, through) VALUES ($1, $2)
+			ON CONFLICT (short_code) DO UPDATE SET through = greatest(mpesa_pulls.through, excluded.through)`, sc, through)
+		return err
+	}); err != nil {
+		return fmt.Errorf("copy M-PESA pull cursors: %w", err)
+	}
+	return nil
 }

@@ -1134,7 +1134,7 @@ func (s *Store) LatestCatalogue(ctx context.Context, site string) (hub.Catalogue
 // same names.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues", "forwards", "tickets"} {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues", "forwards", "tickets", "mpesa_payments", "mpesa_queries"} {
 		var n int
 		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, unavailable(fmt.Errorf("count %s: %w", t, err))

@@ -927,7 +927,7 @@ func (s *Store) LatestCatalogue(ctx context.Context, site string) (hub.Catalogue
 // Counts implements hub.Store.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues", "forwards", "tickets"} {
+	for _, t := range []string{"authorities", "enrollments", "terminals", "events", "records", "revocations", "quarantine", "conflicts", "catalogues", "forwards", "tickets", "mpesa_payments", "mpesa_queries"} {
 		var n int
 		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t, err)

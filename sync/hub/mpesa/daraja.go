@@ -46,7 +46,7 @@ type Payment struct {
 	Account   string    `json:"account"`
 	ShortCode string    `json:"short_code"`
 	At        time.Time `json:"at"`
-	Source    string    `json:"source"` // c2b or status
+	Source    string    `json:"source"` // c2b, status or pull
 }
 
 var (
@@ -63,6 +63,14 @@ func ParseAmount(s string) (int64, error) {
 		return 0, fmt.Errorf("amount %q is not a KES amount", s)
 	}
 	return terminal.ParseMajor("KES", s)
+}
+
+// ValidShortCode checks a paybill (business short code): 5 to 7 digits.
+func ValidShortCode(s string) error {
+	if !shortCodeRE.MatchString(s) {
+		return fmt.Errorf("%q is not a paybill number (5 to 7 digits)", s)
+	}
+	return nil
 }
 
 // Payment validates a confirmation and returns the payment it records.
@@ -164,7 +172,9 @@ func (r StatusResult) Get(key string) string {
 // Payment reads the payment a successful status result describes: the
 // ReceiptNo, Amount, FinalisedTime and the account reference where given.
 func (r StatusResult) Payment(loc *time.Location) (Payment, error) {
-	p := Payment{Code: strings.TrimSpace(r.Get("ReceiptNo")), Source: "status", Account: r.Get("ReasonType")}
+	// A status result names no account reference (ReasonType is the
+	// kind of payment, "Pay Bill Online"): the account is left unknown.
+	p := Payment{Code: strings.TrimSpace(r.Get("ReceiptNo")), Source: "status"}
 	if p.Code == "" {
 		p.Code = strings.TrimSpace(r.Result.TransactionID)
 	}

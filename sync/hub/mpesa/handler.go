@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,15 +22,16 @@ const maxCallback = 16 << 10
 // outside Allowed, oversized or malformed bodies are refused, logged, and
 // store nothing.
 type Callbacks struct {
-	Ledger *Ledger
+	Ledger Ledger
 	// Allowed are the networks Daraja calls from (Safaricom publishes its
 	// ranges); empty refuses every call.
 	Allowed []netip.Prefix
-	// ShortCode, if set, is the only short code accepted (the paybill).
-	ShortCode string
-	Location  *time.Location
-	Now       func() time.Time
-	Log       *slog.Logger
+	// ShortCodes, if set, are the only short codes accepted: the
+	// paybills, a spare one included.
+	ShortCodes []string
+	Location   *time.Location
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 func (c *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +65,7 @@ func (c *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if strings.HasSuffix(r.URL.Path, "/confirmation") {
-			if _, err := c.Ledger.AddPayment(ctx, p, c.now()); err != nil {
+			if _, err := c.Ledger.AddMpesaPayment(ctx, p, c.now()); err != nil {
 				log.Error("mpesa: store confirmation", "err", err)
 				http.Error(w, "try again", http.StatusServiceUnavailable)
 				return
@@ -72,6 +74,12 @@ func (c *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, Ack{ResultCode: 0, ResultDesc: "Accepted"})
 	case "/result":
 		if err := c.result(ctx, body); err != nil {
+			var se storeError
+			if errors.As(err, &se) {
+				log.Error("mpesa: store status result", "err", err)
+				http.Error(w, "try again", http.StatusServiceUnavailable)
+				return
+			}
 			refuse(http.StatusBadRequest, err.Error())
 			return
 		}
@@ -138,7 +146,7 @@ func (c *Callbacks) confirmation(body []byte) (Payment, error) {
 	if err != nil {
 		return p, err
 	}
-	if c.ShortCode != "" && p.ShortCode != c.ShortCode {
+	if len(c.ShortCodes) > 0 && !slices.Contains(c.ShortCodes, p.ShortCode) {
 		return p, errors.New("payment to another short code")
 	}
 	return p, nil
@@ -150,9 +158,12 @@ func (c *Callbacks) result(ctx context.Context, body []byte) error {
 		return err
 	}
 	// Check everything before storing anything.
-	code, err := c.Ledger.ConversationCode(ctx, res.Result.ConversationID)
-	if err != nil {
+	code, err := c.Ledger.MpesaConversation(ctx, res.Result.ConversationID)
+	if errors.Is(err, ErrUnknownConversation) {
 		return err
+	}
+	if err != nil {
+		return storeError{err}
 	}
 	var p Payment
 	if res.Result.ResultCode == 0 {
@@ -163,15 +174,24 @@ func (c *Callbacks) result(ctx context.Context, body []byte) error {
 			return errors.New("status result for another code than asked")
 		}
 	}
-	if _, err := c.Ledger.Answered(ctx, res.Result.ConversationID, res.Result.ResultCode, res.Result.ResultDesc, c.now()); err != nil {
-		return err
+	if _, err := c.Ledger.AnsweredMpesa(ctx, res.Result.ConversationID, res.Result.ResultCode, res.Result.ResultDesc, c.now()); err != nil {
+		return storeError{err}
 	}
 	if res.Result.ResultCode != 0 {
 		return nil // M-PESA does not know the code: it stays unknown
 	}
-	_, err = c.Ledger.AddPayment(ctx, p, c.now())
-	return err
+	if _, err = c.Ledger.AddMpesaPayment(ctx, p, c.now()); err != nil {
+		return storeError{err}
+	}
+	return nil
 }
+
+// storeError is a ledger that did not answer: Daraja is told to try
+// again (503), not that its call was wrong.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")

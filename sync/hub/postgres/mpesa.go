@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
+)
+
+// The M-PESA ledger (mpesa.Ledger, part of hub.Store), in the hub's
+// database: migrations/0006_mpesa.sql.
+
+// AddMpesaPayment implements hub.Store.
+func (s *Store) AddMpesaPayment(ctx context.Context, p mpesa.Payment, now time.Time) (bool, error) {
+	var added bool
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		r, err := tx.Exec(ctx, `INSERT INTO mpesa_payments (code, amount, account, short_code, at, source, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`,
+			p.Code, p.Amount, p.Account, p.ShortCode, ts(p.At), p.Source, ts(now))
+		if err != nil {
+			return unavailable(fmt.Errorf("record M-PESA payment %s: %w", p.Code, err))
+		}
+		added = r.RowsAffected() == 1
+		return nil
+	})
+	return added, err
+}
+
+// MpesaPayment implements hub.Store.
+func (s *Store) MpesaPayment(ctx context.Context, code string) (mpesa.Payment, bool, error) {
+	var p mpesa.Payment
+	var at string
+	err := s.pool.QueryRow(ctx, `SELECT code, amount, account, short_code, at, source FROM mpesa_payments WHERE code = $1`, code).
+		Scan(&p.Code, &p.Amount, &p.Account, &p.ShortCode, &at, &p.Source)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, unavailable(fmt.Errorf("M-PESA payment %s: %w", code, err))
+	}
+	p.At = parseTS(at)
+	return p, true, nil
+}
+
+// AskedMpesa implements hub.Store.
+func (s *Store) AskedMpesa(ctx context.Context, code, conversationID string, now time.Time) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO mpesa_queries (code, conversation_id, asked_at) VALUES ($1, $2, $3)
+			ON CONFLICT (code) DO UPDATE SET conversation_id = excluded.conversation_id, asked_at = excluded.asked_at,
+				result_code = NULL, result_desc = '', answered_at = NULL`,
+			code, conversationID, ts(now))
+		if err != nil {
+			return unavailable(fmt.Errorf("record M-PESA status query %s: %w", code, err))
+		}
+		return nil
+	})
+}
+
+// MpesaQuery implements hub.Store.
+func (s *Store) MpesaQuery(ctx context.Context, code string) (mpesa.Query, bool, error) {
+	var q mpesa.Query
+	var asked string
+	var answered *string
+	var rc *int64
+	err := s.pool.QueryRow(ctx, `SELECT code, conversation_id, asked_at, result_code, result_desc, answered_at FROM mpesa_queries WHERE code = $1`, code).
+		Scan(&q.Code, &q.ConversationID, &asked, &rc, &q.ResultDesc, &answered)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return q, false, nil
+	}
+	if err != nil {
+		return q, false, unavailable(fmt.Errorf("M-PESA status query %s: %w", code, err))
+	}
+	q.AskedAt, q.AnsweredAt = parseTS(asked), nullTS(answered)
+	if rc != nil {
+		q.Answered, q.ResultCode = true, int(*rc)
+	}
+	return q, true, nil
+}
+
+// MpesaConversation implements hub.Store.
+func (s *Store) MpesaConversation(ctx context.Context, conversationID string) (string, error) {
+	var code string
+	err := s.pool.QueryRow(ctx, `SELECT code FROM mpesa_queries WHERE conversation_id = $1`, conversationID).Scan(&code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("%w: %q", mpesa.ErrUnknownConversation, conversationID)
+	}
+	if err != nil {
+		return "", unavailable(fmt.Errorf("M-PESA conversation %q: %w", conversationID, err))
+	}
+	return code, nil
+}
+
+// AnsweredMpesa implements hub.Store.
+func (s *Store) AnsweredMpesa(ctx context.Context, conversationID string, resultCode int, desc string, now time.Time) (string, error) {
+	var code string
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE mpesa_queries SET result_code = $1, result_desc = $2, answered_at = $3 WHERE conversation_id = $4 RETURNING code`,
+			resultCode, desc, ts(now), conversationID).Scan(&code)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: %q", mpesa.ErrUnknownConversation, conversationID)
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("record M-PESA status result %q: %w", conversationID, err))
+		}
+		return nil
+	})
+	return code, err
+}
+
+// MpesaPullCursor implements hub.Store.
+func (s *Store) MpesaPullCursor(ctx context.Context, shortCode string) (time.Time, bool, error) {
+	var through string
+	err := s.pool.QueryRow(ctx, `SELECT through FROM mpesa_pulls WHERE short_code = $1`, shortCode).Scan(&through)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, unavailable(fmt.Errorf("M-PESA pull cursor of %s: %w", shortCode, err))
+	}
+	return parseTS(through), true, nil
+}
+
+// SetMpesaPullCursor implements hub.Store.
+func (s *Store) SetMpesaPullCursor(ctx context.Context, shortCode string, through time.Time) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO mpesa_pulls (short_code, through) VALUES ($1, $2)
+			ON CONFLICT (short_code) DO UPDATE SET through = greatest(mpesa_pulls.through, excluded.through)`, shortCode, ts(through))
+		if err != nil {
+			return unavailable(fmt.Errorf("move the M-PESA pull cursor of %s: %w", shortCode, err))
+		}
+		return nil
+	})
+}
