@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lango-pos/lango/mpesa"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/terminal"
@@ -74,12 +73,7 @@ func outageDay(t *testing.T, platform string) (*hub.Hub, hub.Store) {
 	eqty.Bank, eqty.Account = "EQTY", "0170299834511"
 	importStatement(t, l, "kcb-2024-01-03.camt053.xml", bank.CSVConfig{})
 	importStatement(t, l, "eqty-2024-01-03.csv", eqty)
-	m, err := mpesa.OpenLedger(ctx, filepath.Join(t.TempDir(), "mpesa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return hub.New(h.store, hub.Options{Bank: l, BankZone: time.FixedZone("EAT", 3*3600), Mpesa: m, Now: h.clock.Now, Platform: platform}), h.store
+	return hub.New(h.store, hub.Options{Bank: l, BankZone: time.FixedZone("EAT", 3*3600), Now: h.clock.Now, Platform: platform}), h.store
 }
 
 var (
