@@ -171,6 +171,14 @@ func EncodeFeed(f *FeedResponse) ([]byte, error) {
 		b = append(b, `,"revocations":`...)
 		b = append(b, rs...)
 	}
+	if len(f.Tickets) > 0 {
+		ts, err := Marshal(f.Tickets)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"tickets":`...)
+		b = append(b, ts...)
+	}
 	return append(b, '}'), nil
 }
 
