@@ -40,7 +40,8 @@ type TicketCheck struct {
 	Ticket  *ticket.Ticket // nil when the number is not in the list
 	Uses    []ticket.Use   // the uses known here, first first
 	Refusal *ticket.Refusal
-	SaleID  string // the sale of the part of the party the ticket does not cover
+	SaleID   string // the sale of the part of the party the ticket does not cover
+	PrintJob string // its receipt's print job
 }
 
 // TicketUseRequest is what the gate adds to a ticket it lets in: the party
@@ -370,7 +371,7 @@ func (db *DB) UseTicket(ctx context.Context, op *terminal.Operator, code string,
 		var res *terminal.SaleResult
 		res, err = db.SellSigned(context.WithValue(ctx, afterSaleKey{}, hook), op, terminal.SaleRequest{Lines: extra, Vehicle: req.Vehicle, Tenders: req.Tenders})
 		if err == nil {
-			tc.SaleID = res.Sale.ID
+			tc.SaleID, tc.PrintJob = res.Sale.ID, res.PrintJob
 		}
 	}
 	var r *ticket.Refusal
