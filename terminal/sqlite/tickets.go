@@ -36,10 +36,10 @@ type TicketList struct {
 
 // TicketCheck is a scanned ticket and what this terminal decides.
 type TicketCheck struct {
-	No      string
-	Ticket  *ticket.Ticket // nil when the number is not in the list
-	Uses    []ticket.Use   // the uses known here, first first
-	Refusal *ticket.Refusal
+	No       string
+	Ticket   *ticket.Ticket // nil when the number is not in the list
+	Uses     []ticket.Use   // the uses known here, first first
+	Refusal  *ticket.Refusal
 	SaleID   string // the sale of the part of the party the ticket does not cover
 	PrintJob string // its receipt's print job
 }
