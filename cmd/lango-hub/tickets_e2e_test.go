@@ -10,7 +10,7 @@ import (
 
 	"github.com/lango-pos/lango/sync/platform/platformtest"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/ticket"
 )
 
 // TestPrepaidTicketsOfflineThroughRelay is the Done-when of issue 16's
@@ -81,20 +81,20 @@ func TestPrepaidTicketsOfflineThroughRelay(t *testing.T) {
 	wan.cut()
 	laneWAN.cut()
 	const code1 = "ECT:KWS-2025-0000000001"
-	tc, err := lane1.db.UseTicket(ctx, lane1.admin, code1, sqlite.TicketUseRequest{})
+	tc, err := lane1.db.UseTicket(ctx, lane1.admin, code1, ticket.UseRequest{})
 	if err != nil || tc.Refusal != nil || tc.Ticket.Vehicle.Plate != "KDA123A" {
 		t.Fatalf("lane 1 lets the ticket in offline: %v, %+v", err, tc)
 	}
-	if tc, err := lane1.db.UseTicket(ctx, lane1.admin, code1, sqlite.TicketUseRequest{}); err != nil || tc.TicketReason() != pass.AlreadyUsed {
+	if tc, err := lane1.db.UseTicket(ctx, lane1.admin, code1, ticket.UseRequest{}); err != nil || tc.TicketReason() != pass.AlreadyUsed {
 		t.Fatalf("lane 1 again: %v, %+v; want already_used", err, tc)
 	}
 	lane1.mustSync()
 	lane2.mustSync()
-	tc, err = lane2.db.UseTicket(ctx, lane2.admin, code1, sqlite.TicketUseRequest{})
+	tc, err = lane2.db.UseTicket(ctx, lane2.admin, code1, ticket.UseRequest{})
 	if err != nil || tc.TicketReason() != pass.AlreadyUsed || !strings.Contains(tc.Refusal.Message, "entry-1") {
 		t.Fatalf("lane 2 after the feed through the relay: %v, %+v; want already_used at entry-1", err, tc)
 	}
-	if tc, err := lane2.db.UseTicket(ctx, lane2.admin, "ECT:KWS-2025-0000000002", sqlite.TicketUseRequest{}); err != nil || tc.Refusal != nil {
+	if tc, err := lane2.db.UseTicket(ctx, lane2.admin, "ECT:KWS-2025-0000000002", ticket.UseRequest{}); err != nil || tc.Refusal != nil {
 		t.Fatalf("lane 2 lets another ticket in: %v, %+v", err, tc)
 	}
 	lane2.mustSync()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 	"github.com/lango-pos/lango/terminal/ticket"
 )
 
@@ -75,13 +74,13 @@ func (m *Main) cmdTicket(ctx context.Context, fs *flags, use bool, code string, 
 	if err != nil {
 		return err
 	}
-	var tc *sqlite.TicketCheck
+	var tc *ticket.Answer
 	if use {
 		op, err := m.operator(ctx, db, fs.as)
 		if err != nil {
 			return err
 		}
-		if tc, err = db.UseTicket(ctx, op, code, sqlite.TicketUseRequest{Party: lines, Vehicle: vehicle, Tenders: tenders}); err != nil {
+		if tc, err = db.UseTicket(ctx, op, code, ticket.UseRequest{Party: lines, Vehicle: vehicle, Tenders: tenders}); err != nil {
 			return err
 		}
 	} else if tc, err = db.CheckTicket(ctx, code); err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
+	"github.com/lango-pos/lango/terminal/ticket"
 )
 
 // putTickets stores tickets at the hub as the forwarder does after a
@@ -50,7 +50,7 @@ func TestLanesKeepTheSiteTickets(t *testing.T) {
 			t.Fatalf("%s holds %+v; want the 2,500 tickets", l.name, got)
 		}
 	}
-	tc, err := lane1.db.UseTicket(ctx, lane1.admin, "ECT:KWS-00042", sqlite.TicketUseRequest{})
+	tc, err := lane1.db.UseTicket(ctx, lane1.admin, "ECT:KWS-00042", ticket.UseRequest{})
 	if err != nil || tc.Refusal != nil {
 		t.Fatalf("lane 1 lets KWS-00042 in: %v, %+v", err, tc)
 	}
@@ -60,7 +60,7 @@ func TestLanesKeepTheSiteTickets(t *testing.T) {
 	if err := lane2.syncer.Once(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tc, err = lane2.db.UseTicket(ctx, lane2.admin, "ECT:KWS-00042", sqlite.TicketUseRequest{})
+	tc, err = lane2.db.UseTicket(ctx, lane2.admin, "ECT:KWS-00042", ticket.UseRequest{})
 	if err != nil || tc.TicketReason() != pass.AlreadyUsed || !strings.Contains(tc.Refusal.Message, "gate-1") {
 		t.Fatalf("lane 2 scans the ticket let in at lane 1: %v, %+v; want already_used at gate-1", err, tc)
 	}
@@ -77,7 +77,7 @@ func TestLanesKeepTheSiteTickets(t *testing.T) {
 	// events still come.
 	putTickets(t, h, "3", hubTicket("KWS-90000", "valid", `[{"category":"citizen","age_band":"adult","count":2}]`),
 		hubTicket("KWS-90001", "valid", `{"people":2}`))
-	if tc, err := lane1.db.UseTicket(ctx, lane1.admin, "ECT:KWS-00043", sqlite.TicketUseRequest{}); err != nil || tc.Refusal != nil {
+	if tc, err := lane1.db.UseTicket(ctx, lane1.admin, "ECT:KWS-00043", ticket.UseRequest{}); err != nil || tc.Refusal != nil {
 		t.Fatalf("lane 1 lets KWS-00043 in: %v, %+v", err, tc)
 	}
 	if err := lane1.syncer.Once(ctx); err != nil {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
-	"github.com/lango-pos/lango/terminal/sqlite"
 	"github.com/lango-pos/lango/terminal/ticket"
 )
 
@@ -81,7 +80,7 @@ func corpusEvents(t *testing.T) []terminal.Event {
 	if err := db.ApplyTickets(ctx, "hub", []ticket.Change{prepaid("KWS-2025-0001234567", 1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UseTicket(ctx, admin, "ECT:KWS-2025-0001234567", sqlite.TicketUseRequest{Party: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 3}},
+	if _, err := db.UseTicket(ctx, admin, "ECT:KWS-2025-0001234567", ticket.UseRequest{Party: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 3}},
 		Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lango-pos/lango/terminal"
-	"github.com/lango-pos/lango/terminal/pass"
 	"github.com/lango-pos/lango/terminal/ticket"
 )
 
@@ -32,26 +31,6 @@ type TicketList struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	Error     string    `json:"error,omitempty"` // why the last page was refused
 	ErrorAt   time.Time `json:"error_at,omitzero"`
-}
-
-// TicketCheck is a scanned ticket and what this terminal decides.
-type TicketCheck struct {
-	No       string
-	Ticket   *ticket.Ticket // nil when the number is not in the list
-	Uses     []ticket.Use   // the uses known here, first first
-	Refusal  *ticket.Refusal
-	SaleID   string // the sale of the part of the party the ticket does not cover
-	PrintJob string // its receipt's print job
-}
-
-// TicketUseRequest is what the gate adds to a ticket it lets in: the party
-// at the gate (catalogue codes and counts, as for a sale; empty: the
-// ticket's own party), and, when that party is larger than the ticket, the
-// vehicle and tenders of the sale of the difference.
-type TicketUseRequest struct {
-	Party   []terminal.LineRequest
-	Vehicle string
-	Tenders []terminal.TenderRequest
 }
 
 // TicketCursor is the change number of the last ticket taken from hubID's
@@ -256,8 +235,8 @@ func ticketUses(ctx context.Context, q queryer, no string) ([]ticket.Use, error)
 }
 
 // checkTicket decides on a scanned code with what q holds.
-func (db *DB) checkTicket(ctx context.Context, q queryer, site, code string, now time.Time) (*TicketCheck, error) {
-	tc := &TicketCheck{}
+func (db *DB) checkTicket(ctx context.Context, q queryer, site, code string, now time.Time) (*ticket.Answer, error) {
+	tc := &ticket.Answer{}
 	no, err := ticket.ParseCode(code)
 	if err != nil {
 		var r *ticket.Refusal
@@ -305,7 +284,7 @@ func (db *DB) checkTicket(ctx context.Context, q queryer, site, code string, now
 // the uses known here (this lane's and, through the feed, the others').
 // It changes nothing; a refusal is in TicketCheck.Refusal, with the pass
 // refusal reasons.
-func (db *DB) CheckTicket(ctx context.Context, code string) (*TicketCheck, error) {
+func (db *DB) CheckTicket(ctx context.Context, code string) (*ticket.Answer, error) {
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return nil, err
@@ -334,7 +313,7 @@ func runAfterSale(ctx context.Context, tx *Tx, s *terminal.Sale) error {
 // let in). A refused ticket is returned in TicketCheck.Refusal and stores
 // nothing. A party larger than the ticket with no tenders is EINVALID,
 // saying what is to be paid.
-func (db *DB) UseTicket(ctx context.Context, op *terminal.Operator, code string, req TicketUseRequest) (*TicketCheck, error) {
+func (db *DB) UseTicket(ctx context.Context, op *terminal.Operator, code string, req ticket.UseRequest) (*ticket.Answer, error) {
 	tc, err := db.CheckTicket(ctx, code)
 	if err != nil || tc.Refusal != nil {
 		return tc, err
@@ -427,13 +406,4 @@ func (tx *Tx) applyFeedTicket(ctx context.Context, e *terminal.FeedEvent, name s
 		return fmt.Errorf("feed ticket use: %w", err)
 	}
 	return nil
-}
-
-// TicketReason is the pass refusal reason of a ticket check ("" when let
-// in).
-func (tc *TicketCheck) TicketReason() pass.Reason {
-	if tc.Refusal == nil {
-		return ""
-	}
-	return tc.Refusal.Reason
 }

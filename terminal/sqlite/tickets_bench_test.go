@@ -43,7 +43,7 @@ func BenchmarkTicketScan(b *testing.B) {
 			if i >= day {
 				b.Fatal("more admissions than tickets")
 			}
-			tc, err := f.db.UseTicket(ctx, f.admin, fmt.Sprintf("ECT:KWS-2024-%010d", i), sqlite.TicketUseRequest{})
+			tc, err := f.db.UseTicket(ctx, f.admin, fmt.Sprintf("ECT:KWS-2024-%010d", i), ticket.UseRequest{})
 			if err != nil || tc.Refusal != nil {
 				b.Fatal(err, tc.Refusal)
 			}

@@ -211,7 +211,7 @@ func TestUseTicketOnce(t *testing.T) {
 	f := newTerminal(t, nil)
 	mustApply(t, f.db, prepaid("KWS-1", 1), prepaid("KWS-2", 2))
 	before, _ := f.db.Events(ctx, 0, 1<<20)
-	tc, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", sqlite.TicketUseRequest{})
+	tc, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", ticket.UseRequest{})
 	if err != nil || tc.Refusal != nil {
 		t.Fatalf("first use: %v, %+v", err, tc)
 	}
@@ -223,7 +223,7 @@ func TestUseTicketOnce(t *testing.T) {
 	if err != nil || p.(*terminal.TicketRedeemed).TicketNo != "KWS-1" || p.(*terminal.TicketRedeemed).Site != "NNP" {
 		t.Fatalf("payload %s: %v", evs[len(evs)-1].Payload, err)
 	}
-	tc, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", sqlite.TicketUseRequest{})
+	tc, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", ticket.UseRequest{})
 	if err != nil || tc.TicketReason() != pass.AlreadyUsed || !strings.Contains(tc.Refusal.Message, "gate-1") {
 		t.Fatalf("second use: %v, %+v; want already_used at gate-1", err, tc)
 	}
@@ -236,7 +236,7 @@ func TestUseTicketOnce(t *testing.T) {
 	if _, err := f.db.ApplyFeed(ctx, page, []terminal.FeedPeer{{TerminalID: peer, Name: "gate-2", Seq: 4}}); err != nil {
 		t.Fatal(err)
 	}
-	tc, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-2", sqlite.TicketUseRequest{})
+	tc, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-2", ticket.UseRequest{})
 	if err != nil || tc.TicketReason() != pass.AlreadyUsed || !strings.Contains(tc.Refusal.Message, "gate-2") {
 		t.Fatalf("a ticket let in at gate-2: %v, %+v; want already_used at gate-2", err, tc)
 	}
@@ -251,7 +251,7 @@ func TestUseTicketSellsTheDifference(t *testing.T) {
 	mustApply(t, f.db, prepaid("KWS-1", 1))
 	party := []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 3}, {Code: "EAC-CHILD", Qty: 1}, {Code: "CAR", Qty: 1}}
 	before, _ := f.db.Events(ctx, 0, 1<<20)
-	_, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", sqlite.TicketUseRequest{Party: party})
+	_, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", ticket.UseRequest{Party: party})
 	if terminal.ErrorKind(err) != terminal.EINVALID || !strings.Contains(err.Error(), "1 x EAC-ADULT, 1 x EAC-CHILD") {
 		t.Fatalf("no tenders: %v; want EINVALID naming the difference", err)
 	}
@@ -260,14 +260,14 @@ func TestUseTicketSellsTheDifference(t *testing.T) {
 	}
 	// A tender the sale refuses (an M-PESA code that is not one): nothing
 	// is let in.
-	_, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", sqlite.TicketUseRequest{Party: party, Vehicle: "KDA 123A", Tenders: mustTender(t, "cash:USD=1")})
+	_, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", ticket.UseRequest{Party: party, Vehicle: "KDA 123A", Tenders: mustTender(t, "cash:USD=1")})
 	if err == nil {
 		t.Fatal("a tender short of the difference was taken")
 	}
 	if tc, _ := f.db.CheckTicket(ctx, "ECT:KWS-1"); tc.Refusal != nil {
 		t.Fatalf("the ticket was used by a refused sale: %v", tc.Refusal)
 	}
-	tc, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", sqlite.TicketUseRequest{Party: party, Vehicle: "KDA 123A", Tenders: mustTender(t, "cash")})
+	tc, err := f.db.UseTicket(ctx, f.admin, "ECT:KWS-1", ticket.UseRequest{Party: party, Vehicle: "KDA 123A", Tenders: mustTender(t, "cash")})
 	if err != nil || tc.Refusal != nil || tc.SaleID == "" {
 		t.Fatalf("with cash: %v, %+v; want let in with a sale", err, tc)
 	}
@@ -289,7 +289,7 @@ func TestUseTicketSellsTheDifference(t *testing.T) {
 	}
 	// The whole party on the ticket and a tender: nothing to pay.
 	mustApply(t, f.db, prepaid("KWS-2", 2))
-	_, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-2", sqlite.TicketUseRequest{Party: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 2}}, Tenders: mustTender(t, "cash")})
+	_, err = f.db.UseTicket(ctx, f.admin, "ECT:KWS-2", ticket.UseRequest{Party: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 2}}, Tenders: mustTender(t, "cash")})
 	if terminal.ErrorKind(err) != terminal.EINVALID || !strings.Contains(err.Error(), "nothing to pay") {
 		t.Fatalf("a whole party on the ticket, with a tender: %v; want EINVALID nothing to pay", err)
 	}
