@@ -100,4 +100,13 @@ func TestCLIPrepaidTickets(t *testing.T) {
 		t.Fatalf("sales %d → %d; want one sale of the difference", before["sales"], after["sales"])
 	}
 	c.refused(2, "for a prepaid ticket", "pass", "verify", "--party", "EAC-ADULT=1", "not-a-ticket")
+
+	// sync status says what list is held.
+	var st struct {
+		Queued  int64       `json:"queued"`
+		Tickets listSummary `json:"tickets"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("sync", "status", "--json")), &st); err != nil || st.Tickets.Held != 6 || st.Queued == 0 {
+		t.Fatalf("sync status: %+v, %v; want 6 tickets held beside the contract's keys", st, err)
+	}
 }
