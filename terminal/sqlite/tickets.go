@@ -107,15 +107,22 @@ func (db *DB) ApplyTickets(ctx context.Context, hubID string, page []ticket.Chan
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tickets`).Scan(&count); err != nil {
 			return err
 		}
-		if count > MaxTickets {
+		if count > db.ticketLimit() {
 			// Rolled back: checkTickets counted, this is the last guard.
-			return terminal.Errorf(terminal.EINVALID, "the hub's ticket list would hold %d tickets, above the %d a terminal keeps: refused, the list held stays in use", count, MaxTickets)
+			return terminal.Errorf(terminal.EINVALID, "the hub's ticket list would hold %d tickets, above the %d a terminal keeps: refused, the list held stays in use", count, db.ticketLimit())
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_list (one, hub_id, cursor, updated_at, error, error_at) VALUES (1, ?, ?, ?, '', '')
 			ON CONFLICT (one) DO UPDATE SET hub_id = excluded.hub_id, cursor = excluded.cursor, updated_at = excluded.updated_at, error = '', error_at = ''`,
 			hubID, page[len(page)-1].N, ts(tx.now))
 		return err
 	})
+}
+
+func (db *DB) ticketLimit() int {
+	if db.TicketLimit > 0 {
+		return db.TicketLimit
+	}
+	return MaxTickets
 }
 
 // RefuseTickets records why a page of tickets was refused (shown by
@@ -163,7 +170,7 @@ func (db *DB) checkTickets(ctx context.Context, hubID string, page []ticket.Chan
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE valid_to >= ?`, ts(db.Now().Add(-TicketKeep))).Scan(&held); err != nil {
 		return fmt.Errorf("ticket list: %w", err)
 	}
-	if held+len(fresh) > MaxTickets {
+	if held+len(fresh) > db.ticketLimit() {
 		// Some of the page may replace tickets held: count exactly.
 		known := 0
 		for no := range fresh {
@@ -173,8 +180,8 @@ func (db *DB) checkTickets(ctx context.Context, hubID string, page []ticket.Chan
 				known++
 			}
 		}
-		if held+len(fresh)-known > MaxTickets {
-			return refuse("it would take the list to %d tickets, above the %d a terminal keeps", held+len(fresh)-known, MaxTickets)
+		if held+len(fresh)-known > db.ticketLimit() {
+			return refuse("it would take the list to %d tickets, above the %d a terminal keeps", held+len(fresh)-known, db.ticketLimit())
 		}
 	}
 	return nil
