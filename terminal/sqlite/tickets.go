@@ -325,7 +325,7 @@ func (db *DB) UseTicket(ctx context.Context, op *terminal.Operator, code string,
 	if err != nil || tc.Refusal != nil {
 		return tc, err
 	}
-	extra := extraLines(tc.Ticket, req.Party)
+	extra := ticket.ExtraLines(tc.Ticket, req.Party)
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return nil, err
@@ -370,24 +370,6 @@ func (db *DB) UseTicket(ctx context.Context, op *terminal.Operator, code string,
 	}
 	tc.Uses = append(tc.Uses, ticket.Use{Gate: id.Name, At: db.Now()})
 	return tc, nil
-}
-
-// extraLines is the part of the party at the gate that t does not cover,
-// as sale lines.
-func extraLines(t *ticket.Ticket, party []terminal.LineRequest) []terminal.LineRequest {
-	if len(party) == 0 {
-		return nil
-	}
-	cov := ticket.Ticket{Party: t.Covered()}
-	var atGate []ticket.Group
-	for _, l := range party {
-		atGate = append(atGate, ticket.Group{Category: strings.ToUpper(l.Code), Count: l.Qty})
-	}
-	var out []terminal.LineRequest
-	for _, g := range ticket.Extra(&cov, atGate) {
-		out = append(out, terminal.LineRequest{Code: g.Category, Qty: g.Count})
-	}
-	return out
 }
 
 func describeLines(ls []terminal.LineRequest) string {

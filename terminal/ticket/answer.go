@@ -1,6 +1,8 @@
 package ticket
 
 import (
+	"strings"
+
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
 )
@@ -32,4 +34,22 @@ func (tc *Answer) TicketReason() pass.Reason {
 		return ""
 	}
 	return tc.Refusal.Reason
+}
+
+// ExtraLines is the part of the party at the gate that t does not cover,
+// as sale lines.
+func ExtraLines(t *Ticket, party []terminal.LineRequest) []terminal.LineRequest {
+	if len(party) == 0 {
+		return nil
+	}
+	cov := Ticket{Party: t.Covered()}
+	var atGate []Group
+	for _, l := range party {
+		atGate = append(atGate, Group{Category: strings.ToUpper(l.Code), Count: l.Qty})
+	}
+	var out []terminal.LineRequest
+	for _, g := range Extra(&cov, atGate) {
+		out = append(out, terminal.LineRequest{Code: g.Category, Qty: g.Count})
+	}
+	return out
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -34,6 +36,8 @@ type ticketScreen struct {
 	admit   *button
 	code    string // the ticket or pass on screen, to let in
 	isPass  bool
+	party   []terminal.LineRequest // keyed at the entry screen, larger than the ticket
+	rest    *widget.Label
 	refusal *widget.Label
 	details *widget.Label
 	hint    *widget.Label
@@ -57,13 +61,16 @@ func newTicketScreen(k *Kiosk) *ticketScreen {
 	s.details = bigText("")
 	s.details.Wrapping = fyne.TextWrapWord
 	s.details.Hide()
+	s.rest = widget.NewLabel("")
+	s.rest.Wrapping = fyne.TextWrapWord
+	s.rest.Hide()
 	s.hint = widget.NewLabel(T("express.hint"))
 	s.hint.Wrapping = fyne.TextWrapWord
 	s.receipt = bigText("")
 	s.receipt.Importance = widget.SuccessImportance
 	s.receipt.Wrapping = fyne.TextWrapWord
 	scanRow := container.NewBorder(nil, nil, nil, s.check, s.scan)
-	body := container.NewVBox(heading(T("ticket.title")), s.hint, s.refusal, s.details, s.admit, s.receipt, s.msg.Label)
+	body := container.NewVBox(heading(T("ticket.title")), s.hint, s.refusal, s.details, s.rest, s.admit, s.receipt, s.msg.Label)
 	s.box = container.NewPadded(container.NewBorder(panel(scanRow), nil, nil, nil, panel(container.NewVScroll(body))))
 	return s
 }
@@ -74,8 +81,9 @@ func (s *ticketScreen) shown() { s.k.win.Canvas().Focus(s.scan) }
 
 // clear forgets what is on screen.
 func (s *ticketScreen) clear() {
-	s.code, s.isPass = "", false
+	s.code, s.isPass, s.party = "", false, nil
 	s.say(s.refusal, "")
+	s.say(s.rest, "")
 	s.say(s.details, "")
 	s.receipt.SetText("")
 	s.admit.Hide()
@@ -136,6 +144,18 @@ func (s *ticketScreen) checkScan() {
 	s.admit.Show()
 	if k.mode != "express" {
 		s.hint.SetText(T("ticket.larger_party"))
+		// A party counted at the entry screen before the scan: what the
+		// ticket does not cover is sold with the use, in one transaction.
+		if party := k.entry.lines(); len(party) > 0 {
+			s.party = party
+			if extra := ticket.ExtraLines(a.Ticket, party); len(extra) > 0 {
+				parts := make([]string, 0, len(extra))
+				for _, l := range extra {
+					parts = append(parts, fmt.Sprintf("%d × %s", l.Qty, l.Code))
+				}
+				s.say(s.rest, T("ticket.rest", "Lines", strings.Join(parts, ", ")))
+			}
+		}
 	}
 }
 
@@ -169,7 +189,7 @@ func (s *ticketScreen) letIn() {
 	defer k.win.Canvas().Focus(s.scan)
 	ctx, cancel := k.ctx()
 	defer cancel()
-	var why string
+	var why, sold string
 	if s.isPass {
 		pc, err := k.o.Store.UsePass(ctx, k.op, s.code)
 		if err != nil {
@@ -181,13 +201,30 @@ func (s *ticketScreen) letIn() {
 		}
 	} else {
 		ts, _ := k.o.Store.(TicketStore)
-		a, err := ts.UseTicket(ctx, k.op, s.code, ticket.UseRequest{})
+		req := ticket.UseRequest{}
+		if s.rest.Visible() {
+			tenders, err := k.entry.tender.requests()
+			if err != nil {
+				s.msg.error(err)
+				return
+			}
+			plate, _ := terminal.NormalizePlate(k.entry.plate.Text)
+			req = ticket.UseRequest{Party: s.party, Vehicle: plate, Tenders: tenders}
+		}
+		a, err := ts.UseTicket(ctx, k.op, s.code, req)
 		if err != nil {
 			s.msg.error(err)
 			return
 		}
 		if a.Refusal != nil {
 			why = refusalText(a.Refusal, k.lang)
+		}
+		if a.Refusal == nil && s.party != nil {
+			k.entry.reset() // the party keyed there came in on the ticket
+			k.entry.changed()
+		}
+		if a.SaleID != "" {
+			sold = a.SaleID
 		}
 	}
 	details := s.details.Text
@@ -198,6 +235,18 @@ func (s *ticketScreen) letIn() {
 	}
 	s.say(s.details, details)
 	s.receipt.SetText(T("ticket.admitted"))
+	if sold != "" {
+		if sales, err := k.o.Store.Sales(ctx, k.o.Now().Add(-10*time.Minute)); err == nil {
+			for _, x := range sales {
+				if x.ID == sold {
+					s.receipt.SetText(T("ticket.rest_sold", "Total", totals(x.Totals, k.base())))
+				}
+			}
+		}
+		if k.o.Notify != nil {
+			k.o.Notify() // the receipt of the rest is in the spool
+		}
+	}
 }
 
 // describe is the ticket's party and vehicle, as the attendant checks

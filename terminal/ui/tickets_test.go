@@ -159,3 +159,32 @@ func TestExpressLane(t *testing.T) {
 	h.k.win.Canvas().Focus(s.scan)
 	s.scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
 }
+
+// TestTicketWithALargerParty: a party counted at the entry screen before
+// the ticket is scanned is compared with the ticket; the rest is shown,
+// and Let in sells it (the entry screen's tender, cash) with the use in
+// one transaction, clearing the entry screen.
+func TestTicketWithALargerParty(t *testing.T) {
+	h := newHarness(t)
+	giveTickets(t, h.db)
+	h.login(attendant, attendantPIN)
+	h.openShift("5000")
+	h.plus("EAC-ADULT", 3)
+	h.k.entry.chooseVehicle("CAR")
+	h.typeIn(h.k.entry.plate, "KDA 123A")
+	h.k.Scanned("ECT:KWS-1")
+	s := h.k.tickets
+	if s.rest.Hidden || !strings.Contains(s.rest.Text, "1 × EAC-ADULT") || strings.Contains(s.rest.Text, "CAR") {
+		t.Fatalf("the rest of the party: %q (hidden %v); want 1 × EAC-ADULT, the car on the ticket", s.rest.Text, s.rest.Hidden)
+	}
+	before := h.counts()
+	h.tap(s.admit)
+	after := h.counts()
+	if after["sales"] != before["sales"]+1 || after["events"] != before["events"]+2 {
+		t.Fatalf("let in with the rest: %v → %v; want one sale and its event and the ticket's", before, after)
+	}
+	contains(t, "receipt", s.receipt.Text, "rest sold")
+	if !h.k.entry.empty() {
+		t.Fatal("the entry screen still holds the party that came in on the ticket")
+	}
+}
