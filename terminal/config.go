@@ -45,10 +45,10 @@ func ValidateSetting(key, value string) (string, error) {
 		}
 		return "", Errorf(EINVALID, "language must be en or sw, got %q", value)
 	case "mode":
-		if v == "entry" || v == "exit" || v == "counter" {
+		if v == "entry" || v == "exit" || v == "counter" || v == "express" {
 			return v, nil
 		}
-		return "", Errorf(EINVALID, "mode must be entry, exit or counter, got %q", value)
+		return "", Errorf(EINVALID, "mode must be entry, exit, counter or express, got %q", value)
 	case "printer", "pdq", "scanner":
 		d, err := ParseDevice(key, v)
 		if err != nil {

@@ -33,6 +33,7 @@ const (
 	EventPrintReprint   = "print.reprint"
 	EventMpesaUsed      = "mpesa.used"
 	EventBankUsed       = "bank.used"
+	EventTicketRedeemed = "ticket.redeemed"
 )
 
 // The times an event may carry: a terminal refuses to write one outside

@@ -153,6 +153,17 @@ type BankUsed struct {
 	ShiftID      string   `json:"shift_id,omitempty"`
 }
 
+// TicketRedeemed is a prepaid ticket of the national platform let in at
+// this terminal (terminal/ticket). The site feed carries it, so the other
+// lanes refuse the ticket as already used; the hub forwards it to the
+// platform as a redemption. SaleID names the sale of the part of the party
+// the ticket did not cover, when there was one.
+type TicketRedeemed struct {
+	TicketNo string `json:"ticket_no"`
+	Site     string `json:"site"`
+	SaleID   string `json:"sale_id,omitempty"`
+}
+
 func (TerminalInitialized) EventType() string { return EventTerminalInit }
 func (TerminalEnrolled) EventType() string    { return EventEnrolled }
 func (ConfigSet) EventType() string           { return EventConfigSet }
@@ -173,6 +184,7 @@ func (PassUsed) EventType() string            { return EventPassUsed }
 func (PrintReprint) EventType() string        { return EventPrintReprint }
 func (MpesaUsed) EventType() string           { return EventMpesaUsed }
 func (BankUsed) EventType() string            { return EventBankUsed }
+func (TicketRedeemed) EventType() string      { return EventTicketRedeemed }
 
 // payloadOf is the empty payload of each event type.
 var payloadOf = map[string]func() Payload{
@@ -196,6 +208,7 @@ var payloadOf = map[string]func() Payload{
 	EventPrintReprint:   func() Payload { return &PrintReprint{} },
 	EventMpesaUsed:      func() Payload { return &MpesaUsed{} },
 	EventBankUsed:       func() Payload { return &BankUsed{} },
+	EventTicketRedeemed: func() Payload { return &TicketRedeemed{} },
 }
 
 // EventTypes lists every event type a terminal writes.

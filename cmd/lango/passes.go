@@ -6,16 +6,27 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/ticket"
 )
 
 func (m *Main) cmdPass(ctx context.Context, args []string) error {
 	fs := m.newFlags("pass").withJSON().withAs()
+	var party, pays list
+	fs.Var(&party, "party", "a prepaid ticket's party at the gate, CODE=QTY (repeatable)")
+	fs.Var(&pays, "pay", "tender for the part of the party the ticket does not cover (repeatable)")
+	vehicle := fs.String("vehicle", "", "vehicle plate, for the part of the party the ticket does not cover")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 || (pos[0] != "verify" && pos[0] != "use") {
-		return usagef("pass verify [--json] PASS | pass use --as NAME PASS")
+		return usagef("pass verify [--json] PASS | pass use --as NAME PASS | pass use --as NAME ECT:… [--party CODE=QTY…] [--vehicle PLATE] [--pay TENDER…]")
+	}
+	if ticket.IsCode(pos[1]) {
+		return m.cmdTicket(ctx, fs, pos[0] == "use", pos[1], party, *vehicle, pays)
+	}
+	if len(party) > 0 || len(pays) > 0 || *vehicle != "" {
+		return usagef("pass: --party, --vehicle and --pay are for a prepaid ticket (ECT:…)")
 	}
 	db, err := m.open(ctx)
 	if err != nil {

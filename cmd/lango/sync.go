@@ -54,10 +54,23 @@ func (m *Main) cmdSync(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		tl, err := db.Tickets(ctx)
+		if err != nil {
+			return err
+		}
 		if fs.json {
-			return m.printJSON(st)
+			// The contract's keys, and the prepaid ticket list held.
+			return m.printJSON(struct {
+				client.Status
+				Tickets listSummary `json:"tickets"`
+			}{st, listSummary{Held: tl.Held, UpdatedAt: tl.UpdatedAt, Error: tl.Error}})
 		}
 		fmt.Fprintf(m.Stdout, "online %v, %d events queued, last success %v, last error %q\n", st.Online, st.Queued, st.LastSuccess, st.LastError)
+		fmt.Fprintf(m.Stdout, "%d prepaid tickets held", tl.Held)
+		if tl.Error != "" {
+			fmt.Fprintf(m.Stdout, "; the last list was refused: %s", tl.Error)
+		}
+		fmt.Fprintln(m.Stdout)
 		return nil
 	}
 	if len(pos) > 0 {

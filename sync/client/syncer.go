@@ -1,7 +1,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/ticket"
 )
 
 // Once runs one complete exchange with the hub: it asks where the hub
@@ -99,7 +102,7 @@ func (s *Syncer) onceWith(ctx context.Context, base string) (reached bool, err e
 	if err := s.upload(ctx, ss, st.HubID, acked); err != nil {
 		return true, err
 	}
-	return true, s.feed(ctx, ss)
+	return true, s.feed(ctx, ss, st.HubID)
 }
 
 // reconcile compares the hub's view of this terminal with the store's and
@@ -330,7 +333,8 @@ func (s *Syncer) verifyCatalogue(ctx context.Context, ss *session, c *wire.Catal
 }
 
 // feed reads the site feed until the hub has no more, applying each page.
-func (s *Syncer) feed(ctx context.Context, ss *session) error {
+func (s *Syncer) feed(ctx context.Context, ss *session, hubID string) error {
+	tickets, withTickets := s.db.(TicketStore)
 	for range 10000 {
 		cursors, err := s.db.FeedCursors(ctx)
 		if err != nil {
@@ -347,8 +351,16 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 				return err
 			}
 		}
+		var ticketsAfter *int64
+		if withTickets {
+			n, err := tickets.TicketCursor(ctx, hubID)
+			if err != nil {
+				return err
+			}
+			ticketsAfter = &n
+		}
 		var resp wire.FeedResponse
-		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage, RevocationsAfter: revoked, Holds: holds})
+		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: s.cfg.FeedPage, RevocationsAfter: revoked, Holds: holds, TicketsAfter: ticketsAfter})
 		if err != nil {
 			return err
 		}
@@ -393,6 +405,22 @@ func (s *Syncer) feed(ctx context.Context, ss *session) error {
 		for _, r := range rs {
 			s.log.Warn("a terminal of the site was revoked: its passes not received by the hub are refused", "name", r.Name, "terminal", r.TerminalID, "honoured", len(r.Honoured))
 		}
+		if withTickets && len(resp.Tickets) > 0 {
+			if err := s.applyTickets(ctx, tickets, hubID, resp.Tickets); err != nil {
+				if terminal.ErrorKind(err) != terminal.EINVALID {
+					return err
+				}
+				// Refused and recorded (sync status shows it): the list
+				// held stays in use, and the feed's events go on without
+				// tickets for this exchange.
+				s.log.Warn("ticket list refused", "err", err)
+				withTickets = false
+				if !resp.More {
+					return nil
+				}
+				continue
+			}
+		}
 		if !resp.More {
 			return nil
 		}
@@ -425,6 +453,66 @@ func (s *Syncer) certificates(ctx context.Context, cs certificateStore, peers []
 		}
 	}
 	return cs.SetCompactKeys(ctx, compact)
+}
+
+// TicketStore is what a store that keeps the site's prepaid tickets
+// offers the feed (*sqlite.DB is one); a store without it is not asked
+// for tickets.
+type TicketStore interface {
+	// TicketCursor is the last change number taken from hubID's feed.
+	TicketCursor(ctx context.Context, hubID string) (int64, error)
+	// ApplyTickets takes a page whole or refuses it (EINVALID), keeping
+	// the list held.
+	ApplyTickets(ctx context.Context, hubID string, page []ticket.Change) error
+	// RefuseTickets records why a page was refused.
+	RefuseTickets(ctx context.Context, reason string) error
+}
+
+// applyTickets reads a feed page's tickets strictly and gives them to the
+// store; a page that cannot be read is refused as the store refuses one.
+func (s *Syncer) applyTickets(ctx context.Context, st TicketStore, hubID string, in []wire.Ticket) error {
+	page, err := ticketsFromWire(in)
+	if err != nil {
+		err = terminal.Errorf(terminal.EINVALID, "the hub's ticket list is refused, the list held stays in use: %v", err)
+		if rerr := st.RefuseTickets(ctx, err.Error()); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return st.ApplyTickets(ctx, hubID, page)
+}
+
+// ticketsFromWire reads the party and vehicle of each ticket, refusing
+// unknown fields; the store checks the rest (terminal/ticket Validate).
+func ticketsFromWire(in []wire.Ticket) ([]ticket.Change, error) {
+	out := make([]ticket.Change, 0, len(in))
+	for i := range in {
+		w := &in[i]
+		c := ticket.Change{N: w.N, Day: w.Day, Ticket: ticket.Ticket{No: w.TicketNo, Site: w.Site, ValidFrom: w.ValidFrom, ValidTo: w.ValidTo, Status: w.Status}}
+		if err := strictJSON(w.Party, &c.Party); err != nil {
+			return nil, fmt.Errorf("ticket %.50q: party: %v", w.TicketNo, err)
+		}
+		if len(w.Vehicle) > 0 && string(w.Vehicle) != "null" {
+			c.Vehicle = &ticket.Vehicle{}
+			if err := strictJSON(w.Vehicle, c.Vehicle); err != nil {
+				return nil, fmt.Errorf("ticket %.50q: vehicle: %v", w.TicketNo, err)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one value")
+	}
+	return nil
 }
 
 // revocations checks the feed's revocations: numbered above after, with

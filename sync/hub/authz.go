@@ -118,6 +118,10 @@ var eventRules = map[string]eventRule{
 		names: []reference{{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal, optional: true}},
 		why:   "a bank reference taken for a sale the terminal made, a settlement or a shift's cash deposit; the feed spreads it to the site",
 	},
+	terminal.EventTicketRedeemed: {
+		names: []reference{{kind: RecordSale, path: []string{"sale_id"}, owner: ownerTerminal, optional: true}},
+		why:   "a prepaid ticket of the platform let in (a number of the platform's, not a record here), with the sale of the rest of the party; the feed spreads it to the site, the forwarder redeems it",
+	},
 }
 
 // Record is who created a record events may name.

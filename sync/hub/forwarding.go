@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lango-pos/lango/terminal"
 )
 
 // Forward kinds: a bill for money taken, a reversal of a posted bill.
@@ -147,12 +149,9 @@ func (c *forwardCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // EventTicketRedeemed is the event a gate writes when it admits a prepaid
-// ticket of the platform (the terminal side is to come: issue 16); the hub
-// forwards it as a redemption and reports a ticket let in at two lanes.
-const EventTicketRedeemed = "ticket.redeemed"
+// ticket of the platform (terminal.EventTicketRedeemed); the hub forwards
+// it as a redemption and reports a ticket let in at two lanes.
+const EventTicketRedeemed = terminal.EventTicketRedeemed
 
 // TicketRedeemed is its payload.
-type TicketRedeemed struct {
-	TicketNo string `json:"ticket_no"`
-	Site     string `json:"site"`
-}
+type TicketRedeemed = terminal.TicketRedeemed

@@ -25,7 +25,7 @@ import (
 )
 
 // lane is a gate enrolled at the hub's store whose events the test writes
-// (the terminal side of prepaid tickets is still to come).
+// (a gate of the terminal side is in lanetickets_test.go).
 type lane struct {
 	t    *testing.T
 	h    *hubEnv

@@ -224,7 +224,11 @@ func (r *Relay) feed(ctx context.Context, id *identity) error {
 		if err != nil {
 			return err
 		}
-		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: wire.MaxFeedPage, RevocationsAfter: revAfter})
+		ticketsAfter, err := r.ticketCursor(ctx)
+		if err != nil {
+			return err
+		}
+		req, err := wire.Marshal(wire.FeedRequest{Cursors: cursors, Limit: wire.MaxFeedPage, RevocationsAfter: revAfter, TicketsAfter: &ticketsAfter})
 		if err != nil {
 			return err
 		}
@@ -238,6 +242,9 @@ func (r *Relay) feed(ctx context.Context, id *identity) error {
 			}
 		}
 		if err := r.db.addFeed(ctx, resp.Events, resp.Peers, resp.Revocations); err != nil {
+			return err
+		}
+		if err := r.keepTickets(ctx, id.Site, resp.Tickets); err != nil {
 			return err
 		}
 		for _, rv := range resp.Revocations {

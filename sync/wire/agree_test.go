@@ -38,7 +38,7 @@ func TestWireEventAgreesWithTheDomain(t *testing.T) {
 			t.Fatalf("%+v: wire hash %s, terminal hash %s", e, got, want)
 		}
 	}
-	domain := []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff, terminal.EventMpesaUsed, terminal.EventBankUsed}
+	domain := []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventOperatorPIN, terminal.EventOperatorOff, terminal.EventMpesaUsed, terminal.EventBankUsed, terminal.EventTicketRedeemed}
 	if got := wire.FeedTypes(); !slices.Equal(got, domain) {
 		t.Errorf("wire feed types %v; the terminal applies %v from the feed", got, domain)
 	}

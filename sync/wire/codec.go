@@ -179,6 +179,14 @@ func EncodeFeed(f *FeedResponse) ([]byte, error) {
 		b = append(b, `,"compact":`...)
 		b = append(b, cs...)
 	}
+	if len(f.Tickets) > 0 {
+		ts, err := Marshal(f.Tickets)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"tickets":`...)
+		b = append(b, ts...)
+	}
 	return append(b, '}'), nil
 }
 

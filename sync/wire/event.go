@@ -35,6 +35,7 @@ const (
 	TypeOperatorOff   = "operator.disabled"
 	TypeMpesaUsed     = "mpesa.used"
 	TypeBankUsed      = "bank.used"
+	TypeTicketUsed    = "ticket.redeemed"
 )
 
 // ComputeHash returns the hex SHA-256 that chains e to its predecessor:

@@ -57,9 +57,9 @@ const (
 // FeedTypes are the event types the site feed carries from the other
 // terminals of the site: what a terminal needs to refuse a pass that was
 // voided, used or settled elsewhere, and the operators added, given a new
-// PIN or disabled elsewhere.
+// PIN or disabled elsewhere, and the prepaid tickets let in elsewhere.
 // The hub's partial index events_feed lists the same types.
-var feedTypes = []string{TypeSaleVoided, TypePassSettled, TypePassUsed, TypeOperatorAdded, TypeOperatorPIN, TypeOperatorOff, TypeMpesaUsed, TypeBankUsed}
+var feedTypes = []string{TypeSaleVoided, TypePassSettled, TypePassUsed, TypeOperatorAdded, TypeOperatorPIN, TypeOperatorOff, TypeMpesaUsed, TypeBankUsed, TypeTicketUsed}
 
 // FeedTypes returns the event types the site feed carries.
 func FeedTypes() []string { return append([]string(nil), feedTypes...) }

@@ -142,13 +142,15 @@ func TestEncodeUpload(t *testing.T) {
 			t.Errorf("event %d came back as %+v", i, g)
 		}
 	}
-	f := FeedResponse{Events: []FeedEvent{{Event: evs[0], Name: "exit-1"}}, Peers: []Peer{{TerminalID: "t", Name: "exit-1", Seq: 1}}, More: true}
+	f := FeedResponse{Events: []FeedEvent{{Event: evs[0], Name: "exit-1"}}, Peers: []Peer{{TerminalID: "t", Name: "exit-1", Seq: 1}}, More: true,
+		Tickets: []Ticket{{N: 7, TicketNo: "KWS-1", Site: "NNP", Day: "2024-01-03", Party: json.RawMessage(`[{"category":"citizen","age_band":"adult","count":2}]`), Status: "valid"}}}
 	fb, err := EncodeFeed(&f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var fg FeedResponse
-	if err := json.Unmarshal(fb, &fg); err != nil || !fg.More || fg.Events[0].Name != "exit-1" || fg.Events[0].ComputeHash() != evs[0].Hash || fg.Peers[0].Seq != 1 {
+	if err := json.Unmarshal(fb, &fg); err != nil || !fg.More || fg.Events[0].Name != "exit-1" || fg.Events[0].ComputeHash() != evs[0].Hash || fg.Peers[0].Seq != 1 ||
+		len(fg.Tickets) != 1 || fg.Tickets[0].N != 7 || fg.Tickets[0].TicketNo != "KWS-1" {
 		t.Errorf("feed round trip: %s %v", fb, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/pass"
+	"github.com/lango-pos/lango/terminal/ticket"
 )
 
 var updateCorpus = flag.Bool("update", false, "rewrite testdata/events/v1.jsonl from the writers of this code")
@@ -74,6 +75,13 @@ func corpusEvents(t *testing.T) []terminal.Event {
 		t.Fatal(err)
 	}
 	if _, err := db.Void(ctx, admin, third.Sale.ID, "keyed twice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ApplyTickets(ctx, "hub", []ticket.Change{prepaid("KWS-2025-0001234567", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UseTicket(ctx, admin, "ECT:KWS-2025-0001234567", ticket.UseRequest{Party: []terminal.LineRequest{{Code: "EAC-ADULT", Qty: 3}},
+		Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RefuseHubCatalogue(ctx, 1704250800123, "KWS–2024.9", "catalogue file is not valid: version"); err != nil {

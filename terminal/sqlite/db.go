@@ -37,6 +37,9 @@ type DB struct {
 	// wires the adapters sets it (cmd/lango); nothing is stored that it
 	// refuses.
 	CheckDevice func(key, value string) error
+	// TicketLimit bounds the prepaid ticket list (0: MaxTickets); tests
+	// lower it.
+	TicketLimit int
 
 	mu       sync.Mutex
 	cat      *terminal.Catalogue // the active catalogue, loaded once

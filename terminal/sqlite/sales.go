@@ -139,6 +139,9 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		if res.PrintJob, err = tx.queuePrintOn(ctx, printer, s.ID, printKind(s), false); err != nil {
 			return err
 		}
+		if err := runAfterSale(ctx, tx, s); err != nil { // a prepaid ticket let in with it (tickets.go)
+			return err
+		}
 		res.Sale = s
 		return nil
 	})

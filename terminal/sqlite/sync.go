@@ -198,6 +198,8 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 				err = tx.applyFeedMpesa(ctx, e, name)
 			case terminal.EventBankUsed:
 				err = tx.applyFeedBank(ctx, e, name)
+			case terminal.EventTicketRedeemed:
+				err = tx.applyFeedTicket(ctx, e, name)
 			default:
 				err = tx.applyFeedMarks(ctx, e, name)
 			}

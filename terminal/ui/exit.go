@@ -110,6 +110,9 @@ func (s *exitScreen) checkPass() {
 	k := s.k
 	text := strings.Join(strings.Fields(s.scan.Text), "") // a pass has no spaces
 	s.scan.SetText("")
+	if k.scannedTicket(text) { // a prepaid ticket (tickets.go)
+		return
+	}
 	s.clear()
 	s.receipt.SetText("")
 	defer k.win.Canvas().Focus(s.scan)

@@ -45,7 +45,7 @@ type Kiosk struct {
 	o   Options
 
 	lang     string
-	mode     string // the home screen: entry, exit or counter
+	mode     string // the home screen: entry, exit, counter or express
 	ident    terminal.Identity
 	cat      *terminal.Catalogue
 	settings map[string]string
@@ -63,6 +63,7 @@ type Kiosk struct {
 	entry   *entryScreen
 	exit    *exitScreen
 	counter *counterScreen
+	tickets *ticketScreen // passes and prepaid tickets (tickets.go): the express lane
 	super   *superScreen
 	gate    *supervisorGate
 	prompt  *confirmPrompt // the last confirmation asked
@@ -200,6 +201,7 @@ func (k *Kiosk) build() {
 	k.shiftS = newShiftScreen(k)
 	k.entry = newEntryScreen(k)
 	k.exit = newExitScreen(k)
+	k.tickets = newTicketScreen(k)
 	k.counter = newCounterScreen(k)
 	k.super = newSuperScreen(k)
 	k.gate = newSupervisorGate(k)
@@ -208,7 +210,7 @@ func (k *Kiosk) build() {
 	k.win.SetContent(container.NewBorder(top, nil, nil, nil, k.body))
 	k.win.Canvas().SetOnTypedKey(k.typedKey)
 	k.win.Canvas().SetOnTypedRune(k.typedRune)
-	for _, s := range []screen{k.login, k.shiftS, k.entry, k.exit, k.counter, k.super} {
+	for _, s := range []screen{k.login, k.shiftS, k.entry, k.exit, k.counter, k.super, k.tickets} {
 		k.adopt(s.content())
 	}
 	k.adopt(k.status.box)
@@ -252,6 +254,8 @@ func (k *Kiosk) home() screen {
 		return k.exit
 	case "counter":
 		return k.counter
+	case "express":
+		return k.tickets
 	}
 	return k.entry
 }
@@ -343,6 +347,9 @@ func (k *Kiosk) typedRune(r rune) {
 	case k.exit:
 		k.win.Canvas().Focus(k.exit.scan)
 		k.exit.scan.TypedRune(r)
+	case k.tickets:
+		k.win.Canvas().Focus(k.tickets.scan)
+		k.tickets.scan.TypedRune(r)
 	case k.entry:
 		// the plate, typed after a tap on + or a vehicle; a pass's text
 		// goes on from there to the exit lane's check (divertScan)
@@ -356,6 +363,9 @@ func (k *Kiosk) typedRune(r rune) {
 // where the scanner's Enter checks it. What e held before the pass's
 // prefix stays in e.
 func (k *Kiosk) divertScan(e *entry) {
+	if k.divertTicket(e) { // a prepaid ticket, or any scan at the express lane (tickets.go)
+		return
+	}
 	i := strings.Index(e.Text, pass.TextPrefix)
 	if i < 0 || k.op == nil || k.shift == nil || k.fatal != nil {
 		return
@@ -575,6 +585,13 @@ func (k *Kiosk) lineName(l terminal.Line) string {
 // Call it on the UI goroutine.
 func (k *Kiosk) Scanned(text string) {
 	if k.op == nil || k.shift == nil || k.fatal != nil {
+		return
+	}
+	if k.scannedTicket(text) {
+		return
+	}
+	if k.mode == "express" {
+		k.tickets.show(text)
 		return
 	}
 	if k.current != k.exit {

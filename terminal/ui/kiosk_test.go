@@ -92,7 +92,7 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 	for _, k := range []string{"nav.language_en", "nav.language_sw", "language.en", "language.sw",
 		"settings.printer", "settings.hub", "settings.printer_placeholder", "settings.hub_placeholder",
-		"settings.mode_entry", "settings.mode_exit", "settings.mode_counter"} {
+		"settings.mode_entry", "settings.mode_exit", "settings.mode_counter", "settings.mode_express"} {
 		used[k] = true
 	}
 	// The ids the domain and the store give their messages (terminal.Error's

@@ -171,6 +171,7 @@ type navBar struct {
 	entry   *button
 	exit    *button
 	counter *button
+	express *button
 	shift   *button
 	super   *button
 	lang    *button
@@ -185,6 +186,7 @@ func newNavBar(k *Kiosk) *navBar {
 	n.entry = newButton(T("nav.entry"), func() { k.show(k.entry) })
 	n.exit = newButton(T("nav.exit"), func() { k.show(k.exit) })
 	n.counter = newButton(T("nav.counter"), func() { k.show(k.counter) })
+	n.express = newButton(T("nav.express"), func() { k.show(k.tickets) })
 	n.shift = newButton(T("nav.shift"), func() { k.show(k.shiftS) })
 	n.super = newButton(T("nav.supervisor"), func() {
 		k.gate.open(T("sup.why"), func(sup *terminal.Operator) { k.super.begin(sup); k.show(k.super) })
@@ -198,6 +200,8 @@ func newNavBar(k *Kiosk) *navBar {
 	n.lanes = container.NewHBox()
 	if k.mode == "counter" {
 		n.lanes.Add(n.counter)
+	} else if k.mode == "express" {
+		n.lanes.Add(n.express) // scans only: no selling, no settling
 	} else {
 		n.lanes.Add(n.entry)
 		n.lanes.Add(n.exit)
@@ -213,7 +217,7 @@ func (n *navBar) update() {
 	k := n.k
 	signed := k.op != nil
 	working := signed && k.shift != nil
-	for _, b := range []*button{n.entry, n.exit, n.counter} {
+	for _, b := range []*button{n.entry, n.exit, n.counter, n.express} {
 		if working {
 			b.Enable()
 		} else {
@@ -229,6 +233,7 @@ func (n *navBar) update() {
 	n.entry.setSelected(k.current == k.entry)
 	n.exit.setSelected(k.current == k.exit)
 	n.counter.setSelected(k.current == k.counter)
+	n.express.setSelected(k.current == k.tickets)
 	n.shift.setSelected(k.current == k.shiftS)
 	n.super.setSelected(k.current == k.super)
 	n.lanes.Refresh()
@@ -243,7 +248,7 @@ func (n *navBar) tapHome() {
 
 func (n *navBar) tapOther() {
 	k := n.k
-	if k.shift == nil || k.mode == "counter" {
+	if k.shift == nil || k.mode == "counter" || k.mode == "express" {
 		return
 	}
 	if k.current == k.entry {

@@ -484,7 +484,7 @@ func newSettingsPanel(k *Kiosk, s *superScreen) *settingsPanel {
 		form.Add(row)
 		form.Add(p.msgs[key].Label)
 	}
-	choices("mode", T("settings.mode"), p.modes, func(m string) string { return T("settings.mode_" + m) }, "entry", "exit", "counter")
+	choices("mode", T("settings.mode"), p.modes, func(m string) string { return T("settings.mode_" + m) }, "entry", "exit", "counter", "express")
 	choices("language", T("settings.language"), p.langs, func(l string) string { return T("language." + l) }, "en", "sw")
 	back := newButton(T("common.back"), s.showSales)
 	p.box = panel(container.NewVScroll(container.NewVBox(heading(T("sup.settings")), form, back)))
