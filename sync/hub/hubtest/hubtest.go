@@ -50,6 +50,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"Tickets", tickets},
 		{"ConcurrentApply", concurrentApply},
 		{"ConcurrentRedeem", concurrentRedeem},
+		{"ReportFromState", reportFromState},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)
