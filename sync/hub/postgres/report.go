@@ -49,8 +49,11 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		if lock {
 			batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), locks)
 		}
-		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM report_facts f
-			JOIN unnest($1::text[], $2::text[]) AS k(grp, key) ON f.grp = k.grp AND f.key = k.key`, grps, ks)
+		// A probe of the key for each group (the lateral subquery, kept
+		// apart by OFFSET 0): a join would be planned as a scan of the
+		// whole table, sorted, while it is small or its statistics old.
+		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM unnest($1::text[], $2::text[]) AS k(grp, key)
+			CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = k.grp AND f.key = k.key OFFSET 0) f`, grps, ks)
 		br := tx.SendBatch(ctx, batch)
 		if lock {
 			if _, err := br.Exec(); err != nil {
