@@ -143,7 +143,7 @@ func TestHubOnPostgres(t *testing.T) {
 	if code, out, stderr := run(t, "migrate", "--data", data, "--database", url, "--json"); code != 0 || !strings.Contains(out, `"0001_hub.sql"`) {
 		t.Fatalf("migrate: %d %s %s", code, out, stderr)
 	}
-	if code, out, _ := run(t, "migrate", "--data", data, "--database", url); code != 0 || !strings.Contains(out, "at migration 0003_feed_bank") {
+	if code, out, _ := run(t, "migrate", "--data", data, "--database", url); code != 0 || !strings.Contains(out, "at migration 0007_report_state") {
 		t.Errorf("migrate again: %d %s", code, out)
 	}
 	hubURL := serveInProcess(t, "--data", data, "--database", url)

@@ -19,19 +19,21 @@ func TestMigrateReportState(t *testing.T) {
 	ctx := context.Background()
 	s, url := open(t)
 	hubtest.ReportScenario(t, s)
+	// The report as the old code made it, reading every event.
+	before := hubtest.ReportJSON(t, hub.New(s, hub.Options{}).RescanReport)
 	// Back to the schema before 0007: the events stay, the state goes.
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE report_facts, report_hot, report_takings, report_unsettled, report_refused`,
+	for _, q := range []string{`DROP TABLE report_facts, report_hot, report_takings, report_unsettled, report_refused, forward_counts`,
+		`DROP TRIGGER forward_counted ON forwards`, `DROP FUNCTION forward_count`, `DROP INDEX forwards_refused`,
 		`DELETE FROM meta WHERE key = 'report_state'`, `DELETE FROM schema_migrations WHERE name = '0007_report_state.sql'`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	conn.Close(ctx)
-	before := hubtest.ReportJSON(t, hub.New(s, hub.Options{}).RescanReport)
 	s.Close()
 
 	s, err = postgres.Open(ctx, url, postgres.Options{SealKey: testKey})

@@ -44,3 +44,25 @@ CREATE TABLE report_refused (
 	body     BLOB NOT NULL
 );
 DELETE FROM meta WHERE key = 'report_state';
+
+-- The forwards by state and kind, kept by triggers in the transactions
+-- that add or move them (the report and /metrics read these, not a count
+-- of every forward ever made), and an index for the refused ones listed.
+CREATE TABLE forward_counts (
+	state TEXT NOT NULL,
+	kind  TEXT NOT NULL,
+	n     INTEGER NOT NULL,
+	PRIMARY KEY (state, kind)
+) WITHOUT ROWID;
+INSERT INTO forward_counts (state, kind, n) SELECT state, kind, count(*) FROM forwards GROUP BY state, kind;
+CREATE TRIGGER forward_counted AFTER INSERT ON forwards BEGIN
+	INSERT INTO forward_counts (state, kind, n) VALUES (NEW.state, NEW.kind, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER forward_recounted AFTER UPDATE OF state, kind ON forwards WHEN OLD.state != NEW.state OR OLD.kind != NEW.kind BEGIN
+	UPDATE forward_counts SET n = n - 1 WHERE state = OLD.state AND kind = OLD.kind;
+	INSERT INTO forward_counts (state, kind, n) VALUES (NEW.state, NEW.kind, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER forward_uncounted AFTER DELETE ON forwards BEGIN
+	UPDATE forward_counts SET n = n - 1 WHERE state = OLD.state AND kind = OLD.kind;
+END;
+CREATE INDEX forwards_refused ON forwards (n) WHERE state = 'refused';
