@@ -232,7 +232,8 @@ func (s *Store) ReportState(ctx context.Context, mpesa bool) (hub.ReportState, e
 	if st.Refused, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err != nil {
 		return st, unavailable(fmt.Errorf("report state: catalogue refusals: %w", err))
 	}
-	rows, err = tx.Query(ctx, `SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM report_hot h JOIN report_facts f ON f.grp = h.grp AND f.key = h.key`)
+	rows, err = tx.Query(ctx, `SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM report_hot h
+		CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = h.grp AND f.key = h.key OFFSET 0) f`)
 	if err == nil {
 		st.Hot, err = scanFacts(rows)
 	}

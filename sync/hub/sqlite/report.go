@@ -30,14 +30,21 @@ func keepReportStored(ctx context.Context, tx *sql.Tx, events []hub.StoredEvent)
 	b := hub.NewReportBatch(events)
 	keys := b.Lookups()
 	var held []hub.ReportFact
+	// One group at a time (keys come sorted by group), its keys in an IN
+	// list: SQLite searches the primary key for that, where a row-value IN
+	// (grp, key) would scan the table.
 	for len(keys) > 0 {
-		n := min(len(keys), reportChunk)
-		args := make([]any, 0, 2*n)
-		for _, k := range keys[:n] {
-			args = append(args, k.Group, k.Key)
+		n := 1
+		for n < len(keys) && n < reportChunk && keys[n].Group == keys[0].Group {
+			n++
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE (grp, key) IN (VALUES `+
-			strings.Repeat(", (?, ?)", n)[2:]+`)`, args...)
+		args := make([]any, 0, n+1)
+		args = append(args, keys[0].Group)
+		for _, k := range keys[:n] {
+			args = append(args, k.Key)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = ? AND key IN (?`+
+			strings.Repeat(", ?", n-1)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("report state: %w", err)
 		}
@@ -218,7 +225,7 @@ func (s *Store) ReportState(ctx context.Context, mpesa bool) (hub.ReportState, e
 	if st.Refused, err = bodies(`SELECT r.body FROM report_refused r LEFT JOIN terminals t ON t.id = r.terminal ORDER BY t.no`); err != nil {
 		return st, fmt.Errorf("report state: catalogue refusals: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM report_hot h JOIN report_facts f ON f.grp = h.grp AND f.key = h.key`)
+	rows, err = tx.QueryContext(ctx, `SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM report_hot h CROSS JOIN report_facts f ON f.grp = h.grp AND f.key = h.key`) // CROSS: the hot groups outside, probing the facts
 	if err != nil {
 		return st, fmt.Errorf("report state: facts: %w", err)
 	}
