@@ -96,7 +96,7 @@ func New(store Store, opts Options) *Hub {
 	}
 	h := &Hub{store: store, now: opts.Now, rand: opts.Rand, log: opts.Logger, opts: opts, metrics: newMetrics(),
 		seq: &sequencer{ch: map[string]chan struct{}{}}}
-	h.metrics.reg.MustRegister(newForwardCollector(store))
+	h.metrics.reg.MustRegister(newForwardCollector(store), newReportCollector(store))
 	return h
 }
 

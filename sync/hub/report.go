@@ -148,14 +148,42 @@ func settledTenders(p *terminal.PassSettled) []terminal.Tender {
 	return st.Tenders
 }
 
-// Report reads every money event once per pass (two passes: voids and
-// settlements first, then takings) and the recorded conflicts.
-func (h *Hub) Report(ctx context.Context) (*Report, error) {
-	r := &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}, CatalogueRefused: []RefusedCatalogue{}}
-	now := h.now()
+// reportParts are what the report's conflicts, M-PESA reconciliation and
+// lists are made of, however they were gathered: from the state kept at
+// ingest (Report) or by reading every event again (RescanReport).
+type reportParts struct {
+	voided    map[siteID]time.Time
+	settled   map[siteID][]ConflictUse // by pass
+	used      map[siteID][]ConflictUse // pass.used, by pass
+	redeemed  map[siteID][]ConflictUse // prepaid tickets let in, by ticket number
+	operators map[siteID][]ConflictUse // site operators, by site and name
+	saleSite  map[string]string        // sale id → its site
+	mpesaUses map[string][]ConflictUse
+	// mpesaTenders are every M-PESA tender, only when the hub keeps an
+	// M-PESA ledger.
+	mpesaTenders []mpesa.Tender
+}
+
+// siteID keys voids, settlements and uses by site and id: an event of one
+// site never voids or settles another's sale, whatever id it names
+// (authz.go refuses those the hub can see at upload; a settlement of a
+// pass not received yet is kept under its own site, and flagged when the
+// pass turns out to be another site's).
+type siteID [2]string
+
+func newReportParts() *reportParts {
+	return &reportParts{voided: map[siteID]time.Time{}, settled: map[siteID][]ConflictUse{}, used: map[siteID][]ConflictUse{},
+		redeemed: map[siteID][]ConflictUse{}, operators: map[siteID][]ConflictUse{}, saleSite: map[string]string{}, mpesaUses: map[string][]ConflictUse{}}
+}
+
+func newReport() *Report {
+	return &Report{Terminals: []ReportTerminal{}, Takings: []Taking{}, Unsettled: []UnsettledPass{}, Conflicts: []Conflict{}, CatalogueRefused: []RefusedCatalogue{}}
+}
+
+func (h *Hub) reportTerminals(ctx context.Context, r *Report) error {
 	ts, err := h.store.Terminals(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, t := range ts {
 		rt := ReportTerminal{Site: t.Site, Name: t.Name, TerminalID: t.ID, Events: t.Events, LastSeq: t.LastSeq, Revoked: t.Revoked(), Relay: t.Relay}
@@ -165,65 +193,138 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		}
 		r.Terminals = append(r.Terminals, rt)
 	}
+	return nil
+}
 
-	// Voids, settlements and uses are keyed by site and id: an event of one
-	// site never voids or settles another's sale, whatever id it names
-	// (authz.go refuses those the hub can see at upload; a settlement of a
-	// pass not received yet is kept under its own site, and flagged below
-	// when the pass turns out to be another site's).
-	type siteID [2]string
-	voided := map[siteID]time.Time{}
-	settled := map[siteID][]ConflictUse{}  // by pass
-	used := map[siteID][]ConflictUse{}     // pass.used, by pass
-	redeemed := map[siteID][]ConflictUse{} // prepaid tickets let in, by ticket number
+// Report answers from the state the store keeps at ingest (reportstate.go):
+// its cost grows with what it shows (terminals, takings lines, unsettled
+// passes, conflicts), not with the events the hub holds.
+func (h *Hub) Report(ctx context.Context) (*Report, error) {
+	r, now := newReport(), h.now()
+	if err := h.reportTerminals(ctx, r); err != nil {
+		return nil, err
+	}
+	st, err := h.store.ReportState(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	r.Takings = append(r.Takings, st.Takings...)
+	for _, b := range st.Unsettled {
+		var u UnsettledPass
+		if err := json.Unmarshal(b, &u); err != nil {
+			return nil, fmt.Errorf("report: an unsettled pass: %w", err)
+		}
+		u.AgeSeconds = max(0, int64(now.Sub(u.At)/time.Second)) // kept at ingest without its age
+		r.Unsettled = append(r.Unsettled, u)
+	}
+	for _, b := range st.Refused {
+		var c RefusedCatalogue
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("report: a catalogue refusal: %w", err)
+		}
+		r.CatalogueRefused = append(r.CatalogueRefused, c)
+	}
+	p := newReportParts()
+	slices.SortFunc(st.Hot, func(a, b ReportFact) int {
+		return cmp.Or(cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.N, b.N))
+	})
+	for _, f := range st.Hot {
+		k := siteID{f.Site, f.Key}
+		var u ConflictUse
+		switch f.Kind {
+		case factSale:
+			p.saleSite[f.Key] = f.Site
+		case factVoid:
+			var v voidBody
+			if json.Unmarshal(f.Body, &v) == nil && v.At.After(p.voided[k]) {
+				p.voided[k] = v.At
+			} else if _, ok := p.voided[k]; !ok {
+				p.voided[k] = v.At
+			}
+		case factSettled, factUsed, factRedeemed, factOperator:
+			if err := json.Unmarshal(f.Body, &u); err != nil {
+				return nil, fmt.Errorf("report: a %s fact: %w", f.Kind, err)
+			}
+			m := map[string]map[siteID][]ConflictUse{factSettled: p.settled, factUsed: p.used, factRedeemed: p.redeemed, factOperator: p.operators}[f.Kind]
+			m[k] = append(m[k], u)
+		case factMpesa:
+			var mb mpesaBody
+			if err := json.Unmarshal(f.Body, &mb); err != nil {
+				return nil, fmt.Errorf("report: an M-PESA fact: %w", err)
+			}
+			p.mpesaUses[f.Key] = append(p.mpesaUses[f.Key], mb.Use)
+		}
+	}
+	slices.SortStableFunc(st.Mpesa, func(a, b ReportFact) int {
+		return cmp.Or(cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.N, b.N))
+	})
+	for _, f := range st.Mpesa {
+		var mb mpesaBody
+		if err := json.Unmarshal(f.Body, &mb); err != nil {
+			return nil, fmt.Errorf("report: an M-PESA fact: %w", err)
+		}
+		p.mpesaTenders = append(p.mpesaTenders, mb.Tender)
+	}
+	return h.finishReport(ctx, r, p)
+}
+
+// RescanReport is the report made by reading every money event again (two
+// passes: voids and settlements first, then takings): what Report answers
+// from the state kept at ingest, at a cost that grows with the history. It
+// checks that state (the conformance suite, a migrated hub).
+func (h *Hub) RescanReport(ctx context.Context) (*Report, error) {
+	r, now := newReport(), h.now()
+	if err := h.reportTerminals(ctx, r); err != nil {
+		return nil, err
+	}
+	p := newReportParts()
 	// Site operators by name: the same name added at two terminals (while
 	// offline) is two operators; each terminal keeps the first it knew.
-	operators := map[[2]string][]ConflictUse{} // by site, name
 	// A terminal's catalogue refusal stands until it loads a catalogue
 	// after it (each terminal's events come in seq order).
 	refused := map[string]*RefusedCatalogue{} // by terminal id
 	var order []string
-	err = h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded,
+	err := h.store.ScanEvents(ctx, []string{terminal.EventSaleVoided, terminal.EventPassSettled, terminal.EventPassUsed, terminal.EventOperatorAdded,
 		terminal.EventCatalogue, terminal.EventCatalogueBad, EventTicketRedeemed}, func(e StoredEvent) error {
 		switch e.Type {
 		case EventTicketRedeemed:
-			var p TicketRedeemed
-			if json.Unmarshal(e.Payload, &p) == nil && p.TicketNo != "" {
-				k := siteID{e.Site, p.TicketNo}
-				redeemed[k] = append(redeemed[k], ConflictUse{Site: e.Site, Terminal: e.Name, Seq: e.Seq, At: e.At})
+			var p2 TicketRedeemed
+			if json.Unmarshal(e.Payload, &p2) == nil && p2.TicketNo != "" {
+				k := siteID{e.Site, p2.TicketNo}
+				p.redeemed[k] = append(p.redeemed[k], ConflictUse{Site: e.Site, Terminal: e.Name, Seq: e.Seq, At: e.At})
 			}
 		case terminal.EventCatalogue:
 			delete(refused, e.Terminal)
 		case terminal.EventCatalogueBad:
-			var p terminal.CatalogueRefused
-			if json.Unmarshal(e.Payload, &p) == nil {
+			var c terminal.CatalogueRefused
+			if json.Unmarshal(e.Payload, &c) == nil {
 				if _, ok := refused[e.Terminal]; !ok {
 					order = append(order, e.Terminal)
 				}
-				refused[e.Terminal] = &RefusedCatalogue{Site: e.Site, Terminal: e.Name, Seq: p.Seq, Version: p.Version, Reason: p.Reason, At: e.At}
+				refused[e.Terminal] = &RefusedCatalogue{Site: e.Site, Terminal: e.Name, Seq: c.Seq, Version: c.Version, Reason: c.Reason, At: e.At}
 			}
 		case terminal.EventOperatorAdded:
-			var p terminal.OperatorAdded
-			if json.Unmarshal(e.Payload, &p) == nil && p.Scope == "site" && p.Name != "" {
-				k := [2]string{e.Site, p.Name}
-				operators[k] = append(operators[k], ConflictUse{Site: e.Site, Terminal: e.Name, OperatorID: p.ID, Seq: e.Seq, At: e.At})
+			var o terminal.OperatorAdded
+			if json.Unmarshal(e.Payload, &o) == nil && o.Scope == "site" && o.Name != "" {
+				k := siteID{e.Site, o.Name}
+				p.operators[k] = append(p.operators[k], ConflictUse{Site: e.Site, Terminal: e.Name, OperatorID: o.ID, Seq: e.Seq, At: e.At})
 			}
 		case terminal.EventSaleVoided:
-			var p terminal.SaleVoid
-			if json.Unmarshal(e.Payload, &p) == nil && p.SaleID != "" {
-				voided[siteID{e.Site, p.SaleID}] = e.At
+			var v terminal.SaleVoid
+			if json.Unmarshal(e.Payload, &v) == nil && v.SaleID != "" {
+				p.voided[siteID{e.Site, v.SaleID}] = e.At
 			}
 		case terminal.EventPassSettled:
-			var p terminal.PassSettled
-			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
-				k := siteID{e.Site, p.PassID}
-				settled[k] = append(settled[k], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, SaleID: p.SaleID, Seq: e.Seq, At: e.At})
+			var s terminal.PassSettled
+			if json.Unmarshal(e.Payload, &s) == nil && s.PassID != "" {
+				k := siteID{e.Site, s.PassID}
+				p.settled[k] = append(p.settled[k], ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: s.SettlementID, SaleID: s.SaleID, Seq: e.Seq, At: e.At})
 			}
 		case terminal.EventPassUsed:
-			var p terminal.PassUsed
-			if json.Unmarshal(e.Payload, &p) == nil && p.PassID != "" {
-				k := siteID{e.Site, p.PassID}
-				used[k] = append(used[k], ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: p.PassID, Seq: e.Seq, At: e.At})
+			var u terminal.PassUsed
+			if json.Unmarshal(e.Payload, &u) == nil && u.PassID != "" {
+				k := siteID{e.Site, u.PassID}
+				p.used[k] = append(p.used[k], ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: u.PassID, Seq: e.Seq, At: e.At})
 			}
 		}
 		return nil
@@ -231,8 +332,6 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	saleSite := map[string]string{} // sale id → its site
-
 	for _, id := range order {
 		if rc, ok := refused[id]; ok {
 			r.CatalogueRefused = append(r.CatalogueRefused, *rc)
@@ -250,18 +349,16 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			takings[takingKey{site, string(t.Kind), string(t.Currency)}] += t.Net()
 		}
 	}
-	mpesaUses := map[string][]ConflictUse{}
-	var mpesaTenders []mpesa.Tender
 	useMpesa := func(ts []terminal.Tender, u ConflictUse) {
 		for _, t := range ts {
 			if t.Kind == terminal.TenderMpesa && t.Amount > 0 && t.Reference != "" {
-				mpesaUses[t.Reference] = append(mpesaUses[t.Reference], u)
+				p.mpesaUses[t.Reference] = append(p.mpesaUses[t.Reference], u)
 				id := u.SaleID
 				if id == "" {
 					id = u.SettlementID
 				}
 				// The account reference a payer gives is the site's code.
-				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
+				p.mpesaTenders = append(p.mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}
@@ -273,26 +370,26 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 				return nil
 			}
 			useMpesa(s.Tenders, ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: s.ID, Seq: e.Seq, At: e.At})
-			saleSite[s.ID] = e.Site
+			p.saleSite[s.ID] = e.Site
 			k := siteID{e.Site, s.ID}
-			if _, ok := voided[k]; ok {
+			if _, ok := p.voided[k]; ok {
 				return nil
 			}
 			add(e.Site, s.Tenders)
-			if s.State == terminal.SaleDeferred && len(settled[k]) == 0 {
+			if s.State == terminal.SaleDeferred && len(p.settled[k]) == 0 {
 				r.Unsettled = append(r.Unsettled, terminal.UnsettledOf(&s, e.Site, e.Name, now))
 			}
 		case terminal.EventSaleRefunded:
-			var p terminal.SaleRefunded
-			if json.Unmarshal(e.Payload, &p) == nil {
-				add(e.Site, p.Refund.Tenders)
+			var rf terminal.SaleRefunded
+			if json.Unmarshal(e.Payload, &rf) == nil {
+				add(e.Site, rf.Refund.Tenders)
 			}
 		case terminal.EventPassSettled:
-			var p terminal.PassSettled
-			if json.Unmarshal(e.Payload, &p) == nil {
-				ts := settledTenders(&p)
+			var s terminal.PassSettled
+			if json.Unmarshal(e.Payload, &s) == nil {
+				ts := settledTenders(&s)
 				add(e.Site, ts)
-				useMpesa(ts, ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: p.SettlementID, Seq: e.Seq, At: e.At})
+				useMpesa(ts, ConflictUse{Site: e.Site, Terminal: e.Name, SettlementID: s.SettlementID, Seq: e.Seq, At: e.At})
 			}
 		}
 		return nil
@@ -303,10 +400,16 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	for k, v := range takings {
 		r.Takings = append(r.Takings, Taking{Site: k.site, Tender: k.tender, Currency: k.currency, Amount: v})
 	}
+	return h.finishReport(ctx, r, p)
+}
+
+// finishReport sorts the lists, finds the conflicts in p and adds the
+// stored ones, the bank and M-PESA reconciliations and the forwards.
+func (h *Hub) finishReport(ctx context.Context, r *Report, p *reportParts) (*Report, error) {
 	slices.SortFunc(r.Takings, func(a, b Taking) int {
 		return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Tender, b.Tender), cmp.Compare(a.Currency, b.Currency))
 	})
-	slices.SortFunc(r.Unsettled, func(a, b UnsettledPass) int {
+	slices.SortStableFunc(r.Unsettled, func(a, b UnsettledPass) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.SaleID, b.SaleID))
 	})
 
@@ -321,13 +424,13 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq))
 		})
 	}
-	for k, uses := range settled {
+	for k, uses := range p.settled {
 		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_settled_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses)})
 		}
 	}
-	for k, uses := range used {
+	for k, uses := range p.used {
 		byTime(uses)
 		if lanes := distinctTerminals(uses); lanes > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_used_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
@@ -337,14 +440,14 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	// A pass used or settled after its sale was voided (a lane that had
 	// not heard of the void yet), and uses or settlements that name a pass
 	// which turned out to be another site's.
-	for _, m := range []map[siteID][]ConflictUse{used, settled} {
+	for _, m := range []map[siteID][]ConflictUse{p.used, p.settled} {
 		for k, uses := range m {
-			if site, ok := saleSite[k[1]]; ok && site != k[0] {
+			if site, ok := p.saleSite[k[1]]; ok && site != k[0] {
 				r.Conflicts = append(r.Conflicts, Conflict{Kind: "forbidden_reference", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
 					Reason: fmt.Sprintf("names a pass of site %s", site)})
 				continue
 			}
-			at, ok := voided[k]
+			at, ok := p.voided[k]
 			if !ok {
 				continue
 			}
@@ -360,20 +463,20 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			}
 		}
 	}
-	for k, uses := range redeemed {
+	for k, uses := range p.redeemed {
 		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "ticket_redeemed_twice", Site: k[0], Code: k[1], Uses: uses, At: lastUse(uses),
 				Reason: fmt.Sprintf("prepaid ticket %s was let in %d times", k[1], len(uses))})
 		}
 	}
-	for k, uses := range operators {
+	for k, uses := range p.operators {
 		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "operator_added_twice", Site: k[0], Operator: k[1], Uses: uses, At: lastUse(uses)})
 		}
 	}
-	for code, uses := range mpesaUses {
+	for code, uses := range p.mpesaUses {
 		byTime(uses)
 		if len(uses) > 1 {
 			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
@@ -386,7 +489,7 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 		}
 		r.Bank = rep
 	}
-	mp, err := mpesa.Reconcile(ctx, h.store, mpesaTenders)
+	mp, err := mpesa.Reconcile(ctx, h.store, p.mpesaTenders)
 	if err != nil {
 		return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
 	}

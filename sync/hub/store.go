@@ -71,6 +71,10 @@ type Store interface {
 	// ScanEvents calls fn for every event of the given types: each
 	// terminal's in seq order, one terminal after another.
 	ScanEvents(ctx context.Context, types []string, fn func(StoredEvent) error) error
+	// ReportState returns the report's state that Apply keeps
+	// (reportstate.go: every applied event's ReportDelta, in the events'
+	// transaction), with every M-PESA fact if mpesa is set.
+	ReportState(ctx context.Context, mpesa bool) (ReportState, error)
 	// AddConflict records a conflict found outside Apply.
 	AddConflict(ctx context.Context, c Conflict) error
 	// Conflicts returns the recorded conflicts, oldest first.

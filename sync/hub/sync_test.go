@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -131,6 +133,18 @@ func TestEndToEnd(t *testing.T) {
 	r, _ = h.Hub().Report(ctx)
 	if len(r.Unsettled) != 1 || r.Unsettled[0].PassID != open.ID || r.Unsettled[0].Terminal != "gate-1" || r.Unsettled[0].Due["KES"] != open.Due["KES"] {
 		t.Errorf("unsettled = %+v; want the pass of sale %s", r.Unsettled, open.ID)
+	}
+	// /metrics serves the same state.
+	resp, err := http.Get(h.front.URL + wire.PathMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{`lango_hub_unsettled_passes{site="NNP"} 1`, fmt.Sprintf(`lango_hub_takings_minor_units{currency="KES",site="NNP",tender="cash"} %d`, got["cash/KES"])} {
+		if !strings.Contains(string(body), line+"\n") {
+			t.Errorf("/metrics has no %q", line)
+		}
 	}
 }
 

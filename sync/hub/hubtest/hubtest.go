@@ -52,6 +52,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"MpesaLedger", mpesaLedger},
 		{"ConcurrentApply", concurrentApply},
 		{"ConcurrentRedeem", concurrentRedeem},
+		{"ReportFromState", reportFromState},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newStore(t)

@@ -1,10 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,8 +204,13 @@ func rawCopyInto(b *testing.B, keys string) time.Duration {
 // the same 40,000 events applied into an empty hub and into one already
 // holding LANGO_BENCH_HELD events (1,000,000 by default; the issue's
 // 10,000,000 with LANGO_BENCH_HELD=10000000), loaded by COPY straight into
-// the events table (and its records) beforehand. x-empty is the full
-// hub's rate over the empty one's.
+// the events table, its records and the report's state (fillHub)
+// beforehand. x-empty is the full hub's rate over the empty one's. Then
+// the report of the full hub: report-s is Hub.Report and its JSON, in
+// this process; with LANGO_BENCH_HUB_BIN naming a built lango-hub,
+// cli-report-s is `lango-hub report --database URL --json` run as a
+// process (its start, the pool, the migrations' check included); with
+// LANGO_BENCH_RESCAN=1, rescan-s is the old report that read every event.
 //
 // Run: go test ./sync/hub/postgres -run '^$' -bench IntoFullHub -benchtime 1x
 func BenchmarkIngestIntoFullHub(b *testing.B) {
@@ -211,64 +219,195 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 		held, _ = strconv.Atoi(v)
 	}
 	ctx := context.Background()
-	var empty, full time.Duration
+	var empty, full, report, cli, rescan time.Duration
+	var size int
 	for range b.N {
 		empty += applyRun(b, nil)
 		b.StopTimer()
-		s, _ := open(b)
+		s, url := open(b)
 		start := time.Now()
-		fill(b, s, held)
+		fillHub(b, s, held)
 		b.Logf("loaded %d events in %v", held, time.Since(start).Round(time.Second))
 		if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 		full += applyRun(b, s)
+		h := hub.New(s, hub.Options{})
+		start = time.Now()
+		r, err := h.Report(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := json.Marshal(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		report += time.Since(start)
+		size = len(out)
+		b.Logf("report: %d terminals, %d takings, %d unsettled, %d conflicts, %d bytes", len(r.Terminals), len(r.Takings), len(r.Unsettled), len(r.Conflicts), size)
+		if bin := os.Getenv("LANGO_BENCH_HUB_BIN"); bin != "" {
+			cli += runReport(b, bin, url)
+		}
+		if os.Getenv("LANGO_BENCH_RESCAN") != "" {
+			start = time.Now()
+			old, err := h.RescanReport(ctx)
+			if err == nil {
+				_, err = json.Marshal(old)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rescan += time.Since(start)
+		}
 		s.Close()
 	}
 	n := float64(benchTerminals * benchPerTerm * b.N)
 	b.ReportMetric(n/empty.Seconds(), "empty-events/s")
 	b.ReportMetric(n/full.Seconds(), "full-events/s")
 	b.ReportMetric(empty.Seconds()/full.Seconds(), "x-empty")
+	b.ReportMetric(report.Seconds()/float64(b.N), "report-s")
+	b.ReportMetric(float64(size), "report-bytes")
+	if cli > 0 {
+		b.ReportMetric(cli.Seconds()/float64(b.N), "cli-report-s")
+	}
+	if rescan > 0 {
+		b.ReportMetric(rescan.Seconds()/float64(b.N), "rescan-s")
+	}
 }
 
-// fill loads n events of 1,000 terminals (n/1000 each, hashes not
-// chained: Apply looks only at each terminal's last) into s by COPY.
-func fill(b *testing.B, s *postgres.Store, n int) {
+// runReport runs `lango-hub report --json` on the database at url and
+// returns how long the process took.
+func runReport(b *testing.B, bin, url string) time.Duration {
+	data := b.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "authority.key"), testKey, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "report", "--data", data, "--database", url, "--json")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("lango-hub report: %v: %s", err, errb.String())
+	}
+	d := time.Since(start)
+	b.Logf("lango-hub report --json: %d bytes in %v", out.Len(), d)
+	return d
+}
+
+// fillHub loads n events of 1,000 terminals (n/1000 each, hashes not
+// chained: Apply looks only at each terminal's last) into s by COPY: real
+// sale.created payloads (cash, every tenth by M-PESA with its own code,
+// every thousandth deferred and owed), their records, and the report's
+// state as Apply keeps it, made by the same rules (hub.ReportBatch) and
+// copied in. Two workers, the cores.
+func fillHub(b *testing.B, s *postgres.Store, n int) {
 	ctx := context.Background()
 	const terms = 1000
 	per := n / terms
-	payload := []byte(benchPayload())
-	for t := range terms {
-		term := enroll(b, s, fmt.Sprintf("full-%d", t))
-		var no int64
-		if err := s.Pool().QueryRow(ctx, `SELECT no FROM terminals WHERE id = $1`, term.ID).Scan(&no); err != nil {
-			b.Fatal(err)
-		}
-		seq := 0
-		_, err := s.Pool().CopyFrom(ctx, pgx.Identifier{"events"}, []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"},
-			pgx.CopyFromFunc(func() ([]any, error) {
-				if seq == per {
-					return nil, nil
-				}
-				seq++
-				return []any{no, int64(seq), uuid.Must(uuid.NewV7()), terminal.EventSaleCreated, "2024-01-03T06:00:00Z", "admin", payload, strings.Repeat("0", 64), strings.Repeat("1", 64), "2024-01-03T06:00:00Z"}, nil
-			}))
-		if err != nil {
-			b.Fatal(err)
-		}
-		seq = 0
-		if _, err := s.Pool().CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "terminal"},
-			pgx.CopyFromFunc(func() ([]any, error) {
-				if seq == per {
-					return nil, nil
-				}
-				seq++
-				return []any{uuid.Must(uuid.NewV7()), hub.RecordSale, no}, nil
-			})); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.Pool().Exec(ctx, `UPDATE terminals SET last_seq = $1, last_hash = $2, events = $1 WHERE no = $3`, per, strings.Repeat("1", 64), no); err != nil {
+	type term struct {
+		id string
+		no int64
+	}
+	ts := make([]term, terms)
+	for i := range ts {
+		t := enroll(b, s, fmt.Sprintf("full-%d", i))
+		ts[i].id = t.ID
+		if err := s.Pool().QueryRow(ctx, `SELECT no FROM terminals WHERE id = $1`, t.ID).Scan(&ts[i].no); err != nil {
 			b.Fatal(err)
 		}
 	}
+	var wg sync.WaitGroup
+	errs := make(chan error, terms)
+	for w := range benchWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < terms; i += benchWorkers {
+				if err := fillTerminal(ctx, s, ts[i].id, ts[i].no, i, per); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+func fillTerminal(ctx context.Context, s *postgres.Store, id string, no int64, i, per int) error {
+	events := make([]hub.StoredEvent, per)
+	ids := make([]uuid.UUID, per)
+	for j := range events {
+		u := uuid.Must(uuid.NewV7())
+		ids[j] = u
+		at := t0.Add(time.Duration(j) * time.Second)
+		sale := terminal.Sale{ID: u.String(), Number: int64(j + 1), Kind: "sale", Terminal: id, Site: "NNP", ShiftID: "shift", Operator: "wanjiru", At: at,
+			State: terminal.SalePaid, CatalogueVersion: "2024-01", Lines: []terminal.Line{{Code: "ADULT-CIT", Qty: 2}}, Totals: terminal.Totals{"KES": 60000},
+			Tenders: []terminal.Tender{{Kind: terminal.TenderCash, Currency: "KES", Amount: 100000, Change: 40000}}}
+		switch {
+		case j%1000 == 999:
+			sale.State, sale.Due, sale.Vehicle = terminal.SaleDeferred, terminal.Totals{"KES": 60000}, "KDA 123X"
+			sale.Tenders = []terminal.Tender{{Kind: terminal.TenderDefer, Currency: "KES", Amount: 60000}}
+		case j%10 == 9:
+			sale.Tenders = []terminal.Tender{{Kind: terminal.TenderMpesa, Currency: "KES", Amount: 60000, Reference: fmt.Sprintf("Q%03d%06d", i, j)}}
+		}
+		payload, err := json.Marshal(sale)
+		if err != nil {
+			return err
+		}
+		events[j] = hub.StoredEvent{Event: terminal.Event{Seq: int64(j + 1), ID: u.String(), Terminal: id, Type: terminal.EventSaleCreated, At: at, Actor: "wanjiru",
+			Payload: payload, PrevHash: strings.Repeat("0", 64), Hash: strings.Repeat("1", 64)}, Site: "NNP", Name: fmt.Sprintf("full-%d", i)}
+	}
+	d := hub.NewReportBatch(events).Changes(nil)
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	k := 0
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if k == per {
+				return nil, nil
+			}
+			e := &events[k].Event
+			k++
+			return []any{no, e.Seq, ids[k-1], e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, "2024-01-03T06:00:00Z"}, nil
+		})); err != nil {
+		return err
+	}
+	rows := make([][]any, per)
+	for j := range rows {
+		rows[j] = []any{ids[j], hub.RecordSale, no}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "terminal"}, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, f := range d.Facts {
+		rows = append(rows, []any{f.Group, f.Key, f.Kind, f.Site, f.Terminal, f.Seq, int32(f.N), f.Body})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"report_facts"}, []string{"grp", "key", "kind", "site", "terminal", "seq", "n", "body"}, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, u := range d.Unsettled {
+		rows = append(rows, []any{u.Site, u.SaleID, u.Terminal, u.Seq, u.Body})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"report_unsettled"}, []string{"site", "sale_id", "terminal", "seq", "body"}, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	for _, t := range d.Takings {
+		if _, err := tx.Exec(ctx, `INSERT INTO report_takings (terminal, site, tender, currency, amount, tenders) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.Terminal, t.Site, t.Tender, t.Currency, t.Amount, t.Tenders); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE terminals SET last_seq = $1, last_hash = $2, events = $1 WHERE no = $3`, per, strings.Repeat("1", 64), no); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal"
 )
@@ -258,6 +259,9 @@ func (s *Store) copyEvents(ctx context.Context, src *sql.DB, id string, no, last
 		if _, err := tx.Exec(ctx, `INSERT INTO records (id, kind, terminal) SELECT u.id, u.kind, $1 FROM unnest($2::uuid[], $3::text[]) AS u(id, kind) ON CONFLICT DO NOTHING`, no, ids, kinds); err != nil {
 			return fmt.Errorf("records: %w", err)
 		}
+		if err := copyReport(ctx, tx, no, held); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE terminals SET last_seq = $1, last_hash = $2, events = $3, last_seen = $4 WHERE id = $5`, lastSeq, lastHash, events, lastSeen, id)
 		return err
 	})
@@ -330,4 +334,39 @@ func copyMpesa(ctx context.Context, tx pgx.Tx, src *sql.DB) error {
 		return fmt.Errorf("copy M-PESA pull cursors: %w", err)
 	}
 	return nil
+}
+
+// copyReport takes the events of terminal no copied after seq into the
+// report's state, as Apply would have.
+func copyReport(ctx context.Context, tx pgx.Tx, no, after int64) error {
+	for {
+		rows, err := tx.Query(ctx, `SELECT `+eventCols+`, t.id, t.site, t.name FROM events e JOIN terminals t ON t.no = e.terminal
+			WHERE e.terminal = $1 AND e.seq > $2 AND e.type = ANY($3) ORDER BY e.seq LIMIT 5000`, no, after, hub.ReportTypes)
+		if err != nil {
+			return fmt.Errorf("report state: %w", err)
+		}
+		var batch []hub.StoredEvent
+		for rows.Next() {
+			var se hub.StoredEvent
+			var id string
+			e, err := scanEvent(rows, "", &id, &se.Site, &se.Name)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("report state: %w", err)
+			}
+			e.Terminal, after = id, e.Seq
+			se.Event = e
+			batch = append(batch, se)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("report state: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := keepReportStored(ctx, tx, batch, true); err != nil {
+			return err
+		}
+	}
 }

@@ -186,7 +186,7 @@ func (s *Store) ForwardSummary(ctx context.Context) (hub.ForwardSummary, error) 
 		return out, unavailable(fmt.Errorf("forward summary: %w", err))
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT state, kind, count(*) FROM forwards GROUP BY state, kind`)
+	rows, err := tx.Query(ctx, `SELECT state, kind, sum(n)::bigint FROM forward_counts GROUP BY state, kind`)
 	if err != nil {
 		return out, unavailable(fmt.Errorf("forward summary: %w", err))
 	}

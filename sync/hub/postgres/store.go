@@ -157,12 +157,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
-	return s.write(ctx, func(tx pgx.Tx) error {
+	err = s.write(ctx, func(tx pgx.Tx) error {
 		var b [16]byte
 		rand.Read(b[:])
 		_, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('hub_id', $1) ON CONFLICT DO NOTHING`, hex.EncodeToString(b[:]))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return s.rebuildReport(ctx)
 }
 
 // Migrations returns the names of the migrations applied.
@@ -662,6 +666,9 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 			return err
 		}
 		if err := insertRecords(ctx, tx, no, created); err != nil {
+			return err
+		}
+		if err := keepReport(ctx, tx, id, site, name, applied); err != nil {
 			return err
 		}
 		var found []hub.Conflict

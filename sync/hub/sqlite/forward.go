@@ -185,7 +185,7 @@ func (s *Store) ForwardSummary(ctx context.Context) (hub.ForwardSummary, error) 
 		return out, fmt.Errorf("forward summary: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT state, kind, count(*) FROM forwards GROUP BY state, kind`)
+	rows, err := tx.QueryContext(ctx, `SELECT state, kind, n FROM forward_counts`)
 	if err != nil {
 		return out, fmt.Errorf("forward summary: %w", err)
 	}

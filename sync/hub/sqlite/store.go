@@ -113,12 +113,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := sqlitefile.Migrate(ctx, s.w, migrations, "migrations/*.sql", time.Now); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		var b [16]byte
 		rand.Read(b[:])
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('hub_id', ?) ON CONFLICT DO NOTHING`, hex.EncodeToString(b[:]))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return s.rebuildReport(ctx)
 }
 
 // write runs fn in a write transaction, committing if it returns nil.
@@ -581,6 +585,9 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 			}
 		}
 		if err := s.insertRecords(ctx, tx, no, created); err != nil {
+			return err
+		}
+		if err := keepReport(ctx, tx, id, site, name, applied); err != nil {
 			return err
 		}
 		var found []hub.Conflict
