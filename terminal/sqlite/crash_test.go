@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
+	if path := os.Getenv("LANGO_ARCHIVE_CHILD"); path != "" {
+		archiveChild(path)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -3,3 +3,6 @@ package sqlite
 // SetAfterReport makes db call fn between a shift close's report and its
 // write transaction, for the tests of package sqlite_test.
 func SetAfterReport(db *DB, fn func()) { db.afterReport = fn }
+
+// SetArchiveHook makes db call fn at each step of an archive run.
+func SetArchiveHook(db *DB, fn func(step string)) { db.archiveHook = fn }

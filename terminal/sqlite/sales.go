@@ -291,6 +291,10 @@ func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
 func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
 	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(id))))
 	if errors.Is(err, sql.ErrNoRows) {
+		var n int64
+		if db.db.QueryRowContext(ctx, `SELECT number FROM sales WHERE id = ?`, strings.ToLower(strings.TrimSpace(id))).Scan(&n) == nil {
+			return nil, terminal.Errorf(terminal.ENOTFOUND, "sale %d is older than the retention: its document is in the archive folder, not the store", n)
+		}
 		return nil, terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", id)
 	}
 	return s, err
