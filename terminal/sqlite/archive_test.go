@@ -150,6 +150,11 @@ func TestArchiveKeepsTheChain(t *testing.T) {
 		t.Fatalf("%d sale rows; want 25 (the archived sales keep a compact row)", rows)
 	}
 	a.checkWhole(t, db)
+	// A hub restored from an old backup is reconciled against the
+	// archived chain.
+	if h, err := db.EventHash(ctx, 5); err != nil || h != a.chain[5] {
+		t.Fatalf("hash of archived event 5: %q, %v; want %q", h, err, a.chain[5])
+	}
 	// A second run finds nothing more to do.
 	if res, err := db.Archive(ctx, archiveRetention); err != nil || res.Events != 0 {
 		t.Fatalf("second run: %+v, %v; want nothing archived", res, err)
