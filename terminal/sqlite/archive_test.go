@@ -155,6 +155,11 @@ func TestArchiveKeepsTheChain(t *testing.T) {
 	if h, err := db.EventHash(ctx, 5); err != nil || h != a.chain[5] {
 		t.Fatalf("hash of archived event 5: %q, %v; want %q", h, err, a.chain[5])
 	}
+	// The store's connection enforces foreign keys again.
+	var fk int
+	if err := db.SQL().QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys after an archive run = %d, %v; want 1", fk, err)
+	}
 	// A second run finds nothing more to do.
 	if res, err := db.Archive(ctx, archiveRetention); err != nil || res.Events != 0 {
 		t.Fatalf("second run: %+v, %v; want nothing archived", res, err)
