@@ -155,6 +155,14 @@ func TestArchiveKeepsTheChain(t *testing.T) {
 	if h, err := db.EventHash(ctx, 5); err != nil || h != a.chain[5] {
 		t.Fatalf("hash of archived event 5: %q, %v; want %q", h, err, a.chain[5])
 	}
+	// A new store gives the freed pages back: the file shrank.
+	var av int
+	if err := db.SQL().QueryRow(`PRAGMA auto_vacuum`).Scan(&av); err != nil || av != 2 {
+		t.Fatalf("auto_vacuum of a new store = %d, %v; want 2 (incremental)", av, err)
+	}
+	if res.Freed <= 0 {
+		t.Errorf("the archive run freed %d bytes of the store's file; want some", res.Freed)
+	}
 	// The store's connection enforces foreign keys again.
 	var fk int
 	if err := db.SQL().QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {

@@ -63,10 +63,22 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sql.Stmt{}}
 	// A new store gives the pages an archive run frees back to the file
-	// system (archive.go); the mode can be set only before the first table.
-	if _, err := sdb.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+	// system (archive.go). The mode is set before the first table, and in
+	// WAL mode only a VACUUM applies it: of an empty file, at once.
+	var tables int
+	if err := sdb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if tables == 0 {
+		if _, err := sdb.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if _, err := sdb.ExecContext(ctx, `VACUUM`); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
