@@ -40,8 +40,9 @@ import (
 // A kill before 3 commits leaves a file no checkpoint names: the next run
 // deletes it and writes the run again from the rows, which are all still
 // there. A kill after leaves the rows gone and the file named. The sale
-// rows stay (a compact row: number, id, state, tender-free), their
-// document goes with the event.
+// rows stay (a compact row: number, id, kind, state, time, shift), their
+// document goes with the event and is read back from the file when asked
+// for (DB.Sale).
 
 // ArchiveDir is the archive folder beside the store file at path.
 func ArchiveDir(storePath string) string {
@@ -80,15 +81,15 @@ func checkpointMessage(terminalID string, a archiveRow) []byte {
 // exact bytes the hash covers: as a JSON string when they are UTF-8 (they
 // always are: the payloads are JSON), else base64.
 type archiveLine struct {
-	Seq      int64  `json:"seq"`
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	At       string `json:"at"`
-	Actor    string `json:"actor,omitempty"`
-	Payload  string `json:"payload,omitempty"`
-	Payload4 []byte `json:"payload_b64,omitempty"`
-	PrevHash string `json:"prev_hash"`
-	Hash     string `json:"hash"`
+	Seq        int64  `json:"seq"`
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	At         string `json:"at"`
+	Actor      string `json:"actor,omitempty"`
+	Payload    string `json:"payload,omitempty"`
+	PayloadB64 []byte `json:"payload_b64,omitempty"`
+	PrevHash   string `json:"prev_hash"`
+	Hash       string `json:"hash"`
 }
 
 // ArchiveStep names the moments of an archive step, for the crash tests'
@@ -254,7 +255,7 @@ func (db *DB) archiveRun(ctx context.Context, terminalID string, key ed25519.Pri
 		if utf8.Valid(payload) {
 			l.Payload = string(payload)
 		} else {
-			l.Payload4 = payload
+			l.PayloadB64 = payload
 		}
 		if err := enc.Encode(&l); err != nil {
 			rows.Close()
@@ -374,9 +375,9 @@ func (db *DB) archives(ctx context.Context) ([]archiveRow, error) {
 	return out, rows.Err()
 }
 
-// terminalPublic is the public key of the terminal's own keys that signed
-// a checkpoint (any of them: a key replaced since still verifies what it
-// signed).
+// terminalPublics are the public halves of the terminal's own keys: any
+// of them may have signed a checkpoint (a key replaced since still
+// verifies what it signed).
 func (db *DB) terminalPublics(ctx context.Context) ([]ed25519.PublicKey, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT private FROM keys WHERE kind = 'terminal' AND private IS NOT NULL`)
 	if err != nil {
@@ -413,8 +414,8 @@ func checkCheckpoint(terminalID string, keys []ed25519.PublicKey, a archiveRow) 
 }
 
 // eachArchived streams the events of archive file a, checking the file
-// against its checkpoint: its SHA-256 (read through before the first event
-// is trusted... and again as it is read) and that it holds exactly the run.
+// against its checkpoint: its SHA-256, read through before the first event
+// is used, and that it holds exactly the run, in order.
 func (db *DB) eachArchived(ctx context.Context, terminalID string, a archiveRow, fn func(*terminal.Event) error) error {
 	path := filepath.Join(ArchiveDir(db.path), a.file)
 	named := func(reason string) error {
@@ -461,8 +462,8 @@ func (db *DB) eachArchived(ctx context.Context, terminalID string, a archiveRow,
 		}
 		next++
 		e := terminal.Event{Seq: l.Seq, ID: l.ID, Type: l.Type, At: parseTS(l.At), Actor: l.Actor, Payload: []byte(l.Payload), PrevHash: l.PrevHash, Hash: l.Hash, Terminal: terminalID}
-		if l.Payload4 != nil {
-			e.Payload = l.Payload4
+		if l.PayloadB64 != nil {
+			e.Payload = l.PayloadB64
 		}
 		if err := fn(&e); err != nil {
 			return err
