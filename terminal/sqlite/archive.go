@@ -140,7 +140,11 @@ func (db *DB) Archive(ctx context.Context, retention time.Duration) (*ArchiveRes
 		res.Through, res.AckedSeq = upTo, acked
 		// The run ends before the first event that is too recent, not yet
 		// held by the hub, or the head.
-		last := min(acked, head-1, upTo+archiveBatch)
+		batch := int64(archiveBatch)
+		if db.archiveBatch > 0 {
+			batch = db.archiveBatch
+		}
+		last := min(acked, head-1, upTo+batch)
 		var young sql.NullInt64
 		if err := db.db.QueryRowContext(ctx, `SELECT min(seq) FROM events WHERE seq > ? AND seq <= ? AND at >= ?`, upTo, last, ts(cutoff)).Scan(&young); err != nil {
 			return nil, fmt.Errorf("archive: %w", err)

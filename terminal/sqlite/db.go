@@ -52,6 +52,9 @@ type DB struct {
 	// archiveHook, if set (the crash tests), runs at each step of an
 	// archive run (archive.go's Step names).
 	archiveHook func(step string)
+	// archiveBatch, if set (tests), is the most events an archive file
+	// holds in place of archiveBatch.
+	archiveBatch int64
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up

@@ -6,3 +6,6 @@ func SetAfterReport(db *DB, fn func()) { db.afterReport = fn }
 
 // SetArchiveHook makes db call fn at each step of an archive run.
 func SetArchiveHook(db *DB, fn func(step string)) { db.archiveHook = fn }
+
+// SetArchiveBatch makes db's archive files hold at most n events.
+func SetArchiveBatch(db *DB, n int64) { db.archiveBatch = n }
