@@ -3,7 +3,9 @@ package terminal
 import (
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Setting keys of a terminal, with their defaults.
@@ -19,11 +21,14 @@ var settingDefaults = map[string]string{
 	// by a supervisor only: sqlite.DB.SwitchPaybill).
 	"mpesa_paybill":     "",
 	"mpesa_paybill_use": "main",
+	// How long the store keeps the events the hub holds before archiving
+	// them (docs/STORE.md): days, or weeks.
+	"retention": "365d",
 }
 
 // SettingKeys lists the settings a terminal keeps, sorted.
 func SettingKeys() []string {
-	return []string{"hub", "language", "mode", "mpesa_paybill", "mpesa_paybill_use", "pdq", "printer", "scanner"}
+	return []string{"hub", "language", "mode", "mpesa_paybill", "mpesa_paybill_use", "pdq", "printer", "retention", "scanner"}
 }
 
 // DefaultSettings returns the defaults of every setting.
@@ -65,6 +70,12 @@ func ValidateSetting(key, value string) (string, error) {
 			return v, nil
 		}
 		return "", Errorf(EINVALID, "mpesa_paybill_use must be main or spare, got %q", value)
+	case "retention":
+		d, err := ParseRetention(v)
+		if err != nil {
+			return "", err
+		}
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d", nil
 	case "hub":
 		// One URL, or several separated by spaces in order of preference
 		// (a site relay first, then the centre).
@@ -112,4 +123,22 @@ func PaybillInUse(paybills, use string) string {
 		return f[1]
 	}
 	return f[0]
+}
+
+// ParseRetention reads a retention setting: a whole number of days ("365d")
+// or weeks ("52w"), at least a day and at most ten years.
+func ParseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	unit := 24 * time.Hour
+	num, ok := strings.CutSuffix(v, "d")
+	if !ok {
+		if num, ok = strings.CutSuffix(v, "w"); ok {
+			unit *= 7
+		}
+	}
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 1 || time.Duration(n)*unit > 3653*24*time.Hour {
+		return 0, Errorf(EINVALID, "retention must be a number of days or weeks (365d, 52w), from a day to ten years, got %q", v)
+	}
+	return time.Duration(n) * unit, nil
 }

@@ -452,14 +452,14 @@ func (m *Main) Run(ctx context.Context) error {
 	case "terminal revoke":
 		return h.RevokeTerminal(ctx, m.site, m.name)
 	case "terminal list":
-		r, err := h.Report(ctx)
+		ts, err := h.TerminalList(ctx)
 		if err != nil {
 			return err
 		}
 		if m.json {
-			return m.printJSON(map[string]any{"terminals": r.Terminals})
+			return m.printJSON(map[string]any{"terminals": ts})
 		}
-		return m.printTerminals(r.Terminals)
+		return m.printTerminals(ts)
 	case "catalogue publish":
 		body, err := os.ReadFile(m.file)
 		if err != nil {

@@ -66,6 +66,46 @@ func BenchmarkGrowth(b *testing.B) {
 				}
 			})
 		}
+		// Then the hub acknowledges everything and the store is archived
+		// with the default retention (a year: at 2,000 sales a day, what is
+		// older than 730,000 sales); the audit runs again across the
+		// archive boundary.
+		ackAll(b, data)
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"Archive", []string{"archive", "--json"}},
+			{"AuditAfterArchive", []string{"audit", "verify"}},
+		} {
+			b.Run(fmt.Sprintf("sales=%d/%s", n, c.name), func(b *testing.B) {
+				for b.Loop() {
+					wall, rss := lango(b, data, c.args...)
+					b.ReportMetric(wall.Seconds()*1000, "ms/run")
+					b.ReportMetric(rss, "MB-peak")
+				}
+				b.ReportMetric(folderMB(b, data), "MB-folder")
+			})
+		}
+		b.Logf("%d sales, archived with the default retention: data folder %.1f MB (archive/ %.1f MB)", n, folderMB(b, data), folderMB(b, filepath.Join(data, "archive")))
+	}
+}
+
+// ackAll records that a hub holds every event of the store in data.
+func ackAll(b *testing.B, data string) {
+	b.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(data, "lango.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	st, err := db.SyncState(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.SyncAcked(ctx, "growth-hub", st.LastSeq); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		migrateChild(path)
 		return
 	}
+	if path := os.Getenv("LANGO_ARCHIVE_CHILD"); path != "" {
+		archiveChild(path)
+		return
+	}
 	os.Exit(m.Run())
 }
 

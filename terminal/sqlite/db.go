@@ -60,6 +60,12 @@ type DB struct {
 	// afterReport, if set (tests), runs between a shift close's report and
 	// its write transaction.
 	afterReport func()
+	// archiveHook, if set (the crash tests), runs at each step of an
+	// archive run (archive.go's Step names).
+	archiveHook func(step string)
+	// archiveBatch, if set (tests), is the most events an archive file
+	// holds in place of archiveBatch.
+	archiveBatch int64
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -70,6 +76,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sql.Stmt{}}
+	// A new store gives the pages an archive run frees back to the file
+	// system (archive.go). The mode is set before the first table, and in
+	// WAL mode only a VACUUM applies it: of an empty file, at once.
+	var tables int
+	if err := sdb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if tables == 0 {
+		if _, err := sdb.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if _, err := sdb.ExecContext(ctx, `VACUUM`); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
 		return nil, err
@@ -308,13 +332,38 @@ func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Pa
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// Events returns up to limit events after seq, in order.
+// Events returns up to limit events after seq, in order: from the archive
+// files when seq is behind what the store still holds (a hub restored from
+// an old backup asks for them again).
 func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal.Event, error) {
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	term := id.TerminalID
+	var archived int64
+	if err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(last_seq), 0) FROM archives`).Scan(&archived); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	if afterSeq >= archived {
+		return db.liveEvents(ctx, id.TerminalID, afterSeq, limit)
+	}
+	out := make([]terminal.Event, 0, min(limit, 1000))
+	errEnough := errors.New("enough")
+	err = db.eachEvent(ctx, afterSeq, func(e *terminal.Event) error {
+		if len(out) == limit {
+			return errEnough
+		}
+		out = append(out, *e)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return out, nil
+}
+
+// liveEvents returns up to limit events after seq that the store holds.
+func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit int) ([]terminal.Event, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)

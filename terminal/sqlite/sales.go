@@ -307,9 +307,55 @@ func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
 func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
 	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(id))))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", id)
+		return db.archivedSale(ctx, strings.ToLower(strings.TrimSpace(id)))
 	}
 	return s, err
+}
+
+// archivedSale reads a sale whose event was archived: its document from
+// the archive file (read through: a reprint of a sale older than the
+// retention costs a file's read), its state and void from its row.
+func (db *DB) archivedSale(ctx context.Context, id string) (*terminal.Sale, error) {
+	var n, seq int64
+	var kind, state string
+	var void sql.NullString
+	err := db.db.QueryRowContext(ctx, `SELECT number, event_seq, kind, state, void FROM sales WHERE id = ?`, id).Scan(&n, &seq, &kind, &state, &void)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sale %s: %w", id, err)
+	}
+	evs, err := db.Events(ctx, seq-1, 1)
+	if err != nil {
+		return nil, fmt.Errorf("sale %d from the archive: %w", n, err)
+	}
+	if len(evs) != 1 || evs[0].Seq != seq {
+		return nil, terminal.Errorf(terminal.ENOTFOUND, "sale %d: its event %d is neither in the store nor in the archive folder", n, seq)
+	}
+	doc := evs[0].Payload
+	if kind == "refund" {
+		var p struct {
+			Refund json.RawMessage `json:"refund"`
+		}
+		if err := json.Unmarshal(doc, &p); err != nil {
+			return nil, fmt.Errorf("sale %d from the archive: %w", n, err)
+		}
+		doc = p.Refund
+	}
+	return scanSale(archivedRow{string(doc), state, void})
+}
+
+// archivedRow is a sale's columns (saleCols) put together from its row
+// and its archived event.
+type archivedRow struct {
+	doc, state string
+	void       sql.NullString
+}
+
+func (r archivedRow) Scan(dst ...any) error {
+	*dst[0].(*string), *dst[1].(*string), *dst[2].(*sql.NullString) = r.doc, r.state, r.void
+	return nil
 }
 
 // SaleIDByNumber returns the id of the sale or refund numbered n on this

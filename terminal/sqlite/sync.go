@@ -98,11 +98,20 @@ func (db *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
 	})
 }
 
-// EventHash returns the hash of the event at seq, or "" if there is none.
+// EventHash returns the hash of the event at seq, or "" if there is none:
+// from the archive when seq was archived (a hub restored from a backup
+// older than the archive run).
 func (db *DB) EventHash(ctx context.Context, seq int64) (string, error) {
 	var h string
 	err := db.db.QueryRowContext(ctx, `SELECT hash FROM events WHERE seq = ?`, seq).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
+		evs, err := db.Events(ctx, seq-1, 1)
+		if err != nil {
+			return "", fmt.Errorf("event %d: %w", seq, err)
+		}
+		if len(evs) == 1 && evs[0].Seq == seq {
+			return evs[0].Hash, nil
+		}
 		return "", nil
 	}
 	if err != nil {
