@@ -85,6 +85,7 @@ func TestCompactPassPromise(t *testing.T) {
 	}
 	check(gate, fromExit, "")
 	check(lane, fromExit, "")
+	check(exit, fromExit, "") // the issuer itself: a pass rescanned where it was sold
 
 	// GATE-1, enrolled first: the others got its certificate in their
 	// enrollment answers, so its first promise came with its first sync.

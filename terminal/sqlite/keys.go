@@ -215,11 +215,17 @@ func (db *DB) Verifier(ctx context.Context) (*pass.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The terminal's own certificates too: its compact passes are
+	// rescanned where they were sold (an exit lane at the same gate).
+	own, err := db.Certificates(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Peer certificates were checked when kept; NewVerifier checks them
 	// again and refuses the lot if one fails, so keep only those that
 	// verify now (an authority key retired since).
 	var ok []*pass.Certificate
-	for _, c := range peers {
+	for _, c := range append(peers, own...) {
 		if signedByAny(c, auths) {
 			ok = append(ok, c)
 		}
