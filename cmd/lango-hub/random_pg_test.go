@@ -220,7 +220,8 @@ func TestRandomizedTwoHubProcesses(t *testing.T) {
 			}
 		}
 	}
-	h := hub.New(pg, hub.Options{})
+	now := time.Now() // one clock for both: the unsettled passes' age
+	h := hub.New(pg, hub.Options{Now: func() time.Time { return now }})
 	state, err := h.Report(ctx)
 	if err != nil {
 		t.Fatal(err)

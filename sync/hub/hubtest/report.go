@@ -183,7 +183,9 @@ func ReportJSON(t *testing.T, report func(context.Context) (*hub.Report, error))
 // order and batches the events came in.
 func reportFromState(t *testing.T, s hub.Store) {
 	ReportScenario(t, s)
-	h := hub.New(s, hub.Options{})
+	// One clock for both: the unsettled passes' age is the report's.
+	now := time.Now()
+	h := hub.New(s, hub.Options{Now: func() time.Time { return now }})
 	state := ReportJSON(t, h.Report)
 	rescan := ReportJSON(t, h.RescanReport)
 	if !bytes.Equal(state, rescan) {
