@@ -106,8 +106,20 @@ func (s *exitScreen) describeAs(text string) {
 	s.details.Refresh()
 }
 
+// settledMark says when (site time, with the zone) and where the pass
+// was settled.
+func (s *exitScreen) settledMark(pc *terminal.PassCheck) (at, where string) {
+	for _, m := range pc.Marks {
+		if m.Mark == "settled" {
+			at, where = m.At.In(s.k.loc()).Format("15:04 MST"), m.Terminal
+		}
+	}
+	return at, where
+}
+
 // refuse shows why a pass is refused, or nothing.
 func (s *exitScreen) refuse(why string) {
+	s.refusal.Importance = widget.DangerImportance
 	s.refusal.SetText(why)
 	s.refusal.Hidden = why == ""
 	s.refusal.Refresh()
@@ -132,6 +144,15 @@ func (s *exitScreen) checkPass() {
 	if err != nil {
 		reason := pass.ReasonOf(err)
 		switch {
+		case reason == pass.AlreadyUsed && q != nil && q.Check != nil && q.Check.State == "settled":
+			// A pass settled at the exit and scanned again (to check, or a
+			// second vehicle): say when and where it was settled, in amber,
+			// not a bare "already used" that reads like a fraud.
+			at, where := s.settledMark(q.Check)
+			s.refuse(T("exit.already_settled", "Time", at, "Terminal", where))
+			s.refusal.Importance = widget.WarningImportance
+			s.refusal.Refresh()
+			s.describeAs(s.describe(q.Check, nil))
 		case reason != "":
 			s.refuse(reason.Message(k.lang))
 			if reason == pass.Revoked || reason == pass.AlreadyUsed || reason == pass.Expired {

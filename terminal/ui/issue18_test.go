@@ -26,10 +26,19 @@ package ui
 //	times in UTC; unlock only from the CLI         TestSupervisorUnlocksOperator (lock listed in EAT);
 //	                                                 terminal/sqlite TestTimesInSiteTime (the lockout message)
 //	8 taps for the family car, 9 for the van       TestTapCounts (6 and 7, focus included)
-//	slips: vehicle line, change, USD rate, plate,  TestSlipsAndWords (this file), and printer/layout's
-//	  "Receipt printing", big VALID, a settled       tests named there
-//	  pass rescanned, plurals, placeholders,
-//	  "+ Part", the Z-report's voided sales
+//	slips: big VALID, "Receipt printing" never     TestSlipsAndWords (this file)
+//	  printed, "+ Part" bare text, the Z-report's
+//	  sale count silent on voided sales
+//	  placeholders cut off in narrow fields        TestPlaceholdersFit (this file)
+//	  a just-settled pass rescanned: "already      TestGateDay (says when and where it was settled)
+//	  been used"
+//	  "1 visitors", "1 tries left"                 TestPluralsInEnglish, TestPluralsInSwahili
+//	  the printed slips: the vehicle line wraps    not mended here (printer/layout.go): see
+//	  the plate and says "Seats", no change on       docs/UI.md, Limits
+//	  the pass, no USD rate on the exit receipt,
+//	  "KDA 001X" on the pass, "KDA001X" on the
+//	  receipt
+//	the kiosk's Bank tender (issue 15 item 1)      TestBankTender (this file)
 //	lango run without a display panics             cmd/lango TestCLIRunWithoutDisplaySaysSo
 //	the README walkthrough (variance, bin/lango,   cmd/lango TestCLIVoidAndRefundBySaleNumber
 //	  lango void by UUID)
@@ -385,4 +394,47 @@ func TestBankTender(t *testing.T) {
 	}
 	contains(t, "the exit's receipt line", x.receipt.Text, "Bank")
 	contains(t, "the exit's receipt line", x.receipt.Text, "EQTY DS00421")
+}
+
+// TestPlaceholdersFit: in English and Swahili, at the entry gate, the
+// exit lane and the counter, with each tender chosen, every field's
+// placeholder fits inside the field: none is cut off behind a scrollbar.
+func TestPlaceholdersFit(t *testing.T) {
+	for _, lang := range []string{"en", "sw"} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, func(o *Options) { o.Lang = lang })
+			k := h.k
+			h.login(attendant, attendantPIN)
+			h.openShift("5000")
+			check := func(where string) {
+				t.Helper()
+				k.win.Content().Refresh()
+				walk(k.win.Content(), func(o fyne.CanvasObject) {
+					e, ok := o.(*entry)
+					if !ok || !e.Visible() || e.PlaceHolder == "" || e.Size().Width == 0 {
+						return
+					}
+					need := fyne.MeasureText(e.PlaceHolder, theme.Size(theme.SizeNameText), e.TextStyle).Width + 2*theme.Size(theme.SizeNameInnerPadding)
+					if need > e.Size().Width {
+						t.Errorf("%s: placeholder %q needs %.0f px; its field is %.0f wide", where, e.PlaceHolder, need, e.Size().Width)
+					}
+				})
+			}
+			p := h.deferredPass(1)
+			for _, s := range []struct {
+				name   string
+				show   func()
+				tender *tenderPanel
+			}{
+				{"entry", func() { h.tap(k.nav.entry) }, k.entry.tender},
+				{"exit", func() { h.tap(k.nav.exit); h.keyboard(p.Pass + "\n") }, k.exit.tender},
+			} {
+				s.show()
+				for _, kind := range s.tender.kinds {
+					h.tap(s.tender.btn[kind])
+					check(s.name + ", " + string(kind))
+				}
+			}
+		})
+	}
 }
