@@ -189,7 +189,7 @@ func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) s
 		ls = append(ls, partyLine(k, pl.Count, pl.Category, pl.Band))
 	}
 	if p.Plate != "" || p.SeatBand != "" {
-		v := p.Plate
+		v := platePrinted(p.Plate)
 		if p.SeatBand != "" {
 			if v != "" {
 				v += " · "
@@ -217,7 +217,7 @@ func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) s
 		}
 		ls = append(ls, T("exit.overstay", "Amount", totals(over, k.base())))
 	}
-	ls = append(ls, T("exit.valid_until", "Time", p.ValidUntil.In(k.loc()).Format("2006-01-02 15:04")))
+	ls = append(ls, T("exit.valid_until", "Time", p.ValidUntil.In(k.loc()).Format("2006-01-02 15:04 MST")))
 	if p.Terminal != "" {
 		ls = append(ls, T("exit.issued_by", "Terminal", p.Terminal))
 	}
@@ -307,4 +307,21 @@ func (s *exitScreen) admitPass() {
 		s.receipt.SetText(T("exit.admitted"))
 	}
 	k.win.Canvas().Focus(s.scan)
+}
+
+// platePrinted writes a plate as a pass carries it ("KDA001X": no spaces)
+// the way it is keyed and painted ("KDA 001X"): a space where the leading
+// letters meet the digits, so the exit lane says what the entry gate and
+// the supervisor's list say.
+func platePrinted(plate string) string {
+	if strings.ContainsAny(plate, " -") {
+		return plate
+	}
+	for i := 1; i < len(plate); i++ {
+		a, b := plate[i-1], plate[i]
+		if a >= 'A' && a <= 'Z' && b >= '0' && b <= '9' {
+			return plate[:i] + " " + plate[i:]
+		}
+	}
+	return plate
 }

@@ -100,7 +100,7 @@ func TestGateDay(t *testing.T) {
 	if !x.payBox.Visible() {
 		t.Fatalf("deferred pass not ready to settle: %q %q", x.refusal.Text, x.msg.Text)
 	}
-	contains(t, "pass details", x.details.Text, "KDA123A")
+	contains(t, "pass details", x.details.Text, "KDA 123A") // as keyed at the entry gate
 	h.fits("exit lane")
 	contains(t, "pass details", x.details.Text, "2 × International, Adult")
 	h.tap(x.tender.btn[terminal.TenderMpesa])

@@ -33,6 +33,8 @@ package ui
 //	  a just-settled pass rescanned: "already      TestGateDay (says when and where it was settled)
 //	  been used"
 //	  "1 visitors", "1 tries left"                 TestPluralsInEnglish, TestPluralsInSwahili
+//	  "KDA001X" at the exit, "KDA 001X" at entry   TestSlipsAndWords (the exit lane's words; the
+//	                                                 printed slips are not mended here)
 //	  the printed slips: the vehicle line wraps    not mended here (printer/layout.go): see
 //	  the plate and says "Seats", no change on       docs/UI.md, Limits
 //	  the pass, no USD rate on the exit receipt,
@@ -290,6 +292,26 @@ func TestSlipsAndWords(t *testing.T) {
 	if x.tender.partBtn.Importance == widget.LowImportance {
 		t.Errorf("+ Part is drawn as bare text")
 	}
+
+	contains(t, "the pass's validity", x.details.Text, "EAT")
+
+	// The plate as the entry gate keyed it, not as the pass carries it.
+	iss, err := h.db.PassIssuer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := h.db.Authenticate(ctx, attendant, attendantPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	van, err := h.db.Sell(ctx, op, terminal.SaleRequest{Lines: []terminal.LineRequest{{Code: "INT-ADULT", Qty: 1}}, Vehicle: "KDA 001X",
+		Tenders: []terminal.TenderRequest{{Kind: terminal.TenderDefer}}}, iss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.keyboard(van.Sale.Pass + "\n")
+	contains(t, "the exit lane's vehicle", x.details.Text, "Vehicle: KDA 001X")
+	h.keyboard(p.Pass + "\n")
 
 	h.tap(x.tender.btn[terminal.TenderCash])
 	h.typeIn(x.tender.cashGiven, "30000")
