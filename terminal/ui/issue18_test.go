@@ -457,6 +457,17 @@ func TestPlaceholdersFit(t *testing.T) {
 					check(s.name + ", " + string(kind))
 				}
 			}
+
+			// A Huduma counter.
+			c := newHarnessOn(t, newStore(t, "counters.json", "HUDUMA-GPO", nil), "", func(o *Options) { o.Lang = lang })
+			c.login(attendant, attendantPIN)
+			c.openShift("1000")
+			h, k = c, c.k
+			check("counter")
+			for _, kind := range k.counter.tender.kinds {
+				h.tap(k.counter.tender.btn[kind])
+				check("counter, " + string(kind))
+			}
 		})
 	}
 }
