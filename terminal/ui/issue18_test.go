@@ -356,6 +356,15 @@ func TestSlipsAndWords(t *testing.T) {
 	if !found {
 		t.Errorf("no Sales row in the Z-report: %q", labelsUnder(sh.zBox))
 	}
+	zones := 0
+	for _, l := range labelsUnder(sh.zBox) {
+		if strings.HasSuffix(l, " EAT") {
+			zones++
+		}
+	}
+	if zones != 2 {
+		t.Errorf("the Z-report's opening and closing times: %d name the site's zone; want 2 (%q)", zones, labelsUnder(sh.zBox))
+	}
 }
 
 // TestBankTender: the kiosk takes a bank transfer or deposit slip (issue
