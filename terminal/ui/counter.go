@@ -224,6 +224,13 @@ func (s *counterScreen) sold(res *terminal.SaleResult) {
 		text += "\n" + T("pass.no_printer")
 	}
 	s.receipt.SetText(text)
+	if res.PrintJob != "" {
+		k.watchPrint(res.PrintJob, func() {
+			if s.last == res && s.receipt.Text == text {
+				s.receipt.SetText(strings.Replace(text, T("exit.receipt_printing"), T("exit.receipt_printed"), 1))
+			}
+		})
+	}
 	k.win.Canvas().Focus(s.search)
 	k.wantPreview(started, func(img image.Image) {
 		if s.last == res {

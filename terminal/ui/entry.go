@@ -25,7 +25,7 @@ type counter struct {
 	n     int
 	minus *button
 	plus  *button
-	label *widget.Label
+	label *canvas.Text
 	box   fyne.CanvasObject
 }
 
@@ -33,8 +33,15 @@ type counter struct {
 // tapped at terminal.MaxQty.
 func newCounter(code string, changed, capped func()) *counter {
 	c := &counter{code: code}
-	c.label = bigText("0")
+	// The count is drawn without a label's padding, in a cell as wide as
+	// the widest count (terminal.MaxQty): a three-digit count neither
+	// widens the screen nor moves the buttons.
+	c.label = canvas.NewText("0", colInk)
+	c.label.TextSize = theme.Size(theme.SizeNameHeadingText)
+	c.label.TextStyle.Bold = true
 	c.label.Alignment = fyne.TextAlignCenter
+	widest := fyne.MeasureText(strconv.Itoa(terminal.MaxQty), c.label.TextSize, c.label.TextStyle)
+	cell := container.New(fixedWidth{widest.Width + theme.Padding()}, c.label)
 	c.minus = newIconButton(theme.ContentRemoveIcon(), func() {
 		if c.n > 0 {
 			c.set(c.n - 1)
@@ -49,17 +56,16 @@ func newCounter(code string, changed, capped func()) *counter {
 		c.set(c.n + 1)
 		changed()
 	})
-	c.box = container.NewBorder(nil, nil, c.minus, c.plus, c.label)
+	c.box = container.NewBorder(nil, nil, c.minus, c.plus, cell)
 	return c
 }
 
 func (c *counter) set(n int) {
 	c.n = n
-	c.label.SetText(strconv.Itoa(n))
+	c.label.Text = strconv.Itoa(n)
+	c.label.Color = colInk
 	if n > 0 {
-		c.label.Importance = widget.HighImportance
-	} else {
-		c.label.Importance = widget.MediumImportance
+		c.label.Color = colPrimary
 	}
 	c.label.Refresh()
 }
@@ -168,6 +174,8 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 	// total and tender
 	s.total = bigText("")
 	s.summary = widget.NewLabel("")
+	s.summary.Truncation = fyne.TextTruncateEllipsis // one line: a long vehicle name does not widen the panel
+	s.summary.Alignment = fyne.TextAlignTrailing
 	s.tender = newTenderPanel(k, s.completeSale, terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard, terminal.TenderDefer)
 	s.tender.edited = func() {
 		if s.msg.isError() {
@@ -175,7 +183,12 @@ func newEntryScreen(k *Kiosk) *entryScreen {
 		}
 	}
 	s.complete = newPrimary(T("entry.complete"), s.completeSale)
-	s.saleView = container.NewVBox(heading(T("entry.to_pay")), s.total, s.summary, widget.NewSeparator(), s.tender.box, s.msg.Label, s.complete)
+	// Complete sits at the bottom of the panel, under a row kept for the
+	// message: neither a tender's fields, its preview nor an error moves
+	// it under the attendant's finger. What is above scrolls, should part
+	// payments and a long message need more than the screen.
+	s.saleView = container.NewBorder(nil, container.NewVBox(reserve(1, s.msg.Label), s.complete), nil, nil,
+		container.NewVScroll(container.NewVBox(container.NewBorder(nil, nil, heading(T("entry.to_pay")), nil, s.summary), s.total, widget.NewSeparator(), s.tender.box)))
 
 	// pass
 	s.passTitle = heading("")
@@ -348,6 +361,11 @@ func (s *entryScreen) sold(res *terminal.SaleResult) {
 	s.last = res
 	s.reset()
 	s.showPass(res)
+	k.watchPrint(res.PrintJob, func() {
+		if s.last == res && s.passView.Visible() {
+			s.passPrint.SetText(T("pass.printed"))
+		}
+	})
 	k.wantPreview(started, func(img image.Image) {
 		if s.last == res && s.passView.Visible() {
 			s.qr.Image = img

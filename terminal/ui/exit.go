@@ -22,6 +22,7 @@ type exitScreen struct {
 	text    string // the pass being settled
 	quote   *terminal.SettleQuote
 	refusal *widget.Label
+	valid   *widget.Label // the big VALID of a good pass
 	details *widget.Label
 	hint    *widget.Label // what to do, while no pass is on screen
 	total   *widget.Label
@@ -44,6 +45,9 @@ func newExitScreen(k *Kiosk) *exitScreen {
 	s.refusal.Importance = widget.DangerImportance
 	s.refusal.Wrapping = fyne.TextWrapWord
 	s.refusal.Hide()
+	s.valid = bigText(T("exit.valid"))
+	s.valid.Importance = widget.SuccessImportance
+	s.valid.Hide()
 	s.details = widget.NewLabel("")
 	s.details.Wrapping = fyne.TextWrapWord
 	s.details.Hide()
@@ -64,10 +68,13 @@ func newExitScreen(k *Kiosk) *exitScreen {
 	s.receipt.Wrapping = fyne.TextWrapWord
 
 	scanRow := container.NewBorder(nil, nil, nil, s.check, s.scan)
-	left := container.NewVBox(heading(T("exit.pass")), s.refusal, s.details, s.admit, s.receipt)
-	s.payBox = container.NewVBox(heading(T("exit.to_pay")), s.total, widget.NewSeparator(), s.tender.box, s.settle)
+	left := container.NewVBox(heading(T("exit.pass")), container.NewStack(s.refusal, s.valid), s.details, s.admit, s.receipt)
+	s.payBox = container.NewVBox(heading(T("exit.to_pay")), s.total, widget.NewSeparator(), s.tender.box)
 	s.payBox.Hide()
-	right := atLeastWide(440, container.NewVBox(s.hint, s.payBox, s.msg.Label))
+	s.settle.Hide()
+	// Settle sits at the bottom of the panel, under a row kept for the
+	// message: a conversion's preview or an error does not move it.
+	right := atLeastWide(440, container.NewBorder(nil, container.NewVBox(reserve(1, s.msg.Label), s.settle), nil, nil, container.NewVScroll(container.NewVBox(s.hint, s.payBox))))
 	top := panel(scanRow)
 	s.box = container.NewPadded(container.NewBorder(top, nil, nil, panel(right), panel(container.NewVScroll(left))))
 	return s
@@ -81,10 +88,12 @@ func (s *exitScreen) shown() { s.k.win.Canvas().Focus(s.scan) }
 func (s *exitScreen) clear() {
 	s.text, s.quote = "", nil
 	s.refuse("")
+	s.valid.Hide()
 	s.describeAs("")
 	s.total.SetText("")
 	s.admit.Hide()
 	s.payBox.Hide()
+	s.settle.Hide()
 	s.hint.Show()
 	s.tender.reset()
 	s.msg.clear()
@@ -97,8 +106,20 @@ func (s *exitScreen) describeAs(text string) {
 	s.details.Refresh()
 }
 
+// settledMark says when (site time, with the zone) and where the pass
+// was settled.
+func (s *exitScreen) settledMark(pc *terminal.PassCheck) (at, where string) {
+	for _, m := range pc.Marks {
+		if m.Mark == "settled" {
+			at, where = m.At.In(s.k.loc()).Format("15:04 MST"), m.Terminal
+		}
+	}
+	return at, where
+}
+
 // refuse shows why a pass is refused, or nothing.
 func (s *exitScreen) refuse(why string) {
+	s.refusal.Importance = widget.DangerImportance
 	s.refusal.SetText(why)
 	s.refusal.Hidden = why == ""
 	s.refusal.Refresh()
@@ -126,6 +147,15 @@ func (s *exitScreen) checkPass() {
 	if err != nil {
 		reason := pass.ReasonOf(err)
 		switch {
+		case reason == pass.AlreadyUsed && q != nil && q.Check != nil && q.Check.State == "settled":
+			// A pass settled at the exit and scanned again (to check, or a
+			// second vehicle): say when and where it was settled, in amber,
+			// not a bare "already used" that reads like a fraud.
+			at, where := s.settledMark(q.Check)
+			s.refuse(T("exit.already_settled", "Time", at, "Terminal", where))
+			s.refusal.Importance = widget.WarningImportance
+			s.refusal.Refresh()
+			s.describeAs(s.describe(q.Check, nil))
 		case reason != "":
 			s.refuse(reason.Message(k.lang))
 			if reason == pass.Revoked || reason == pass.AlreadyUsed || reason == pass.Expired {
@@ -136,6 +166,7 @@ func (s *exitScreen) checkPass() {
 		case terminal.ErrorKind(err) == terminal.ECONFLICT && q != nil && q.Check != nil && q.Check.State == "paid":
 			s.describeAs(s.describe(q.Check, nil))
 			s.text = text
+			s.valid.Show()
 			s.admit.Show()
 		default:
 			s.msg.error(err)
@@ -143,11 +174,13 @@ func (s *exitScreen) checkPass() {
 		return
 	}
 	s.text, s.quote = text, q
+	s.valid.Show()
 	s.describeAs(s.describe(q.Check, q))
 	s.total.SetText(totals(q.Totals, k.base()))
 	s.tender.setDue(q.Totals)
 	s.hint.Hide()
 	s.payBox.Show()
+	s.settle.Show()
 }
 
 // describe is the pass in words: party, vehicle, state, validity.
@@ -159,7 +192,7 @@ func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) s
 		ls = append(ls, partyLine(k, pl.Count, pl.Category, pl.Band))
 	}
 	if p.Plate != "" || p.SeatBand != "" {
-		v := p.Plate
+		v := platePrinted(p.Plate)
 		if p.SeatBand != "" {
 			if v != "" {
 				v += " · "
@@ -187,7 +220,7 @@ func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) s
 		}
 		ls = append(ls, T("exit.overstay", "Amount", totals(over, k.base())))
 	}
-	ls = append(ls, T("exit.valid_until", "Time", p.ValidUntil.In(k.loc()).Format("2006-01-02 15:04")))
+	ls = append(ls, T("exit.valid_until", "Time", p.ValidUntil.In(k.loc()).Format("2006-01-02 15:04 MST")))
 	if p.Terminal != "" {
 		ls = append(ls, T("exit.issued_by", "Terminal", p.Terminal))
 	}
@@ -231,6 +264,9 @@ func (s *exitScreen) settled(res *terminal.SettleResult) {
 	var paid []string
 	for _, t := range st.Tenders {
 		p := T("tender."+string(t.Kind)) + " " + money(t.Currency, t.Amount)
+		if t.Bank != "" {
+			p += " " + t.Bank
+		}
 		if t.Reference != "" {
 			p += " " + t.Reference
 		}
@@ -244,7 +280,13 @@ func (s *exitScreen) settled(res *terminal.SettleResult) {
 		printing = T("exit.receipt_printing")
 	}
 	s.clear()
-	s.receipt.SetText(T("exit.settled", "Total", totals(st.Totals, k.base()), "Paid", strings.Join(paid, "; ")) + "\n" + printing)
+	said := T("exit.settled", "Total", totals(st.Totals, k.base()), "Paid", strings.Join(paid, "; "))
+	s.receipt.SetText(said + "\n" + printing)
+	k.watchPrint(res.PrintJob, func() {
+		if s.receipt.Text == said+"\n"+printing { // still this settlement's receipt
+			s.receipt.SetText(said + "\n" + T("exit.receipt_printed"))
+		}
+	})
 	k.win.Canvas().Focus(s.scan)
 }
 
@@ -268,4 +310,21 @@ func (s *exitScreen) admitPass() {
 		s.receipt.SetText(T("exit.admitted"))
 	}
 	k.win.Canvas().Focus(s.scan)
+}
+
+// platePrinted writes a plate as a pass carries it ("KDA001X": no spaces)
+// the way it is keyed and painted ("KDA 001X"): a space where the leading
+// letters meet the digits, so the exit lane says what the entry gate and
+// the supervisor's list say.
+func platePrinted(plate string) string {
+	if strings.ContainsAny(plate, " -") {
+		return plate
+	}
+	for i := 1; i < len(plate); i++ {
+		a, b := plate[i-1], plate[i]
+		if a >= 'A' && a <= 'Z' && b >= '0' && b <= '9' {
+			return plate[:i] + " " + plate[i:]
+		}
+	}
+	return plate
 }

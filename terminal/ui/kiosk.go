@@ -75,6 +75,8 @@ type Kiosk struct {
 	cards        sync.WaitGroup // card charges under way (tests wait)
 	previewAfter time.Time      // zero: none wanted
 	previewShow  func(img image.Image)
+	printJob     string // the print job whose slip the screen says is printing
+	printDone    func() // says it printed, once the spool has marked the job
 
 	unsubscribe func()
 	stop        chan struct{}
@@ -461,6 +463,7 @@ func (k *Kiosk) poll(ctx context.Context) {
 		st = &s
 	}
 	img, show := k.findPreview()
+	printed := k.findPrinted(ctx)
 	c, cancel := context.WithTimeout(ctx, 5*time.Second)
 	cat, catErr := k.o.Store.Catalogue(c)
 	cancel()
@@ -474,6 +477,9 @@ func (k *Kiosk) poll(ctx context.Context) {
 		k.status.update()
 		if img != nil && show != nil {
 			show(img)
+		}
+		if printed != nil {
+			printed()
 		}
 	})
 }

@@ -81,7 +81,7 @@ func TestTranslationsComplete(t *testing.T) {
 			used[m[1]+"_one"] = true // TN's singular form
 		}
 	}
-	for _, k := range []terminal.TenderKind{terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard, terminal.TenderDefer} {
+	for _, k := range []terminal.TenderKind{terminal.TenderCash, terminal.TenderMpesa, terminal.TenderCard, terminal.TenderBank, terminal.TenderDefer} {
 		used["tender."+string(k)] = true
 	}
 	for _, c := range []string{"ready", "paper_low", "paper_out", "cover_open", "error", "offline", "unreachable"} {

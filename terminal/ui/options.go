@@ -39,6 +39,9 @@ type Store interface {
 	// QueuePrint queues a document that is not a sale: the Z-report of a
 	// closed shift ("zreport", shift id).
 	QueuePrint(ctx context.Context, kind, ref string) (string, error)
+	// PrintJob reads a print job back: the spool sets its PrintedAt once
+	// the printer has it.
+	PrintJob(ctx context.Context, id string) (terminal.PrintJob, error)
 }
 
 // PrinterStatus is where the status bar reads the printer from: the print

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"image/png"
 	"os"
@@ -18,6 +19,41 @@ func (k *Kiosk) wantPreview(t time.Time, show func(image.Image)) {
 	k.previewMu.Lock()
 	k.previewAfter, k.previewShow = t, show
 	k.previewMu.Unlock()
+}
+
+// watchPrint asks the status worker to call done (on the UI goroutine)
+// once the spool has marked job printed: the screen's "printing" becomes
+// "printed". A later call replaces the wish.
+func (k *Kiosk) watchPrint(job string, done func()) {
+	if job == "" {
+		return
+	}
+	k.previewMu.Lock()
+	k.printJob, k.printDone = job, done
+	k.previewMu.Unlock()
+}
+
+// findPrinted returns the done of the job watched once it has printed, and
+// forgets the wish. It runs on the worker.
+func (k *Kiosk) findPrinted(ctx context.Context) func() {
+	k.previewMu.Lock()
+	job, done := k.printJob, k.printDone
+	k.previewMu.Unlock()
+	if job == "" || done == nil {
+		return nil
+	}
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pj, err := k.o.Store.PrintJob(c, job)
+	if err != nil || pj.PrintedAt == nil {
+		return nil // not yet, or the store is busy: next tick
+	}
+	k.previewMu.Lock()
+	if k.printJob == job {
+		k.printJob, k.printDone = "", nil
+	}
+	k.previewMu.Unlock()
+	return done
 }
 
 // findPreview returns the image wanted, once it exists, and forgets the

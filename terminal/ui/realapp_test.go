@@ -145,6 +145,9 @@ func enterKey(e *entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 // capture writes what is on the X screen (the full-screen kiosk) to
 // dir/name.png.
 func capture(x *xScreen, dir, name string) error {
+	// On a loaded machine Mesa's software GL paints the last change some
+	// frames late: without this wait a shot can show the screen before.
+	time.Sleep(1500 * time.Millisecond)
 	img, err := x.screen()
 	if err != nil {
 		return err

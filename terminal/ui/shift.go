@@ -219,8 +219,8 @@ func (s *shiftScreen) showZ(z *terminal.ZReport) {
 		return v
 	}
 	row(counts, T("z.operator"), z.Operator)
-	row(counts, T("z.opened"), z.OpenedAt.In(s.k.loc()).Format("2006-01-02 15:04"))
-	row(counts, T("z.closed"), z.ClosedAt.In(s.k.loc()).Format("2006-01-02 15:04"))
+	row(counts, T("z.opened"), z.OpenedAt.In(s.k.loc()).Format("2006-01-02 15:04 MST"))
+	row(counts, T("z.closed"), z.ClosedAt.In(s.k.loc()).Format("2006-01-02 15:04 MST"))
 	row(counts, T("z.sales"), strconv.Itoa(z.Sales))
 	row(counts, T("z.deferred"), T("z.deferred_value", "N", z.Deferred, "Due", totals(z.DeferredDue, base)))
 	row(counts, T("z.settlements"), strconv.Itoa(z.Settlements))

@@ -36,8 +36,12 @@ func newSupervisorGate(k *Kiosk) *supervisorGate {
 	g.name.submit(func() { k.win.Canvas().Focus(g.pad.field) })
 	g.pad = newPINPad(T("sup.approve"), g.submit)
 	g.cancel = newButton(T("common.cancel"), g.close)
-	box := container.NewVBox(heading(T("sup.gate_title")), g.why, g.name, g.pad.box, g.msg.Label, g.cancel)
-	g.popup = widget.NewModalPopUp(atLeastWide(420, container.NewPadded(box)), k.win.Canvas())
+	// The question and the message are beside the keypad, not above it:
+	// the keypad opens at the same height whatever is asked, and stays
+	// there after a refusal.
+	words := container.NewVBox(heading(T("sup.gate_title")), g.why, g.msg.Label)
+	keys := container.NewVBox(g.name, g.pad.box, g.cancel)
+	g.popup = widget.NewModalPopUp(container.NewPadded(container.NewGridWithColumns(2, words, keys)), k.win.Canvas())
 	return g
 }
 
@@ -155,7 +159,11 @@ func newSuperScreen(k *Kiosk) *superScreen {
 	s.settings = newSettingsPanel(k, s)
 
 	s.locked = container.NewVBox()
-	actions := container.NewVBox(bold(T("sup.sale")), s.detail, s.reason,
+	// The sale's details scroll in a fixed space: choosing a sale does
+	// not move the reason field or the buttons.
+	detail := container.NewVScroll(s.detail)
+	detail.SetMinSize(fyne.NewSize(0, linesTall(6)))
+	actions := container.NewVBox(bold(T("sup.sale")), detail, s.reason,
 		container.NewGridWithColumns(3, s.void, s.refund, s.reprint), s.msg.Label,
 		widget.NewSeparator(), bold(T("sup.locked")), s.locked)
 	s.salesBox = container.NewBorder(nil, nil, nil, atLeastWide(460, panel(actions)),

@@ -23,6 +23,10 @@ type tenderPanel struct {
 	kind  terminal.TenderKind // "" until chosen
 	btn   map[terminal.TenderKind]*button
 
+	bank      *widget.Select // the catalogue's banks, "CODE · Name"
+	bankCodes map[string]string
+	bankRef   *entry
+
 	cashGiven *entry
 	cur       terminal.Currency
 	curBtn    map[terminal.Currency]*button
@@ -46,10 +50,22 @@ type tenderPanel struct {
 }
 
 func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tenderPanel {
-	p := &tenderPanel{k: k, kinds: kinds, btn: map[terminal.TenderKind]*button{}, curBtn: map[terminal.Currency]*button{}}
+	if k.cat != nil && len(k.cat.Banks) > 0 {
+		// A transfer or a deposit slip, from a bank the site accepts: after
+		// Card, before Pay at exit.
+		i := len(kinds)
+		if j := slices.Index(kinds, terminal.TenderDefer); j >= 0 {
+			i = j
+		}
+		kinds = slices.Insert(slices.Clone(kinds), i, terminal.TenderBank)
+	}
+	p := &tenderPanel{k: k, kinds: kinds, btn: map[terminal.TenderKind]*button{}, curBtn: map[terminal.Currency]*button{}, bankCodes: map[string]string{}}
 	cols := len(kinds)
-	if cols > 3 {
+	switch {
+	case cols == 4:
 		cols = 2 // two rows: the names are long in Swahili
+	case cols > 4:
+		cols = 3
 	}
 	row := container.NewGridWithColumns(cols)
 	for _, kind := range kinds {
@@ -71,7 +87,28 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.card.OnChanged = func(string) { p.update() }
 	p.last4 = newEntry(T("tender.last4_placeholder"))
 	p.last4.submit(submit)
-	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4} {
+	var banks []string
+	if k.cat != nil {
+		for _, b := range k.cat.Banks {
+			label := b.Code + " · " + b.Name
+			p.bankCodes[label] = b.Code
+			banks = append(banks, label)
+		}
+	}
+	p.bankRef = newEntry(T("tender.bank_placeholder"))
+	p.bankRef.submit(submit)
+	p.bankRef.OnChanged = func(string) { p.update() }
+	p.bank = widget.NewSelect(banks, func(string) {
+		p.update()
+		if p.edited != nil {
+			p.edited()
+		}
+		if c := p.k.win.Canvas(); c != nil && p.kind == terminal.TenderBank {
+			c.Focus(p.bankRef) // the reference is keyed next
+		}
+	})
+	p.bank.PlaceHolder = T("tender.bank_choose")
+	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4, p.bankRef} {
 		e.k = k // shown on demand, so the kiosk's adopt does not see them
 		prev := e.OnChanged
 		e.OnChanged = func(text string) {
@@ -89,9 +126,11 @@ func newTenderPanel(k *Kiosk, submit func(), kinds ...terminal.TenderKind) *tend
 	p.preview.Wrapping = fyne.TextWrapWord
 	p.preview.TextStyle.Bold = true
 	p.partBtn = newButton(T("tender.add_part"), p.addPart)
-	p.partBtn.Importance = widget.LowImportance
+	// a button that looks like one, not bare text beside the field
 	p.partList = container.NewVBox()
-	p.box = container.NewVBox(bold(T("tender.how")), p.partList, row, p.fields, p.preview)
+	// The fields and the preview keep their rows whatever is chosen, and
+	// the parts are listed below them: the tender's buttons stay put.
+	p.box = container.NewVBox(row, container.New(minHeight{MinTouch}, p.fields), reserve(2, p.preview), p.partList)
 	return p
 }
 
@@ -157,9 +196,10 @@ func (p *tenderPanel) removePart(i int) {
 }
 
 func (p *tenderPanel) clearFields() {
-	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4} {
+	for _, e := range []*entry{p.cashGiven, p.mpesa, p.mpesaAmt, p.card, p.last4, p.bankRef} {
 		e.SetText("")
 	}
+	p.bank.ClearSelected()
 	p.cur = p.k.base()
 }
 
@@ -195,6 +235,8 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 		} else {
 			p.fields.Add(container.NewGridWithColumns(2, p.card, p.last4))
 		}
+	case terminal.TenderBank:
+		p.fields.Add(container.NewGridWithColumns(2, p.bank, p.bankRef))
 	case terminal.TenderDefer:
 		p.fields.Add(widget.NewLabel(T("tender.defer_note")))
 	}
@@ -209,6 +251,10 @@ func (p *tenderPanel) choose(kind terminal.TenderKind) {
 		case terminal.TenderCard:
 			if p.k.o.Card == nil {
 				c.Focus(p.card)
+			}
+		case terminal.TenderBank:
+			if p.bank.Selected != "" {
+				c.Focus(p.bankRef)
 			}
 		}
 	}
@@ -305,6 +351,16 @@ func (p *tenderPanel) keyed() ([]terminal.TenderRequest, error) {
 			return nil, err
 		}
 		return []terminal.TenderRequest{tr}, nil
+	case terminal.TenderBank:
+		code := p.bankCodes[p.bank.Selected]
+		if code == "" {
+			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.bank_missing"))
+		}
+		tr, err := terminal.ParseTender("bank:" + code + ":" + p.bankRef.Text)
+		if err != nil {
+			return nil, terminal.Errorf(terminal.EINVALID, "%s", T("tender.bank_invalid", "Text", p.bankRef.Text))
+		}
+		return []terminal.TenderRequest{tr}, nil
 	case terminal.TenderDefer:
 		return []terminal.TenderRequest{{Kind: terminal.TenderDefer}}, nil
 	}
@@ -339,7 +395,7 @@ func (p *tenderPanel) update() {
 	}
 	reqs, err := p.requests()
 	if err != nil {
-		if p.kind == terminal.TenderCash || p.kind == terminal.TenderMpesa {
+		if p.kind == terminal.TenderCash || p.kind == terminal.TenderMpesa || p.kind == terminal.TenderBank {
 			// still typing: say nothing until it parses
 			p.preview.SetText("")
 			return

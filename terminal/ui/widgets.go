@@ -372,3 +372,15 @@ func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 		walk(x.Content, fn)
 	}
 }
+
+// linesTall is the height of a label of n lines of body text: what a row
+// reserves for a message or a preview that may wrap.
+func linesTall(n int) float32 {
+	return widget.NewLabel(strings.Repeat("Ag\n", n-1) + "Ag").MinSize().Height
+}
+
+// reserve keeps a row of n lines for o, shown or hidden, so that what
+// comes after it does not move when o appears, wraps or goes.
+func reserve(n int, o fyne.CanvasObject) *fyne.Container {
+	return container.New(minHeight{linesTall(n)}, o)
+}
