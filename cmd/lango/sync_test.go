@@ -202,7 +202,7 @@ func TestHubReconcilesMpesa(t *testing.T) {
 	// The hub's conflict report names the reused code too.
 	found := false
 	for _, c := range rep.Conflicts {
-		found = found || (c.Kind == "mpesa_code_reused" && c.Code == "QAA0000004")
+		found = found || (c.Kind == "mpesa_code_twice" && c.Code == "QAA0000004")
 	}
 	if !found {
 		t.Errorf("conflicts %+v lack the reused code", rep.Conflicts)

@@ -48,8 +48,8 @@ func TestMpesaCodeTwiceRefusedAndReported(t *testing.T) {
 			continue
 		}
 		conflicts++
-		if cf.Kind != "mpesa_code_reused" || len(cf.Uses) != 2 || cf.Uses[0].Terminal == cf.Uses[1].Terminal {
-			t.Errorf("conflict %+v; want mpesa_code_reused with one use at each of the two lanes", cf)
+		if cf.Kind != "mpesa_code_twice" || len(cf.Uses) != 2 || cf.Uses[0].Terminal == cf.Uses[1].Terminal {
+			t.Errorf("conflict %+v; want mpesa_code_twice with one use at each of the two lanes", cf)
 		}
 		for _, u := range cf.Uses {
 			if u.SaleID != sales[0] && u.SaleID != sales[1] {

@@ -433,7 +433,7 @@ func (h *Hub) finishReport(ctx context.Context, r *Report, p *reportParts) (*Rep
 	for k, uses := range p.used {
 		byTime(uses)
 		if lanes := distinctTerminals(uses); lanes > 1 {
-			r.Conflicts = append(r.Conflicts, Conflict{Kind: "pass_used_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "used_twice", Site: k[0], PassID: k[1], Uses: uses, At: lastUse(uses),
 				Reason: fmt.Sprintf("the pass was let in at %d lanes", lanes)})
 		}
 	}
@@ -479,7 +479,7 @@ func (h *Hub) finishReport(ctx context.Context, r *Report, p *reportParts) (*Rep
 	for code, uses := range p.mpesaUses {
 		byTime(uses)
 		if len(uses) > 1 {
-			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_reused", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
+			r.Conflicts = append(r.Conflicts, Conflict{Kind: "mpesa_code_twice", Site: uses[0].Site, Code: code, Uses: uses, At: lastUse(uses)})
 		}
 	}
 	if h.opts.Bank != nil {

@@ -287,7 +287,7 @@ type FeedCursor struct {
 }
 
 // Conflict is something finance must look at. Kinds: broken_chain and
-// fork (recorded at upload), pass_settled_twice, mpesa_code_reused,
+// fork (recorded at upload), pass_settled_twice, mpesa_code_twice,
 // operator_added_twice and ticket_redeemed_twice (found by the report;
 // Code is then the ticket number).
 type Conflict struct {

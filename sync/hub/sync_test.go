@@ -474,13 +474,13 @@ func TestConflictsReported(t *testing.T) {
 			if c.PassID != p.ID || len(c.Uses) != 2 {
 				t.Errorf("pass conflict = %+v", c)
 			}
-		case "mpesa_code_reused":
+		case "mpesa_code_twice":
 			if c.Code != "SDUPL12345" || len(c.Uses) != 2 {
 				t.Errorf("M-PESA conflict = %+v", c)
 			}
 		}
 	}
-	if kinds["pass_settled_twice"] != 1 || kinds["mpesa_code_reused"] != 1 || len(r.Conflicts) != 2 {
+	if kinds["pass_settled_twice"] != 1 || kinds["mpesa_code_twice"] != 1 || len(r.Conflicts) != 2 {
 		t.Errorf("conflicts = %+v", r.Conflicts)
 	}
 }

@@ -244,8 +244,8 @@ func TestEveryDoubleUseReported(t *testing.T) {
 	for _, c := range r.Conflicts {
 		got[c.Kind+" "+c.PassID] = c
 	}
-	if c, ok := got["pass_used_twice "+twice.ID]; !ok || len(c.Uses) != 2 || c.Uses[0].Terminal == c.Uses[1].Terminal {
-		t.Errorf("pass_used_twice: %+v (found %v); want lane-a and lane-b", c, ok)
+	if c, ok := got["used_twice "+twice.ID]; !ok || len(c.Uses) != 2 || c.Uses[0].Terminal == c.Uses[1].Terminal {
+		t.Errorf("used_twice: %+v (found %v); want lane-a and lane-b", c, ok)
 	}
 	if c, ok := got["used_after_void "+voided.ID]; !ok || len(c.Uses) != 1 || c.Uses[0].Terminal != "lane-a" {
 		t.Errorf("used_after_void: %+v (found %v); want lane-a's use", c, ok)

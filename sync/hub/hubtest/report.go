@@ -197,7 +197,7 @@ func reportFromState(t *testing.T, s hub.Store) {
 	for _, c := range r.Conflicts {
 		kinds[c.Kind]++
 	}
-	for _, k := range []string{"pass_settled_twice", "pass_used_twice", "used_after_void", "forbidden_reference", "operator_added_twice", "ticket_redeemed_twice", "mpesa_code_reused"} {
+	for _, k := range []string{"pass_settled_twice", "used_twice", "used_after_void", "forbidden_reference", "operator_added_twice", "ticket_redeemed_twice", "mpesa_code_twice"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s conflict in %v", k, kinds)
 		}
