@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lango-pos/lango/terminal"
 )
@@ -78,6 +79,9 @@ func (tx *Tx) setting(ctx context.Context, key string) (string, error) {
 
 // stampPaybill records on each M-PESA tender the paybill in use.
 func (tx *Tx) stampPaybill(ctx context.Context, ts []terminal.Tender) error {
+	if !slices.ContainsFunc(ts, func(t terminal.Tender) bool { return t.Kind == terminal.TenderMpesa }) {
+		return nil // the settings are read only for an M-PESA tender: not on every sale's path
+	}
 	paybills, err := tx.setting(ctx, "mpesa_paybill")
 	if err != nil || paybills == "" {
 		return err
