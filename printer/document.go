@@ -39,10 +39,13 @@ type PassSlip struct {
 	// ValidUntil is printed when set.
 	ValidUntil time.Time
 	Lines      []Line
-	Vehicle    string // plate, "KDA 123A"
-	SeatBand   string // "7-12 seats"
+	Vehicle    string // plate, "KDA 123A", on a line of its own (the vehicle's band is one of Lines)
 	Totals     terminal.Totals
 	Tenders    []Tender
+	// Change is the change given per currency, and Conversions the rates
+	// a tender in another currency was taken at.
+	Change      terminal.Totals
+	Conversions []Conversion
 	// Due, when it has a non-zero amount, prints the PAY AT EXIT banner
 	// with the amount due per currency instead of the payment.
 	Due terminal.Totals
@@ -58,42 +61,54 @@ type PassSlip struct {
 
 // Receipt is a sale receipt.
 type Receipt struct {
-	Lang       string
-	Copy       bool
-	Site       string
-	Terminal   string
-	Operator   string
-	SaleID     string
-	Time       time.Time
-	Lines      []Line
-	Totals     terminal.Totals
-	Tenders    []Tender
-	Change     terminal.Totals
-	PassID     string // when the sale issued a pass
-	Footer     string
-	OpenDrawer bool
+	Lang     string
+	Copy     bool
+	Site     string
+	Terminal string
+	Operator string
+	SaleID   string
+	Time     time.Time
+	Lines    []Line
+	Totals   terminal.Totals
+	Tenders  []Tender
+	Change   terminal.Totals
+	// Conversions are the rates a tender in another currency was taken at.
+	Conversions []Conversion
+	PassID      string // when the sale issued a pass
+	Footer      string
+	OpenDrawer  bool
 }
 
 // Settlement is the receipt for a deferred pass settled at exit. It names
 // the pass and the terminal that issued it, which may be another one.
 type Settlement struct {
-	Lang       string
-	Copy       bool
-	Site       string
-	Terminal   string
-	Operator   string
-	ReceiptID  string
-	Time       time.Time
-	PassID     string
-	IssuedBy   string // issuing terminal
-	IssuedAt   time.Time
-	Vehicle    string
-	Lines      []Line // what was deferred; optional
-	Totals     terminal.Totals
-	Tenders    []Tender
-	Change     terminal.Totals
-	Footer     string
-	OpenDrawer bool
+	Lang      string
+	Copy      bool
+	Site      string
+	Terminal  string
+	Operator  string
+	ReceiptID string
+	Time      time.Time
+	PassID    string
+	IssuedBy  string // issuing terminal
+	IssuedAt  time.Time
+	Vehicle   string
+	Lines     []Line // what was deferred; optional
+	Totals    terminal.Totals
+	Tenders   []Tender
+	Change    terminal.Totals
+	// Conversions are the rates a tender in another currency was taken
+	// at: the exit receipt says what a USD due cost in shillings.
+	Conversions []Conversion
+	Footer      string
+	OpenDrawer  bool
+}
+
+// Conversion is a tender taken in one currency for an amount due in
+// another, at a rate ("129.5": units of To for one of From).
+type Conversion struct {
+	From, To terminal.Money
+	Rate     string
 }
 
 // TenderTotal is the takings of one tender kind over a shift.

@@ -41,7 +41,7 @@ func paidPass(lang string) PassSlip {
 		Lang: lang, Site: "Nairobi National Park", Gate: "Main Gate · lane 2",
 		Terminal: "NNP-MAIN-02", Operator: "Wanjiru K.", PassID: fixturePassID,
 		Issued: issued, ValidUntil: issued.Add(24 * time.Hour),
-		Lines: passLines(), Vehicle: "KDA 123A", SeatBand: "7-12",
+		Lines: passLines(), Vehicle: "KDA 123A",
 		Totals: terminal.Totals{"KES": 650000, "USD": 16000},
 		Tenders: []Tender{
 			{Kind: "mpesa", Amount: kes(6500), Reference: "SAB3K2L9PQ"},

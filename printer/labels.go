@@ -18,7 +18,7 @@ const (
 	lReceiptNo
 	lPassID
 	lVehicle
-	lSeats
+	lRate
 	lTotal
 	lPaid
 	lPayAtExit
@@ -83,7 +83,7 @@ var labels = map[string][nLabels]string{
 		lReceiptNo:   "Receipt no.",
 		lPassID:      "Pass",
 		lVehicle:     "Vehicle",
-		lSeats:       "Seats",
+		lRate:        "Rate",
 		lTotal:       "TOTAL",
 		lPaid:        "PAID",
 		lPayAtExit:   "PAY AT EXIT",
@@ -142,7 +142,7 @@ var labels = map[string][nLabels]string{
 		lReceiptNo:   "Risiti na.",
 		lPassID:      "Kibali",
 		lVehicle:     "Gari",
-		lSeats:       "Viti",
+		lRate:        "Kiwango",
 		lTotal:       "JUMLA",
 		lPaid:        "IMELIPWA",
 		lPayAtExit:   "LIPA UKITOKA",

@@ -473,6 +473,15 @@ func nonZero(t terminal.Totals) bool {
 	return false
 }
 
+// conversions prints each rate a tender was taken at: "Rate 1 USD = 129.5
+// KES", then what it came to ("USD 20.00 = KES 2,590.00").
+func (pg *page) conversions(cs []Conversion) {
+	for _, c := range cs {
+		pg.pair(pg.w[lRate], "1 "+string(c.From.Currency)+" = "+c.Rate+" "+string(c.To.Currency), false)
+		pg.text("  " + money(c.From.Currency, c.From.Minor) + " = " + money(c.To.Currency, c.To.Minor))
+	}
+}
+
 func (s PassSlip) layout(pg *page) error {
 	switch {
 	case strings.TrimSpace(s.PassID) == "":
@@ -503,12 +512,8 @@ func (s PassSlip) layout(pg *page) error {
 	}
 	pg.rule('-')
 	pg.lines(s.Lines)
-	if s.Vehicle != "" || s.SeatBand != "" {
-		right := s.SeatBand
-		if right != "" {
-			right = w[lSeats] + " " + right
-		}
-		pg.pair(w[lVehicle]+" "+s.Vehicle, right, true)
+	if s.Vehicle != "" {
+		pg.pair(w[lVehicle], s.Vehicle, true)
 	}
 	pg.owed(s.Owed)
 	pg.rule('-')
@@ -524,6 +529,10 @@ func (s PassSlip) layout(pg *page) error {
 		pg.banner(lines...)
 	} else {
 		pg.tenders(s.Tenders)
+		pg.conversions(s.Conversions)
+		if nonZero(s.Change) {
+			pg.totals(w[lChange], s.Change, true)
+		}
 		pg.e.FeedDots(12)
 		pg.center(w[lPaid], true, 2)
 	}
@@ -574,6 +583,7 @@ func (r Receipt) layout(pg *page) error {
 	pg.rule('-')
 	pg.totals(w[lTotal], r.Totals, true)
 	pg.tenders(r.Tenders)
+	pg.conversions(r.Conversions)
 	if nonZero(r.Change) {
 		pg.totals(w[lChange], r.Change, true)
 	}
@@ -634,6 +644,7 @@ func (s Settlement) layout(pg *page) error {
 	}
 	pg.totals(w[lTotal], s.Totals, true)
 	pg.tenders(s.Tenders)
+	pg.conversions(s.Conversions)
 	if nonZero(s.Change) {
 		pg.totals(w[lChange], s.Change, true)
 	}

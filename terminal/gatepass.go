@@ -251,6 +251,24 @@ func PassReasonOf(err error) PassReason {
 	return ""
 }
 
+// DisplayPlate writes a plate as a pass carries it ("KDA001X": no spaces)
+// the way it is keyed and painted ("KDA 001X"): a space where the leading
+// letters meet the digits, so every screen and slip says what the entry
+// gate and the supervisor's list say. A plate with a space or a dash is
+// kept as it is.
+func DisplayPlate(plate string) string {
+	if strings.ContainsAny(plate, " -") {
+		return plate
+	}
+	for i := 1; i < len(plate); i++ {
+		a, b := plate[i-1], plate[i]
+		if a >= 'A' && a <= 'Z' && b >= '0' && b <= '9' {
+			return plate[:i] + " " + plate[i:]
+		}
+	}
+	return plate
+}
+
 // CompactPlate turns a plate as keyed ("kda 123a", "KDA-123A") into the
 // form a pass carries ("KDA123A"): upper case, spaces and hyphens removed.
 // It does not validate; IsPassPlate does.

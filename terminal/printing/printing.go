@@ -170,6 +170,15 @@ func tenders(ts []terminal.Tender) ([]printer.Tender, terminal.Totals) {
 	return out, change
 }
 
+// conversions are the rates tenders were taken at, as printed.
+func conversions(cs []terminal.Conversion) []printer.Conversion {
+	var out []printer.Conversion
+	for _, c := range cs {
+		out = append(out, printer.Conversion{From: terminal.Money{Currency: c.From, Minor: c.Amount}, To: terminal.Money{Currency: c.To, Minor: c.Converted}, Rate: c.Rate})
+	}
+	return out
+}
+
 // SaleDocument is the pass of a sale that issued one, else its receipt.
 func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang string, copy bool) printer.Document {
 	tl, change := tenders(s.Tenders)
@@ -177,13 +186,8 @@ func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang st
 	for _, t := range s.Tenders {
 		drawer = drawer || (!copy && t.Kind == terminal.TenderCash)
 	}
+	cvs := conversions(s.Conversions)
 	if s.Pass != "" {
-		seat := ""
-		for _, l := range s.Lines {
-			if l.Kind == "vehicle" {
-				seat = l.Name
-			}
-		}
 		// The times printed are the signed pass's own, whatever catalogue
 		// is active now: a reprint never contradicts its QR code.
 		issued, until := s.At, s.At.Add(time.Duration(cat.PassHours)*time.Hour)
@@ -193,13 +197,13 @@ func SaleDocument(s *terminal.Sale, cat *terminal.Catalogue, site, term, lang st
 		return &printer.PassSlip{
 			Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: s.Operator, PassID: s.ID,
 			Issued: issued, ValidUntil: until,
-			Lines: lines(s.Lines, cat, lang), Vehicle: s.Vehicle, SeatBand: seat, Totals: s.Totals,
-			Tenders: tl, Due: s.Due, Owed: s.Owed, QR: s.Pass, OpenDrawer: drawer,
+			Lines: lines(s.Lines, cat, lang), Vehicle: s.Vehicle, Totals: s.Totals,
+			Tenders: tl, Change: change, Conversions: cvs, Due: s.Due, Owed: s.Owed, QR: s.Pass, OpenDrawer: drawer,
 		}
 	}
 	return &printer.Receipt{
 		Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: s.Operator, SaleID: s.ID, Time: s.At,
-		Lines: lines(s.Lines, cat, lang), Totals: s.Totals, Tenders: tl, Change: change, OpenDrawer: drawer,
+		Lines: lines(s.Lines, cat, lang), Totals: s.Totals, Tenders: tl, Change: change, Conversions: cvs, OpenDrawer: drawer,
 	}
 }
 
@@ -208,8 +212,8 @@ func SettlementDocument(st *terminal.Settlement, site, term, lang string, copy b
 	tl, change := tenders(st.Tenders)
 	return &printer.Settlement{
 		Lang: lang, Copy: copy, Site: site, Terminal: term, Operator: st.Operator, ReceiptID: st.ID, Time: st.At,
-		PassID: st.PassID, IssuedBy: st.IssuerTerminal, Vehicle: st.Plate, Lines: lines(st.Overstay, nil, lang),
-		Totals: st.Totals, Tenders: tl, Change: change, OpenDrawer: !copy && len(change) > 0,
+		PassID: st.PassID, IssuedBy: st.IssuerTerminal, Vehicle: terminal.DisplayPlate(st.Plate), Lines: lines(st.Overstay, nil, lang),
+		Totals: st.Totals, Tenders: tl, Change: change, Conversions: conversions(st.Conversions), OpenDrawer: !copy && len(change) > 0,
 	}
 }
 

@@ -192,7 +192,7 @@ func (s *exitScreen) describe(pc *terminal.PassCheck, q *terminal.SettleQuote) s
 		ls = append(ls, partyLine(k, pl.Count, pl.Category, pl.Band))
 	}
 	if p.Plate != "" || p.SeatBand != "" {
-		v := platePrinted(p.Plate)
+		v := terminal.DisplayPlate(p.Plate)
 		if p.SeatBand != "" {
 			if v != "" {
 				v += " · "
@@ -310,21 +310,4 @@ func (s *exitScreen) admitPass() {
 		s.receipt.SetText(T("exit.admitted"))
 	}
 	k.win.Canvas().Focus(s.scan)
-}
-
-// platePrinted writes a plate as a pass carries it ("KDA001X": no spaces)
-// the way it is keyed and painted ("KDA 001X"): a space where the leading
-// letters meet the digits, so the exit lane says what the entry gate and
-// the supervisor's list say.
-func platePrinted(plate string) string {
-	if strings.ContainsAny(plate, " -") {
-		return plate
-	}
-	for i := 1; i < len(plate); i++ {
-		a, b := plate[i-1], plate[i]
-		if a >= 'A' && a <= 'Z' && b >= '0' && b <= '9' {
-			return plate[:i] + " " + plate[i:]
-		}
-	}
-	return plate
 }

@@ -33,12 +33,11 @@ package ui
 //	  a just-settled pass rescanned: "already      TestGateDay (says when and where it was settled)
 //	  been used"
 //	  "1 visitors", "1 tries left"                 TestPluralsInEnglish, TestPluralsInSwahili
-//	  "KDA001X" at the exit, "KDA 001X" at entry   TestSlipsAndWords (the exit lane's words; the
-//	                                                 printed slips are not mended here)
-//	  the printed slips: the vehicle line wraps    not mended here (printer/layout.go): see
-//	  the plate and says "Seats", no change on       docs/UI.md, Limits
-//	  the pass, no USD rate on the exit receipt,
-//	  "KDA 001X" on the pass, "KDA001X" on the
+//	  "KDA001X" at the exit, "KDA 001X" at entry   TestSlipsAndWords (the exit lane's words)
+//	  the printed slips: the vehicle line wraps    printer TestPassSlipVehicleAndChange,
+//	  the plate and says "Seats", no change on       TestSettlementPrintsItsRate; terminal/printing
+//	  the pass, no USD rate on the exit receipt,     TestDocumentsCarryWhatTheSlipsPrint (the exit
+//	  "KDA 001X" on the pass, "KDA001X" on the       receipt's plate as keyed: terminal.DisplayPlate)
 //	  receipt
 //	the kiosk's Bank tender (issue 15 item 1)      TestBankTender (this file)
 //	lango run without a display panics             cmd/lango TestCLIRunWithoutDisplaySaysSo
