@@ -53,6 +53,7 @@ func TestVoidAsksFirst(t *testing.T) {
 	if !sup.selectSale(sale.ID) {
 		t.Fatalf("sale not listed")
 	}
+	contains(t, "the sale's line in the list", sup.saleLine(sale), " EAT") // site time with its zone (issue 18)
 	for _, b := range []*button{sup.void, sup.refund} {
 		h.typeIn(sup.reason, "keyed twice")
 		before := h.counts()

@@ -549,7 +549,7 @@ func (k *Kiosk) shiftLabel() string {
 	if k.shift == nil {
 		return T("status.no_shift", "Name", k.op.Name)
 	}
-	return T("status.shift", "Name", k.op.Name, "Time", k.shift.OpenedAt.In(k.loc()).Format("15:04"))
+	return T("status.shift", "Name", k.op.Name, "Time", k.shift.OpenedAt.In(k.loc()).Format("15:04 MST"))
 }
 
 // loc is the time zone times are shown in: the catalogue's.

@@ -251,6 +251,7 @@ func TestStatusBar(t *testing.T) {
 	contains(t, "operator chip", k.status.who.text.Text, "wanjiku · no shift open")
 	h.openShift("")
 	contains(t, "operator chip", k.status.who.text.Text, "wanjiku · shift since 06:0")
+	contains(t, "operator chip's time zone", k.status.who.text.Text, " EAT") // site time, with its zone (issue 18)
 	// Closing the window asks for a supervisor.
 	k.win.Close()
 	if !k.gate.popup.Visible() {

@@ -114,7 +114,7 @@ func (s *shiftScreen) shown() {
 		s.k.win.Canvas().Focus(s.float[s.k.base()])
 	default:
 		sh := s.k.shift
-		s.info.SetText(T("shift.open_since", "Time", sh.OpenedAt.In(s.k.loc()).Format("15:04"), "Float", totals(sh.Float, s.k.base())))
+		s.info.SetText(T("shift.open_since", "Time", sh.OpenedAt.In(s.k.loc()).Format("15:04 MST"), "Float", totals(sh.Float, s.k.base())))
 		s.confirm.Hide()
 		s.close.Show()
 		s.body.Objects = []fyne.CanvasObject{s.closeBox}

@@ -272,7 +272,7 @@ func (s *superScreen) load() {
 }
 
 func (s *superScreen) saleLine(sale *terminal.Sale) string {
-	parts := []string{fmt.Sprintf("#%d", sale.Number), sale.At.In(s.k.loc()).Format("15:04")}
+	parts := []string{fmt.Sprintf("#%d", sale.Number), sale.At.In(s.k.loc()).Format("15:04 MST")}
 	if sale.Vehicle != "" {
 		parts = append(parts, sale.Vehicle)
 	}

@@ -260,7 +260,7 @@ func (s *ticketScreen) describe(t *ticket.Ticket) string {
 	if t.Vehicle != nil {
 		vehicle = T("ticket.vehicle", "Plate", t.Vehicle.Plate, "Band", t.Vehicle.Band)
 	}
-	return T("ticket.details", "No", t.No, "Party", strings.Join(groups, ", "), "Vehicle", vehicle, "Until", t.ValidTo.In(s.k.loc()).Format("15:04"))
+	return T("ticket.details", "No", t.No, "Party", strings.Join(groups, ", "), "Vehicle", vehicle, "Until", t.ValidTo.In(s.k.loc()).Format("15:04 MST"))
 }
 
 // refusalText is a ticket's refusal in the kiosk's language: the pass
