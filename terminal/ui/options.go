@@ -17,6 +17,10 @@ type Store interface {
 	CurrentShift(ctx context.Context, op *terminal.Operator) (*terminal.Shift, error)
 	OpenShift(ctx context.Context, op *terminal.Operator, float terminal.Totals) (*terminal.Shift, error)
 	CloseShift(ctx context.Context, op *terminal.Operator, counted terminal.Totals) (*terminal.ZReport, error)
+	// CloseShiftNaming closes a shift with deferred passes still owed,
+	// which a supervisor names; Unsettled lists the passes still owed.
+	CloseShiftNaming(ctx context.Context, op *terminal.Operator, counted terminal.Totals, naming terminal.OpenPassNaming) (*terminal.ZReport, error)
+	Unsettled(ctx context.Context) ([]terminal.UnsettledPass, error)
 	Catalogue(ctx context.Context) (*terminal.Catalogue, error)
 	Identity(ctx context.Context) (terminal.Identity, error)
 	Settings(ctx context.Context) (map[string]string, error)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -183,12 +185,56 @@ func (s *shiftScreen) closeShift() {
 	ctx, cancel := s.k.ctx()
 	defer cancel()
 	z, err := s.k.o.Store.CloseShift(ctx, s.k.op, counted)
+	var te *terminal.Error
+	if errors.As(err, &te) && te.ID == "shift_open_passes" {
+		s.askNaming(counted, te)
+		return
+	}
 	if err != nil {
 		s.confirm.Hide()
 		s.close.Show()
 		s.msg.error(err)
 		return
 	}
+	s.closed(ctx, z)
+}
+
+// askNaming asks a supervisor to name the deferred passes of the shift
+// still owed, which the Z-report then lists: the shift closes only so
+// (the store's rule, terminal.CheckOpenPassesNamed). The question lists
+// them; the supervisor's PIN names every one.
+func (s *shiftScreen) askNaming(counted terminal.Totals, refusal *terminal.Error) {
+	s.confirm.Hide()
+	s.close.Show()
+	s.msg.error(refusal)
+	ctx, cancel := s.k.ctx()
+	defer cancel()
+	all, err := s.k.o.Store.Unsettled(ctx)
+	if err != nil {
+		s.msg.error(err)
+		return
+	}
+	var ids []string
+	for _, u := range all {
+		if s.k.shift != nil && u.ShiftID == s.k.shift.ID {
+			ids = append(ids, u.SaleID)
+		}
+	}
+	s.k.gate.open(T("shift.name_open_passes", "Passes", refusal.Args["Passes"]), func(sup *terminal.Operator) {
+		ctx, cancel := s.k.ctx()
+		defer cancel()
+		z, err := s.k.o.Store.CloseShiftNaming(ctx, s.k.op, counted, terminal.OpenPassNaming{Supervisor: sup, Passes: ids})
+		if err != nil {
+			s.msg.error(err)
+			return
+		}
+		s.closed(ctx, z)
+	})
+}
+
+// closed shows the Z-report of a shift just closed and queues its print.
+func (s *shiftScreen) closed(ctx context.Context, z *terminal.ZReport) {
+	s.msg.clear()
 	for _, e := range s.counted {
 		e.SetText("")
 	}
