@@ -44,14 +44,14 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 		}
 		all[t.ID] = mine
 	}
-	terms, err := h.store.Terminals(ctx)
+	terms, err := h.store.SiteTerminals(ctx, t.Site)
 	if err != nil {
 		return nil, nil, err
 	}
 	certs := map[string]string{}
 	var own []string
 	for _, o := range terms {
-		if o.Site != t.Site || o.Revoked() {
+		if o.Revoked() {
 			continue
 		}
 		if o.ID == t.ID {
@@ -109,14 +109,14 @@ func keyIDsOf(certPEM string) []string {
 // from its first minute. (A newcomer that refuses one, not signed by the
 // site authority it trusts, says so in its first feed request.)
 func (h *Hub) enrollCertificates(ctx context.Context, t Terminal) ([]wire.Peer, error) {
-	terms, err := h.store.Terminals(ctx)
+	terms, err := h.store.SiteTerminals(ctx, t.Site)
 	if err != nil {
 		return nil, err
 	}
 	var peers []wire.Peer
 	var holds []string
 	for _, o := range terms {
-		if o.Site != t.Site || o.ID == t.ID || o.Revoked() || o.Relay || o.Certificate == "" {
+		if o.ID == t.ID || o.Revoked() || o.Relay || o.Certificate == "" {
 			continue
 		}
 		peers = append(peers, wire.Peer{TerminalID: o.ID, Name: o.Name, Certificate: o.Certificate})

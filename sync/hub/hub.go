@@ -219,12 +219,12 @@ func (h *Hub) issue(ctx context.Context, site, name string, rekey, relay bool) (
 	}
 	e := Enrollment{Site: site, Name: name, Relay: relay}
 	if rekey {
-		ts, err := h.store.Terminals(ctx)
+		ts, err := h.store.SiteTerminals(ctx, site)
 		if err != nil {
 			return "", err
 		}
 		for _, t := range ts {
-			if t.Site == site && t.Name == name && !t.Revoked() {
+			if t.Name == name && !t.Revoked() {
 				e.TerminalID = t.ID
 			}
 		}

@@ -46,13 +46,13 @@ func (h *Hub) RelayTerminals(ctx context.Context, r Terminal) (wire.RelayTermina
 	if err != nil {
 		return wire.RelayTerminalsResponse{}, err
 	}
-	ts, err := h.store.Terminals(ctx)
+	ts, err := h.store.SiteTerminals(ctx, r.Site)
 	if err != nil {
 		return wire.RelayTerminalsResponse{}, err
 	}
 	out := wire.RelayTerminalsResponse{HubID: hubID, Site: r.Site, Authorities: auths, Terminals: []wire.RelayTerminal{}}
 	for _, t := range ts {
-		if t.Site != r.Site || t.Relay {
+		if t.Relay {
 			continue
 		}
 		rt := wire.RelayTerminal{TerminalID: t.ID, Name: t.Name, PublicKey: t.PublicKey, Certificate: t.Certificate, LastSeq: t.LastSeq, LastHash: t.LastHash}

@@ -39,6 +39,10 @@ type Store interface {
 	Terminal(ctx context.Context, id string) (Terminal, error)
 	// Terminals returns every enrolled terminal, by site and name.
 	Terminals(ctx context.Context) ([]Terminal, error)
+	// SiteTerminals returns the terminals enrolled at site, as Terminals
+	// orders them: what a site's feed answer and its relay need, without
+	// reading every terminal of the country.
+	SiteTerminals(ctx context.Context, site string) ([]Terminal, error)
 	// RevokeTerminal revokes the enrolled terminal site/name and records a
 	// revocation for the site feed: its key ids and the sales the hub holds
 	// from it (the passes verifiers go on honouring).

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,20 @@ func enrollment(t *testing.T, s hub.Store) {
 	must(t, err)
 	if len(ts) != 1 || ts[0].ID != gate.ID {
 		t.Errorf("terminals %+v", ts)
+	}
+	// A site's terminals are its own, in the same order.
+	amb := enroll(t, s, "AMB", "gate-1")
+	exit := enroll(t, s, "NNP", "exit-1")
+	for site, want := range map[string][]string{"NNP": {exit.ID, gate.ID}, "AMB": {amb.ID}, "TSV": nil} {
+		ts, err := s.SiteTerminals(ctx, site)
+		must(t, err)
+		var got []string
+		for _, x := range ts {
+			got = append(got, x.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("terminals of %s: %v; want %v", site, got, want)
+		}
 	}
 }
 

@@ -485,6 +485,16 @@ func (s *Store) Terminal(ctx context.Context, id string) (hub.Terminal, error) {
 // Terminals implements hub.Store.
 func (s *Store) Terminals(ctx context.Context) ([]hub.Terminal, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY site, name, enrolled_at`)
+	return s.terminals(rows, err)
+}
+
+// SiteTerminals implements hub.Store.
+func (s *Store) SiteTerminals(ctx context.Context, site string) ([]hub.Terminal, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+terminalCols+` FROM terminals WHERE site = $1 ORDER BY name, enrolled_at`, site)
+	return s.terminals(rows, err)
+}
+
+func (s *Store) terminals(rows pgx.Rows, err error) ([]hub.Terminal, error) {
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("terminals: %w", err))
 	}
