@@ -16,8 +16,11 @@ const (
 	sqlUnsettledWhere = `
 	WHERE s.state = 'deferred' AND s.kind = 'sale'
 	AND NOT EXISTS (SELECT 1 FROM pass_marks m WHERE m.pass_id = s.id AND m.mark IN ('settled', 'revoked'))`
-	sqlUnsettled      = `SELECT ` + saleCols + saleFrom + sqlUnsettledWhere + ` ORDER BY s.number`
-	sqlUnsettledShift = `SELECT ` + saleCols + saleFrom + sqlUnsettledWhere + ` AND s.shift_id = ? ORDER BY s.number`
+	sqlUnsettled = `SELECT ` + saleCols + saleFrom + sqlUnsettledWhere + ` ORDER BY s.number`
+	// A shift's: its range of the sales' rowid (shiftSales), not a scan of
+	// every sale ever made, which at a million sales held the shift's
+	// close (and the lane's next sale) for a second.
+	sqlUnsettledShift = `SELECT ` + saleCols + saleFrom + sqlUnsettledWhere + ` AND ` + shiftSales + ` ORDER BY s.number`
 )
 
 // Unsettled lists the deferred passes of this terminal still owed, oldest
