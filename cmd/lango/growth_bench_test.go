@@ -63,7 +63,7 @@ func BenchmarkGrowth(b *testing.B) {
 	// alternate runs c on both stores, round by round, and reports.
 	alternate := func(c command) {
 		b.Run(c.name, func(b *testing.B) {
-			var walls [2][]time.Duration
+			var walls, cpus [2][]time.Duration
 			var peak [2]float64
 			round := 0
 			for b.Loop() {
@@ -78,8 +78,9 @@ func BenchmarkGrowth(b *testing.B) {
 						}
 						b.StartTimer()
 					}
-					wall, rss := lango(b, s.data, c.args(s)...)
+					wall, rss, cpu := lango(b, s.data, c.args(s)...)
 					walls[i] = append(walls[i], wall)
+					cpus[i] = append(cpus[i], cpu)
 					peak[i] = max(peak[i], rss)
 				}
 				round++
@@ -88,6 +89,9 @@ func BenchmarkGrowth(b *testing.B) {
 			b.ReportMetric(float64(small.Microseconds())/1000, "ms-small")
 			b.ReportMetric(float64(large.Microseconds())/1000, "ms-large")
 			b.ReportMetric(float64(large)/float64(small), "large/small")
+			// The processes' CPU time (user + system): on a loaded
+			// machine the wall time is mostly waiting for a core.
+			b.ReportMetric(float64(medianDuration(cpus[1]))/float64(medianDuration(cpus[0])), "cpu-large/small")
 			b.ReportMetric(peak[1], "MB-peak-large")
 		})
 	}
@@ -119,7 +123,7 @@ func BenchmarkGrowth(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				for _, s := range stores {
-					wall, rss := lango(b, s.data, args...)
+					wall, rss, _ := lango(b, s.data, args...)
 					b.ReportMetric(wall.Seconds()*1000, fmt.Sprintf("ms-%d", s.n))
 					b.ReportMetric(rss, fmt.Sprintf("MB-peak-%d", s.n))
 				}
@@ -229,8 +233,8 @@ func growStore(b *testing.B, n int) (string, time.Time) {
 }
 
 // lango runs one command as its own process on data and returns its wall
-// time and peak resident memory in MB.
-func lango(b *testing.B, data string, args ...string) (time.Duration, float64) {
+// time, peak resident memory in MB and CPU time (user and system).
+func lango(b *testing.B, data string, args ...string) (wall time.Duration, peakMB float64, cpu time.Duration) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--data", data}, args...)...)
 	peak := filepath.Join(b.TempDir(), "peak")
@@ -239,7 +243,7 @@ func lango(b *testing.B, data string, args ...string) (time.Duration, float64) {
 	cmd.Stderr = &stderr // stdout is /dev/null: the listing is not the measure
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
+	wall = time.Since(start)
 	if err != nil {
 		b.Fatalf("lango %v: %v: %s", args, err, &stderr)
 	}
@@ -254,7 +258,7 @@ func lango(b *testing.B, data string, args ...string) (time.Duration, float64) {
 	if err != nil {
 		b.Fatalf("peak %q: %v", kb, err)
 	}
-	return wall, n / 1024
+	return wall, n / 1024, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // writePeakRSS writes the process's peak resident memory in kB (VmHWM of
