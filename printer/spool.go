@@ -42,6 +42,25 @@ type ResumeStore interface {
 	MarkInterrupted(ctx context.Context, job Job, at int) error
 }
 
+// ProgressPrinter is a Resumer that tells, as a job goes out, each offset
+// up to which the paper will hold it whole (*Serial is one:
+// PrintProgress).
+type ProgressPrinter interface {
+	PrintProgress(ctx context.Context, job []byte, from int, progress func(at int)) error
+}
+
+// ProgressStore is a ResumeStore that records a job's progress as it
+// prints, durably and without counting an attempt, so that a process
+// killed part way (kill -9, power) goes on at its next start from where
+// the paper stopped, not from the beginning: the restarted spool offers
+// the job From that point.
+type ProgressStore interface {
+	// MarkProgress records that the paper holds job.Data[:at] whole; at
+	// may go back (to the attempt's start, when an attempt failed where
+	// the paper's end is unknown).
+	MarkProgress(ctx context.Context, job Job, at int) error
+}
+
 // JobStore is the durable print queue the spool works from; the terminal's
 // store implements it.
 type JobStore interface {
@@ -246,6 +265,14 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 			s.setState(Status{Reachable: true}, nil)
 			continue
 		}
+		if perr != nil && !errors.As(perr, &ie) {
+			// Not stopped at a stop point (a write error, a stall, paper
+			// out, no answer): what the printer held and did not print is
+			// dropped at the next session start, so the progress recorded
+			// while sending is not what the paper shows. Back to where
+			// this attempt started.
+			s.resetProgress(ctx, job)
+		}
 		if ctx.Err() != nil {
 			return n, perr // stopping: not the printer's fault
 		}
@@ -264,12 +291,44 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 	}
 }
 
-// print prints job, from where it stopped when the printer can go on.
+// print prints job, from where it stopped when the printer can go on,
+// recording its progress as it goes when printer and store can.
 func (s *Spool) print(ctx context.Context, job Job) error {
+	pp, okp := s.p.(ProgressPrinter)
+	ps, oks := s.store.(ProgressStore)
+	if okp && oks {
+		// The store's own context: the job's may end while its last
+		// record is written. A record that fails only makes a later
+		// resume start further back; the job's outcome is the printer's,
+		// so the error is logged, not returned.
+		mctx := context.WithoutCancel(ctx)
+		return pp.PrintProgress(ctx, job.Data, job.From, func(at int) {
+			rctx, cancel := context.WithTimeout(mctx, 5*time.Second)
+			defer cancel()
+			if err := ps.MarkProgress(rctx, job, at); err != nil {
+				s.log.Warn("cannot record the print job's progress; a restart would print it again from further back", "job", job.ID, "at", at, "err", err)
+			}
+		})
+	}
 	if r, ok := s.p.(Resumer); ok {
 		return r.PrintFrom(ctx, job.Data, job.From)
 	}
 	return s.p.Print(ctx, job.Data)
+}
+
+// resetProgress sets a job's recorded progress back to where its attempt
+// started.
+func (s *Spool) resetProgress(ctx context.Context, job Job) {
+	_, okp := s.p.(ProgressPrinter)
+	ps, oks := s.store.(ProgressStore)
+	if !okp || !oks {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := ps.MarkProgress(rctx, job, job.From); err != nil {
+		s.log.Warn("cannot set the print job's progress back", "job", job.ID, "at", job.From, "err", err)
+	}
 }
 
 func (s *Spool) run(ctx context.Context) {
