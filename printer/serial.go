@@ -180,11 +180,11 @@ func (p *Serial) PrintFrom(ctx context.Context, job []byte, from int) error {
 // offset up to which the paper will hold the job whole
 // (escpos.PrintedWhole: the end of a line, a feed, a printed QR code, a
 // GS v 0 band) once it passes one, at most once per slice written (about
-// 20 ms of line), before the next slice. A process killed part way has
-// then told, at worst, a point one slice behind what went out: recorded
-// durably, the next attempt goes on from there (PrintFrom) instead of
-// printing again from the start. progress runs on the sending goroutine
-// and its time is taken out of the pacing pause; nil tells nothing.
+// 20 ms of line). A process killed part way has then told, at worst, a
+// point one slice behind what went out: recorded durably, the next
+// attempt goes on from there (PrintFrom) instead of printing again from
+// the start. progress runs on the sending goroutine and must not block
+// (the spool hands the point to a recorder); nil tells nothing.
 func (p *Serial) PrintProgress(ctx context.Context, job []byte, from int, progress func(at int)) error {
 	if err := escpos.Validate(job); err != nil {
 		return &terminal.Error{Kind: terminal.EINVALID, Message: "the print job is damaged", Err: err}

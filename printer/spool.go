@@ -297,23 +297,67 @@ func (s *Spool) print(ctx context.Context, job Job) error {
 	pp, okp := s.p.(ProgressPrinter)
 	ps, oks := s.store.(ProgressStore)
 	if okp && oks {
-		// The store's own context: the job's may end while its last
-		// record is written. A record that fails only makes a later
-		// resume start further back; the job's outcome is the printer's,
-		// so the error is logged, not returned.
-		mctx := context.WithoutCancel(ctx)
-		return pp.PrintProgress(ctx, job.Data, job.From, func(at int) {
-			rctx, cancel := context.WithTimeout(mctx, 5*time.Second)
-			defer cancel()
-			if err := ps.MarkProgress(rctx, job, at); err != nil {
-				s.log.Warn("cannot record the print job's progress; a restart would print it again from further back", "job", job.ID, "at", at, "err", err)
-			}
-		})
+		rec := s.recordProgress(ctx, ps, job)
+		err := pp.PrintProgress(ctx, job.Data, job.From, rec.tell)
+		rec.close()
+		return err
 	}
 	if r, ok := s.p.(Resumer); ok {
 		return r.PrintFrom(ctx, job.Data, job.From)
 	}
 	return s.p.Print(ctx, job.Data)
+}
+
+// progressRecorder commits a job's progress on a goroutine of its own, so
+// that sending never waits for the disk (an fsync on a terminal's SD card
+// can take longer than a line takes on the wire): the sender tells it the
+// latest point, and a point not yet committed when a newer one comes is
+// dropped for it.
+type progressRecorder struct {
+	ch   chan int // the latest point not yet taken
+	done chan struct{}
+}
+
+func (s *Spool) recordProgress(ctx context.Context, ps ProgressStore, job Job) *progressRecorder {
+	r := &progressRecorder{ch: make(chan int, 1), done: make(chan struct{})}
+	// The store's own context: the job's may end while its last record is
+	// written.
+	mctx := context.WithoutCancel(ctx)
+	go func() {
+		defer close(r.done)
+		for at := range r.ch {
+			rctx, cancel := context.WithTimeout(mctx, 5*time.Second)
+			err := ps.MarkProgress(rctx, job, at)
+			cancel()
+			if err != nil {
+				// A record that fails only makes a restart after a crash
+				// start further back; the job's outcome is the printer's.
+				s.log.Warn("cannot record the print job's progress; a restart would print it again from further back", "job", job.ID, "at", at, "err", err)
+			}
+		}
+	}()
+	return r
+}
+
+// tell hands at to the recorder, replacing a point it has not taken yet.
+func (r *progressRecorder) tell(at int) {
+	for {
+		select {
+		case r.ch <- at:
+			return
+		default:
+		}
+		select {
+		case <-r.ch: // superseded
+		default:
+		}
+	}
+}
+
+// close waits until the last point told is committed.
+func (r *progressRecorder) close() {
+	close(r.ch)
+	<-r.done
 }
 
 // resetProgress sets a job's recorded progress back to where its attempt
