@@ -232,3 +232,47 @@ func TestStopPoint(t *testing.T) {
 		t.Errorf("ResumePrefix = % x; want % x", prefix, want)
 	}
 }
+
+// TestPrintedWhole: the point a job can go on from after its sender died
+// with job[:sent] written is the end of the last whole line, feed, band
+// or ESC * line sent, never inside one; unlike StopPoint it does not run
+// on to the end of an image, and never past sent.
+func TestPrintedWhole(t *testing.T) {
+	var b bytes.Buffer
+	e := escpos.NewEncoder(&b, escpos.CP437)
+	e.Init()
+	e.Line("title")
+	afterTitle := b.Len()
+	bm := escpos.NewBitmap(64, 40)
+	bm.Set(3, 3)
+	e.Raster(bm, 64) // 8 rows a band: 5 bands of 8 + 64 bytes
+	band := 8 + 64
+	afterImage := b.Len()
+	e.Text("half a ")
+	e.Line("line")
+	afterLine := b.Len()
+	lines := escpos.NewBitmap(16, 20) // 3 lines of ESC *
+	lines.Set(1, 1)
+	e.BitImageLines(lines, 3)
+	firstLine := afterLine + 3 + 5 + 48 + 1 // ESC 3 24, ESC * header, 48 columns, LF
+	job := b.Bytes()
+	for _, c := range []struct{ from, sent, want int }{
+		{0, 0, 0},
+		{0, 3, 0},
+		{0, afterTitle - 1, 0},
+		{0, afterTitle, afterTitle},
+		{0, afterTitle + band - 1, afterTitle},
+		{0, afterTitle + band, afterTitle + band}, // one band: on paper
+		{afterTitle, afterTitle + 2*band + 5, afterTitle + 2*band},
+		{0, afterImage + 3, afterImage},
+		{afterImage, afterLine - 1, afterImage}, // the text without its LF
+		{0, afterLine, afterLine},
+		{0, firstLine - 1, afterLine},
+		{0, firstLine, firstLine},
+		{afterLine, len(job) + 10, len(job) - 2}, // the trailing ESC 2 prints nothing
+	} {
+		if got := escpos.PrintedWhole(job, c.from, c.sent); got != c.want {
+			t.Errorf("PrintedWhole(%d, %d) = %d; want %d", c.from, c.sent, got, c.want)
+		}
+	}
+}

@@ -173,6 +173,19 @@ func (p *Serial) Print(ctx context.Context, job []byte) error { return p.PrintFr
 // the interruption prints again. An offset that is not a command boundary
 // of job prints it whole.
 func (p *Serial) PrintFrom(ctx context.Context, job []byte, from int) error {
+	return p.PrintProgress(ctx, job, from, nil)
+}
+
+// PrintProgress is PrintFrom telling progress, as the bytes go out, each
+// offset up to which the paper will hold the job whole
+// (escpos.PrintedWhole: the end of a line, a feed, a printed QR code, a
+// GS v 0 band) once it passes one, at most once per slice written (about
+// 20 ms of line). A process killed part way has then told, at worst, a
+// point one slice behind what went out: recorded durably, the next
+// attempt goes on from there (PrintFrom) instead of printing again from
+// the start. progress runs on the sending goroutine and must not block
+// (the spool hands the point to a recorder); nil tells nothing.
+func (p *Serial) PrintProgress(ctx context.Context, job []byte, from int, progress func(at int)) error {
 	if err := escpos.Validate(job); err != nil {
 		return &terminal.Error{Kind: terminal.EINVALID, Message: "the print job is damaged", Err: err}
 	}
@@ -185,14 +198,14 @@ func (p *Serial) PrintFrom(ctx context.Context, job []byte, from int) error {
 	if err != nil {
 		return err
 	}
-	if err := p.print(ctx, c, job, from); err != nil {
+	if err := p.print(ctx, c, job, from, progress); err != nil {
 		_ = p.disconnect()
 		return err
 	}
 	return nil
 }
 
-func (p *Serial) print(ctx context.Context, c *conn, job []byte, from int) error {
+func (p *Serial) print(ctx context.Context, c *conn, job []byte, from int, progress func(int)) error {
 	start := time.Now()
 	st, err := p.query(ctx, c)
 	if err != nil {
@@ -201,7 +214,7 @@ func (p *Serial) print(ctx context.Context, c *conn, job []byte, from int) error
 	if !st.Ready() {
 		return notReady(p.where(), st)
 	}
-	if err := p.send(ctx, c, job, from); err != nil {
+	if err := p.send(ctx, c, job, from, progress); err != nil {
 		return err
 	}
 	c.drain() // stray answers to status bytes that occurred inside image data
@@ -237,8 +250,9 @@ func (p *Serial) print(ctx context.Context, c *conn, job []byte, from int) error
 // it does not leave the printer inside a command, nor the paper with part
 // of an image or a line: it goes on to the job's next escpos.StopPoint,
 // resets the printer (ESC @) and returns an *Interrupted at that point.
-func (p *Serial) send(ctx context.Context, c *conn, job []byte, from int) error {
+func (p *Serial) send(ctx context.Context, c *conn, job []byte, from int, progress func(int)) error {
 	prefix := escpos.ResumePrefix(job, from)
+	told := from // the last offset progress was told
 	wire := append(prefix, job[from:]...)
 	rate := float64(max(1, p.spec.Baud/10))
 	chunk := max(16, int(rate/50))
@@ -263,6 +277,12 @@ func (p *Serial) send(ctx context.Context, c *conn, job []byte, from int) error 
 			return deviceError(err, "cannot write to the printer %s", p.where())
 		}
 		sent += n
+		if progress != nil && sent > len(prefix) {
+			if w := escpos.PrintedWhole(job, told, from+sent-len(prefix)); w > told {
+				progress(w)
+				told = w
+			}
+		}
 		if now := time.Now(); next.Before(now) {
 			next = now
 		}

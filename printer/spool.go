@@ -42,6 +42,25 @@ type ResumeStore interface {
 	MarkInterrupted(ctx context.Context, job Job, at int) error
 }
 
+// ProgressPrinter is a Resumer that tells, as a job goes out, each offset
+// up to which the paper will hold it whole (*Serial is one:
+// PrintProgress).
+type ProgressPrinter interface {
+	PrintProgress(ctx context.Context, job []byte, from int, progress func(at int)) error
+}
+
+// ProgressStore is a ResumeStore that records a job's progress as it
+// prints, durably and without counting an attempt, so that a process
+// killed part way (kill -9, power) goes on at its next start from where
+// the paper stopped, not from the beginning: the restarted spool offers
+// the job From that point.
+type ProgressStore interface {
+	// MarkProgress records that the paper holds job.Data[:at] whole; at
+	// may go back (to the attempt's start, when an attempt failed where
+	// the paper's end is unknown).
+	MarkProgress(ctx context.Context, job Job, at int) error
+}
+
 // JobStore is the durable print queue the spool works from; the terminal's
 // store implements it.
 type JobStore interface {
@@ -246,6 +265,14 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 			s.setState(Status{Reachable: true}, nil)
 			continue
 		}
+		if perr != nil && !errors.As(perr, &ie) {
+			// Not stopped at a stop point (a write error, a stall, paper
+			// out, no answer): what the printer held and did not print is
+			// dropped at the next session start, so the progress recorded
+			// while sending is not what the paper shows. Back to where
+			// this attempt started.
+			s.resetProgress(ctx, job)
+		}
 		if ctx.Err() != nil {
 			return n, perr // stopping: not the printer's fault
 		}
@@ -264,12 +291,88 @@ func (s *Spool) printAll(ctx context.Context) (int, error) {
 	}
 }
 
-// print prints job, from where it stopped when the printer can go on.
+// print prints job, from where it stopped when the printer can go on,
+// recording its progress as it goes when printer and store can.
 func (s *Spool) print(ctx context.Context, job Job) error {
+	pp, okp := s.p.(ProgressPrinter)
+	ps, oks := s.store.(ProgressStore)
+	if okp && oks {
+		rec := s.recordProgress(ctx, ps, job)
+		err := pp.PrintProgress(ctx, job.Data, job.From, rec.tell)
+		rec.close()
+		return err
+	}
 	if r, ok := s.p.(Resumer); ok {
 		return r.PrintFrom(ctx, job.Data, job.From)
 	}
 	return s.p.Print(ctx, job.Data)
+}
+
+// progressRecorder commits a job's progress on a goroutine of its own, so
+// that sending never waits for the disk (an fsync on a terminal's SD card
+// can take longer than a line takes on the wire): the sender tells it the
+// latest point, and a point not yet committed when a newer one comes is
+// dropped for it.
+type progressRecorder struct {
+	ch   chan int // the latest point not yet taken
+	done chan struct{}
+}
+
+func (s *Spool) recordProgress(ctx context.Context, ps ProgressStore, job Job) *progressRecorder {
+	r := &progressRecorder{ch: make(chan int, 1), done: make(chan struct{})}
+	// The store's own context: the job's may end while its last record is
+	// written.
+	mctx := context.WithoutCancel(ctx)
+	go func() {
+		defer close(r.done)
+		for at := range r.ch {
+			rctx, cancel := context.WithTimeout(mctx, 5*time.Second)
+			err := ps.MarkProgress(rctx, job, at)
+			cancel()
+			if err != nil {
+				// A record that fails only makes a restart after a crash
+				// start further back; the job's outcome is the printer's.
+				s.log.Warn("cannot record the print job's progress; a restart would print it again from further back", "job", job.ID, "at", at, "err", err)
+			}
+		}
+	}()
+	return r
+}
+
+// tell hands at to the recorder, replacing a point it has not taken yet.
+func (r *progressRecorder) tell(at int) {
+	for {
+		select {
+		case r.ch <- at:
+			return
+		default:
+		}
+		select {
+		case <-r.ch: // superseded
+		default:
+		}
+	}
+}
+
+// close waits until the last point told is committed.
+func (r *progressRecorder) close() {
+	close(r.ch)
+	<-r.done
+}
+
+// resetProgress sets a job's recorded progress back to where its attempt
+// started.
+func (s *Spool) resetProgress(ctx context.Context, job Job) {
+	_, okp := s.p.(ProgressPrinter)
+	ps, oks := s.store.(ProgressStore)
+	if !okp || !oks {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := ps.MarkProgress(rctx, job, job.From); err != nil {
+		s.log.Warn("cannot set the print job's progress back", "job", job.ID, "at", job.From, "err", err)
+	}
 }
 
 func (s *Spool) run(ctx context.Context) {

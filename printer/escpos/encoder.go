@@ -49,6 +49,64 @@ type Encoder struct {
 	cp  CodePage
 	err error
 	n   int64
+	// lazy: mode commands wait until something prints (see SetLazy);
+	// have is what the printer was last told, want what the next printing
+	// command needs.
+	lazy       bool
+	have, want modes
+}
+
+// modes are the print modes the lazy encoder tracks. Their zero value is
+// the printer's state after ESC @.
+type modes struct {
+	align     Align
+	bold      bool
+	underline byte
+	reverse   bool
+	size      byte // GS ! n
+}
+
+// SetLazy makes the encoder hold alignment, emphasis, underline, reverse
+// and size until text, an image or a QR code prints, and then send only
+// those that differ from what the printer was last told: "bold off, bold
+// on" between two bold lines, or "left, centre" between two centred ones,
+// cost bytes on a slow serial line and change nothing on paper. Init
+// resets the tracked state (ESC @ resets the printer's). Modes still
+// pending at the end of a job are never sent.
+func (e *Encoder) SetLazy(on bool) { e.lazy = on }
+
+// syncAlign sends a pending alignment, the one mode an image or a QR
+// code obeys (emphasis, underline, reverse and size apply to characters).
+func (e *Encoder) syncAlign() {
+	if !e.lazy || e.have.align == e.want.align {
+		return
+	}
+	e.Raw(ESC, 'a', byte(e.want.align))
+	e.have.align = e.want.align
+}
+
+// sync sends the pending mode commands that differ from the printer's.
+func (e *Encoder) sync() {
+	if !e.lazy || e.have == e.want {
+		return
+	}
+	w, h := e.want, e.have
+	if w.align != h.align {
+		e.Raw(ESC, 'a', byte(w.align))
+	}
+	if w.bold != h.bold {
+		e.Raw(ESC, 'E', bit(w.bold))
+	}
+	if w.underline != h.underline {
+		e.Raw(ESC, '-', w.underline)
+	}
+	if w.reverse != h.reverse {
+		e.Raw(GS, 'B', bit(w.reverse))
+	}
+	if w.size != h.size {
+		e.Raw(GS, '!', w.size)
+	}
+	e.have = e.want
 }
 
 // NewEncoder returns an encoder writing text in code page cp. Call Init to
@@ -94,6 +152,7 @@ func bit(on bool) byte {
 // Init resets the printer (ESC @: modes, alignment and line buffer) and
 // selects the encoder's code page.
 func (e *Encoder) Init() {
+	e.have, e.want = modes{}, modes{}
 	e.Raw(ESC, '@')
 	e.Raw(ESC, 't', e.cp.Number)
 }
@@ -106,7 +165,13 @@ func (e *Encoder) SelectCodePage(cp CodePage) {
 
 // Text writes s in the current code page, folding what the page lacks to
 // ASCII. Control characters in s become spaces: text never carries commands.
-func (e *Encoder) Text(s string) { e.Raw(e.cp.Encode(s)...) }
+func (e *Encoder) Text(s string) {
+	if s == "" {
+		return
+	}
+	e.sync()
+	e.Raw(e.cp.Encode(s)...)
+}
 
 // Line writes s and a line feed, which prints the line.
 func (e *Encoder) Line(s string) {
@@ -128,7 +193,13 @@ func (e *Encoder) AbsPos(dots int) {
 func (e *Encoder) LF() { e.Raw(LF) }
 
 // Bold turns emphasis on or off (ESC E n).
-func (e *Encoder) Bold(on bool) { e.Raw(ESC, 'E', bit(on)) }
+func (e *Encoder) Bold(on bool) {
+	if e.lazy {
+		e.want.bold = on
+		return
+	}
+	e.Raw(ESC, 'E', bit(on))
+}
 
 // Underline sets underlining: 0 off, 1 thin, 2 thick (ESC - n).
 func (e *Encoder) Underline(n int) {
@@ -136,11 +207,21 @@ func (e *Encoder) Underline(n int) {
 		e.fail(fmt.Errorf("escpos: underline %d: want 0, 1 or 2", n))
 		return
 	}
+	if e.lazy {
+		e.want.underline = byte(n)
+		return
+	}
 	e.Raw(ESC, '-', byte(n))
 }
 
 // Reverse turns white-on-black printing on or off (GS B n).
-func (e *Encoder) Reverse(on bool) { e.Raw(GS, 'B', bit(on)) }
+func (e *Encoder) Reverse(on bool) {
+	if e.lazy {
+		e.want.reverse = on
+		return
+	}
+	e.Raw(GS, 'B', bit(on))
+}
 
 // Size sets the character magnification, 1–8 in each direction (GS ! n).
 func (e *Encoder) Size(width, height int) {
@@ -148,7 +229,12 @@ func (e *Encoder) Size(width, height int) {
 		e.fail(fmt.Errorf("escpos: character size %d×%d: want 1–8", width, height))
 		return
 	}
-	e.Raw(GS, '!', byte(width-1)<<4|byte(height-1))
+	n := byte(width-1)<<4 | byte(height-1)
+	if e.lazy {
+		e.want.size = n
+		return
+	}
+	e.Raw(GS, '!', n)
 }
 
 // Align sets the justification of the lines and images that follow (ESC a
@@ -156,6 +242,10 @@ func (e *Encoder) Size(width, height int) {
 func (e *Encoder) Align(a Align) {
 	if a > Right {
 		e.fail(fmt.Errorf("escpos: alignment %d", a))
+		return
+	}
+	if e.lazy {
+		e.want.align = a
 		return
 	}
 	e.Raw(ESC, 'a', byte(a))
@@ -235,6 +325,7 @@ func (e *Encoder) NativeQR(data string, module int, ec ECLevel) {
 		e.fail(fmt.Errorf("escpos: QR data is %d bytes: at most %d", len(data), MaxQRData))
 		return
 	}
+	e.syncAlign()
 	e.Raw(GS, '(', 'k', 4, 0, 49, 65, 50, 0) // model 2
 	e.Raw(GS, '(', 'k', 3, 0, 49, 67, byte(module))
 	e.Raw(GS, '(', 'k', 3, 0, 49, 69, byte(ec))
@@ -273,6 +364,7 @@ func (e *Encoder) RasterScaled(b *Bitmap, scale, bandBytes int) {
 		e.fail(fmt.Errorf("escpos: raster scale %d: want 1 or 2", scale))
 		return
 	}
+	e.syncAlign()
 	rows := max(1, bandBytes/b.Stride)
 	for y := 0; y < b.Height; y += rows {
 		h := min(rows, b.Height-y)
@@ -298,6 +390,7 @@ func (e *Encoder) BitImageLines(b *Bitmap, xRepeat int) {
 		e.fail(fmt.Errorf("escpos: bit image %d×%d repeated %d", b.Width, b.Height, xRepeat))
 		return
 	}
+	e.syncAlign()
 	e.LineSpacing(24)
 	col := make([]byte, 0, n)
 	for y := 0; y < b.Height; y += 8 {

@@ -45,6 +45,67 @@ func TestEncoder(t *testing.T) {
 	}
 }
 
+// TestLazyEncoder: a lazy encoder sends a mode only when something prints
+// and only if it differs from what the printer holds: a toggle back and
+// forth costs nothing, an image gets its alignment but not the text's
+// emphasis or size, and ESC @ forgets what was sent.
+func TestLazyEncoder(t *testing.T) {
+	bm := NewBitmap(8, 1)
+	bm.Set(0, 0)
+	tests := []struct {
+		name string
+		do   func(e *Encoder)
+		want []byte
+	}{
+		{"toggles cost nothing", func(e *Encoder) {
+			e.Align(Center)
+			e.Bold(true)
+			e.Line("a")
+			e.Bold(false)
+			e.Align(Left)
+			e.Align(Center)
+			e.Bold(true)
+			e.Line("b")
+		}, []byte{0x1B, 'a', 1, 0x1B, 'E', 1, 'a', '\n', 'b', '\n'}},
+		{"modes nothing printed with are never sent", func(e *Encoder) {
+			e.Size(2, 2)
+			e.Reverse(true)
+			e.Underline(1)
+			e.FeedDots(8)
+			e.Size(1, 1)
+			e.Reverse(false)
+			e.Underline(0)
+			e.Cut(true, 24)
+		}, []byte{0x1B, 'J', 8, 0x1D, 'V', 66, 24}},
+		{"an image takes the alignment only", func(e *Encoder) {
+			e.Align(Center)
+			e.Bold(true)
+			e.Size(2, 2)
+			e.Raster(bm, 0)
+			e.Text("x")
+		}, []byte{0x1B, 'a', 1, 0x1D, 'v', '0', 0, 1, 0, 1, 0, 0x80, 0x1B, 'E', 1, 0x1D, '!', 0x11, 'x'}},
+		{"ESC @ resets what the printer holds", func(e *Encoder) {
+			e.Bold(true)
+			e.Text("a")
+			e.Init()
+			e.Bold(true)
+			e.Text("b")
+		}, []byte{0x1B, 'E', 1, 'a', 0x1B, '@', 0x1B, 't', 19, 0x1B, 'E', 1, 'b'}},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		e := NewEncoder(&buf, CP858)
+		e.SetLazy(true)
+		tt.do(e)
+		if e.Err() != nil {
+			t.Errorf("%s: %v", tt.name, e.Err())
+		}
+		if !bytes.Equal(buf.Bytes(), tt.want) {
+			t.Errorf("%s: % X; want % X", tt.name, buf.Bytes(), tt.want)
+		}
+	}
+}
+
 func TestEncoderRefusesBadArguments(t *testing.T) {
 	for name, do := range map[string]func(*Encoder){
 		"size 9":       func(e *Encoder) { e.Size(9, 1) },

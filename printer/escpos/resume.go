@@ -90,3 +90,28 @@ func ResumePrefix(job []byte, at int) []byte {
 	}
 	return out
 }
+
+// PrintedWhole returns the end of the last command of job[from:sent] that
+// leaves the line buffer empty (a line feed, a feed, a cut, a printed QR
+// symbol, one GS v 0 band), or from if none ends by sent: once the printer
+// has processed job[:sent], the paper holds job[:PrintedWhole] exactly,
+// and what follows it (a line not yet fed, the rest of a band) is in the
+// printer's buffer, which the session start's clear (DLE DC4 8) drops. So
+// it is a point a job can go on from (PrintFrom) after the sender died
+// with job[:sent] written: images go on band by band, ESC * lines line by
+// line, with nothing printed twice. from must be a command boundary, sent
+// is clamped to the job.
+func PrintedWhole(job []byte, from, sent int) int {
+	whole := from
+	for pos := from; pos < min(sent, len(job)); {
+		c, err := Next(job[pos:])
+		if err != nil || pos+len(c.Raw) > sent {
+			break
+		}
+		pos += len(c.Raw)
+		if emptiesLine(c) {
+			whole = pos
+		}
+	}
+	return whole
+}

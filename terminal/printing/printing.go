@@ -25,6 +25,7 @@ type Jobs interface {
 	MarkPrinted(ctx context.Context, id string, at time.Time) error
 	MarkPrintFailed(ctx context.Context, id, reason string, final bool) error
 	MarkPrintInterrupted(ctx context.Context, id string, at int, sum, reason string) error
+	MarkPrintProgress(ctx context.Context, id string, at int, sum string) error
 	Sale(ctx context.Context, id string) (*terminal.Sale, error)
 	Settlement(ctx context.Context, id string) (*terminal.Settlement, error)
 	ShiftReport(ctx context.Context, shiftID string) (*terminal.ZReport, error)
@@ -78,6 +79,12 @@ func digest(data []byte) string {
 // MarkInterrupted records where an attempt stopped, for the next one.
 func (q *Queue) MarkInterrupted(ctx context.Context, job printer.Job, at int) error {
 	return q.DB.MarkPrintInterrupted(ctx, job.ID, at, digest(job.Data), "printing was interrupted")
+}
+
+// MarkProgress records how far a job being printed is on the paper, for a
+// restart after the process died (printer.ProgressStore).
+func (q *Queue) MarkProgress(ctx context.Context, job printer.Job, at int) error {
+	return q.DB.MarkPrintProgress(ctx, job.ID, at, digest(job.Data))
 }
 
 // MarkPrinted records the printer's confirmation.
