@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -129,8 +130,17 @@ func TestRandomizedPartitions(t *testing.T) {
 	s.laneWAN.set(false)
 	s.lan.set(false)
 	// Healed: each lane syncs (retrying while the relay admits it) until
-	// all are caught up, then once more for the feed.
-	for round := 0; round < 2; round++ {
+	// all are caught up, then again for the feed, until a round leaves
+	// every lane's log as it found it (a lane may record events of its
+	// own as it applies the feed, which the lanes before it in the round
+	// have not fetched yet).
+	heads := func() (n []int) {
+		for _, l := range lanes {
+			n = append(n, len(l.events()))
+		}
+		return n
+	}
+	for round, before := 0, heads(); round < 8; round++ {
 		for _, l := range lanes {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
@@ -144,6 +154,11 @@ func TestRandomizedPartitions(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
+		after := heads()
+		if round >= 1 && slices.Equal(before, after) {
+			break
+		}
+		before = after
 	}
 	s.waitCentre(30 * time.Second)
 	s.checkExactlyOnce()
