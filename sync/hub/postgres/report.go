@@ -85,6 +85,16 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::bytea[]) ON CONFLICT DO NOTHING`,
 			grp, key, kind, site, term, seq, num, body)
 	}
+	if len(d.Mpesa) > 0 {
+		// The facts first: keepMpesa reads every fact of the codes.
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return unavailable(fmt.Errorf("report state: %w", err))
+		}
+		batch = &pgx.Batch{}
+		if err := keepMpesa(ctx, tx, d.Mpesa, false); err != nil {
+			return err
+		}
+	}
 	if len(d.Takings) > 0 {
 		n := len(d.Takings)
 		term, site, tender, cur := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -167,7 +177,7 @@ func (s *Store) rebuildReport(ctx context.Context) error {
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("report state: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `TRUNCATE report_facts, report_hot, report_takings, report_unsettled, report_refused`); err != nil {
+		if _, err := tx.Exec(ctx, `TRUNCATE report_facts, report_hot, report_takings, report_unsettled, report_refused, report_mpesa_codes, report_mpesa_totals`); err != nil {
 			return fmt.Errorf("report state: %w", err)
 		}
 		lastNo, lastSeq := int64(-1), int64(0)
@@ -241,12 +251,8 @@ func (s *Store) ReportState(ctx context.Context, mpesa bool) (hub.ReportState, e
 		return st, unavailable(fmt.Errorf("report state: facts: %w", err))
 	}
 	if mpesa {
-		rows, err = tx.Query(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = $1`, hub.FactMpesa)
-		if err == nil {
-			st.Mpesa, err = scanFacts(rows)
-		}
-		if err != nil {
-			return st, unavailable(fmt.Errorf("report state: M-PESA facts: %w", err))
+		if err := mpesaState(ctx, tx, &st); err != nil {
+			return st, err
 		}
 	}
 	return st, nil
