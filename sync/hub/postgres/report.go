@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 )
-
-// reportLockClass is the first key of the advisory locks on groups of
-// report facts (the second is the group's hub.ReportKey.Lock).
-const reportLockClass = 0x72707274 // "rprt"
 
 // keepReport takes the new applied events of one terminal into the
 // report's state, in the transaction that applies them.
@@ -38,16 +33,13 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 	var held []hub.ReportFact
 	if len(keys) > 0 {
 		grps, ks := make([]string, len(keys)), make([]string, len(keys))
-		var locks []int32
 		for i, k := range keys {
 			grps[i], ks[i] = k.Group, k.Key
-			locks = append(locks, int32(k.Lock()))
 		}
-		slices.Sort(locks)
-		locks = slices.Compact(locks)
 		batch := &pgx.Batch{}
+		nlocks := 0
 		if lock {
-			batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), locks)
+			nlocks = queueReportLocks(batch, keys) // bounded: reportlocks.go
 		}
 		// A probe of the key for each group (the lateral subquery, kept
 		// apart by OFFSET 0): a join would be planned as a scan of the
@@ -55,7 +47,7 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM unnest($1::text[], $2::text[]) AS k(grp, key)
 			CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = k.grp AND f.key = k.key OFFSET 0) f`, grps, ks)
 		br := tx.SendBatch(ctx, batch)
-		if lock {
+		for range nlocks {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
 				return unavailable(fmt.Errorf("report state: lock: %w", err))

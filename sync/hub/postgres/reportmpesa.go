@@ -20,13 +20,13 @@ import (
 func keepMpesa(ctx context.Context, tx pgx.Tx, codes []string, lock bool) error {
 	held := hub.MpesaHeld{Facts: map[string][]hub.ReportFact{}, Payments: map[string]mpesa.Payment{}, Queries: map[string]mpesa.Query{}, Kept: map[string]hub.MpesaCode{}}
 	batch := &pgx.Batch{}
+	nlocks := 0
 	if lock {
-		var locks []int32
-		for _, c := range codes {
-			locks = append(locks, int32(hub.ReportKey{Group: hub.FactMpesa, Key: c}.Lock()))
+		keys := make([]hub.ReportKey, len(codes))
+		for i, c := range codes {
+			keys[i] = hub.ReportKey{Group: hub.FactMpesa, Key: c}
 		}
-		slices.Sort(locks)
-		batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), slices.Compact(locks))
+		nlocks = queueReportLocks(batch, keys)
 	}
 	batch.Queue(`SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = $1 AND key = ANY($2)`, hub.FactMpesa, codes)
 	batch.Queue(`SELECT code, amount, account, short_code, at, source FROM mpesa_payments WHERE code = ANY($1)`, codes)
@@ -34,7 +34,7 @@ func keepMpesa(ctx context.Context, tx pgx.Tx, codes []string, lock bool) error 
 	batch.Queue(`SELECT code, terminal, status, paybill, recorded, paid, line FROM report_mpesa_codes WHERE code = ANY($1)`, codes)
 	br := tx.SendBatch(ctx, batch)
 	err := func() error {
-		if lock {
+		for range nlocks {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("lock: %w", err)
 			}
