@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"io"
 	"slices"
 	"strconv"
@@ -169,6 +170,9 @@ func (h *Hub) Export(ctx context.Context, q ExportQuery) (*Export, error) {
 				tr.BankState = bankState[[3]string{r.SaleID, t.Bank, t.Reference}]
 			case terminal.TenderMpesa:
 				tr.MpesaState = mpesaState[[2]string{r.SaleID, t.Reference}]
+				if tr.MpesaState == "" && rep.Mpesa != nil && t.Reference != "" && t.Amount > 0 {
+					tr.MpesaState = mpesa.Matched // the report lists every code not matched
+				}
 			}
 			x.Sales = append(x.Sales, tr)
 			if !counted || t.Kind == terminal.TenderDefer {

@@ -159,9 +159,12 @@ type reportParts struct {
 	operators map[siteID][]ConflictUse // site operators, by site and name
 	saleSite  map[string]string        // sale id → its site
 	mpesaUses map[string][]ConflictUse
-	// mpesaTenders are every M-PESA tender, only when the hub keeps an
-	// M-PESA ledger.
-	mpesaTenders []mpesa.Tender
+	// mpesa is the M-PESA section: the codes not matched, the counts and
+	// totals of all.
+	mpesa mpesa.Report
+	// bankTenders are the bank tenders and deposits, those of voided
+	// sales left out.
+	bankTenders []bank.Tender
 }
 
 // siteID keys voids, settlements and uses by site and id: an event of one
@@ -228,10 +231,20 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 	slices.SortFunc(st.Hot, func(a, b ReportFact) int {
 		return cmp.Or(cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.N, b.N))
 	})
+	var bankUsed []bank.Tender
+	bankVoided := map[siteID]bool{}
 	for _, f := range st.Hot {
 		k := siteID{f.Site, f.Key}
 		var u ConflictUse
 		switch f.Kind {
+		case factBankUsed:
+			var t bank.Tender
+			if err := json.Unmarshal(f.Body, &t); err != nil {
+				return nil, fmt.Errorf("report: a bank fact: %w", err)
+			}
+			bankUsed = append(bankUsed, t)
+		case factBankVoid:
+			bankVoided[k] = true
 		case factSale:
 			p.saleSite[f.Key] = f.Site
 		case factVoid:
@@ -255,16 +268,28 @@ func (h *Hub) Report(ctx context.Context) (*Report, error) {
 			p.mpesaUses[f.Key] = append(p.mpesaUses[f.Key], mb.Use)
 		}
 	}
-	slices.SortStableFunc(st.Mpesa, func(a, b ReportFact) int {
-		return cmp.Or(cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.N, b.N))
-	})
-	for _, f := range st.Mpesa {
-		var mb mpesaBody
-		if err := json.Unmarshal(f.Body, &mb); err != nil {
-			return nil, fmt.Errorf("report: an M-PESA fact: %w", err)
+	// Bank tenders of sales not voided at their site, in the order of
+	// their events (bank.Reconcile orders them by time).
+	for _, t := range bankUsed {
+		if t.SaleID != "" && bankVoided[siteID{t.Site, t.SaleID}] {
+			continue
 		}
-		p.mpesaTenders = append(p.mpesaTenders, mb.Tender)
+		p.bankTenders = append(p.bankTenders, t)
 	}
+	p.mpesa = mpesa.Report{Lines: []mpesa.Line{}, Counts: map[string]int{}, Totals: []mpesa.Total{}}
+	for _, b := range st.MpesaLines {
+		var ln mpesa.Line
+		if err := json.Unmarshal(b, &ln); err != nil {
+			return nil, fmt.Errorf("report: an M-PESA line: %w", err)
+		}
+		p.mpesa.Lines = append(p.mpesa.Lines, ln)
+	}
+	slices.SortFunc(p.mpesa.Lines, func(a, b mpesa.Line) int { return cmp.Compare(a.Code, b.Code) })
+	for _, t := range st.MpesaTotals {
+		p.mpesa.Counts[t.Status] += t.Codes
+		p.mpesa.Totals = append(p.mpesa.Totals, t)
+	}
+	mpesa.SortTotals(p.mpesa.Totals)
 	return h.finishReport(ctx, r, p)
 }
 
@@ -349,6 +374,7 @@ func (h *Hub) RescanReport(ctx context.Context) (*Report, error) {
 			takings[takingKey{site, string(t.Kind), string(t.Currency)}] += t.Net()
 		}
 	}
+	var mpesaTenders []mpesa.Tender
 	useMpesa := func(ts []terminal.Tender, u ConflictUse) {
 		for _, t := range ts {
 			if t.Kind == terminal.TenderMpesa && t.Amount > 0 && t.Reference != "" {
@@ -358,7 +384,7 @@ func (h *Hub) RescanReport(ctx context.Context) (*Report, error) {
 					id = u.SettlementID
 				}
 				// The account reference a payer gives is the site's code.
-				p.mpesaTenders = append(p.mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
+				mpesaTenders = append(mpesaTenders, mpesa.Tender{Code: t.Reference, Amount: t.Net(), Account: u.Site, Paybill: t.Paybill, Site: u.Site, Terminal: u.Terminal, SaleID: id, At: u.At})
 			}
 		}
 	}
@@ -399,6 +425,16 @@ func (h *Hub) RescanReport(ctx context.Context) (*Report, error) {
 	}
 	for k, v := range takings {
 		r.Takings = append(r.Takings, Taking{Site: k.site, Tender: k.tender, Currency: k.currency, Amount: v})
+	}
+	full, err := mpesa.Reconcile(ctx, h.store, mpesaTenders)
+	if err != nil {
+		return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
+	}
+	p.mpesa = mpesa.Summarize(full)
+	if h.opts.Bank != nil {
+		if p.bankTenders, err = h.scanBankTenders(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return h.finishReport(ctx, r, p)
 }
@@ -483,17 +519,13 @@ func (h *Hub) finishReport(ctx context.Context, r *Report, p *reportParts) (*Rep
 		}
 	}
 	if h.opts.Bank != nil {
-		rep, err := h.bankReport(ctx)
+		rep, err := bank.Reconcile(ctx, h.opts.Bank, p.bankTenders, h.opts.BankZone)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bank reconciliation: %w", err)
 		}
-		r.Bank = rep
+		r.Bank = &rep
 	}
-	mp, err := mpesa.Reconcile(ctx, h.store, p.mpesaTenders)
-	if err != nil {
-		return nil, fmt.Errorf("M-PESA reconciliation: %w", err)
-	}
-	r.Mpesa = &mp
+	r.Mpesa = &p.mpesa
 	if r.Forwarded, err = h.forwarded(ctx); err != nil {
 		return nil, fmt.Errorf("forwarded: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lango-pos/lango/sync/hub/bank"
 	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/terminal"
 )
@@ -28,7 +29,13 @@ import (
 //     M-PESA code). A group becomes hot when what it holds could be a
 //     conflict (two uses, a use and a void, a use of another site's pass);
 //     the report reads the facts of hot groups only and finds the
-//     conflicts in them with the rules it always had.
+//     conflicts in them with the rules it always had. A bank tender's
+//     group (bank.used and the void of its sale) is hot from its tender
+//     on: the bank section lists every bank tender;
+//   - each M-PESA code's reconciliation line (MpesaCode), kept as its
+//     tenders (FactMpesa facts) and the M-PESA ledger change, and the
+//     totals of the codes by terminal, status and paybill: the report
+//     lists the codes that are not matched and sums the rest.
 //
 // A new field of the report that comes from events plugs in here: derive
 // it in reportEvent (or the unsettled body in unsettledBody), read it back
@@ -37,7 +44,7 @@ import (
 
 // ReportStateVersion is the version of the rules below. A store whose
 // state was built by another version rebuilds it (RebuildReport).
-const ReportStateVersion = 2
+const ReportStateVersion = 3
 
 // Groups of report facts: what the facts name.
 const (
@@ -45,6 +52,7 @@ const (
 	FactTicket   = "ticket"   // a prepaid ticket number: redeemed
 	FactOperator = "operator" // a site operator's name: operator
 	FactMpesa    = "mpesa"    // an M-PESA receipt code: mpesa
+	FactBank     = "bank"     // a sale id (or, for a deposit or a settlement, the bank.used event's id): bank_used, bank_void
 )
 
 // Kinds of report facts.
@@ -56,11 +64,13 @@ const (
 	factRedeemed = "redeemed"
 	factOperator = "operator"
 	factMpesa    = "mpesa"
+	factBankUsed = "bank_used"
+	factBankVoid = "bank_void"
 )
 
 // ReportTypes are the event types the report's state is made of.
 var ReportTypes = []string{terminal.EventSaleCreated, terminal.EventSaleVoided, terminal.EventSaleRefunded, terminal.EventPassSettled,
-	terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventCatalogue, terminal.EventCatalogueBad, EventTicketRedeemed}
+	terminal.EventPassUsed, terminal.EventOperatorAdded, terminal.EventCatalogue, terminal.EventCatalogueBad, EventTicketRedeemed, terminal.EventBankUsed}
 
 // ReportKey names a group of facts.
 type ReportKey struct{ Group, Key string }
@@ -120,19 +130,25 @@ type ReportDelta struct {
 	Settled   [][2]string // site, sale id: the unsettled rows that go
 	Hot       []ReportKey
 	Refused   []RefusedRow
+	// Mpesa are the M-PESA codes that gained facts: the store keeps their
+	// lines again (MpesaChanges), after inserting Facts.
+	Mpesa []string
 }
 
 // ReportState is what a store holds of the report's state: the takings
 // summed over terminals (rows with tenders behind them only), the
 // unsettled passes and standing catalogue refusals (Body of their rows,
 // refusals in the order of the terminals' enrollment), every fact of the
-// hot groups, and, when asked, every M-PESA fact.
+// hot groups, and, when asked, the M-PESA codes not matched (Body of
+// their MpesaCode rows, any order) and the codes' totals summed over
+// terminals (rows with codes behind them only).
 type ReportState struct {
-	Takings   []Taking
-	Unsettled [][]byte
-	Refused   [][]byte
-	Hot       []ReportFact
-	Mpesa     []ReportFact
+	Takings     []Taking
+	Unsettled   [][]byte
+	Refused     [][]byte
+	Hot         []ReportFact
+	MpesaLines  [][]byte
+	MpesaTotals []mpesa.Total
 }
 
 // reportItem is one event's part of the state, decoded.
@@ -210,6 +226,7 @@ func NewReportBatch(events []StoredEvent) *ReportBatch {
 				continue
 			}
 			fact(FactPass, p.SaleID, factVoid, 0, voidBody{At: e.At})
+			fact(FactBank, p.SaleID, factBankVoid, 0, voidBody{At: e.At})
 		case terminal.EventSaleRefunded:
 			var p terminal.SaleRefunded
 			if json.Unmarshal(e.Payload, &p) != nil {
@@ -244,6 +261,21 @@ func NewReportBatch(events []StoredEvent) *ReportBatch {
 				continue
 			}
 			fact(FactOperator, p.Name, factOperator, 0, ConflictUse{Site: e.Site, Terminal: e.Name, OperatorID: p.ID, Seq: e.Seq, At: e.At})
+		case terminal.EventBankUsed:
+			var p terminal.BankUsed
+			if json.Unmarshal(e.Payload, &p) != nil || p.Bank == "" || p.Reference == "" || p.Amount <= 0 {
+				continue
+			}
+			kind := "tender"
+			if p.DepositID != "" {
+				kind = "deposit"
+			}
+			key := p.SaleID
+			if key == "" {
+				key = "event:" + e.ID
+			}
+			fact(FactBank, key, factBankUsed, 0, bank.Tender{Kind: kind, Bank: p.Bank, Reference: p.Reference, Currency: p.Currency, Amount: p.Amount,
+				Site: e.Site, Terminal: e.Name, SaleID: p.SaleID, SettlementID: p.SettlementID, ShiftID: p.ShiftID, At: e.At})
 		case terminal.EventCatalogue:
 			it.clears = true
 		case terminal.EventCatalogueBad:
@@ -322,6 +354,7 @@ func (b *ReportBatch) Changes(held []ReportFact) ReportDelta {
 	}
 	refused := map[string][]byte{}
 	var refusedOrder []string
+	mpesaCodes := map[string]bool{}
 
 	for _, it := range b.items {
 		e := it.e
@@ -372,6 +405,10 @@ func (b *ReportBatch) Changes(held []ReportFact) ReportDelta {
 			}
 			groups[k] = append(before, f)
 			d.Facts = append(d.Facts, f)
+			if k.Group == FactMpesa && !mpesaCodes[k.Key] {
+				mpesaCodes[k.Key] = true
+				d.Mpesa = append(d.Mpesa, k.Key)
+			}
 			if !hot[k] && isHot(k.Group, groups[k]) {
 				hot[k] = true
 				d.Hot = append(d.Hot, k)
@@ -412,6 +449,8 @@ func isHot(group string, fs []ReportFact) bool {
 		return false
 	case FactMpesa:
 		return len(fs) > 1
+	case FactBank:
+		return slices.ContainsFunc(fs, func(f ReportFact) bool { return f.Kind == factBankUsed })
 	}
 	uses, voids := 0, 0
 	var useSites, saleSites []string

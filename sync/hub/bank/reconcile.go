@@ -71,7 +71,14 @@ func Reconcile(ctx context.Context, l *Ledger, tenders []Tender, loc *time.Locat
 	}
 	claimed := make([]bool, len(credits))
 	tenders = slices.Clone(tenders)
-	slices.SortStableFunc(tenders, func(a, b Tender) int { return a.At.Compare(b.At) })
+	// In time, and in one order whatever order they came in (ties: the
+	// report from the state kept at ingest and a scan of every event give
+	// them in different orders, and which one claims a credit must not
+	// depend on it).
+	slices.SortStableFunc(tenders, func(a, b Tender) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Site, b.Site), cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Bank, b.Bank), cmp.Compare(a.Reference, b.Reference), cmp.Compare(a.SaleID, b.SaleID), cmp.Compare(a.SettlementID, b.SettlementID), cmp.Compare(a.ShiftID, b.ShiftID))
+	})
 	rep := Report{Lines: []Line{}, Unclaimed: []Credit{}, Counts: map[string]int{Matched: 0, AmountMismatch: 0, UnknownAtBank: 0, Pending: 0}}
 	for _, t := range tenders {
 		ln := Line{Tender: t}

@@ -1,8 +1,10 @@
 package mpesa
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,10 +48,13 @@ type Line struct {
 	Detail   string   `json:"detail,omitempty"`
 }
 
-// Report is the M-PESA reconciliation.
+// Report is the M-PESA reconciliation. In the hub's report, Lines are
+// the exceptions only (every code not matched), Counts count every code
+// by status and Totals add them up by status and paybill.
 type Report struct {
 	Lines  []Line         `json:"lines"`
 	Counts map[string]int `json:"counts"`
+	Totals []Total        `json:"totals,omitempty"`
 }
 
 // The time window a payment must fall in around its tender: the driver
@@ -79,7 +84,9 @@ func check(t Tender, recorded int64, p Payment) string {
 
 // Reconcile matches recorded tenders with the ledger: a code's payment
 // matches when its amount, paybill, account reference and time agree
-// with the tender's.
+// with the tender's. It reads every code given: the hub's report keeps
+// each code's line as its tenders and the ledger change instead
+// (LineOf), and lists only the exceptions (Summarize).
 func Reconcile(ctx context.Context, l Ledger, tenders []Tender) (Report, error) {
 	byCode := map[string][]Tender{}
 	for _, t := range tenders {
@@ -92,41 +99,114 @@ func Reconcile(ctx context.Context, l Ledger, tenders []Tender) (Report, error) 
 	sort.Strings(codes)
 	rep := Report{Counts: map[string]int{}}
 	for _, code := range codes {
-		ts := byCode[code]
-		ln := Line{Code: code, Sales: ts}
-		for _, t := range ts {
-			ln.Recorded += t.Amount
-		}
-		p, ok, err := l.MpesaPayment(ctx, code)
+		p, paid, err := l.MpesaPayment(ctx, code)
 		if err != nil {
 			return rep, err
 		}
-		switch {
-		case len(ts) > 1:
-			ln.Status = Duplicated
-			ln.Detail = fmt.Sprintf("used on %d sales", len(ts))
-			if ok {
-				ln.Paid, ln.Source = p.Amount, p.Source
-			}
-		case ok && check(ts[0], ln.Recorded, p) == "":
-			ln.Status, ln.Paid, ln.Source, ln.Paybill = Matched, p.Amount, p.Source, p.ShortCode
-		case ok:
-			ln.Status, ln.Paid, ln.Source, ln.Paybill = Mismatched, p.Amount, p.Source, p.ShortCode
-			ln.Detail = check(ts[0], ln.Recorded, p)
-		default:
-			ln.Status = Unknown
-			if q, asked, err := l.MpesaQuery(ctx, code); err == nil && asked {
-				if !q.Answered {
-					ln.Status = Pending
-				} else {
-					ln.Detail = fmt.Sprintf("M-PESA: %d %s", q.ResultCode, q.ResultDesc)
-				}
+		var q Query
+		var asked bool
+		if !paid {
+			if q, asked, err = l.MpesaQuery(ctx, code); err != nil {
+				asked = false
 			}
 		}
+		ln := LineOf(code, byCode[code], p, paid, q, asked)
 		rep.Counts[ln.Status]++
 		rep.Lines = append(rep.Lines, ln)
 	}
 	return rep, nil
+}
+
+// LineOf is the line of one code: its tenders (in the order they were
+// taken), its payment if the ledger has one (paid) and its status query if
+// one was asked.
+func LineOf(code string, ts []Tender, p Payment, paid bool, q Query, asked bool) Line {
+	ts = slices.Clone(ts)
+	slices.SortStableFunc(ts, func(a, b Tender) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Terminal, b.Terminal), cmp.Compare(a.SaleID, b.SaleID))
+	})
+	ln := Line{Code: code, Sales: ts}
+	for _, t := range ts {
+		ln.Recorded += t.Amount
+	}
+	switch {
+	case len(ts) > 1:
+		ln.Status = Duplicated
+		ln.Detail = fmt.Sprintf("used on %d sales", len(ts))
+		if paid {
+			ln.Paid, ln.Source = p.Amount, p.Source
+		}
+	case len(ts) == 1 && paid && check(ts[0], ln.Recorded, p) == "":
+		ln.Status, ln.Paid, ln.Source, ln.Paybill = Matched, p.Amount, p.Source, p.ShortCode
+	case len(ts) == 1 && paid:
+		ln.Status, ln.Paid, ln.Source, ln.Paybill = Mismatched, p.Amount, p.Source, p.ShortCode
+		ln.Detail = check(ts[0], ln.Recorded, p)
+	default:
+		ln.Status = Unknown
+		if asked {
+			if !q.Answered {
+				ln.Status = Pending
+			} else {
+				ln.Detail = fmt.Sprintf("M-PESA: %d %s", q.ResultCode, q.ResultDesc)
+			}
+		}
+	}
+	return ln
+}
+
+// Total is what the codes of one status and paybill add up to: the
+// paybill the tenders were for (the first tender's; "" when the site had
+// none set), how many codes, what the sales recorded and what M-PESA paid
+// (KES minor units).
+type Total struct {
+	Status   string `json:"status"`
+	Paybill  string `json:"paybill"`
+	Codes    int    `json:"codes"`
+	Recorded int64  `json:"recorded"`
+	Paid     int64  `json:"paid"`
+}
+
+// TotalOf is the total a line counts in: Total{Codes: 1} of its status,
+// paybill, amounts.
+func TotalOf(ln Line) Total {
+	t := Total{Status: ln.Status, Codes: 1, Recorded: ln.Recorded, Paid: ln.Paid}
+	if len(ln.Sales) > 0 {
+		t.Paybill = ln.Sales[0].Paybill
+	}
+	return t
+}
+
+// Summarize makes the report's form of a full reconciliation: the lines
+// that are exceptions only (every status but matched), the counts of
+// every code, and totals by status and paybill (SortTotals' order).
+func Summarize(full Report) Report {
+	rep := Report{Lines: []Line{}, Counts: map[string]int{}, Totals: []Total{}}
+	sums := map[[2]string]*Total{}
+	for _, ln := range full.Lines {
+		rep.Counts[ln.Status]++
+		t := TotalOf(ln)
+		k := [2]string{t.Status, t.Paybill}
+		if s, ok := sums[k]; ok {
+			s.Codes, s.Recorded, s.Paid = s.Codes+1, s.Recorded+t.Recorded, s.Paid+t.Paid
+		} else {
+			sums[k] = &t
+		}
+		if ln.Status != Matched {
+			rep.Lines = append(rep.Lines, ln)
+		}
+	}
+	for _, t := range sums {
+		rep.Totals = append(rep.Totals, *t)
+	}
+	SortTotals(rep.Totals)
+	return rep
+}
+
+// SortTotals orders totals by status, then paybill.
+func SortTotals(ts []Total) {
+	slices.SortFunc(ts, func(a, b Total) int {
+		return cmp.Or(cmp.Compare(a.Status, b.Status), cmp.Compare(a.Paybill, b.Paybill))
+	})
 }
 
 // Chase asks Daraja about every code still unknown whose sale is older than

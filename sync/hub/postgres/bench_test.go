@@ -11,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/sync/hub/postgres"
 	"github.com/lango-pos/lango/terminal"
 )
@@ -244,7 +246,8 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 		}
 		report += time.Since(start)
 		size = len(out)
-		b.Logf("report: %d terminals, %d takings, %d unsettled, %d conflicts, %d bytes", len(r.Terminals), len(r.Takings), len(r.Unsettled), len(r.Conflicts), size)
+		b.Logf("report: %d terminals, %d takings, %d unsettled, %d conflicts, M-PESA %v (%d lines), %d bytes", len(r.Terminals), len(r.Takings), len(r.Unsettled), len(r.Conflicts),
+			r.Mpesa.Counts, len(r.Mpesa.Lines), size)
 		if bin := os.Getenv("LANGO_BENCH_HUB_BIN"); bin != "" {
 			cli += runReport(b, bin, url)
 		}
@@ -290,16 +293,22 @@ func runReport(b *testing.B, bin, url string) time.Duration {
 		b.Fatalf("lango-hub report: %v: %s", err, errb.String())
 	}
 	d := time.Since(start)
-	b.Logf("lango-hub report --json: %d bytes in %v", out.Len(), d)
+	var maxrss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		maxrss = ru.Maxrss // KiB on Linux
+	}
+	b.Logf("lango-hub report --json: %d bytes in %v, peak memory (max RSS) %d KiB", out.Len(), d, maxrss)
+	b.ReportMetric(float64(maxrss)/1024, "cli-report-maxrss-MiB")
 	return d
 }
 
 // fillHub loads n events of 1,000 terminals (n/1000 each, hashes not
 // chained: Apply looks only at each terminal's last) into s by COPY: real
 // sale.created payloads (cash, every tenth by M-PESA with its own code,
-// every thousandth deferred and owed), their records, and the report's
-// state as Apply keeps it, made by the same rules (hub.ReportBatch) and
-// copied in. Two workers, the cores.
+// every thousandth deferred and owed), their records, the M-PESA ledger
+// (a payment for 99 codes in 100) and the report's state as Apply and the
+// ledger keep it, made by the same rules (hub.ReportBatch,
+// hub.MpesaChanges) and copied in. Two workers, the cores.
 func fillHub(b *testing.B, s *postgres.Store, n int) {
 	ctx := context.Background()
 	const terms = 1000
@@ -399,6 +408,49 @@ func fillTerminal(ctx context.Context, s *postgres.Store, id string, no int64, i
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"report_unsettled"}, []string{"site", "sale_id", "terminal", "seq", "body"}, pgx.CopyFromRows(rows)); err != nil {
 		return err
+	}
+	// The M-PESA ledger: a payment for every code but one in a hundred
+	// (the exceptions the report lists), and the codes' lines and totals
+	// made by the same rules (hub.MpesaChanges).
+	held := hub.MpesaHeld{Facts: map[string][]hub.ReportFact{}, Payments: map[string]mpesa.Payment{}}
+	for _, f := range d.Facts {
+		if f.Group == hub.FactMpesa {
+			held.Facts[f.Key] = append(held.Facts[f.Key], f)
+		}
+	}
+	rows = rows[:0]
+	for k, code := range d.Mpesa {
+		if k%100 == 99 {
+			continue
+		}
+		at := held.Facts[code][0].Seq // the sale's second (fillTerminal's clock)
+		p := mpesa.Payment{Code: code, Amount: 60000, Account: "NNP", At: t0.Add(time.Duration(at-1) * time.Second), Source: "c2b"}
+		held.Payments[code] = p
+		rows = append(rows, []any{p.Code, p.Amount, p.Account, p.ShortCode, p.At.UTC().Format("2006-01-02T15:04:05.000000000Z"), p.Source, "2024-01-03T06:00:00Z"})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"mpesa_payments"}, []string{"code", "amount", "account", "short_code", "at", "source", "received_at"}, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	lines, deltas, err := hub.MpesaChanges(d.Mpesa, held)
+	if err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, c := range lines {
+		var line any
+		if c.Line != nil {
+			line = c.Line
+		}
+		rows = append(rows, []any{c.Code, c.Terminal, c.Status, c.Paybill, c.Recorded, c.Paid, line})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"report_mpesa_codes"}, []string{"code", "terminal", "status", "paybill", "recorded", "paid", "line"}, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	for _, m := range deltas {
+		if _, err := tx.Exec(ctx, `INSERT INTO report_mpesa_totals (terminal, status, paybill, codes, recorded, paid) VALUES ($1, $2, $3, $4, $5, $6)`,
+			m.Terminal, m.Status, m.Paybill, m.Codes, m.Recorded, m.Paid); err != nil {
+			return err
+		}
 	}
 	for _, t := range d.Takings {
 		if _, err := tx.Exec(ctx, `INSERT INTO report_takings (terminal, site, tender, currency, amount, tenders) VALUES ($1, $2, $3, $4, $5, $6)`,

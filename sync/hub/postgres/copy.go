@@ -35,8 +35,11 @@ const seqBits = 40
 // CopyFromSQLite moves the whole history of an embedded hub (src, its
 // SQLite file opened read-only and already migrated) into s: the hub id,
 // authority keys (sealed as they go in), enrollments, terminals with
-// their numbers, events, records, quarantine, conflicts, revocations and
-// catalogues. It loses and doubles nothing and is idempotent: rows are
+// their numbers, events, records, quarantine, conflicts, revocations,
+// catalogues, the M-PESA ledger, and the tables of copiedAsIs (the
+// certificates each terminal holds, the queue to the national platform,
+// the prepaid ticket lists); the report's state is derived from the
+// events as they go in. It loses and doubles nothing and is idempotent: rows are
 // keyed as in the source, each terminal's events go across in one
 // transaction with its last seq, and a second run copies only what the
 // source gained since (nothing, if it did not change). A database that
@@ -83,38 +86,40 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB) (CopyReport, er
 		}); err != nil {
 			return fmt.Errorf("copy authority keys: %w", err)
 		}
-		if err := eachRow(ctx, src, `SELECT token_hash, site, name, created_at, expires_at, used_at, terminal_id, public_key, rekey_terminal FROM enrollments`, func(r *sql.Rows) error {
+		if err := eachRow(ctx, src, `SELECT token_hash, site, name, created_at, expires_at, used_at, terminal_id, public_key, rekey_terminal, relay FROM enrollments`, func(r *sql.Rows) error {
 			var hash, site, name, created, expires string
 			var used, termID, rekey sql.NullString
 			var pub []byte
-			if err := r.Scan(&hash, &site, &name, &created, &expires, &used, &termID, &pub, &rekey); err != nil {
+			var relay bool
+			if err := r.Scan(&hash, &site, &name, &created, &expires, &used, &termID, &pub, &rekey, &relay); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at, used_at, terminal_id, public_key, rekey_terminal)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			_, err := tx.Exec(ctx, `INSERT INTO enrollments (token_hash, site, name, created_at, expires_at, used_at, terminal_id, public_key, rekey_terminal, relay)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 				ON CONFLICT (token_hash) DO UPDATE SET used_at = excluded.used_at, terminal_id = excluded.terminal_id, public_key = excluded.public_key
 				WHERE (enrollments.used_at, enrollments.terminal_id, enrollments.public_key) IS DISTINCT FROM (excluded.used_at, excluded.terminal_id, excluded.public_key)`,
-				hash, site, name, created, expires, nullable(used), nullable(termID), pub, nullable(rekey))
+				hash, site, name, created, expires, nullable(used), nullable(termID), pub, nullable(rekey), relay)
 			return err
 		}); err != nil {
 			return fmt.Errorf("copy enrollments: %w", err)
 		}
 		// Terminals keep their numbers; their last seq stays where the
 		// destination holds their events until those are copied.
-		if err := eachRow(ctx, src, `SELECT no, id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen FROM terminals ORDER BY no`, func(r *sql.Rows) error {
+		if err := eachRow(ctx, src, `SELECT no, id, site, name, public_key, certificate, enrolled_at, revoked_at, last_seq, last_hash, events, last_seen, relay FROM terminals ORDER BY no`, func(r *sql.Rows) error {
 			var t term
 			var site, name, cert, enrolled string
 			var revoked sql.NullString
 			var pub []byte
-			if err := r.Scan(&t.no, &t.id, &site, &name, &pub, &cert, &enrolled, &revoked, &t.lastSeq, &t.lastHash, &t.events, &t.lastSeen); err != nil {
+			var relay bool
+			if err := r.Scan(&t.no, &t.id, &site, &name, &pub, &cert, &enrolled, &revoked, &t.lastSeq, &t.lastHash, &t.events, &t.lastSeen, &relay); err != nil {
 				return err
 			}
 			terms = append(terms, t)
-			_, err := tx.Exec(ctx, `INSERT INTO terminals (no, id, site, name, public_key, certificate, enrolled_at, revoked_at) OVERRIDING SYSTEM VALUE
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			_, err := tx.Exec(ctx, `INSERT INTO terminals (no, id, site, name, public_key, certificate, enrolled_at, revoked_at, relay) OVERRIDING SYSTEM VALUE
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key, certificate = excluded.certificate, enrolled_at = excluded.enrolled_at, revoked_at = excluded.revoked_at
 				WHERE (terminals.public_key, terminals.certificate, terminals.enrolled_at, terminals.revoked_at) IS DISTINCT FROM (excluded.public_key, excluded.certificate, excluded.enrolled_at, excluded.revoked_at)`,
-				t.no, t.id, site, name, pub, cert, enrolled, nullable(revoked))
+				t.no, t.id, site, name, pub, cert, enrolled, nullable(revoked), relay)
 			return err
 		}); err != nil {
 			return fmt.Errorf("copy terminals: %w", err)
@@ -157,6 +162,9 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB) (CopyReport, er
 			return fmt.Errorf("copy conflicts: %w", err)
 		}
 		if err := copyMpesa(ctx, tx, src); err != nil {
+			return err
+		}
+		if err := copyTables(ctx, tx, src); err != nil {
 			return err
 		}
 		// New rows numbered after the copied ones.

@@ -23,8 +23,10 @@ func (s *Store) AddMpesaPayment(ctx context.Context, p mpesa.Payment, now time.T
 		if err != nil {
 			return unavailable(fmt.Errorf("record M-PESA payment %s: %w", p.Code, err))
 		}
-		added = r.RowsAffected() == 1
-		return nil
+		if added = r.RowsAffected() == 1; !added {
+			return nil
+		}
+		return keepMpesa(ctx, tx, []string{p.Code}, true)
 	})
 	return added, err
 }
@@ -55,7 +57,7 @@ func (s *Store) AskedMpesa(ctx context.Context, code, conversationID string, now
 		if err != nil {
 			return unavailable(fmt.Errorf("record M-PESA status query %s: %w", code, err))
 		}
-		return nil
+		return keepMpesa(ctx, tx, []string{code}, true)
 	})
 }
 
@@ -105,7 +107,7 @@ func (s *Store) AnsweredMpesa(ctx context.Context, conversationID string, result
 		if err != nil {
 			return unavailable(fmt.Errorf("record M-PESA status result %q: %w", conversationID, err))
 		}
-		return nil
+		return keepMpesa(ctx, tx, []string{code}, true)
 	})
 	return code, err
 }

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 )
-
-// reportLockClass is the first key of the advisory locks on groups of
-// report facts (the second is the group's hub.ReportKey.Lock).
-const reportLockClass = 0x72707274 // "rprt"
 
 // keepReport takes the new applied events of one terminal into the
 // report's state, in the transaction that applies them.
@@ -38,16 +33,13 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 	var held []hub.ReportFact
 	if len(keys) > 0 {
 		grps, ks := make([]string, len(keys)), make([]string, len(keys))
-		var locks []int32
 		for i, k := range keys {
 			grps[i], ks[i] = k.Group, k.Key
-			locks = append(locks, int32(k.Lock()))
 		}
-		slices.Sort(locks)
-		locks = slices.Compact(locks)
 		batch := &pgx.Batch{}
+		nlocks := 0
 		if lock {
-			batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), locks)
+			nlocks = queueReportLocks(batch, keys) // bounded: reportlocks.go
 		}
 		// A probe of the key for each group (the lateral subquery, kept
 		// apart by OFFSET 0): a join would be planned as a scan of the
@@ -55,7 +47,7 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM unnest($1::text[], $2::text[]) AS k(grp, key)
 			CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = k.grp AND f.key = k.key OFFSET 0) f`, grps, ks)
 		br := tx.SendBatch(ctx, batch)
-		if lock {
+		for range nlocks {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
 				return unavailable(fmt.Errorf("report state: lock: %w", err))
@@ -84,6 +76,16 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		batch.Queue(`INSERT INTO report_facts (grp, key, kind, site, terminal, seq, n, body)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::bytea[]) ON CONFLICT DO NOTHING`,
 			grp, key, kind, site, term, seq, num, body)
+	}
+	if len(d.Mpesa) > 0 {
+		// The facts first: keepMpesa reads every fact of the codes.
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return unavailable(fmt.Errorf("report state: %w", err))
+		}
+		batch = &pgx.Batch{}
+		if err := keepMpesa(ctx, tx, d.Mpesa, false); err != nil {
+			return err
+		}
 	}
 	if len(d.Takings) > 0 {
 		n := len(d.Takings)
@@ -167,7 +169,7 @@ func (s *Store) rebuildReport(ctx context.Context) error {
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("report state: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `TRUNCATE report_facts, report_hot, report_takings, report_unsettled, report_refused`); err != nil {
+		if _, err := tx.Exec(ctx, `TRUNCATE report_facts, report_hot, report_takings, report_unsettled, report_refused, report_mpesa_codes, report_mpesa_totals`); err != nil {
 			return fmt.Errorf("report state: %w", err)
 		}
 		lastNo, lastSeq := int64(-1), int64(0)
@@ -241,12 +243,8 @@ func (s *Store) ReportState(ctx context.Context, mpesa bool) (hub.ReportState, e
 		return st, unavailable(fmt.Errorf("report state: facts: %w", err))
 	}
 	if mpesa {
-		rows, err = tx.Query(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = $1`, hub.FactMpesa)
-		if err == nil {
-			st.Mpesa, err = scanFacts(rows)
-		}
-		if err != nil {
-			return st, unavailable(fmt.Errorf("report state: M-PESA facts: %w", err))
+		if err := mpesaState(ctx, tx, &st); err != nil {
+			return st, err
 		}
 	}
 	return st, nil

@@ -24,8 +24,10 @@ func (s *Store) AddMpesaPayment(ctx context.Context, p mpesa.Payment, now time.T
 			return fmt.Errorf("record M-PESA payment %s: %w", p.Code, err)
 		}
 		n, err := r.RowsAffected()
-		added = n == 1
-		return err
+		if added = n == 1; err != nil || !added {
+			return err
+		}
+		return keepMpesa(ctx, tx, []string{p.Code})
 	})
 	return added, err
 }
@@ -56,7 +58,7 @@ func (s *Store) AskedMpesa(ctx context.Context, code, conversationID string, now
 		if err != nil {
 			return fmt.Errorf("record M-PESA status query %s: %w", code, err)
 		}
-		return nil
+		return keepMpesa(ctx, tx, []string{code})
 	})
 }
 
@@ -104,7 +106,7 @@ func (s *Store) AnsweredMpesa(ctx context.Context, conversationID string, result
 		if err != nil {
 			return fmt.Errorf("record M-PESA status result %q: %w", conversationID, err)
 		}
-		return nil
+		return keepMpesa(ctx, tx, []string{code})
 	})
 	return code, err
 }

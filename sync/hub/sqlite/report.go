@@ -68,6 +68,11 @@ func keepReportStored(ctx context.Context, tx *sql.Tx, events []hub.StoredEvent)
 		}
 		rest = rest[n:]
 	}
+	if len(d.Mpesa) > 0 {
+		if err := keepMpesa(ctx, tx, d.Mpesa); err != nil {
+			return err
+		}
+	}
 	for _, t := range d.Takings {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_takings (terminal, site, tender, currency, amount, tenders) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO UPDATE SET amount = amount + excluded.amount, tenders = tenders + excluded.tenders`,
@@ -131,7 +136,7 @@ func (s *Store) rebuildReport(ctx context.Context) error {
 		if err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("report state: %w", err)
 		}
-		for _, t := range []string{"report_facts", "report_hot", "report_takings", "report_unsettled", "report_refused"} {
+		for _, t := range []string{"report_facts", "report_hot", "report_takings", "report_unsettled", "report_refused", "report_mpesa_codes", "report_mpesa_totals"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("report state: %w", err)
 			}
@@ -233,12 +238,8 @@ func (s *Store) ReportState(ctx context.Context, mpesa bool) (hub.ReportState, e
 		return st, fmt.Errorf("report state: facts: %w", err)
 	}
 	if mpesa {
-		rows, err = tx.QueryContext(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = ?`, hub.FactMpesa)
-		if err != nil {
-			return st, fmt.Errorf("report state: M-PESA facts: %w", err)
-		}
-		if st.Mpesa, err = scanFacts(rows); err != nil {
-			return st, fmt.Errorf("report state: M-PESA facts: %w", err)
+		if err := mpesaState(ctx, tx, &st); err != nil {
+			return st, err
 		}
 	}
 	return st, nil
