@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
@@ -17,25 +18,44 @@ import (
 const reportLockClass = 0x72707274 // "rprt"
 
 // keepReport takes the new applied events of one terminal into the
-// report's state, in the transaction that applies them.
-func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event) error {
+// report's state, in the transaction that applies them, Lean (a paid sale
+// nothing names keeps no fact: its record leads to its event), its writes
+// queued on tail for the caller to send. resent are the sale ids the batch
+// creates again (insertRecords).
+func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event, resent []string, tail *pgx.Batch) error {
 	stored := make([]hub.StoredEvent, len(events))
 	for i, e := range events {
 		stored[i] = hub.StoredEvent{Event: e, Site: site, Name: name}
 		stored[i].Terminal = id
 	}
-	return keepReportStored(ctx, tx, stored, true)
+	return keepReportStored(ctx, tx, stored, reportMode{lock: true, lean: true, resent: resent}, tail)
 }
 
-// keepReportStored takes events into the report's state. With lock, the
-// groups of facts the events name are locked first, in one order, for the
-// transaction: two processes applying a sale and its settlement at once
-// see each other's facts, one after the other (read committed: each
-// statement sees what committed before it).
-func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, lock bool) error {
+// reportMode says how keepReportStored takes a batch: lock, see below;
+// lean, hub.ReportBatch.Lean (only where every new record has its seq:
+// Apply's, not the copy's or a rebuild's).
+type reportMode struct {
+	lock, lean bool
+	resent     []string
+}
+
+// saleEventsQuery reads the sale events of records by id, as
+// hub.ReportBatch.Changes takes them.
+const saleEventsQuery = `SELECT ` + eventCols + `, t.id, t.site, t.name FROM records r JOIN terminals t ON t.no = r.terminal
+	JOIN events e ON e.terminal = r.terminal AND e.seq = r.seq WHERE r.id = ANY($1::uuid[]) AND r.kind = 'sale'`
+
+// keepReportStored takes events into the report's state, queuing its
+// writes on tail. With lock, the groups of facts the events name are
+// locked first, in one order, for the transaction: two processes applying
+// a sale and its settlement at once see each other's facts, one after the
+// other (read committed: each statement sees what committed before it;
+// the facts and the sale events are read after the locks).
+func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, mode reportMode, tail *pgx.Batch) error {
 	b := hub.NewReportBatch(events)
+	b.Lean = mode.lean
 	keys := b.Lookups()
 	var held []hub.ReportFact
+	var sales []hub.StoredEvent
 	if len(keys) > 0 {
 		grps, ks := make([]string, len(keys)), make([]string, len(keys))
 		var locks []int32
@@ -46,7 +66,7 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		slices.Sort(locks)
 		locks = slices.Compact(locks)
 		batch := &pgx.Batch{}
-		if lock {
+		if mode.lock {
 			batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), locks)
 		}
 		// A probe of the key for each group (the lateral subquery, kept
@@ -54,8 +74,19 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		// whole table, sorted, while it is small or its statistics old.
 		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM unnest($1::text[], $2::text[]) AS k(grp, key)
 			CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = k.grp AND f.key = k.key OFFSET 0) f`, grps, ks)
+		var saleIDs []uuid.UUID
+		if mode.lean {
+			for _, id := range b.SaleLookups(mode.resent...) {
+				if k, ok := hub.RecordKey(id); ok {
+					saleIDs = append(saleIDs, uuid.UUID(k))
+				}
+			}
+			if len(saleIDs) > 0 {
+				batch.Queue(saleEventsQuery, saleIDs)
+			}
+		}
 		br := tx.SendBatch(ctx, batch)
-		if lock {
+		if mode.lock {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
 				return unavailable(fmt.Errorf("report state: lock: %w", err))
@@ -65,6 +96,12 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		if err == nil {
 			held, err = scanFacts(rows)
 		}
+		if err == nil && len(saleIDs) > 0 {
+			rows, err = br.Query()
+			if err == nil {
+				sales, err = scanStoredEvents(rows)
+			}
+		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
@@ -72,8 +109,8 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			return unavailable(fmt.Errorf("report state: %w", err))
 		}
 	}
-	d := b.Changes(held)
-	batch := &pgx.Batch{}
+	d := b.Changes(held, sales...)
+	batch := tail
 	if len(d.Facts) > 0 {
 		n := len(d.Facts)
 		grp, key, kind, site, term := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -127,13 +164,37 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			batch.Queue(`INSERT INTO report_refused (terminal, body) VALUES ($1, $2) ON CONFLICT (terminal) DO UPDATE SET body = excluded.body`, r.Terminal, r.Body)
 		}
 	}
+	return nil
+}
+
+// sendBatch sends the statements queued on batch, if any.
+func sendBatch(ctx context.Context, tx pgx.Tx, batch *pgx.Batch, what string) error {
 	if batch.Len() == 0 {
 		return nil
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return unavailable(fmt.Errorf("report state: %w", err))
+		return unavailable(fmt.Errorf("%s: %w", what, err))
 	}
 	return nil
+}
+
+// scanStoredEvents reads rows of eventCols, then the terminal's id, site
+// and name.
+func scanStoredEvents(rows pgx.Rows) ([]hub.StoredEvent, error) {
+	defer rows.Close()
+	var out []hub.StoredEvent
+	for rows.Next() {
+		var se hub.StoredEvent
+		var id string
+		e, err := scanEvent(rows, "", &id, &se.Site, &se.Name)
+		if err != nil {
+			return nil, err
+		}
+		e.Terminal = id
+		se.Event = e
+		out = append(out, se)
+	}
+	return out, rows.Err()
 }
 
 func scanFacts(rows pgx.Rows) ([]hub.ReportFact, error) {
@@ -197,7 +258,11 @@ func (s *Store) rebuildReport(ctx context.Context) error {
 			if len(batch) == 0 {
 				break
 			}
-			if err := keepReportStored(ctx, tx, batch, false); err != nil {
+			tail := &pgx.Batch{}
+			if err := keepReportStored(ctx, tx, batch, reportMode{}, tail); err != nil {
+				return err
+			}
+			if err := sendBatch(ctx, tx, tail, "report state"); err != nil {
 				return err
 			}
 		}
