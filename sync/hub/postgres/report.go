@@ -22,21 +22,24 @@ const reportLockClass = 0x72707274 // "rprt"
 // nothing names keeps no fact: its record leads to its event), its writes
 // queued on tail for the caller to send. resent are the sale ids the batch
 // creates again (insertRecords).
-func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event, resent []string, tail *pgx.Batch) error {
+func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event, resent []string, head, tail *pgx.Batch) error {
 	stored := make([]hub.StoredEvent, len(events))
 	for i, e := range events {
 		stored[i] = hub.StoredEvent{Event: e, Site: site, Name: name}
 		stored[i].Terminal = id
 	}
-	return keepReportStored(ctx, tx, stored, reportMode{lock: true, lean: true, resent: resent}, tail)
+	return keepReportStored(ctx, tx, stored, reportMode{lock: true, lean: true, resent: resent, head: head}, tail)
 }
 
 // reportMode says how keepReportStored takes a batch: lock, see below;
 // lean, hub.ReportBatch.Lean (only where every new record has its seq:
 // Apply's, not the copy's or a rebuild's).
+// head, if set, are statements of Apply's fast path sent first in the same
+// round trip (the records' insert): a key that stops one is errCareful.
 type reportMode struct {
 	lock, lean bool
 	resent     []string
+	head       *pgx.Batch
 }
 
 // saleEventsQuery reads the sale events of records by id, as
@@ -56,6 +59,15 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 	keys := b.Lookups()
 	var held []hub.ReportFact
 	var sales []hub.StoredEvent
+	if len(keys) == 0 && mode.head != nil && mode.head.Len() > 0 {
+		br := tx.SendBatch(ctx, mode.head)
+		if err := sendHead(br, mode.head.Len()); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return unavailable(fmt.Errorf("apply: %w", err))
+		}
+	}
 	if len(keys) > 0 {
 		grps, ks := make([]string, len(keys)), make([]string, len(keys))
 		var locks []int32
@@ -65,7 +77,10 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		}
 		slices.Sort(locks)
 		locks = slices.Compact(locks)
-		batch := &pgx.Batch{}
+		batch, nhead := &pgx.Batch{}, 0
+		if mode.head != nil {
+			batch, nhead = mode.head, mode.head.Len()
+		}
 		if mode.lock {
 			batch.Queue(`SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) k`, int32(reportLockClass), locks)
 		}
@@ -86,6 +101,9 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			}
 		}
 		br := tx.SendBatch(ctx, batch)
+		if err := sendHead(br, nhead); err != nil {
+			return err
+		}
 		if mode.lock {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
@@ -162,6 +180,21 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			batch.Queue(`DELETE FROM report_refused WHERE terminal = $1`, r.Terminal)
 		} else {
 			batch.Queue(`INSERT INTO report_refused (terminal, body) VALUES ($1, $2) ON CONFLICT (terminal) DO UPDATE SET body = excluded.body`, r.Terminal, r.Body)
+		}
+	}
+	return nil
+}
+
+// sendHead reads the results of the first n statements of br, the head
+// of a batch; on an error it closes br.
+func sendHead(br pgx.BatchResults, n int) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			if _, ok := uniqueViolation(err); ok {
+				return errCareful
+			}
+			return unavailable(fmt.Errorf("apply: %w", err))
 		}
 	}
 	return nil

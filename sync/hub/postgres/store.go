@@ -692,13 +692,14 @@ func (s *Store) apply(ctx context.Context, id string, events []terminal.Event, i
 		if err := insertEvents(ctx, tx, no, events, flagged, recv, careful); err != nil {
 			return err
 		}
-		resent, err := insertRecords(ctx, tx, no, created, careful)
+		// The records go in with the report's locks and lookups, the
+		// report's writes with the terminal's row: one round trip each.
+		head, tail := &pgx.Batch{}, &pgx.Batch{}
+		resent, err := insertRecords(ctx, tx, no, created, careful, head)
 		if err != nil {
 			return err
 		}
-		// The report's writes and the terminal's row go in one round trip.
-		tail := &pgx.Batch{}
-		if err := keepReport(ctx, tx, id, site, name, applied, resent, tail); err != nil {
+		if err := keepReport(ctx, tx, id, site, name, applied, resent, head, tail); err != nil {
 			return err
 		}
 		var found []hub.Conflict
@@ -849,12 +850,12 @@ func (s *Store) authorize(ctx context.Context, tx pgx.Tx, site string, no int64,
 }
 
 // insertRecords stores the records a batch of terminal no creates, with
-// the seqs of the events that create them, by COPY. An id already held
-// stops it: errCareful, unless careful, when one statement inserts what is
-// not held, and an id held is refused unless it is this terminal's own
-// record of the same kind (a sale sent again in its chain: its id is
-// returned, resent).
-func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Record, careful bool) (resent []string, err error) {
+// the seqs of the events that create them. Unless careful, it queues one
+// statement on head, and an id already held stops it (errCareful).
+// Careful, it inserts what is not held, and an id held is refused unless
+// it is this terminal's own record of the same kind (a sale sent again in
+// its chain: its id is returned, resent).
+func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Record, careful bool, head *pgx.Batch) (resent []string, err error) {
 	if len(created) == 0 {
 		return nil, nil
 	}
@@ -866,15 +867,11 @@ func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Recor
 		ids[i], kinds[i], seqs[i] = uuid.UUID(k), r.Kind, r.Seq
 	}
 	if !careful {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "terminal", "seq"}, pgx.CopyFromSlice(len(created), func(i int) ([]any, error) {
-			return []any{pgtype.UUID{Bytes: ids[i], Valid: true}, kinds[i], no, seqs[i]}, nil
-		}))
-		if _, ok := uniqueViolation(err); ok {
-			return nil, errCareful
+		pids := make([]pgtype.UUID, len(ids))
+		for i, u := range ids {
+			pids[i] = pgtype.UUID{Bytes: u, Valid: true}
 		}
-		if err != nil {
-			return nil, unavailable(fmt.Errorf("apply: records: %w", err))
-		}
+		head.Queue(`INSERT INTO records (id, kind, terminal, seq) SELECT u.id, u.kind, $1, u.seq FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(id, kind, seq)`, no, pids, kinds, seqs)
 		return nil, nil
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO records (id, kind, terminal, seq) SELECT u.id, u.kind, $1, u.seq FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(id, kind, seq) ON CONFLICT DO NOTHING`, no, ids, kinds, seqs)
