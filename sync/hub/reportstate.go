@@ -165,7 +165,17 @@ type reportItem struct {
 // NewReportBatch decodes them, Lookups says which groups the store must
 // read (every fact of each, with a lock first where several processes
 // apply at once), Changes makes the delta.
-type ReportBatch struct{ items []reportItem }
+type ReportBatch struct {
+	items []reportItem
+	// Lean: Changes keeps no fact for a paid sale while nothing else
+	// names it (the common case: a drain of new sales then writes no
+	// facts). The store that sets it gives Changes, besides the held
+	// facts, the sale events of the ids SaleLookups names (through their
+	// records); a lone sale's fact is written once another fact joins its
+	// group, so every group with two facts or more holds them all, as
+	// without Lean.
+	Lean bool
+}
 
 // saleBody is a sale fact's body: what the sale took, for its void.
 type saleBody struct {
@@ -305,6 +315,24 @@ func (b *ReportBatch) Lookups() []ReportKey {
 	return slices.Compact(keys)
 }
 
+// SaleLookups returns, for a Lean batch, the sale ids whose sale events
+// Changes must be given, if the store holds them: those the batch's
+// voids, settlements and uses name (the void takes back the sale's
+// tenders; a use must see a sale of another site), and extra (sales the
+// batch sends again under an id already held).
+func (b *ReportBatch) SaleLookups(extra ...string) []string {
+	ids := slices.Clone(extra)
+	for _, it := range b.items {
+		for _, f := range it.facts {
+			if f.Group == FactPass && f.Kind != factSale {
+				ids = append(ids, f.Key)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // unsettledBody is a deferred sale's line in the report's unsettled list.
 func unsettledBody(e *StoredEvent, s *terminal.Sale) []byte {
 	raw, _ := json.Marshal(terminal.UnsettledOf(s, e.Site, e.Name, s.At)) // its age is the report's to add
@@ -312,13 +340,36 @@ func unsettledBody(e *StoredEvent, s *terminal.Sale) []byte {
 }
 
 // Changes returns what the batch changes, given held: every fact the
-// store holds of the groups Lookups named.
-func (b *ReportBatch) Changes(held []ReportFact) ReportDelta {
+// store holds of the groups Lookups named; and, for a Lean batch, sales:
+// the sale events of SaleLookups' ids the store holds.
+func (b *ReportBatch) Changes(held []ReportFact, sales ...StoredEvent) ReportDelta {
 	var d ReportDelta
 	groups := map[ReportKey][]ReportFact{}
 	for _, f := range held {
 		k := ReportKey{f.Group, f.Key}
 		groups[k] = append(groups[k], f)
+	}
+	// lone: the sale facts not written (yet): a Lean batch's paid sales
+	// alone in their groups, and the sales the store gave, which it may
+	// hold no fact of. Each is written when another fact joins its group.
+	lone := map[ReportKey][]ReportFact{}
+	if len(sales) > 0 {
+		own := map[[2]any]bool{}
+		for _, it := range b.items {
+			own[[2]any{it.e.Terminal, it.e.Seq}] = true
+		}
+		for _, it := range NewReportBatch(sales).items {
+			for _, f := range it.facts {
+				k := ReportKey{f.Group, f.Key}
+				if f.Kind != factSale || own[[2]any{f.Terminal, f.Seq}] || slices.ContainsFunc(groups[k], func(h ReportFact) bool {
+					return h.Kind == factSale && h.Terminal == f.Terminal && h.Seq == f.Seq && h.N == f.N
+				}) {
+					continue // one of this batch's, or held as a fact already
+				}
+				groups[k] = append(groups[k], f)
+				lone[k] = append(lone[k], f)
+			}
+		}
 	}
 	hot := map[ReportKey]bool{}
 	type takingKey struct{ terminal, site, tender, currency string }
@@ -372,8 +423,10 @@ func (b *ReportBatch) Changes(held []ReportFact) ReportDelta {
 		for _, f := range it.facts {
 			k := ReportKey{f.Group, f.Key}
 			before := groups[k]
+			write := true
 			switch f.Kind {
 			case factSale:
+				write = !b.Lean || len(before) > 0 || it.sale.State == terminal.SaleDeferred
 				if !has(before, factVoid, f.Site) {
 					var body saleBody
 					json.Unmarshal(f.Body, &body)
@@ -404,7 +457,13 @@ func (b *ReportBatch) Changes(held []ReportFact) ReportDelta {
 				settle(f.Site, f.Key)
 			}
 			groups[k] = append(before, f)
-			d.Facts = append(d.Facts, f)
+			if !write {
+				lone[k] = append(lone[k], f)
+			} else {
+				d.Facts = append(d.Facts, lone[k]...)
+				delete(lone, k)
+				d.Facts = append(d.Facts, f)
+			}
 			if k.Group == FactMpesa && !mpesaCodes[k.Key] {
 				mpesaCodes[k.Key] = true
 				d.Mpesa = append(d.Mpesa, k.Key)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/sync/hub/postgres"
@@ -175,7 +176,7 @@ func rawCopyInto(b *testing.B, keys string) time.Duration {
 					rows := make([][]any, 0, benchBatch)
 					for _, e := range chains[i][j : j+benchBatch] {
 						u, _ := uuid.Parse(e.ID)
-						rows = append(rows, []any{int64(i + 1), e.Seq, u, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv})
+						rows = append(rows, []any{int64(i + 1), e.Seq, pgtype.UUID{Bytes: u, Valid: true}, e.Type, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv})
 					}
 					tx, err := s.Pool().Begin(ctx)
 					if err == nil {

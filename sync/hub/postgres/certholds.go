@@ -3,39 +3,41 @@ package postgres
 import (
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
+	"slices"
 )
 
-// SetCertificateHolds implements hub.Store.
+// SetCertificateHolds implements hub.Store: the terminal's key ids in one
+// row (migrations/0010_ingest.sql), sorted; none, no row.
 func (s *Store) SetCertificateHolds(ctx context.Context, id string, keyIDs []string) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM cert_holds WHERE terminal_id = $1`, id); err != nil {
-			return fmt.Errorf("certificate holds: %w", err)
-		}
-		for _, k := range keyIDs {
-			if _, err := tx.Exec(ctx, `INSERT INTO cert_holds (terminal_id, key_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, k); err != nil {
-				return fmt.Errorf("certificate holds: %w", err)
-			}
-		}
-		return nil
-	})
+	keys := slices.Compact(slices.Sorted(slices.Values(keyIDs)))
+	var err error
+	if len(keys) == 0 {
+		_, err = s.pool.Exec(ctx, `DELETE FROM cert_hold_sets WHERE terminal_id = $1`, id)
+	} else {
+		_, err = s.pool.Exec(ctx, `INSERT INTO cert_hold_sets (terminal_id, key_ids) VALUES ($1, $2)
+			ON CONFLICT (terminal_id) DO UPDATE SET key_ids = excluded.key_ids`, id, keys)
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("certificate holds: %w", err))
+	}
+	return nil
 }
 
-// CertificateHolds implements hub.Store.
+// CertificateHolds implements hub.Store: one row a terminal of the site.
 func (s *Store) CertificateHolds(ctx context.Context, site string) (map[string][]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT h.terminal_id, h.key_id FROM cert_holds h JOIN terminals t ON t.id = h.terminal_id WHERE t.site = $1 ORDER BY h.terminal_id, h.key_id`, site)
+	rows, err := s.pool.Query(ctx, `SELECT h.terminal_id, h.key_ids FROM cert_hold_sets h JOIN terminals t ON t.id = h.terminal_id WHERE t.site = $1`, site)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("certificate holds: %w", err))
 	}
 	defer rows.Close()
 	out := map[string][]string{}
 	for rows.Next() {
-		var id, k string
-		if err := rows.Scan(&id, &k); err != nil {
+		var id string
+		var keys []string
+		if err := rows.Scan(&id, &keys); err != nil {
 			return nil, err
 		}
-		out[id] = append(out[id], k)
+		out[id] = keys
 	}
 	return out, rows.Err()
 }

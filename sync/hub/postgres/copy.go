@@ -373,7 +373,11 @@ func copyReport(ctx context.Context, tx pgx.Tx, no, after int64) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := keepReportStored(ctx, tx, batch, true); err != nil {
+		tail := &pgx.Batch{}
+		if err := keepReportStored(ctx, tx, batch, reportMode{lock: true}, tail); err != nil {
+			return err
+		}
+		if err := sendBatch(ctx, tx, tail, "report state"); err != nil {
 			return err
 		}
 	}

@@ -6,39 +6,74 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/terminal"
 )
 
 // keepReport takes the new applied events of one terminal into the
-// report's state, in the transaction that applies them.
-func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event) error {
+// report's state, in the transaction that applies them, Lean (a paid sale
+// nothing names keeps no fact: its record leads to its event), its writes
+// queued on tail for the caller to send. resent are the sale ids the batch
+// creates again (insertRecords).
+func keepReport(ctx context.Context, tx pgx.Tx, id, site, name string, events []terminal.Event, resent []string, head, tail *pgx.Batch) error {
 	stored := make([]hub.StoredEvent, len(events))
 	for i, e := range events {
 		stored[i] = hub.StoredEvent{Event: e, Site: site, Name: name}
 		stored[i].Terminal = id
 	}
-	return keepReportStored(ctx, tx, stored, true)
+	return keepReportStored(ctx, tx, stored, reportMode{lock: true, lean: true, resent: resent, head: head}, tail)
 }
 
-// keepReportStored takes events into the report's state. With lock, the
-// groups of facts the events name are locked first, in one order, for the
-// transaction: two processes applying a sale and its settlement at once
-// see each other's facts, one after the other (read committed: each
-// statement sees what committed before it).
-func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, lock bool) error {
+// reportMode says how keepReportStored takes a batch: lock, see below;
+// lean, hub.ReportBatch.Lean (only where every new record has its seq:
+// Apply's, not the copy's or a rebuild's).
+// head, if set, are statements of Apply's fast path sent first in the same
+// round trip (the records' insert): a key that stops one is errCareful.
+type reportMode struct {
+	lock, lean bool
+	resent     []string
+	head       *pgx.Batch
+}
+
+// saleEventsQuery reads the sale events of records by id, as
+// hub.ReportBatch.Changes takes them.
+const saleEventsQuery = `SELECT ` + eventCols + `, t.id, t.site, t.name FROM records r JOIN terminals t ON t.no = r.terminal
+	JOIN events e ON e.terminal = r.terminal AND e.seq = r.seq WHERE r.id = ANY($1::uuid[]) AND r.kind = 'sale'`
+
+// keepReportStored takes events into the report's state, queuing its
+// writes on tail. With lock, the groups of facts the events name are
+// locked first, in one order, for the transaction: two processes applying
+// a sale and its settlement at once see each other's facts, one after the
+// other (read committed: each statement sees what committed before it;
+// the facts and the sale events are read after the locks).
+func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, mode reportMode, tail *pgx.Batch) error {
 	b := hub.NewReportBatch(events)
+	b.Lean = mode.lean
 	keys := b.Lookups()
 	var held []hub.ReportFact
+	var sales []hub.StoredEvent
+	if len(keys) == 0 && mode.head != nil && mode.head.Len() > 0 {
+		br := tx.SendBatch(ctx, mode.head)
+		if err := sendHead(br, mode.head.Len()); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return unavailable(fmt.Errorf("apply: %w", err))
+		}
+	}
 	if len(keys) > 0 {
 		grps, ks := make([]string, len(keys)), make([]string, len(keys))
 		for i, k := range keys {
 			grps[i], ks[i] = k.Group, k.Key
 		}
-		batch := &pgx.Batch{}
+		batch, nhead := &pgx.Batch{}, 0
+		if mode.head != nil {
+			batch, nhead = mode.head, mode.head.Len()
+		}
 		nlocks := 0
-		if lock {
+		if mode.lock {
 			nlocks = queueReportLocks(batch, keys) // bounded: reportlocks.go
 		}
 		// A probe of the key for each group (the lateral subquery, kept
@@ -46,7 +81,21 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		// whole table, sorted, while it is small or its statistics old.
 		batch.Queue(`SELECT f.grp, f.key, f.kind, f.site, f.terminal, f.seq, f.n, f.body FROM unnest($1::text[], $2::text[]) AS k(grp, key)
 			CROSS JOIN LATERAL (SELECT * FROM report_facts f WHERE f.grp = k.grp AND f.key = k.key OFFSET 0) f`, grps, ks)
+		var saleIDs []uuid.UUID
+		if mode.lean {
+			for _, id := range b.SaleLookups(mode.resent...) {
+				if k, ok := hub.RecordKey(id); ok {
+					saleIDs = append(saleIDs, uuid.UUID(k))
+				}
+			}
+			if len(saleIDs) > 0 {
+				batch.Queue(saleEventsQuery, saleIDs)
+			}
+		}
 		br := tx.SendBatch(ctx, batch)
+		if err := sendHead(br, nhead); err != nil {
+			return err
+		}
 		for range nlocks {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
@@ -57,6 +106,12 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		if err == nil {
 			held, err = scanFacts(rows)
 		}
+		if err == nil && len(saleIDs) > 0 {
+			rows, err = br.Query()
+			if err == nil {
+				sales, err = scanStoredEvents(rows)
+			}
+		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
@@ -64,8 +119,8 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			return unavailable(fmt.Errorf("report state: %w", err))
 		}
 	}
-	d := b.Changes(held)
-	batch := &pgx.Batch{}
+	d := b.Changes(held, sales...)
+	batch := tail
 	if len(d.Facts) > 0 {
 		n := len(d.Facts)
 		grp, key, kind, site, term := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -78,11 +133,12 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			grp, key, kind, site, term, seq, num, body)
 	}
 	if len(d.Mpesa) > 0 {
-		// The facts first: keepMpesa reads every fact of the codes.
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		// The facts first: keepMpesa reads every fact of the codes. What
+		// is queued on tail so far goes now; the rest stays for the caller.
+		if err := tx.SendBatch(ctx, tail).Close(); err != nil {
 			return unavailable(fmt.Errorf("report state: %w", err))
 		}
-		batch = &pgx.Batch{}
+		tail.QueuedQueries = nil
 		if err := keepMpesa(ctx, tx, d.Mpesa, false); err != nil {
 			return err
 		}
@@ -129,13 +185,52 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 			batch.Queue(`INSERT INTO report_refused (terminal, body) VALUES ($1, $2) ON CONFLICT (terminal) DO UPDATE SET body = excluded.body`, r.Terminal, r.Body)
 		}
 	}
+	return nil
+}
+
+// sendHead reads the results of the first n statements of br, the head
+// of a batch; on an error it closes br.
+func sendHead(br pgx.BatchResults, n int) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			if _, ok := uniqueViolation(err); ok {
+				return errCareful
+			}
+			return unavailable(fmt.Errorf("apply: %w", err))
+		}
+	}
+	return nil
+}
+
+// sendBatch sends the statements queued on batch, if any.
+func sendBatch(ctx context.Context, tx pgx.Tx, batch *pgx.Batch, what string) error {
 	if batch.Len() == 0 {
 		return nil
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return unavailable(fmt.Errorf("report state: %w", err))
+		return unavailable(fmt.Errorf("%s: %w", what, err))
 	}
 	return nil
+}
+
+// scanStoredEvents reads rows of eventCols, then the terminal's id, site
+// and name.
+func scanStoredEvents(rows pgx.Rows) ([]hub.StoredEvent, error) {
+	defer rows.Close()
+	var out []hub.StoredEvent
+	for rows.Next() {
+		var se hub.StoredEvent
+		var id string
+		e, err := scanEvent(rows, "", &id, &se.Site, &se.Name)
+		if err != nil {
+			return nil, err
+		}
+		e.Terminal = id
+		se.Event = e
+		out = append(out, se)
+	}
+	return out, rows.Err()
 }
 
 func scanFacts(rows pgx.Rows) ([]hub.ReportFact, error) {
@@ -199,7 +294,11 @@ func (s *Store) rebuildReport(ctx context.Context) error {
 			if len(batch) == 0 {
 				break
 			}
-			if err := keepReportStored(ctx, tx, batch, false); err != nil {
+			tail := &pgx.Batch{}
+			if err := keepReportStored(ctx, tx, batch, reportMode{}, tail); err != nil {
+				return err
+			}
+			if err := sendBatch(ctx, tx, tail, "report state"); err != nil {
 				return err
 			}
 		}

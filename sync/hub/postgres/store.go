@@ -28,6 +28,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/wire"
@@ -582,15 +583,31 @@ func (s *Store) Revocations(ctx context.Context, site string, after int64, limit
 	return out, rows.Err()
 }
 
+// errCareful is what the fast path of Apply returns when a key stopped
+// one of its COPYs: the transaction is spoilt, and Apply runs again
+// carefully (under savepoints, finding what is held).
+var errCareful = errors.New("apply: a key stopped the COPY: again, carefully")
+
 // Apply implements hub.Store: the semantics of the embedded store's Apply,
 // in one transaction that holds the terminal's row FOR UPDATE, with the
-// new events and records inserted by one statement each.
+// new events and records inserted by one COPY each. Ids are new but for
+// an attack or a bug (or a sale sent again in its chain): the COPYs go
+// straight into the transaction, and only when a key stops one is the
+// batch applied again with savepoints, finding which id is held.
 func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, at time.Time, flags ...hub.EventFlag) (hub.ApplyResult, error) {
-	var res hub.ApplyResult
 	var inner []hub.ChainBreak
 	if len(events) > 0 {
 		inner = hub.CheckChain(events[0].Seq-1, events[0].PrevHash, events)
 	}
+	res, err := s.apply(ctx, id, events, inner, at, false, flags)
+	if errors.Is(err, errCareful) {
+		res, err = s.apply(ctx, id, events, inner, at, true, flags)
+	}
+	return res, err
+}
+
+func (s *Store) apply(ctx context.Context, id string, events []terminal.Event, inner []hub.ChainBreak, at time.Time, careful bool, flags []hub.EventFlag) (hub.ApplyResult, error) {
+	var res hub.ApplyResult
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		res = hub.ApplyResult{}
 		var no int64
@@ -672,13 +689,17 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 		}
 		breaks := hub.JoinChain(res.LastHash, &events[0], inner)
 		recv := ts(at)
-		if err := insertEvents(ctx, tx, no, events, flagged, recv); err != nil {
+		if err := insertEvents(ctx, tx, no, events, flagged, recv, careful); err != nil {
 			return err
 		}
-		if err := insertRecords(ctx, tx, no, created); err != nil {
+		// The records go in with the report's locks and lookups, the
+		// report's writes with the terminal's row: one round trip each.
+		head, tail := &pgx.Batch{}, &pgx.Batch{}
+		resent, err := insertRecords(ctx, tx, no, created, careful, head)
+		if err != nil {
 			return err
 		}
-		if err := keepReport(ctx, tx, id, site, name, applied); err != nil {
+		if err := keepReport(ctx, tx, id, site, name, applied, resent, head, tail); err != nil {
 			return err
 		}
 		var found []hub.Conflict
@@ -697,9 +718,10 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 			res.Conflicts = append(res.Conflicts, c)
 		}
 		lastE := &events[len(events)-1]
-		if _, err := tx.Exec(ctx, `UPDATE terminals SET last_seq = $1, last_hash = $2, events = events + $3, last_seen = $4 WHERE no = $5`,
-			lastE.Seq, lastE.Hash, len(events), recv, no); err != nil {
-			return unavailable(fmt.Errorf("apply: %w", err))
+		tail.Queue(`UPDATE terminals SET last_seq = $1, last_hash = $2, events = events + $3, last_seen = $4 WHERE no = $5`,
+			lastE.Seq, lastE.Hash, len(events), recv, no)
+		if err := sendBatch(ctx, tx, tail, "apply"); err != nil {
+			return err
 		}
 		res.LastSeq, res.LastHash, res.Applied = lastE.Seq, lastE.Hash, len(events)
 		return nil
@@ -708,10 +730,11 @@ func (s *Store) Apply(ctx context.Context, id string, events []terminal.Event, a
 }
 
 // insertEvents inserts the new events of terminal no by COPY, the
-// fastest way rows go into PostgreSQL, under a savepoint: an event whose id
-// the hub already holds elsewhere stops the COPY on the unique index, and
-// the batch is refused (ForbiddenError) with nothing of it stored.
-func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Event, flagged map[int64]hub.EventFlag, recv string) error {
+// fastest way rows go into PostgreSQL. An event whose id the hub already
+// holds elsewhere stops the COPY on the unique index: errCareful, unless
+// careful, when the COPY runs under a savepoint and the batch is refused
+// (ForbiddenError) with nothing of it stored.
+func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Event, flagged map[int64]hub.EventFlag, recv string, careful bool) error {
 	n := len(events)
 	ids := make([]uuid.UUID, n)
 	var qseqs []int64
@@ -727,14 +750,17 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 			qseqs, qtypes, qreasons = append(qseqs, e.Seq), append(qtypes, e.Type), append(qreasons, f.Reason)
 		}
 	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return unavailable(fmt.Errorf("apply: %w", err))
+	sp := tx
+	if careful {
+		var err error
+		if sp, err = tx.Begin(ctx); err != nil {
+			return unavailable(fmt.Errorf("apply: %w", err))
+		}
 	}
 	i := 0
 	row := make([]any, 10)
 	cols := []string{"terminal", "seq", "id", "type", "at", "actor", "payload", "prev_hash", "hash", "received_at"}
-	_, err = sp.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+	_, err := sp.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
 		if i == n {
 			return nil, nil
 		}
@@ -743,11 +769,14 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 		if f, ok := flagged[e.Seq]; ok && f.Kind == hub.FlagQuarantine {
 			typ = hub.FlagQuarantine
 		}
-		row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9] = no, e.Seq, ids[i], typ, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9] = no, e.Seq, pgtype.UUID{Bytes: ids[i], Valid: true}, typ, e.At.UTC().Format(time.RFC3339Nano), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash, recv
 		i++
 		return row, nil
 	}))
 	if c, ok := uniqueViolation(err); ok && c == "events_id" {
+		if !careful {
+			return errCareful
+		}
 		if rerr := sp.Rollback(ctx); rerr != nil {
 			return unavailable(rerr)
 		}
@@ -768,8 +797,10 @@ func insertEvents(ctx context.Context, tx pgx.Tx, no int64, events []terminal.Ev
 	if err != nil {
 		return unavailable(fmt.Errorf("apply: %w", err))
 	}
-	if err := sp.Commit(ctx); err != nil {
-		return unavailable(fmt.Errorf("apply: %w", err))
+	if careful {
+		if err := sp.Commit(ctx); err != nil {
+			return unavailable(fmt.Errorf("apply: %w", err))
+		}
 	}
 	if len(qseqs) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO quarantine (terminal, seq, type, reason) SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])`,
@@ -818,77 +849,72 @@ func (s *Store) authorize(ctx context.Context, tx pgx.Tx, site string, no int64,
 	return hub.Authorize(site, no, events, held)
 }
 
-// insertRecords stores the records a batch of terminal no creates, in one
-// statement. An id already held is refused unless it is this terminal's
-// own record of the same kind.
-func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Record) error {
+// insertRecords stores the records a batch of terminal no creates, with
+// the seqs of the events that create them. Unless careful, it queues one
+// statement on head, and an id already held stops it (errCareful).
+// Careful, it inserts what is not held, and an id held is refused unless
+// it is this terminal's own record of the same kind (a sale sent again in
+// its chain: its id is returned, resent).
+func insertRecords(ctx context.Context, tx pgx.Tx, no int64, created []hub.Record, careful bool, head *pgx.Batch) (resent []string, err error) {
 	if len(created) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]uuid.UUID, len(created))
 	kinds := make([]string, len(created))
+	seqs := make([]int64, len(created))
 	for i, r := range created {
 		k, _ := hub.RecordKey(r.ID) // authorize took only UUIDs
-		ids[i], kinds[i] = uuid.UUID(k), r.Kind
+		ids[i], kinds[i], seqs[i] = uuid.UUID(k), r.Kind, r.Seq
 	}
-	// Ids are new but for an attack or a bug (or a sale sent again in its
-	// chain): COPY under a savepoint, and only if the key stops it the
-	// rows one statement that skips what is held.
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return unavailable(fmt.Errorf("apply: records: %w", err))
-	}
-	_, err = sp.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "terminal"}, pgx.CopyFromSlice(len(created), func(i int) ([]any, error) {
-		return []any{ids[i], kinds[i], no}, nil
-	}))
-	if err == nil {
-		if err := sp.Commit(ctx); err != nil {
-			return unavailable(fmt.Errorf("apply: records: %w", err))
+	if !careful {
+		pids := make([]pgtype.UUID, len(ids))
+		for i, u := range ids {
+			pids[i] = pgtype.UUID{Bytes: u, Valid: true}
 		}
-		return nil
+		head.Queue(`INSERT INTO records (id, kind, terminal, seq) SELECT u.id, u.kind, $1, u.seq FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(id, kind, seq)`, no, pids, kinds, seqs)
+		return nil, nil
 	}
-	if _, ok := uniqueViolation(err); !ok {
-		return unavailable(fmt.Errorf("apply: records: %w", err))
-	}
-	if err := sp.Rollback(ctx); err != nil {
-		return unavailable(fmt.Errorf("apply: records: %w", err))
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO records (id, kind, terminal) SELECT u.id, u.kind, $1 FROM unnest($2::uuid[], $3::text[]) AS u(id, kind) ON CONFLICT DO NOTHING`, no, ids, kinds)
+	tag, err := tx.Exec(ctx, `INSERT INTO records (id, kind, terminal, seq) SELECT u.id, u.kind, $1, u.seq FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(id, kind, seq) ON CONFLICT DO NOTHING`, no, ids, kinds, seqs)
 	if err != nil {
-		return unavailable(fmt.Errorf("apply: records: %w", err))
+		return nil, unavailable(fmt.Errorf("apply: records: %w", err))
 	}
 	if int(tag.RowsAffected()) == len(created) {
-		return nil
+		return nil, nil
 	}
-	rows, _ := tx.Query(ctx, `SELECT id, kind, terminal FROM records WHERE id = ANY($1)`, ids)
+	rows, _ := tx.Query(ctx, `SELECT id, kind, terminal, coalesce(seq, 0) FROM records WHERE id = ANY($1)`, ids)
 	type rec struct {
 		kind  string
 		owner int64
+		seq   int64
 	}
 	held := map[uuid.UUID]rec{}
 	for rows.Next() {
 		var id uuid.UUID
 		var r rec
-		if err := rows.Scan(&id, &r.kind, &r.owner); err != nil {
+		if err := rows.Scan(&id, &r.kind, &r.owner, &r.seq); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		held[id] = r
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return unavailable(err)
+		return nil, unavailable(err)
 	}
 	for i, r := range created {
-		if h := held[ids[i]]; h.owner != no || h.kind != r.Kind {
+		h := held[ids[i]]
+		if h.owner != no || h.kind != r.Kind {
 			typ := terminal.EventSaleCreated
 			if r.Kind == hub.RecordOperator {
 				typ = terminal.EventOperatorAdded
 			}
-			return &hub.ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
+			return nil, &hub.ForbiddenError{Seq: r.Seq, Type: typ, Reason: fmt.Sprintf("creates %s %s, an id another record already has", r.Kind, r.ID)}
+		}
+		if h.seq != r.Seq && r.Kind == hub.RecordSale {
+			resent = append(resent, r.ID)
 		}
 	}
-	return nil
+	return resent, nil
 }
 
 func addConflict(ctx context.Context, tx pgx.Tx, c hub.Conflict) error {
