@@ -39,6 +39,8 @@ var compareAs = map[string][2]string{
 	// PostgreSQL seals the private keys (TestDatabaseAloneHoldsNoUsableKey).
 	"authorities": {`SELECT kid, site, created_at FROM authorities`, `SELECT kid, site, created_at FROM authorities`},
 	"meta":        {`SELECT key, value FROM meta WHERE key IN ('hub_id', 'report_state')`, `SELECT key, value FROM meta WHERE key IN ('hub_id', 'report_state')`},
+	// PostgreSQL keeps a terminal's certificate holds in one row (migration 0010).
+	"cert_holds": {`SELECT terminal_id, key_id FROM cert_holds`, `SELECT terminal_id, unnest(key_ids) FROM cert_hold_sets`},
 	// Kept by triggers; PostgreSQL counts in shards.
 	"forward_counts": {`SELECT state, kind, n FROM forward_counts WHERE n != 0`, `SELECT state, kind, sum(n)::bigint FROM forward_counts GROUP BY state, kind HAVING sum(n) != 0`},
 	// Sums: a row that came to nothing in one store need not be in the other.

@@ -23,7 +23,6 @@ var copiedAsIs = []struct {
 	table, conflict string
 	identity        string // a column numbered by the database, whose sequence continues after the copied rows
 }{
-	{"cert_holds", "DO NOTHING", ""},
 	{"forwards", "DO NOTHING", "n"},
 	{"forward_voids", "DO NOTHING", ""},
 	{"forward_cursors", "(terminal) DO UPDATE SET seq = greatest(forward_cursors.seq, excluded.seq)", ""},
@@ -31,8 +30,13 @@ var copiedAsIs = []struct {
 	{"ticket_lists", "DO NOTHING", ""},
 }
 
-// copyTables copies the tables of copiedAsIs from src in tx.
+// copyTables copies the tables of copiedAsIs from src in tx, and the
+// certificates each terminal holds (compact passes), which PostgreSQL
+// keeps in one row a terminal (cert_hold_sets).
 func copyTables(ctx context.Context, tx pgx.Tx, src *sql.DB) error {
+	if err := copyCertHolds(ctx, tx, src); err != nil {
+		return fmt.Errorf("copy cert_holds: %w", err)
+	}
 	for _, c := range copiedAsIs {
 		if err := copyTable(ctx, tx, src, c.table, c.conflict, c.identity != ""); err != nil {
 			return fmt.Errorf("copy %s: %w", c.table, err)
@@ -106,4 +110,38 @@ func copyTable(ctx context.Context, tx pgx.Tx, src *sql.DB, table, conflict stri
 		_, err := tx.Exec(ctx, insert, vals...)
 		return err
 	})
+}
+
+// copyCertHolds copies the embedded hub's cert_holds (a row a terminal and
+// key id) into cert_hold_sets (a row a terminal, its key ids sorted); a
+// terminal whose holds the destination has already keeps them.
+func copyCertHolds(ctx context.Context, tx pgx.Tx, src *sql.DB) error {
+	var term string
+	var keys []string
+	flush := func() error {
+		if term == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO cert_hold_sets (terminal_id, key_ids) VALUES ($1, $2) ON CONFLICT (terminal_id) DO NOTHING`, term, keys)
+		term, keys = "", nil
+		return err
+	}
+	err := eachRow(ctx, src, `SELECT terminal_id, key_id FROM cert_holds ORDER BY terminal_id, key_id`, func(r *sql.Rows) error {
+		var t, k string
+		if err := r.Scan(&t, &k); err != nil {
+			return err
+		}
+		if t != term {
+			if err := flush(); err != nil {
+				return err
+			}
+			term = t
+		}
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
