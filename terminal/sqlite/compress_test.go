@@ -194,3 +194,46 @@ func TestStoreMadeBeforeCompression(t *testing.T) {
 		t.Errorf("archived compressed sale: %v, %v", got, err)
 	}
 }
+
+// BenchmarkPayloadCodec is the CPU a sale's payload costs to store
+// compressed and to read back: a signed sale's document (a family car,
+// the pass with its certificate) against the dictionary its tag made.
+func BenchmarkPayloadCodec(b *testing.B) {
+	f := newTerminal(b, nil)
+	ctx := context.Background()
+	iss := issuer(b, f)
+	for range 2 { // the first made the dictionary, of itself
+		if _, err := f.db.Sell(ctx, f.admin, terminal.SaleRequest{Lines: familyCar(), Vehicle: "KCB 123A", Tenders: []terminal.TenderRequest{{Kind: terminal.TenderCash}}}, iss); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var stored []byte
+	if err := f.db.SQL().QueryRow(`SELECT payload FROM events WHERE type = 'sale.created' ORDER BY seq DESC LIMIT 1`).Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := sqlite.DecodePayload(f.db, stored)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			out, err := sqlite.EncodePayload(f.db, raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(out)
+		}
+		b.ReportMetric(float64(len(raw)), "raw-bytes")
+		b.ReportMetric(float64(n), "stored-bytes")
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := sqlite.DecodePayload(f.db, stored); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
