@@ -237,3 +237,69 @@ func BenchmarkPayloadCodec(b *testing.B) {
 		}
 	})
 }
+
+// TestPayloadDictionaryAShift: the first sale of a shift makes its
+// dictionary, once: sales alternating between two operators' shifts reuse
+// theirs, and every stored form reads back as the document sold.
+func TestPayloadDictionaryAShift(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	iss := issuer(t, f)
+	if _, err := f.db.AddOperator(ctx, f.admin, "kamau", "attendant", "8642"); err != nil {
+		t.Fatal(err)
+	}
+	kamau, err := f.db.Authenticate(ctx, "kamau", "8642")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.OpenShift(ctx, kamau, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	dicts := func() (n int) {
+		t.Helper()
+		if err := f.db.SQL().QueryRow(`SELECT count(*) FROM payload_dicts`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var sold []*terminal.Sale
+	sell := func(op *terminal.Operator) {
+		t.Helper()
+		res, err := f.db.Sell(ctx, op, terminal.SaleRequest{Lines: familyCar(), Vehicle: "KCB 123A", Tenders: mustTender(t, "cash")}, iss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sold = append(sold, res.Sale)
+	}
+	for range 5 {
+		sell(f.admin)
+		sell(kamau)
+	}
+	if n := dicts(); n != 2 {
+		t.Fatalf("%d dictionaries after 10 sales in two shifts; want 2", n)
+	}
+	if _, err := f.db.CloseShift(ctx, f.admin, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.OpenShift(ctx, f.admin, terminal.Totals{"KES": 0}); err != nil {
+		t.Fatal(err)
+	}
+	sell(f.admin)
+	if n := dicts(); n != 3 {
+		t.Fatalf("%d dictionaries after a new shift's sale; want 3", n)
+	}
+	var raw, compressed int
+	f.db.SQL().QueryRow(`SELECT count(*) FILTER (WHERE substr(payload, 1, 1) != x'01'), count(*) FILTER (WHERE substr(payload, 1, 1) = x'01') FROM events WHERE type = 'sale.created'`).Scan(&raw, &compressed)
+	if raw != 0 || compressed != len(sold) {
+		t.Errorf("sale events: %d stored as they are, %d compressed; want all %d compressed", raw, compressed, len(sold))
+	}
+	for _, s := range sold {
+		got, err := f.db.Sale(ctx, s.ID)
+		if err != nil || got.Pass != s.Pass || got.ShiftID != s.ShiftID {
+			t.Fatalf("sale %d: %v %v", s.Number, got, err)
+		}
+	}
+	if err := f.db.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -29,11 +29,13 @@ import (
 //     the payload as a raw DEFLATE stream (RFC 1951) with that row's
 //     content as its preset dictionary.
 //
-// The dictionary is the first sale document of a catalogue version under a
-// pass key (the sale's tag): later sales repeat most of it (item names,
-// codes, the terminal, the site, the pass's certificate in its digits), so
-// a 1.4 KB sale document with its signed pass is stored in ~170 bytes.
-// A sale whose tag has no dictionary yet makes one, in its own transaction.
+// The dictionary is the first sale document of a shift, under a catalogue
+// version and a pass key (the sale's tag): the shift's later sales repeat
+// most of it (item names, codes, the terminal, the site, the shift, its
+// operator and day, the pass's certificate in its digits), so a 1.4 KB
+// sale document with its signed pass is stored in ~170 bytes. A sale
+// whose tag has no dictionary yet makes one, in its own transaction: a
+// row of ~1.5 KB a shift.
 
 // payloadDeflate is the first byte of a payload stored compressed.
 const payloadDeflate = 0x01
@@ -56,6 +58,7 @@ type payloadDict struct {
 type payloadCodec struct {
 	mu    sync.Mutex
 	dicts map[int64][]byte
+	byTag map[string]*payloadDict
 	cur   *payloadDict // the newest dictionary this process knows
 	w     *kflate.Writer
 	wDict int64 // the dictionary w was made with
@@ -75,16 +78,12 @@ func (db *DB) loadPayloadDicts(ctx context.Context) error {
 	c := &db.payloads
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dicts == nil {
-		c.dicts = map[int64][]byte{}
-	}
 	for rows.Next() {
 		d := &payloadDict{}
 		if err := rows.Scan(&d.id, &d.tag, &d.content); err != nil {
 			return fmt.Errorf("payload dictionaries: %w", err)
 		}
-		c.dicts[d.id] = d.content
-		c.cur = d
+		c.add(d)
 	}
 	return rows.Err()
 }
@@ -96,15 +95,30 @@ func (c *payloadCodec) current() *payloadDict {
 	return c.cur
 }
 
+// tagged is the dictionary made for tag, if this process knows one.
+func (c *payloadCodec) tagged(tag string) *payloadDict {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byTag[tag]
+}
+
 // committed makes d, written by a transaction that has committed, known
 // (and the current one).
 func (c *payloadCodec) committed(d *payloadDict) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.add(d)
+}
+
+// add makes d known; c.mu is held.
+func (c *payloadCodec) add(d *payloadDict) {
 	if c.dicts == nil {
-		c.dicts = map[int64][]byte{}
+		c.dicts, c.byTag = map[int64][]byte{}, map[string]*payloadDict{}
 	}
 	c.dicts[d.id] = d.content
+	if old := c.byTag[d.tag]; old == nil || d.id > old.id {
+		c.byTag[d.tag] = d
+	}
 	if c.cur == nil || d.id >= c.cur.id {
 		c.cur = d
 	}
@@ -208,10 +222,7 @@ func (db *DB) payloadDict(id int64) ([]byte, error) {
 		return nil, fmt.Errorf("payload dictionary %d: %w", id, err)
 	}
 	c.mu.Lock()
-	if c.dicts == nil {
-		c.dicts = map[int64][]byte{}
-	}
-	c.dicts[id] = d.content
+	c.add(d)
 	c.mu.Unlock()
 	return d.content, nil
 }
@@ -223,10 +234,13 @@ func (db *DB) payloadDict(id int64) ([]byte, error) {
 func (tx *Tx) payloadFor(ctx context.Context, typ string, raw []byte) ([]byte, error) {
 	c := &tx.db.payloads
 	d := tx.dict
-	if d == nil {
+	if d == nil && tx.dictTag != "" {
+		d = c.tagged(tx.dictTag)
+	}
+	if d == nil && (typ != terminal.EventSaleCreated || tx.dictTag == "") {
 		d = c.current()
 	}
-	if typ == terminal.EventSaleCreated && tx.dictTag != "" && (d == nil || d.tag != tx.dictTag) {
+	if typ == terminal.EventSaleCreated && tx.dictTag != "" && d == nil {
 		nd := &payloadDict{tag: tx.dictTag, content: bytes.Clone(raw)}
 		r, err := tx.ExecContext(ctx, `INSERT INTO payload_dicts (tag, content, created_at) VALUES (?, ?, ?)`, nd.tag, nd.content, ts(tx.now))
 		if err != nil {

@@ -129,7 +129,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return passError(err)
 			}
 		}
-		tx.dictTag = saleDictTag(cat, passes)
+		tx.dictTag = saleDictTag(cat, passes, shiftID)
 		ev, err := tx.appendEvent(ctx, op.Name, terminal.SaleCreated{Sale: *s})
 		if err != nil {
 			return err
@@ -154,8 +154,9 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 
 // saleDictTag says what shapes a sale's document, for its payload's
 // dictionary (payload.go): the catalogue version (its items' names and
-// codes) and the pass key (the certificate a pass carries, or none).
-func saleDictTag(cat *terminal.Catalogue, passes terminal.PassIssuer) string {
+// codes), the pass key (the certificate a pass carries, or none) and the
+// shift (its id, its operator, its day are in every sale of it).
+func saleDictTag(cat *terminal.Catalogue, passes terminal.PassIssuer, shiftID string) string {
 	key := "no pass"
 	switch p := passes.(type) {
 	case nil:
@@ -167,7 +168,7 @@ func saleDictTag(cat *terminal.Catalogue, passes terminal.PassIssuer) string {
 	default:
 		key = fmt.Sprintf("pass %T", p)
 	}
-	return cat.Version + ", " + key
+	return cat.Version + ", " + key + ", shift " + shiftID
 }
 
 // passError says why a pass could not be issued. Sale validation and the

@@ -4,13 +4,13 @@
 -- or a format byte 0x01, the id of a dictionary below as a uvarint, and
 -- those same bytes as a raw DEFLATE stream (RFC 1951) with the dictionary
 -- preset. A dictionary is a typical payload of this terminal (the first
--- sale of a catalogue version under a pass key), kept here so that every
+-- sale of a shift, catalogue version and pass key), kept here so that every
 -- row can always be decoded; like the events, it is never changed or
 -- deleted (an edited dictionary decodes to other bytes, which the audit
 -- names by the event's hash).
 CREATE TABLE payload_dicts (
 	id         INTEGER PRIMARY KEY,
-	tag        TEXT NOT NULL, -- what it was made for: catalogue version, pass key
+	tag        TEXT NOT NULL, -- what it was made for: catalogue version, pass key, shift
 	content    BLOB NOT NULL,
 	created_at TEXT NOT NULL
 ) STRICT;
