@@ -303,3 +303,44 @@ func TestPayloadDictionaryAShift(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPayloadDictionaryOfAnotherProcess: a store open in one process (the
+// kiosk) reads sales another process (the command line) compressed with a
+// dictionary it made after the first one opened the store, in a listing
+// too, whose rows hold the store's one connection while it reads them.
+func TestPayloadDictionaryOfAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	f := newTerminal(t, nil)
+	kiosk, err := sqlite.Open(ctx, f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kiosk.Close()
+	kiosk.Now = f.db.Now
+	// The other process sells: the shift's first sale makes a dictionary
+	// the kiosk has not read.
+	var ids []string
+	for range 3 {
+		res, err := f.db.Sell(ctx, f.admin, terminal.SaleRequest{Lines: familyCar(), Vehicle: "KCB 123A", Tenders: mustTender(t, "cash")}, issuer(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Sale.ID)
+	}
+	n := 0
+	if err := kiosk.EachSale(ctx, terminal.SaleQuery{}, func(s *terminal.Sale) error {
+		if s.ID != ids[n] || s.Pass == "" {
+			t.Errorf("sale %d: %s; want %s with its pass", n, s.ID, ids[n])
+		}
+		n++
+		return nil
+	}); err != nil {
+		t.Fatalf("the kiosk's listing: %v", err)
+	}
+	if n != len(ids) {
+		t.Fatalf("the kiosk listed %d sales; want %d", n, len(ids))
+	}
+	if err := kiosk.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -206,7 +206,7 @@ type Tx struct {
 	// event chains to it.
 	last *chainEnd
 	// dictTag is what a sale of this transaction is (its catalogue
-	// version and pass key), for the payload dictionary (payload.go);
+	// version, pass key and shift), for the payload dictionary (payload.go);
 	// dict is the dictionary this transaction compresses with once
 	// chosen, newDict the one it made, known to the store once committed.
 	dictTag       string
