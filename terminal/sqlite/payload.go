@@ -188,11 +188,19 @@ func (db *DB) decodePayload(stored []byte) ([]byte, error) {
 	defer c.readers.Put(r)
 	var out bytes.Buffer
 	out.Grow(8 * len(stored))
-	if _, err := out.ReadFrom(r); err != nil {
+	if _, err := out.ReadFrom(io.LimitReader(r, maxPayload+1)); err != nil {
 		return nil, fmt.Errorf("%w: %v", errPayload, err)
+	}
+	if out.Len() > maxPayload {
+		return nil, fmt.Errorf("%w: it inflates past %d bytes", errPayload, maxPayload)
 	}
 	return out.Bytes(), nil
 }
+
+// maxPayload bounds what a stored payload may inflate to: no event is
+// bigger than an upload's body may be (8 MiB, docs/SYNC-PROTOCOL.md), so
+// a damaged row cannot fill the memory of whoever reads it.
+const maxPayload = 8 << 20
 
 // payloadDict returns dictionary id's content: known to this process, or
 // made by another process (the kiosk beside the command line) since this
