@@ -240,17 +240,23 @@ func (db *DB) archiveRun(ctx context.Context, terminalID string, key ed25519.Pri
 	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
 	zw, _ := gzip.NewWriterLevel(bw, gzip.BestCompression)
 	enc := json.NewEncoder(zw)
-	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, prev_hash, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq`, first, last)
+	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, `+storedPrevHash+`, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	v := terminal.ChainVerifier{LastSeq: first - 1, LastHash: prev}
 	for rows.Next() {
 		var l archiveLine
-		var payload []byte
-		if err := rows.Scan(&l.Seq, &l.ID, &l.Type, &l.At, &l.Actor, &payload, &l.PrevHash, &l.Hash); err != nil {
+		var stored []byte
+		if err := rows.Scan(&l.Seq, &l.ID, &l.Type, &l.At, &l.Actor, &stored, &l.PrevHash, &l.Hash); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("archive: %w", err)
+		}
+		// The file holds the payload's own bytes, not the store's form.
+		payload, err := db.decodePayload(stored)
+		if err != nil {
+			rows.Close()
+			return nil, terminal.Errorf(terminal.ECONFLICT, "not archived: the payload of event %d cannot be read (lango audit verify)", l.Seq)
 		}
 		// What goes into the file is checked as it goes: a broken chain is
 		// not archived (the audit names it in the store).

@@ -56,6 +56,8 @@ type DB struct {
 	// promised every verifier holds (compact_keys), once compactOK.
 	compact   map[string]bool
 	compactOK bool
+	// payloads compresses and decodes event payloads (payload.go).
+	payloads payloadCodec
 
 	// afterReport, if set (tests), runs between a shift close's report and
 	// its write transaction.
@@ -95,6 +97,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if err := db.loadPayloadDicts(ctx); err != nil {
 		sdb.Close()
 		return nil, err
 	}
@@ -199,6 +205,12 @@ type Tx struct {
 	// read (or once the sale's first statement has read it): the next
 	// event chains to it.
 	last *chainEnd
+	// dictTag is what a sale of this transaction is (its catalogue
+	// version, pass key and shift), for the payload dictionary (payload.go);
+	// dict is the dictionary this transaction compresses with once
+	// chosen, newDict the one it made, known to the store once committed.
+	dictTag       string
+	dict, newDict *payloadDict
 }
 
 // chainEnd is the last event of the log: its seq and hash.
@@ -284,6 +296,9 @@ func (db *DB) updateTx(ctx context.Context, fn func(tx *Tx) error) error {
 		db.hour = tx.hour
 		db.mu.Unlock()
 	}
+	if tx.newDict != nil {
+		db.payloads.committed(tx.newDict)
+	}
 	return nil
 }
 
@@ -321,8 +336,18 @@ func (tx *Tx) appendEvent(ctx context.Context, actor string, payload terminal.Pa
 	}
 	e.ID = id.String()
 	e.Hash = e.ComputeHash()
+	stored, err := tx.payloadFor(ctx, typ, body)
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", typ, err)
+	}
+	// The previous hash is the previous row's (or the last archived
+	// event's): stored once, there (storedPrevHash).
+	prev := e.PrevHash
+	if e.Seq > 1 {
+		prev = ""
+	}
 	if _, err := tx.ExecContext(ctx, sqlInsertEvent,
-		e.Seq, e.ID, e.Type, ts(e.At), e.Actor, e.Payload, e.PrevHash, e.Hash); err != nil {
+		e.Seq, e.ID, e.Type, ts(e.At), e.Actor, stored, prev, e.Hash); err != nil {
 		return nil, fmt.Errorf("event %s: %w", typ, err)
 	}
 	tx.last = &chainEnd{e.Seq, e.Hash}
@@ -364,7 +389,7 @@ func (db *DB) Events(ctx context.Context, afterSeq int64, limit int) ([]terminal
 
 // liveEvents returns up to limit events after seq that the store holds.
 func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit int) ([]terminal.Event, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+	rows, err := db.db.QueryContext(ctx, `SELECT seq, id, type, at, actor, payload, `+storedPrevHash+`, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
@@ -373,13 +398,36 @@ func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit
 	for rows.Next() {
 		var e terminal.Event
 		var at string
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &at, &e.Actor, &e.Payload, &e.PrevHash, &e.Hash); err != nil {
+		var stored []byte
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &at, &e.Actor, &stored, &e.PrevHash, &e.Hash); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
+		}
+		if e.Payload, err = db.eventPayload(e.Seq, stored); err != nil {
+			return nil, err
 		}
 		e.At, e.Terminal = parseTS(at), term
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// storedPrevHash is an event's previous hash as a query of the events
+// table reads it: stored in the row by the code before issue 19's, and
+// since then left empty (but for the first event) and read from the
+// previous row, or from the checkpoint of the archived run before it. A
+// row that was removed or edited gives a hash the chain verifier refuses.
+const storedPrevHash = `CASE WHEN events.prev_hash = '' AND events.seq > 1 THEN coalesce(
+	(SELECT p.hash FROM events p WHERE p.seq = events.seq - 1),
+	(SELECT a.last_hash FROM archives a WHERE a.last_seq = events.seq - 1), '') ELSE events.prev_hash END`
+
+// eventPayload decodes the stored payload of event seq; one that cannot
+// be is named as a broken record of the audit.
+func (db *DB) eventPayload(seq int64, stored []byte) ([]byte, error) {
+	p, err := db.decodePayload(stored)
+	if errors.Is(err, errPayload) {
+		return nil, &terminal.AuditError{Seq: seq, Reason: fmt.Sprintf("%v (edited or damaged)", err)}
+	}
+	return p, err
 }
 
 // Counts returns the number of rows in each table, for tests and reports

@@ -13,3 +13,12 @@ func SetArchiveHook(db *DB, fn func(step string)) { db.archiveHook = fn }
 
 // SetArchiveBatch makes db's archive files hold at most n events.
 func SetArchiveBatch(db *DB, n int64) { db.archiveBatch = n }
+
+// DecodePayload is db's decoding of a stored event payload.
+func DecodePayload(db *DB, stored []byte) ([]byte, error) { return db.decodePayload(stored) }
+
+// EncodePayload is what db would store for payload raw now, with its
+// current dictionary.
+func EncodePayload(db *DB, raw []byte) ([]byte, error) {
+	return db.payloads.encode(db.payloads.current(), raw)
+}

@@ -20,7 +20,7 @@ func TestHistoryQueriesReadARange(t *testing.T) {
 	defer db.Close()
 	for _, q := range []struct{ name, sql string }{
 		{"the shift's tenders", `SELECT s.state = 'voided', ` + saleCols + saleFrom + ` WHERE ` + shiftSales + ` ORDER BY s.number`},
-		{"the shift's sales", `SELECT s.kind, s.state, CAST(e.payload AS TEXT) FROM sales s JOIN events e ON e.seq = s.event_seq WHERE ` + shiftSales},
+		{"the shift's sales", `SELECT s.kind, s.state, e.payload FROM sales s JOIN events e ON e.seq = s.event_seq WHERE ` + shiftSales},
 		{"the shift's settlements", `SELECT doc FROM settlements WHERE ` + shiftSettlements + ` ORDER BY at`},
 		{"the shift's open passes", sqlUnsettledShift},
 		{"the passes owed", sqlUnsettled},

@@ -129,6 +129,7 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 				return passError(err)
 			}
 		}
+		tx.dictTag = saleDictTag(cat, passes, shiftID)
 		ev, err := tx.appendEvent(ctx, op.Name, terminal.SaleCreated{Sale: *s})
 		if err != nil {
 			return err
@@ -149,6 +150,25 @@ func (db *DB) Sell(ctx context.Context, op *terminal.Operator, req terminal.Sale
 		return nil, err
 	}
 	return res, nil
+}
+
+// saleDictTag says what shapes a sale's document, for its payload's
+// dictionary (payload.go): the catalogue version (its items' names and
+// codes), the pass key (the certificate a pass carries, or none) and the
+// shift (its id, its operator, its day are in every sale of it).
+func saleDictTag(cat *terminal.Catalogue, passes terminal.PassIssuer, shiftID string) string {
+	key := "no pass"
+	switch p := passes.(type) {
+	case nil:
+	case passIssuer:
+		key = "pass " + p.iss.Certificate().KeyID().String()
+		if p.compact {
+			key += " compact"
+		}
+	default:
+		key = fmt.Sprintf("pass %T", p)
+	}
+	return cat.Version + ", " + key + ", shift " + shiftID
 }
 
 // passError says why a pass could not be issued. Sale validation and the
@@ -277,21 +297,25 @@ func (tx *Tx) queuePrintOn(ctx context.Context, printer, saleID, kind string, co
 }
 
 // saleCols and saleFrom read a sale: its document from its event (a refund's
-// event carries it under "refund"), its state and void from its row.
+// event carries it under "refund"), its state and void from its row. The
+// payload is read as stored and decoded in Go (scanSale).
 const (
-	saleCols = `CASE s.kind WHEN 'refund' THEN json_extract(CAST(e.payload AS TEXT), '$.refund') ELSE CAST(e.payload AS TEXT) END, s.state, s.void`
+	saleCols = `s.kind, e.payload, s.state, s.void`
 	saleFrom = ` FROM sales s JOIN events e ON e.seq = s.event_seq`
 )
 
-func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
-	var doc, state string
+// scanSale reads a sale's columns (saleCols), after any columns of its
+// own in extra.
+func (db *DB) scanSale(row interface{ Scan(...any) error }, extra ...any) (*terminal.Sale, error) {
+	var kind, state string
+	var stored []byte
 	var void sql.NullString
-	if err := row.Scan(&doc, &state, &void); err != nil {
+	if err := row.Scan(append(extra, &kind, &stored, &state, &void)...); err != nil {
 		return nil, err
 	}
-	var s terminal.Sale
-	if err := json.Unmarshal([]byte(doc), &s); err != nil {
-		return nil, fmt.Errorf("sale document: %w", err)
+	s, err := db.saleDoc(kind, stored)
+	if err != nil {
+		return nil, err
 	}
 	s.State = terminal.SaleState(state)
 	if void.Valid {
@@ -300,12 +324,35 @@ func scanSale(row interface{ Scan(...any) error }) (*terminal.Sale, error) {
 			return nil, fmt.Errorf("sale void: %w", err)
 		}
 	}
+	return s, nil
+}
+
+// saleDoc is the sale document of a stored event payload: the sale's own
+// (sale.created), or a refund's (sale.refunded, under "refund").
+func (db *DB) saleDoc(kind string, stored []byte) (*terminal.Sale, error) {
+	doc, err := db.decodePayload(stored)
+	if err != nil {
+		return nil, fmt.Errorf("sale document: %w", err)
+	}
+	var s terminal.Sale
+	if kind == "refund" {
+		var p struct {
+			Refund *terminal.Sale `json:"refund"`
+		}
+		p.Refund = &s
+		err = json.Unmarshal(doc, &p)
+	} else {
+		err = json.Unmarshal(doc, &s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sale document: %w", err)
+	}
 	return &s, nil
 }
 
 // Sale returns a sale by id.
 func (db *DB) Sale(ctx context.Context, id string) (*terminal.Sale, error) {
-	s, err := scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(id))))
+	s, err := db.scanSale(db.db.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(id))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return db.archivedSale(ctx, strings.ToLower(strings.TrimSpace(id)))
 	}
@@ -333,28 +380,20 @@ func (db *DB) archivedSale(ctx context.Context, id string) (*terminal.Sale, erro
 	if len(evs) != 1 || evs[0].Seq != seq {
 		return nil, terminal.Errorf(terminal.ENOTFOUND, "sale %d: its event %d is neither in the store nor in the archive folder", n, seq)
 	}
-	doc := evs[0].Payload
-	if kind == "refund" {
-		var p struct {
-			Refund json.RawMessage `json:"refund"`
-		}
-		if err := json.Unmarshal(doc, &p); err != nil {
-			return nil, fmt.Errorf("sale %d from the archive: %w", n, err)
-		}
-		doc = p.Refund
-	}
-	return scanSale(archivedRow{string(doc), state, void})
+	return db.scanSale(archivedRow{kind, evs[0].Payload, state, void})
 }
 
 // archivedRow is a sale's columns (saleCols) put together from its row
 // and its archived event.
 type archivedRow struct {
-	doc, state string
-	void       sql.NullString
+	kind    string
+	payload []byte
+	state   string
+	void    sql.NullString
 }
 
 func (r archivedRow) Scan(dst ...any) error {
-	*dst[0].(*string), *dst[1].(*string), *dst[2].(*sql.NullString) = r.doc, r.state, r.void
+	*dst[0].(*string), *dst[1].(*[]byte), *dst[2].(*string), *dst[3].(*sql.NullString) = r.kind, r.payload, r.state, r.void
 	return nil
 }
 
@@ -431,7 +470,7 @@ func (db *DB) EachSale(ctx context.Context, q terminal.SaleQuery, fn func(*termi
 	}
 	defer rows.Close()
 	for rows.Next() {
-		s, err := scanSale(rows)
+		s, err := db.scanSale(rows)
 		if err != nil {
 			return err
 		}
@@ -454,7 +493,7 @@ func (db *DB) Void(ctx context.Context, sup *terminal.Operator, saleID, reason s
 	}
 	var out *terminal.Sale
 	err = db.record(ctx, "this void", func(tx *Tx) error {
-		s, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		s, err := tx.db.scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
 		}
@@ -505,7 +544,7 @@ func (db *DB) Refund(ctx context.Context, sup *terminal.Operator, saleID, reason
 	}
 	var out *terminal.Sale
 	err = db.record(ctx, "this refund", func(tx *Tx) error {
-		orig, err := scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
+		orig, err := tx.db.scanSale(tx.QueryRowContext(ctx, `SELECT `+saleCols+saleFrom+` WHERE s.id = ?`, strings.ToLower(strings.TrimSpace(saleID))))
 		if errors.Is(err, sql.ErrNoRows) {
 			return terminal.Errorf(terminal.ENOTFOUND, "no sale %q in this terminal", saleID)
 		}

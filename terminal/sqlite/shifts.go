@@ -108,13 +108,8 @@ func (tx *Tx) shiftTenders(ctx context.Context, shiftID string) ([]terminal.Shif
 	defer rows.Close()
 	for rows.Next() {
 		var voided bool
-		var doc, state string
-		var void any
-		if err := rows.Scan(&voided, &doc, &state, &void); err != nil {
-			return nil, err
-		}
-		var s terminal.Sale
-		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+		s, err := tx.db.scanSale(rows, &voided)
+		if err != nil {
 			return nil, fmt.Errorf("shift tenders: %w", err)
 		}
 		for _, t := range s.Tenders {
@@ -152,14 +147,15 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 		return terminal.ZReport{}, err
 	}
 	z := terminal.BuildZReport(*sh, tenders, counted)
-	rows, err := tx.QueryContext(ctx, `SELECT s.kind, s.state, CAST(e.payload AS TEXT) FROM sales s JOIN events e ON e.seq = s.event_seq WHERE `+shiftSales, sh.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT s.kind, s.state, e.payload FROM sales s JOIN events e ON e.seq = s.event_seq WHERE `+shiftSales, sh.ID)
 	if err != nil {
 		return z, fmt.Errorf("shift sales: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var kind, state, doc string
-		if err := rows.Scan(&kind, &state, &doc); err != nil {
+		var kind, state string
+		var stored []byte
+		if err := rows.Scan(&kind, &state, &stored); err != nil {
 			return z, err
 		}
 		switch {
@@ -169,8 +165,8 @@ func (tx *Tx) zReport(ctx context.Context, sh *terminal.Shift, counted terminal.
 			z.Refunds++
 		default:
 			z.Sales++
-			var s terminal.Sale
-			if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			s, err := tx.db.saleDoc(kind, stored)
+			if err != nil {
 				return z, fmt.Errorf("shift sale: %w", err)
 			}
 			z.Visitors += s.People()

@@ -72,7 +72,7 @@ func (tx *Tx) shiftRows(ctx context.Context, shiftID string, out *terminal.Shift
 		}
 	}
 	for rows.Next() {
-		s, err := scanSale(rows)
+		s, err := tx.db.scanSale(rows)
 		if err != nil {
 			return fmt.Errorf("shift sales: %w", err)
 		}

@@ -35,7 +35,7 @@ func (db *DB) Unsettled(ctx context.Context) ([]terminal.UnsettledPass, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unsettled passes: %w", err)
 	}
-	return scanUnsettled(rows, id, now)
+	return db.scanUnsettled(rows, id, now)
 }
 
 // openPasses lists the deferred passes of shift still owed, in tx.
@@ -44,14 +44,14 @@ func (tx *Tx) openPasses(ctx context.Context, shiftID string) ([]terminal.Unsett
 	if err != nil {
 		return nil, fmt.Errorf("open passes of the shift: %w", err)
 	}
-	return scanUnsettled(rows, tx.id, tx.now)
+	return tx.db.scanUnsettled(rows, tx.id, tx.now)
 }
 
-func scanUnsettled(rows *sql.Rows, id terminal.Identity, now time.Time) ([]terminal.UnsettledPass, error) {
+func (db *DB) scanUnsettled(rows *sql.Rows, id terminal.Identity, now time.Time) ([]terminal.UnsettledPass, error) {
 	defer rows.Close()
 	out := []terminal.UnsettledPass{}
 	for rows.Next() {
-		s, err := scanSale(rows)
+		s, err := db.scanSale(rows)
 		if err != nil {
 			return nil, fmt.Errorf("unsettled passes: %w", err)
 		}
