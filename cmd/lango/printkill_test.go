@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +75,10 @@ func TestCLIPrintKilledMidImage(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("the queued job: %v %v", ok, err)
 	}
-	start, end := qrImage(t, job.Data)
+	start, end, ok := escpos.ImageSpan(job.Data)
+	if !ok {
+		t.Fatal("the job has no image")
+	}
 
 	cmd := exec.Command(os.Args[0], "--data", c.data, "print", "--pending")
 	cmd.Env = append(os.Environ(), "LANGO_TEST_MAIN=1")
@@ -122,63 +123,8 @@ func TestCLIPrintKilledMidImage(t *testing.T) {
 	if err != nil || len(clean) != 1 {
 		t.Fatalf("clean render: %d pages, %v", len(clean), err)
 	}
-	if n := dotsOff(t, files[0], clean[0]); n != 0 {
-		t.Errorf("the slip after the kill differs from an uninterrupted print in %d dots", n)
+	if n, err := emulator.DotsOffFile(files[0], clean[0]); err != nil || n != 0 {
+		t.Errorf("the slip after the kill differs from an uninterrupted print in %d dots (%v)", n, err)
 	}
 	decodeQR(t, files[0], sale.Pass)
-}
-
-// qrImage is where a job's image starts and ends (its first and its last
-// GS v 0 band or ESC * line).
-func qrImage(t *testing.T, job []byte) (start, end int) {
-	t.Helper()
-	start = -1
-	for pos := 0; pos < len(job); {
-		c, err := escpos.Next(job[pos:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Op == escpos.OpRaster || c.Op == escpos.OpBitImage {
-			if start < 0 {
-				start = pos
-			}
-			end = pos + len(c.Raw)
-		}
-		pos += len(c.Raw)
-	}
-	if start < 0 {
-		t.Fatal("the job has no image")
-	}
-	return start, end
-}
-
-// dotsOff counts the dots where the PNG in file and want differ (all of
-// them if the sizes differ).
-func dotsOff(t *testing.T, file string, want *image.Paletted) int {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := want.Bounds()
-	if got.Bounds() != b {
-		t.Logf("slip %v; an uninterrupted print is %v", got.Bounds(), b)
-		return b.Dx() * b.Dy()
-	}
-	n := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r1, _, _, _ := got.At(x, y).RGBA()
-			r2, _, _, _ := want.At(x, y).RGBA()
-			if (r1 < 0x8000) != (r2 < 0x8000) {
-				n++
-			}
-		}
-	}
-	return n
 }
