@@ -175,6 +175,9 @@ type ReportBatch struct {
 	// group, so every group with two facts or more holds them all, as
 	// without Lean.
 	Lean bool
+	// notSales are the groups the batch names with a fact that is not a
+	// sale's (OnlySales), once asked.
+	notSales map[ReportKey]bool
 }
 
 // saleBody is a sale fact's body: what the sale took, for its void.
@@ -313,6 +316,24 @@ func (b *ReportBatch) Lookups() []ReportKey {
 	}
 	slices.SortFunc(keys, func(a, b ReportKey) int { return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Key, b.Key)) })
 	return slices.Compact(keys)
+}
+
+// OnlySales reports whether every fact the batch names k with is a sale's
+// (a new sale, which no other fact of the batch names): two batches of
+// such facts alone need not see each other's, and a store may let them
+// apply at once (PostgreSQL's shared locks, reportlocks.go).
+func (b *ReportBatch) OnlySales(k ReportKey) bool {
+	if b.notSales == nil {
+		b.notSales = map[ReportKey]bool{}
+		for _, it := range b.items {
+			for _, f := range it.facts {
+				if f.Kind != factSale {
+					b.notSales[ReportKey{f.Group, f.Key}] = true
+				}
+			}
+		}
+	}
+	return !b.notSales[k]
 }
 
 // SaleLookups returns, for a Lean batch, the sale ids whose sale events

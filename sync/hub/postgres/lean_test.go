@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/hub"
 	"github.com/lango-pos/lango/sync/hub/hubtest"
+	"github.com/lango-pos/lango/sync/hub/postgres"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -124,15 +125,15 @@ func TestForeignUseRacingItsSale(t *testing.T) {
 	sale := nnp.sale(id, 1000)
 	use := amb.next(terminal.EventPassUsed, terminal.PassUsed{PassID: id})
 
-	// Hold the pass's lock (the class of postgres.reportLockClass) from
-	// another connection, so both transactions queue on it in order.
+	// Hold the pass's lock (postgres.ReportLock: the sale takes it shared,
+	// the use exclusive) from another connection, so both transactions
+	// queue on it in order.
 	holder, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer holder.Close(ctx)
-	const lockClass = 0x72707274
-	key := int32(hub.ReportKey{Group: hub.FactPass, Key: id}.Lock())
+	lockClass, key := postgres.ReportLock(hub.ReportKey{Group: hub.FactPass, Key: id})
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(lockClass), key); err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +172,80 @@ func TestForeignUseRacingItsSale(t *testing.T) {
 	}
 	if !bytes.Contains(state, []byte(`"forbidden_reference"`)) {
 		t.Errorf("no forbidden_reference in\n%s", state)
+	}
+}
+
+// TestSalesShareTheirLocks: an upload of new sales takes its groups'
+// locks shared, so it applies while another transaction holds them shared
+// (another hub process applying another day's sales: before, any upload
+// of more than 32 sales took one exclusive lock standing for every group,
+// and backlog uploads applied one after another); a use of one of those
+// passes takes the lock exclusive and waits until it is let go.
+func TestSalesShareTheirLocks(t *testing.T) {
+	ctx := context.Background()
+	s, url := open(t)
+	defer s.Close()
+	nnp := &chain{t: t, term: enrollAt(t, s, "NNP", "gate-1")}
+	exit := &chain{t: t, term: enrollAt(t, s, "NNP", "exit-1")}
+	var sales []terminal.Event
+	for range 100 {
+		sales = append(sales, nnp.sale(uuid.Must(uuid.NewV7()).String(), 1000))
+	}
+
+	// Another transaction holds every bucket shared, as an upload of
+	// sales being applied by another process does.
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	class, _ := postgres.ReportLock(hub.ReportKey{})
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock_shared($1, b) FROM generate_series(0, 63) b`, class); err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan error, 1)
+	go func() { _, err := s.Apply(ctx, nnp.term.ID, sales, t0); applied <- err }()
+	select {
+	case err := <-applied:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a guard, not a measure: it waits on a lock it should share
+		t.Fatal("an upload of 100 new sales waits on locks held shared")
+	}
+
+	var sold terminal.Sale
+	if err := json.Unmarshal(sales[0].Payload, &sold); err != nil {
+		t.Fatal(err)
+	}
+	use := exit.next(terminal.EventPassSettled, terminal.PassSettled{PassID: sold.ID})
+	used := make(chan error, 1)
+	go func() { _, err := s.Apply(ctx, exit.term.ID, []terminal.Event{use}, t0); used <- err }()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := holder.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		select {
+		case err := <-used:
+			t.Fatalf("the use of a pass applied (%v) while its group's lock was held shared; want it to wait", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the use of a pass does not wait on its group's lock")
+		}
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-used; err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(s, hub.Options{Now: reportNow})
+	if state, rescan := hubtest.ReportJSON(t, h.Report), hubtest.ReportJSON(t, h.RescanReport); !bytes.Equal(state, rescan) {
+		t.Fatalf("report from the state kept at ingest:\n%s\nfrom every event:\n%s", state, rescan)
 	}
 }

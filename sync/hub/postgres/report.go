@@ -74,7 +74,7 @@ func keepReportStored(ctx context.Context, tx pgx.Tx, events []hub.StoredEvent, 
 		}
 		nlocks := 0
 		if mode.lock {
-			nlocks = queueReportLocks(batch, keys) // bounded: reportlocks.go
+			nlocks = queueReportLocks(batch, keys, b.OnlySales) // bounded: reportlocks.go
 		}
 		// A probe of the key for each group (the lateral subquery, kept
 		// apart by OFFSET 0): a join would be planned as a scan of the

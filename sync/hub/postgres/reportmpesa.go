@@ -26,7 +26,7 @@ func keepMpesa(ctx context.Context, tx pgx.Tx, codes []string, lock bool) error 
 		for i, c := range codes {
 			keys[i] = hub.ReportKey{Group: hub.FactMpesa, Key: c}
 		}
-		nlocks = queueReportLocks(batch, keys)
+		nlocks = queueReportLocks(batch, keys, nil)
 	}
 	batch.Queue(`SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = $1 AND key = ANY($2)`, hub.FactMpesa, codes)
 	batch.Queue(`SELECT code, amount, account, short_code, at, source FROM mpesa_payments WHERE code = ANY($1)`, codes)
