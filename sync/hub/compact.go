@@ -49,7 +49,7 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 		return nil, nil, err
 	}
 	certs := map[string]string{}
-	var own []string
+	var own, verifiers []string
 	for _, o := range terms {
 		if o.Revoked() {
 			continue
@@ -58,14 +58,22 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 			own = keyIDsOf(o.Certificate)
 			continue
 		}
-		if !o.Relay {
+		// A peer's certificate goes only to a terminal that does not say
+		// it holds all of its keys: at 143 terminals a site, every feed
+		// answer carried every one, and every terminal parsed, verified
+		// and stored them all again at each exchange.
+		if o.Relay {
+			continue
+		}
+		verifiers = append(verifiers, o.ID)
+		if !holdsAll(mine, keyIDsOf(o.Certificate)) {
 			certs[o.ID] = o.Certificate
 		}
 	}
 	var compact []string
 	for _, k := range own {
 		ok := true
-		for id := range certs {
+		for _, id := range verifiers {
 			if _, found := slices.BinarySearch(all[id], k); !found {
 				ok = false
 				break
@@ -76,6 +84,20 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 		}
 	}
 	return certs, compact, nil
+}
+
+// holdsAll reports whether the sorted key ids held include every one of
+// keys (none: the certificate is not one the hub can read, so it is sent).
+func holdsAll(held, keys []string) bool {
+	if len(keys) == 0 {
+		return false
+	}
+	for _, k := range keys {
+		if _, ok := slices.BinarySearch(held, k); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func isKeyID(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/lango-pos/lango/sync/wire"
 	"github.com/lango-pos/lango/terminal/pass"
 )
 
@@ -154,4 +155,53 @@ func forgetPeerCertificates(t *testing.T, te *termEnv) {
 		t.Fatal(err)
 	}
 	te.open()
+}
+
+// TestFeedSendsOnlyCertificatesNotHeld: a feed answer carries a peer's
+// certificate only to a terminal whose request does not list all of its
+// keys as held (before, every answer carried every peer's: at 143
+// terminals a site each exchange sent, parsed and verified them all).
+func TestFeedSendsOnlyCertificatesNotHeld(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, &clock{})
+	gate := newTerm(t, h, "GATE-1", 0)
+	lane := newTerm(t, h, "GATE-2", 0)
+	exit := newTerm(t, h, "EXIT-1", 0)
+	keyOf := func(te *termEnv) string {
+		t.Helper()
+		iss, err := te.db.Issuer(ctx, te.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iss.Certificate().KeyID().String()
+	}
+	me, err := h.Store().Terminal(ctx, gate.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := func(holds ...string) map[string]bool {
+		t.Helper()
+		res, err := h.Hub().Feed(ctx, me, wire.FeedRequest{Holds: holds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, p := range res.Peers {
+			if p.Certificate != "" {
+				got[p.Name] = true
+			}
+		}
+		return got
+	}
+	lane.mustSync()
+	exit.mustSync()
+	if got := sent(); !got["gate-2"] || !got["exit-1"] {
+		t.Errorf("holding nothing, GATE-1 was sent the certificates of %v; want GATE-2 and EXIT-1", got)
+	}
+	if got := sent(keyOf(lane)); got["gate-2"] || !got["exit-1"] {
+		t.Errorf("holding GATE-2's key, GATE-1 was sent the certificates of %v; want EXIT-1's only", got)
+	}
+	if got := sent(keyOf(lane), keyOf(exit)); len(got) != 0 {
+		t.Errorf("holding every peer's key, GATE-1 was sent the certificates of %v; want none", got)
+	}
 }
