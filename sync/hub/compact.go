@@ -55,7 +55,7 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 			continue
 		}
 		if o.ID == t.ID {
-			own = keyIDsOf(o.Certificate)
+			own = h.keyIDsOf(o.Certificate)
 			continue
 		}
 		// A peer's certificate goes only to a terminal that does not say
@@ -66,7 +66,7 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 			continue
 		}
 		verifiers = append(verifiers, o.ID)
-		if !holdsAll(mine, keyIDsOf(o.Certificate)) {
+		if !holdsAll(mine, h.keyIDsOf(o.Certificate)) {
 			certs[o.ID] = o.Certificate
 		}
 	}
@@ -112,16 +112,19 @@ func isKeyID(s string) bool {
 	return true
 }
 
-// keyIDsOf returns the key ids of the certificates in a PEM text.
-func keyIDsOf(certPEM string) []string {
-	cs, err := pass.ParseCertificatesPEM([]byte(certPEM))
-	if err != nil {
-		return nil
+// keyIDsOf returns the key ids of the certificates in a PEM text (none if
+// it holds no certificate the hub can read), parsed once a text.
+func (h *Hub) keyIDsOf(certPEM string) []string {
+	if ids, ok := h.keyIDs.Load(certPEM); ok {
+		return ids.([]string)
 	}
 	var out []string
-	for _, c := range cs {
-		out = append(out, c.KeyID().String())
+	if cs, err := pass.ParseCertificatesPEM([]byte(certPEM)); err == nil {
+		for _, c := range cs {
+			out = append(out, c.KeyID().String())
+		}
 	}
+	h.keyIDs.Store(certPEM, out)
 	return out
 }
 
@@ -142,7 +145,7 @@ func (h *Hub) enrollCertificates(ctx context.Context, t Terminal) ([]wire.Peer, 
 			continue
 		}
 		peers = append(peers, wire.Peer{TerminalID: o.ID, Name: o.Name, Certificate: o.Certificate})
-		holds = append(holds, keyIDsOf(o.Certificate)...)
+		holds = append(holds, h.keyIDsOf(o.Certificate)...)
 	}
 	slices.Sort(holds)
 	holds = slices.Compact(holds)

@@ -69,6 +69,10 @@ type Hub struct {
 	opts    Options
 	metrics *metrics
 	seq     *sequencer
+	// keyIDs holds the key ids of each certificate PEM text the hub has
+	// read (keyIDsOf), parsed once: every feed request asks them of every
+	// peer of its site. A pure function's results: nothing here decides.
+	keyIDs sync.Map
 }
 
 // New returns a hub over store.
