@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/hubtest"
 	"github.com/lango-pos/lango/sync/hub/mpesa"
 	"github.com/lango-pos/lango/sync/hub/postgres"
 	"github.com/lango-pos/lango/terminal"
@@ -208,7 +209,9 @@ func rawCopyInto(b *testing.B, keys string) time.Duration {
 // holding LANGO_BENCH_HELD events (1,000,000 by default; the issue's
 // 10,000,000 with LANGO_BENCH_HELD=10000000), loaded by COPY straight into
 // the events table, its records and the report's state (fillHub)
-// beforehand. x-empty is the full hub's rate over the empty one's. Then
+// beforehand. The two alternate for LANGO_BENCH_ROUNDS rounds (3), each
+// round a new empty hub, and the medians are reported (hubtest.AlternateRuns):
+// x-empty is the full hub's rate over the empty one's. Then
 // the report of the full hub: report-s is Hub.Report and its JSON, in
 // this process; with LANGO_BENCH_HUB_BIN naming a built lango-hub,
 // cli-report-s is `lango-hub report --database URL --json` run as a
@@ -221,11 +224,11 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 	if v := os.Getenv("LANGO_BENCH_HELD"); v != "" {
 		held, _ = strconv.Atoi(v)
 	}
+	rounds := hubtest.Rounds()
 	ctx := context.Background()
 	var empty, full, report, cli, rescan time.Duration
 	var size int
 	for range b.N {
-		empty += applyRun(b, nil)
 		b.StopTimer()
 		s, url := open(b)
 		start := time.Now()
@@ -234,7 +237,8 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 		if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
-		full += applyRun(b, s)
+		e, f := hubtest.AlternateRuns(b, rounds, func() time.Duration { return applyRun(b, nil) }, func() time.Duration { return applyRun(b, s) })
+		empty, full = empty+e, full+f
 		h := hub.New(s, hub.Options{})
 		start = time.Now()
 		r, err := h.Report(ctx)

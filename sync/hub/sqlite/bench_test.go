@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/lango-pos/lango/sync/hub"
+	"github.com/lango-pos/lango/sync/hub/hubtest"
 	"github.com/lango-pos/lango/terminal"
 )
 
@@ -105,7 +106,9 @@ func applyRun(b *testing.B, s *Store) time.Duration {
 // empty hub and into one holding LANGO_BENCH_HELD events (1,000,000 by
 // default) of 1,000 terminals, loaded straight into the events, records
 // and report tables (the report's rows made by the same rules Apply uses,
-// hub.ReportBatch); then the report of the full hub (Hub.Report and its
+// hub.ReportBatch), alternating for LANGO_BENCH_ROUNDS rounds (3, a new
+// empty hub each) and reporting the medians (hubtest.AlternateRuns); then
+// the report of the full hub (Hub.Report and its
 // JSON), and with LANGO_BENCH_RESCAN=1 the old report that read every
 // event.
 //
@@ -115,17 +118,12 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 	if v := os.Getenv("LANGO_BENCH_HELD"); v != "" {
 		held, _ = strconv.Atoi(v)
 	}
+	rounds := hubtest.Rounds()
 	ctx := context.Background()
 	var empty, full, report, cli, rescan time.Duration
 	for range b.N {
-		s, err := Open(ctx, filepath.Join(b.TempDir(), "empty.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		empty += applyRun(b, s)
-		s.Close()
 		data := b.TempDir()
-		s, err = Open(ctx, filepath.Join(data, "hub.db"))
+		s, err := Open(ctx, filepath.Join(data, "hub.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -134,7 +132,16 @@ func BenchmarkIngestIntoFullHub(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Logf("loaded %d events in %v", held, time.Since(start).Round(time.Second))
-		full += applyRun(b, s)
+		intoEmpty := func() time.Duration {
+			e, err := Open(ctx, filepath.Join(b.TempDir(), "empty.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			return applyRun(b, e)
+		}
+		e, f := hubtest.AlternateRuns(b, rounds, intoEmpty, func() time.Duration { return applyRun(b, s) })
+		empty, full = empty+e, full+f
 		h := hub.New(s, hub.Options{})
 		start = time.Now()
 		r, err := h.Report(ctx)
