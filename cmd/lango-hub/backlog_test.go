@@ -59,6 +59,13 @@ func BenchmarkNationalBacklog(b *testing.B) {
 			{t: b, data: dataA, listen: freeAddr(b), args: []string{"--database", url}},
 			{t: b, data: dataB, listen: freeAddr(b), args: []string{"--database", url}},
 		}
+		// LANGO_BENCH_HUB_PROFILE=DIR: each hub writes a CPU profile of
+		// its run to DIR/hub-0.pprof and DIR/hub-1.pprof.
+		if dir := os.Getenv("LANGO_BENCH_HUB_PROFILE"); dir != "" {
+			for i, p := range procs {
+				p.env = append(p.env, "LANGO_HUB_CPUPROFILE="+filepath.Join(dir, fmt.Sprintf("hub-%d.pprof", i)))
+			}
+		}
 		for _, p := range procs {
 			p.start()
 		}
@@ -115,8 +122,16 @@ func BenchmarkNationalBacklog(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		selfD, hubD, pgD := selfCPU()-selfCPU0, procsCPU(procs)-hubCPU0, postgresCPU()-pgCPU0
 		b.Logf("CPU during the drain of %v (× 2 cores): terminals (this process) %v, the two hubs %v, PostgreSQL %v, the rest other work on the machine",
-			d.Round(time.Second), (selfCPU() - selfCPU0).Round(time.Second), (procsCPU(procs) - hubCPU0).Round(time.Second), (postgresCPU() - pgCPU0).Round(time.Second))
+			d.Round(time.Second), selfD.Round(time.Second), hubD.Round(time.Second), pgD.Round(time.Second))
+		if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+			b.Logf("load average after the drain: %s", strings.TrimSpace(string(la)))
+		}
+		perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(terms*perTerm) }
+		b.ReportMetric(perEvent(selfD), "µs-terminals/event")
+		b.ReportMetric(perEvent(hubD), "µs-hubs/event")
+		b.ReportMetric(perEvent(pgD), "µs-postgres/event")
 		for _, p := range procs {
 			p.stop()
 		}
