@@ -55,11 +55,13 @@ func quickSale(b []byte) (*terminal.Sale, bool) {
 	s := &terminal.Sale{}
 	var seen [3]bool
 	var tenders []byte
+	hint := 0
 	ok := p.object(func(key []byte) bool {
-		f := sh.field(key)
-		if f == nil {
+		var n int
+		if n, hint = sh.fieldAfter(key, hint); n < 0 {
 			return p.unknown(key, sh)
 		}
+		f := &sh.fields[n]
 		start := p.i
 		if !p.value(f.shape, 1) {
 			return false
@@ -97,12 +99,81 @@ func quickSale(b []byte) (*terminal.Sale, bool) {
 	if p.i != len(b) {
 		return nil, false
 	}
-	// The tenders' array, checked above, decoded by json.Unmarshal itself
-	// into the field it would have filled.
-	if tenders != nil && json.Unmarshal(tenders, &s.Tenders) != nil {
-		return nil, false
+	if tenders != nil && !quickTenders(tenders, sh.field([]byte("tenders")).shape.elem, &s.Tenders) {
+		// The tenders' array, checked above, decoded by json.Unmarshal
+		// itself into the field it would have filled.
+		if json.Unmarshal(tenders, &s.Tenders) != nil {
+			return nil, false
+		}
 	}
 	return s, true
+}
+
+// quickTenders decodes raw, a JSON array checked against sh's slice
+// shape, into *out as json.Unmarshal would, when each element is an
+// object of plain members (flatInto); false when it is not sure.
+func quickTenders(raw []byte, sh *jsonShape, out *[]terminal.Tender) bool {
+	if raw[0] == 'n' {
+		*out = nil
+		return true
+	}
+	p := shapeParser{b: raw}
+	ts := make([]terminal.Tender, 0, 2) // "[]" is an empty slice, not nil
+	ok := p.array(func() bool {
+		ts = append(ts, terminal.Tender{})
+		return p.flatInto(sh, reflect.ValueOf(&ts[len(ts)-1]).Elem())
+	})
+	if !ok {
+		return false
+	}
+	*out = ts
+	return true
+}
+
+// flatInto decodes the object at p.i into the struct v of shape sh when
+// every member is plain: a key naming a field exactly, once, its value
+// null, a string without escapes or non-ASCII bytes into a string field,
+// or an integer into an integer field; keys naming no field are skipped
+// as json.Unmarshal skips them. False when it is not sure.
+func (p *shapeParser) flatInto(sh *jsonShape, v reflect.Value) bool {
+	if sh.kind != shapeStruct || sh.unsure || p.i >= len(p.b) || p.b[p.i] != '{' {
+		return false
+	}
+	var seen uint64
+	hint := 0
+	return p.object(func(key []byte) bool {
+		var n int
+		if n, hint = sh.fieldAfter(key, hint); n < 0 {
+			return p.unknown(key, sh)
+		}
+		if n >= 64 || seen&(1<<n) != 0 {
+			return false
+		}
+		seen |= 1 << n
+		f := &sh.fields[n]
+		start := p.i
+		if p.i < len(p.b) && p.b[p.i] == 'n' {
+			return p.literal("null")
+		}
+		fv := v.Field(f.index)
+		switch f.shape.kind {
+		case shapeString:
+			if !p.str() {
+				return false
+			}
+			str, plain := plainString(p.b[start:p.i])
+			fv.SetString(str)
+			return plain
+		case shapeInt:
+			if !p.number() {
+				return false
+			}
+			n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, f.shape.bits)
+			fv.SetInt(n)
+			return err == nil
+		}
+		return false
+	})
 }
 
 // plainString returns the JSON string raw as Go would decode it, and
@@ -152,6 +223,7 @@ type jsonShape struct {
 
 type shapeField struct {
 	name  string
+	index int // in the struct's reflect fields
 	shape *jsonShape
 }
 
@@ -238,7 +310,7 @@ func shapeOf(t reflect.Type, memo map[reflect.Type]*jsonShape) *jsonShape {
 					sh.unsure = true // two fields one key: json.Unmarshal drops both
 				}
 			}
-			sh.fields = append(sh.fields, shapeField{name: name, shape: fs})
+			sh.fields = append(sh.fields, shapeField{name: name, index: i, shape: fs})
 		}
 	}
 	return sh
@@ -276,12 +348,32 @@ func hasOption(opts, o string) bool {
 
 // field is the struct field the key names exactly, or nil.
 func (sh *jsonShape) field(key []byte) *shapeField {
-	for i := range sh.fields {
-		if string(key) == sh.fields[i].name {
-			return &sh.fields[i]
-		}
+	if n := sh.fieldIndex(key); n >= 0 {
+		return &sh.fields[n]
 	}
 	return nil
+}
+
+// fieldIndex is the index in sh.fields of the field the key names
+// exactly, or -1.
+func (sh *jsonShape) fieldIndex(key []byte) int {
+	n, _ := sh.fieldAfter(key, 0)
+	return n
+}
+
+// fieldAfter is fieldIndex trying the field at *hint first (the one after
+// the last found: encoders write a struct's fields in order) and setting
+// it after the one found.
+func (sh *jsonShape) fieldAfter(key []byte, hint int) (int, int) {
+	if hint < len(sh.fields) && string(key) == sh.fields[hint].name {
+		return hint, hint + 1
+	}
+	for i := range sh.fields {
+		if string(key) == sh.fields[i].name {
+			return i, i + 1
+		}
+	}
+	return -1, hint
 }
 
 // foldEqual reports whether the ASCII key equals name but for case.
@@ -450,9 +542,11 @@ func (p *shapeParser) value(sh *jsonShape, depth int) bool {
 		if c != '{' || sh.unsure {
 			return false
 		}
+		hint := 0
 		return p.object(func(key []byte) bool {
-			if f := sh.field(key); f != nil {
-				return p.value(f.shape, depth+1)
+			var n int
+			if n, hint = sh.fieldAfter(key, hint); n >= 0 {
+				return p.value(sh.fields[n].shape, depth+1)
 			}
 			return p.unknown(key, sh)
 		})
@@ -538,6 +632,12 @@ func (p *shapeParser) str() bool {
 		return false
 	}
 	for i := p.i + 1; i < len(b); i++ {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			p.i = i + 1
@@ -568,6 +668,15 @@ func (p *shapeParser) str() bool {
 	}
 	return false
 }
+
+// plainByte: the bytes a JSON string holds as they are (not a quote, a
+// backslash or a control byte).
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // number parses a JSON number at p.i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *shapeParser) number() bool {

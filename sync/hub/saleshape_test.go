@@ -58,3 +58,26 @@ func FuzzQuickSale(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, p []byte) { sameAsUnmarshal(t, p) })
 }
+
+// BenchmarkDecodeSale: the report's read of a paid sale, QuickSale
+// against json.Unmarshal into terminal.Sale (what it replaced).
+func BenchmarkDecodeSale(b *testing.B) {
+	p := []byte(hubtest.CraftedSales("NNP", uuid.NewString)[0])
+	b.Run("quick", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for range b.N {
+			if _, ok := hub.QuickSale(p); !ok {
+				b.Fatal("gave up")
+			}
+		}
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		b.SetBytes(int64(len(p)))
+		for range b.N {
+			var s terminal.Sale
+			if err := json.Unmarshal(p, &s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
