@@ -200,6 +200,12 @@ func (d *decoder) rawString() ([]byte, bool, error) {
 	d.i++
 	plain := true
 	for d.i < len(d.b) {
+		for d.i < len(d.b) && asciiPlain[d.b[d.i]] {
+			d.i++
+		}
+		if d.i >= len(d.b) {
+			break
+		}
 		c := d.b[d.i]
 		switch {
 		case c == '"':
@@ -237,6 +243,16 @@ func (d *decoder) rawString() ([]byte, bool, error) {
 	}
 	return nil, false, errEnd
 }
+
+// asciiPlain: the bytes rawString passes over as they are (printable
+// ASCII but a quote or a backslash), a table lookup a byte: the
+// payloads' strings are most of an upload.
+var asciiPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // str reads a string's value as bytes.
 func (d *decoder) str() ([]byte, error) {
