@@ -287,14 +287,24 @@ func (d *decoder) stringField(dst *string) error {
 // skip reads and validates any value.
 func (d *decoder) skip() error {
 	d.space()
+	if end, ok := skipFast(d.b, d.i, maxDepth-d.depth); ok {
+		d.i = end
+		return nil
+	}
+	return d.skipSlow()
+}
+
+// skipSlow is skip by recursion, saying what is wrong.
+func (d *decoder) skipSlow() error {
+	d.space()
 	if d.i >= len(d.b) {
 		return errEnd
 	}
 	switch c := d.b[d.i]; {
 	case c == '{':
-		return d.object(func([]byte) error { return d.skip() })
+		return d.object(func([]byte) error { return d.skipSlow() })
 	case c == '[':
-		return d.array(d.skip)
+		return d.array(d.skipSlow)
 	case c == '"':
 		_, _, err := d.rawString()
 		return err
