@@ -41,3 +41,35 @@ func (s *Store) CertificateHolds(ctx context.Context, site string) (map[string][
 	}
 	return out, rows.Err()
 }
+
+// SiteHolds implements hub.Store: the intersection made by the server, so
+// that a site's every key id does not travel to the hub at each feed
+// request.
+func (s *Store) SiteHolds(ctx context.Context, site, id string, keys []string) ([]string, map[string][]string, error) {
+	if keys == nil {
+		keys = []string{}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT h.terminal_id, CASE WHEN h.terminal_id = $2 THEN h.key_ids
+			ELSE ARRAY(SELECT k FROM unnest(h.key_ids) AS k WHERE k = ANY($3::text[]) ORDER BY k) END
+		FROM cert_hold_sets h JOIN terminals t ON t.id = h.terminal_id WHERE t.site = $1`, site, id, keys)
+	if err != nil {
+		return nil, nil, unavailable(fmt.Errorf("certificate holds: %w", err))
+	}
+	defer rows.Close()
+	var own []string
+	held := map[string][]string{}
+	for rows.Next() {
+		var tid string
+		var ks []string
+		if err := rows.Scan(&tid, &ks); err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case tid == id:
+			own = ks
+		case len(ks) > 0:
+			held[tid] = ks
+		}
+	}
+	return own, held, rows.Err()
+}
