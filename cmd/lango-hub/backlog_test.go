@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -99,6 +100,16 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		settle()
 
 		postgresCPU := clusterCPU(ctx, b, url)
+		if os.Getenv("LANGO_BENCH_PGSS_RESET") != "" {
+			// pg_stat_statements of the drain alone, on a cluster that
+			// loads it (docs/BENCHMARKS.md says how).
+			if conn, err := pgx.Connect(ctx, cmp.Or(os.Getenv("LANGO_TEST_DATABASE"), url)); err == nil {
+				if _, err := conn.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+					b.Logf("pg_stat_statements_reset: %v", err)
+				}
+				conn.Close(ctx)
+			}
+		}
 		hubCPU0, pgCPU0 := procsCPU(procs), postgresCPU()
 		selfCPU0 := selfCPU()
 		b.StartTimer()
