@@ -393,7 +393,7 @@ func IsUUID(s string) bool {
 				return false
 			}
 		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			if !lowerHex[c] {
 				return false
 			}
 		}
@@ -410,12 +410,20 @@ func IsHash(s string, emptyOK bool) bool {
 		return false
 	}
 	for i := range len(s) {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if !lowerHex[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// lowerHex: the bytes of lower-case hex.
+var lowerHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = true
+	}
+	return t
+}()
 
 func appendField(b, f []byte) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
