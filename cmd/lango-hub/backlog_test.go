@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/lango-pos/lango/sync/client"
 	"github.com/lango-pos/lango/terminal"
 	"github.com/lango-pos/lango/terminal/sqlite"
@@ -59,6 +61,13 @@ func BenchmarkNationalBacklog(b *testing.B) {
 			{t: b, data: dataA, listen: freeAddr(b), args: []string{"--database", url}},
 			{t: b, data: dataB, listen: freeAddr(b), args: []string{"--database", url}},
 		}
+		// LANGO_BENCH_HUB_PROFILE=DIR: each hub writes a CPU profile of
+		// its run to DIR/hub-0.pprof and DIR/hub-1.pprof.
+		if dir := os.Getenv("LANGO_BENCH_HUB_PROFILE"); dir != "" {
+			for i, p := range procs {
+				p.env = append(p.env, "LANGO_HUB_CPUPROFILE="+filepath.Join(dir, fmt.Sprintf("hub-%d.pprof", i)))
+			}
+		}
 		for _, p := range procs {
 			p.start()
 		}
@@ -90,6 +99,17 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		b.Logf("%d terminals with %d queued events each made in %v", terms, perTerm, time.Since(start).Round(time.Second))
 		settle()
 
+		postgresCPU := clusterCPU(ctx, b, url)
+		if os.Getenv("LANGO_BENCH_PGSS_RESET") != "" {
+			// pg_stat_statements of the drain alone, on a cluster that
+			// loads it (docs/BENCHMARKS.md says how).
+			if conn, err := pgx.Connect(ctx, cmp.Or(os.Getenv("LANGO_TEST_DATABASE"), url)); err == nil {
+				if _, err := conn.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+					b.Logf("pg_stat_statements_reset: %v", err)
+				}
+				conn.Close(ctx)
+			}
+		}
 		hubCPU0, pgCPU0 := procsCPU(procs), postgresCPU()
 		selfCPU0 := selfCPU()
 		b.StartTimer()
@@ -115,8 +135,16 @@ func BenchmarkNationalBacklog(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		selfD, hubD, pgD := selfCPU()-selfCPU0, procsCPU(procs)-hubCPU0, postgresCPU()-pgCPU0
 		b.Logf("CPU during the drain of %v (× 2 cores): terminals (this process) %v, the two hubs %v, PostgreSQL %v, the rest other work on the machine",
-			d.Round(time.Second), (selfCPU() - selfCPU0).Round(time.Second), (procsCPU(procs) - hubCPU0).Round(time.Second), (postgresCPU() - pgCPU0).Round(time.Second))
+			d.Round(time.Second), selfD.Round(time.Second), hubD.Round(time.Second), pgD.Round(time.Second))
+		if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+			b.Logf("load average after the drain: %s", strings.TrimSpace(string(la)))
+		}
+		perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(terms*perTerm) }
+		b.ReportMetric(perEvent(selfD), "µs-terminals/event")
+		b.ReportMetric(perEvent(hubD), "µs-hubs/event")
+		b.ReportMetric(perEvent(pgD), "µs-postgres/event")
 		for _, p := range procs {
 			p.stop()
 		}
@@ -258,28 +286,58 @@ func procsCPU(procs []*hubProcess) time.Duration {
 	return d
 }
 
-// postgresCPU is the user and system time of every postgres process (the
-// tests' cluster: its backends live as long as the hubs' pools).
-func postgresCPU() time.Duration {
-	var d time.Duration
-	stats, _ := filepath.Glob("/proc/[0-9]*/comm")
-	for _, c := range stats {
-		if b, err := os.ReadFile(c); err == nil && strings.TrimSpace(string(b)) == "postgres" {
-			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(c)))
-			d += pidCPU(pid)
-		}
+// clusterCPU returns the user and system time of the PostgreSQL cluster
+// at url, so far: its postmaster (with the backends that have ended,
+// which it waited for) and every process it started. Only that cluster's:
+// other engineers' clusters on the machine are not counted.
+func clusterCPU(ctx context.Context, b *testing.B, url string) func() time.Duration {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return d
+	defer conn.Close(ctx)
+	var backend int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	postmaster := statField(backend, 1) // ppid
+	if postmaster <= 1 {
+		b.Fatalf("no postmaster above backend %d", backend)
+	}
+	return func() time.Duration {
+		d := pidCPU(postmaster) + time.Duration(statField(postmaster, 13)+statField(postmaster, 14))*10*time.Millisecond
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, st := range stats {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
+			if statField(pid, 1) == postmaster {
+				d += pidCPU(pid)
+			}
+		}
+		return d
+	}
+}
+
+// statField is field n of /proc/PID/stat counted from the one after the
+// command (0 the state, 1 the parent, 11 utime, 12 stime, 13 cutime, 14
+// cstime), or -1.
+func statField(pid, n int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	v, err := strconv.Atoi(f[n])
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 func pidCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	u, s := statField(pid, 11), statField(pid, 12)
+	if u < 0 || s < 0 {
 		return 0
 	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	u, _ := strconv.Atoi(f[11])
-	s, _ := strconv.Atoi(f[12])
 	return time.Duration(u+s) * 10 * time.Millisecond // USER_HZ 100
 }
 

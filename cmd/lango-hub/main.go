@@ -539,6 +539,13 @@ func (m *Main) serve(ctx context.Context, h *hub.Hub) error {
 		defer f.Close()
 		m.logger.Info("forwarding to the national platform", "url", m.Getenv("LANGO_HUB_PLATFORM_URL"), "agency", m.platform.Agency())
 	}
+	if path := m.Getenv("LANGO_HUB_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return hub.NewServer(h).Serve(ctx, ln, 20*time.Second)
 }
 

@@ -34,28 +34,30 @@ func (h *Hub) certificates(ctx context.Context, t Terminal, holds []string) (map
 	}
 	slices.Sort(mine)
 	mine = slices.Compact(mine)
-	all, err := h.store.CertificateHolds(ctx, t.Site)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !slices.Equal(all[t.ID], mine) {
-		if err := h.store.SetCertificateHolds(ctx, t.ID, mine); err != nil {
-			return nil, nil, err
-		}
-		all[t.ID] = mine
-	}
 	terms, err := h.store.SiteTerminals(ctx, t.Site)
 	if err != nil {
 		return nil, nil, err
 	}
-	certs := map[string]string{}
-	var own, verifiers []string
+	var own []string
 	for _, o := range terms {
-		if o.Revoked() {
-			continue
-		}
-		if o.ID == t.ID {
+		if o.ID == t.ID && !o.Revoked() {
 			own = h.keyIDsOf(o.Certificate)
+		}
+	}
+	// Of the others' holds, only whether they hold this terminal's keys.
+	held, all, err := h.store.SiteHolds(ctx, t.Site, t.ID, own)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Equal(held, mine) {
+		if err := h.store.SetCertificateHolds(ctx, t.ID, mine); err != nil {
+			return nil, nil, err
+		}
+	}
+	certs := map[string]string{}
+	var verifiers []string
+	for _, o := range terms {
+		if o.Revoked() || o.ID == t.ID {
 			continue
 		}
 		// A peer's certificate goes only to a terminal that does not say

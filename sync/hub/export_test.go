@@ -16,3 +16,6 @@ func RuleOf(t string) (ok bool, creates []string, names [][]string, ownTerminal,
 	}
 	return ok, creates, names, ownTerminal, unknown, optional
 }
+
+// QuickSale is quickSale, for the tests of package hub_test.
+var QuickSale = quickSale

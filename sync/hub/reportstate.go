@@ -157,8 +157,11 @@ type reportItem struct {
 	facts   []ReportFact
 	tenders []terminal.Tender // money it takes, whatever else happens
 	sale    *terminal.Sale
-	refused []byte // catalogue.bad: the refusal; catalogue: clears (empty, non-nil)
-	clears  bool
+	// saleTakings: the sale fact's body as decoded (what it took), so
+	// that Changes need not decode the body it has just encoded.
+	saleTakings []TakingDelta
+	refused     []byte // catalogue.bad: the refusal; catalogue: clears (empty, non-nil)
+	clears      bool
 }
 
 // ReportBatch is a batch of applied events on their way into the state:
@@ -220,8 +223,8 @@ func NewReportBatch(events []StoredEvent) *ReportBatch {
 		}
 		switch e.Type {
 		case terminal.EventSaleCreated:
-			var s terminal.Sale
-			if json.Unmarshal(e.Payload, &s) != nil {
+			s := decodeSale(e.Payload)
+			if s == nil {
 				continue
 			}
 			mpesaUses(s.Tenders, ConflictUse{Site: e.Site, Terminal: e.Name, SaleID: s.ID, Seq: e.Seq, At: e.At})
@@ -232,7 +235,7 @@ func NewReportBatch(events []StoredEvent) *ReportBatch {
 				}
 			}
 			fact(FactPass, s.ID, factSale, 0, body)
-			it.sale = &s
+			it.sale, it.saleTakings = s, body.Tenders
 		case terminal.EventSaleVoided:
 			var p terminal.SaleVoid
 			if json.Unmarshal(e.Payload, &p) != nil || p.SaleID == "" {
@@ -449,9 +452,7 @@ func (b *ReportBatch) Changes(held []ReportFact, sales ...StoredEvent) ReportDel
 			case factSale:
 				write = !b.Lean || len(before) > 0 || it.sale.State == terminal.SaleDeferred
 				if !has(before, factVoid, f.Site) {
-					var body saleBody
-					json.Unmarshal(f.Body, &body)
-					for _, t := range body.Tenders {
+					for _, t := range it.saleTakings {
 						take(e.Terminal, f.Site, t, 1)
 					}
 					if it.sale.State == terminal.SaleDeferred && !has(before, factSettled, f.Site) {

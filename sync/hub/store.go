@@ -53,6 +53,13 @@ type Store interface {
 	// CertificateHolds returns, by terminal id, the key ids the terminals
 	// of site hold, sorted.
 	CertificateHolds(ctx context.Context, site string) (map[string][]string, error)
+	// SiteHolds is what a feed answer needs of the holds of site: the key
+	// ids terminal id holds (sorted, as CertificateHolds has them), and by
+	// terminal id which of keys each other terminal of the site holds
+	// (sorted; one holding none of them may be left out). At 143
+	// terminals a site, CertificateHolds is some 20,000 key ids a feed
+	// request.
+	SiteHolds(ctx context.Context, site, id string, keys []string) (own []string, held map[string][]string, err error)
 	// Revocations returns up to limit of the site's revocations numbered
 	// above after, oldest first.
 	Revocations(ctx context.Context, site string, after int64, limit int) ([]wire.Revocation, error)

@@ -200,6 +200,12 @@ func (d *decoder) rawString() ([]byte, bool, error) {
 	d.i++
 	plain := true
 	for d.i < len(d.b) {
+		for d.i < len(d.b) && asciiPlain[d.b[d.i]] {
+			d.i++
+		}
+		if d.i >= len(d.b) {
+			break
+		}
 		c := d.b[d.i]
 		switch {
 		case c == '"':
@@ -238,6 +244,16 @@ func (d *decoder) rawString() ([]byte, bool, error) {
 	return nil, false, errEnd
 }
 
+// asciiPlain: the bytes rawString passes over as they are (printable
+// ASCII but a quote or a backslash), a table lookup a byte: the
+// payloads' strings are most of an upload.
+var asciiPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str reads a string's value as bytes.
 func (d *decoder) str() ([]byte, error) {
 	raw, plain, err := d.rawString()
@@ -271,14 +287,24 @@ func (d *decoder) stringField(dst *string) error {
 // skip reads and validates any value.
 func (d *decoder) skip() error {
 	d.space()
+	if end, ok := skipFast(d.b, d.i, maxDepth-d.depth); ok {
+		d.i = end
+		return nil
+	}
+	return d.skipSlow()
+}
+
+// skipSlow is skip by recursion, saying what is wrong.
+func (d *decoder) skipSlow() error {
+	d.space()
 	if d.i >= len(d.b) {
 		return errEnd
 	}
 	switch c := d.b[d.i]; {
 	case c == '{':
-		return d.object(func([]byte) error { return d.skip() })
+		return d.object(func([]byte) error { return d.skipSlow() })
 	case c == '[':
-		return d.array(d.skip)
+		return d.array(d.skipSlow)
 	case c == '"':
 		_, _, err := d.rawString()
 		return err

@@ -54,6 +54,7 @@ func StoreSemantics(t *testing.T, newStore NewStore) {
 		{"ConcurrentApply", concurrentApply},
 		{"ConcurrentRedeem", concurrentRedeem},
 		{"ReportFromState", reportFromState},
+		{"ReportCraftedSales", reportCraftedSales},
 		{"MoneySections", moneySections},
 	} {
 		t.Run(c.name, func(t *testing.T) {
