@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +93,7 @@ func BenchmarkNationalBacklog(b *testing.B) {
 
 		hubCPU0, pgCPU0 := procsCPU(procs), postgresCPU()
 		selfCPU0 := selfCPU()
+		stopProfile := drainProfile(b)
 		b.StartTimer()
 		start = time.Now()
 		var drained atomic.Int64
@@ -109,14 +111,16 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		wg.Wait()
 		d := time.Since(start)
 		b.StopTimer()
+		stopProfile()
 		close(errs)
 		for err := range errs {
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
+		termCPU, hubCPU, pgCPU := selfCPU()-selfCPU0, procsCPU(procs)-hubCPU0, postgresCPU()-pgCPU0
 		b.Logf("CPU during the drain of %v (× 2 cores): terminals (this process) %v, the two hubs %v, PostgreSQL %v, the rest other work on the machine",
-			d.Round(time.Second), (selfCPU() - selfCPU0).Round(time.Second), (procsCPU(procs) - hubCPU0).Round(time.Second), (postgresCPU() - pgCPU0).Round(time.Second))
+			d.Round(time.Second), termCPU.Round(time.Second), hubCPU.Round(time.Second), pgCPU.Round(time.Second))
 		for _, p := range procs {
 			p.stop()
 		}
@@ -133,8 +137,32 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		b.ReportMetric(rate, "events/s")
 		b.ReportMetric(d.Seconds(), "s-drain")
 		b.ReportMetric(6_600_000/rate, "s-country")
+		b.ReportMetric(float64(termCPU.Microseconds())/float64(n), "terminal-µs/event")
+		b.ReportMetric(float64(hubCPU.Microseconds())/float64(n), "hubs-µs/event")
+		b.ReportMetric(float64(pgCPU.Microseconds())/float64(n), "postgres-µs/event")
 		b.Logf("%d events in %v: %.0f events/s; 22,000 × 300 = 6.6 M events would take %v", n, d.Round(time.Millisecond), rate, time.Duration(6_600_000/rate*float64(time.Second)).Round(time.Second))
 		pg.Close()
+	}
+}
+
+// drainProfile writes a CPU profile of the drain alone (set-up left out)
+// to the file LANGO_BENCH_DRAIN_CPUPROFILE names, if any; the returned
+// function stops it.
+func drainProfile(b *testing.B) func() {
+	path := os.Getenv("LANGO_BENCH_DRAIN_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
