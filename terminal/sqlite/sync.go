@@ -164,14 +164,42 @@ func (db *DB) FeedPeers(ctx context.Context) ([]terminal.FeedPeer, error) {
 // made them. Events at or below a terminal's cursor, and this terminal's
 // own, are skipped, so a page applied twice changes nothing. Cursors only
 // move forward. It returns the number of events applied.
+//
+// Only what changes is written: a peer whose name and cursor are as
+// stored is left alone, and a page that brings nothing new writes
+// nothing (every answer lists every peer of the site, 143 at a site of
+// the national backlog, and most exchanges move none of their cursors).
 func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers []terminal.FeedPeer) (int, error) {
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return 0, err
 	}
-	cursors, err := db.FeedCursors(ctx)
+	held, err := db.FeedPeers(ctx)
 	if err != nil {
 		return 0, err
+	}
+	type peerRow struct {
+		name string
+		seq  int64
+	}
+	stored := make(map[string]peerRow, len(held))
+	for _, p := range held {
+		stored[p.TerminalID] = peerRow{p.Name, p.Seq}
+	}
+	fresh := events[:0:0]
+	for i := range events {
+		if e := &events[i]; e.Terminal != id.TerminalID && e.Seq > stored[e.Terminal].seq {
+			fresh = append(fresh, *e)
+		}
+	}
+	moved := peers[:0:0]
+	for _, p := range peers {
+		if was, ok := stored[p.TerminalID]; p.TerminalID != id.TerminalID && (!ok || was.name != p.Name || p.Seq > was.seq) {
+			moved = append(moved, p)
+		}
+	}
+	if len(fresh) == 0 && len(moved) == 0 {
+		return 0, nil
 	}
 	applied := 0
 	err = db.bookkeep(ctx, func(tx *Tx) error {
@@ -180,11 +208,8 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 		for _, p := range peers {
 			names[p.TerminalID] = p.Name
 		}
-		for i := range events {
-			e := &events[i]
-			if e.Terminal == id.TerminalID || e.Seq <= cursors[e.Terminal] {
-				continue
-			}
+		for i := range fresh {
+			e := &fresh[i]
 			name := e.Name
 			if name == "" {
 				name = names[e.Terminal]
@@ -217,12 +242,19 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 			}
 			applied++
 		}
-		for _, p := range peers {
-			if p.TerminalID == id.TerminalID {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_peers (terminal, name, seq) VALUES (?, ?, ?)
-				ON CONFLICT (terminal) DO UPDATE SET name = excluded.name, seq = max(seq, excluded.seq)`, p.TerminalID, p.Name, p.Seq); err != nil {
+		if len(moved) == 0 {
+			return nil
+		}
+		// Prepared once for the page: parsing the statement cost more
+		// than running it, once a peer.
+		st, err := tx.PrepareContext(ctx, `INSERT INTO sync_peers (terminal, name, seq) VALUES (?, ?, ?)
+			ON CONFLICT (terminal) DO UPDATE SET name = excluded.name, seq = max(seq, excluded.seq)`)
+		if err != nil {
+			return fmt.Errorf("feed cursor: %w", err)
+		}
+		defer st.Close()
+		for _, p := range moved {
+			if _, err := st.ExecContext(ctx, p.TerminalID, p.Name, p.Seq); err != nil {
 				return fmt.Errorf("feed cursor: %w", err)
 			}
 		}
