@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	kflate "github.com/klauspost/compress/flate"
@@ -164,10 +165,20 @@ var errPayload = errors.New("the stored payload cannot be decoded")
 
 // decodePayload returns the payload's bytes (the ones its event's hash
 // covers) from what the store keeps. It is the one reader of
-// events.payload.
+// events.payload, with appendPayload.
 func (db *DB) decodePayload(stored []byte) ([]byte, error) {
 	if len(stored) == 0 || stored[0] != payloadDeflate {
 		return stored, nil
+	}
+	return db.appendPayload(nil, stored)
+}
+
+// appendPayload appends the payload's bytes decoded from stored to dst
+// and returns the extended slice: a batch of events is decoded into one
+// buffer, not one buffer grown and copied for each.
+func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
+	if len(stored) == 0 || stored[0] != payloadDeflate {
+		return append(dst, stored...), nil
 	}
 	id, n := binary.Uvarint(stored[1:])
 	if n <= 0 {
@@ -186,15 +197,26 @@ func (db *DB) decodePayload(stored []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", errPayload, err)
 	}
 	defer c.readers.Put(r)
-	var out bytes.Buffer
-	out.Grow(8 * len(stored))
-	if _, err := out.ReadFrom(io.LimitReader(r, maxPayload+1)); err != nil {
-		return nil, fmt.Errorf("%w: %v", errPayload, err)
+	// A sale's document is some 9 times its stored form: room for 12
+	// times, and for the read that finds the end, grows once at most.
+	start := len(dst)
+	dst = slices.Grow(dst, 12*len(stored)+512)
+	for {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, len(dst)-start+512)
+		}
+		k, err := r.Read(dst[len(dst):min(cap(dst), start+maxPayload+1)])
+		dst = dst[:len(dst)+k]
+		if len(dst)-start > maxPayload {
+			return nil, fmt.Errorf("%w: it inflates past %d bytes", errPayload, maxPayload)
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errPayload, err)
+		}
 	}
-	if out.Len() > maxPayload {
-		return nil, fmt.Errorf("%w: it inflates past %d bytes", errPayload, maxPayload)
-	}
-	return out.Bytes(), nil
 }
 
 // maxPayload bounds what a stored payload may inflate to: no event is
