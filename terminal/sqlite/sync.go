@@ -208,15 +208,24 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 		for _, p := range peers {
 			names[p.TerminalID] = p.Name
 		}
+		var insert *sql.Stmt
 		for i := range fresh {
 			e := &fresh[i]
 			name := e.Name
 			if name == "" {
 				name = names[e.Terminal]
 			}
-			r, err := tx.ExecContext(ctx, `INSERT INTO sync_feed (terminal, seq, id, type, at, actor, payload, hash, received_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				e.Terminal, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, string(e.Payload), e.Hash, ts(tx.now))
+			if insert == nil {
+				// Prepared once for the page: a terminal new to a site
+				// reads every peer's operators in one.
+				var err error
+				if insert, err = tx.PrepareContext(ctx, `INSERT INTO sync_feed (terminal, seq, id, type, at, actor, payload, hash, received_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
+					return fmt.Errorf("feed event: %w", err)
+				}
+				defer insert.Close()
+			}
+			r, err := insert.ExecContext(ctx, e.Terminal, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, string(e.Payload), e.Hash, ts(tx.now))
 			if err != nil {
 				return fmt.Errorf("feed event: %w", err)
 			}
