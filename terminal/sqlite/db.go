@@ -398,8 +398,10 @@ func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit
 	}
 	defer rows.Close()
 	out := make([]terminal.Event, 0, min(limit, 1000))
-	var buf []byte
-	var missing []int // events whose previous hash is another row's, not read here
+	// The batch's payloads, decoded (a sale's document is ~1.5 KB).
+	buf := make([]byte, 0, min(limit, 1000)*2048)
+	// The events whose previous hash is another row's, not read here.
+	var missing []int
 	for rows.Next() {
 		var e terminal.Event
 		var at string

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 
 	kflate "github.com/klauspost/compress/flate"
@@ -200,10 +199,10 @@ func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
 	// A sale's document is some 9 times its stored form: room for 12
 	// times, and for the read that finds the end, grows once at most.
 	start := len(dst)
-	dst = slices.Grow(dst, 12*len(stored)+512)
+	dst = growDoubling(dst, 12*len(stored)+512)
 	for {
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, len(dst)-start+512)
+			dst = growDoubling(dst, len(dst)-start+512)
 		}
 		k, err := r.Read(dst[len(dst):min(cap(dst), start+maxPayload+1)])
 		dst = dst[:len(dst)+k]
@@ -217,6 +216,19 @@ func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %v", errPayload, err)
 		}
 	}
+}
+
+// growDoubling makes room for n more bytes in b, at least doubling its
+// capacity when it must move it: a batch's buffer grows a few times, not
+// by a quarter at each payload (slices.Grow's step for large slices, which
+// copied the batch over and over).
+func growDoubling(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), max(2*cap(b), len(b)+n))
+	copy(nb, b)
+	return nb
 }
 
 // maxPayload bounds what a stored payload may inflate to: no event is
