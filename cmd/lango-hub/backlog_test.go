@@ -41,8 +41,8 @@ func envInt(name string, def int) int {
 // sustained rate, and the time the country's backlog (22,000 counters ×
 // 300 events) would take at it.
 //
-// LANGO_BENCH_WARM=1 has each terminal sync once, its whole site enrolled,
-// before its sales are queued, as the field's terminals did long before
+// LANGO_BENCH_WARM=1 has each terminal sync twice, its whole site
+// enrolled, before its sales are queued, as the field's terminals did long before
 // the outage: the drain then leaves out what a terminal learns once in its
 // life (every peer's certificate, operators and feed cursor; at 143
 // terminals a site, some 30 µs of terminal CPU per event of the drain).
@@ -100,32 +100,39 @@ func BenchmarkNationalBacklog(b *testing.B) {
 			}
 		}
 		if warm {
-			// Each terminal syncs once with its whole site enrolled, as
-			// the field's did long before the outage, then queues its
-			// sales: the drain leaves out learning the site (the peers'
-			// certificates, operators and cursors, once a terminal's
-			// life).
-			errs = make(chan error, terms)
-			var learnt atomic.Int64
-			for i := range terms {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer wg.Done()
-					defer func() { <-sem }()
-					path := filepath.Join(dir, fmt.Sprintf("t%d.db", i))
-					if err := drainTerminal(ctx, path, procs, uint64(i)+1<<32, &learnt); err != nil {
-						errs <- err
-						return
+			// Each terminal syncs twice with its whole site enrolled (the
+			// first round uploads every terminal's own operators, the
+			// second brings them to the others), as the field's did long
+			// before the outage, then queues its sales: the drain leaves
+			// out learning the site (the peers' certificates, operators
+			// and cursors, once in a terminal's life).
+			for round := range 2 {
+				errs = make(chan error, terms)
+				var learnt atomic.Int64
+				for i := range terms {
+					wg.Add(1)
+					sem <- struct{}{}
+					go func() {
+						defer wg.Done()
+						defer func() { <-sem }()
+						path := filepath.Join(dir, fmt.Sprintf("t%d.db", i))
+						if err := drainTerminal(ctx, path, procs, uint64(i)+uint64(round+1)<<32, &learnt); err != nil {
+							errs <- err
+							return
+						}
+						if round == 1 {
+							errs <- queueSales(ctx, path, benchSites[i%len(benchSites)], perTerm, payload)
+							return
+						}
+						errs <- nil
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						b.Fatal(err)
 					}
-					errs <- queueSales(ctx, path, benchSites[i%len(benchSites)], perTerm, payload)
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					b.Fatal(err)
 				}
 			}
 		}
