@@ -398,8 +398,12 @@ func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit
 	}
 	defer rows.Close()
 	out := make([]terminal.Event, 0, min(limit, 1000))
-	// The batch's payloads, decoded (a sale's document is ~1.5 KB).
-	buf := make([]byte, 0, min(limit, 1000)*2048)
+	// The batch's payloads are decoded into chunks of 32 KB (some 20
+	// sales' documents), each payload into the room left in the last: no
+	// buffer is copied as it grows, and none is a large allocation
+	// zeroed whole (1 MB for a batch of 500, and again for the empty read
+	// that ends an upload).
+	var buf []byte
 	// The events whose previous hash is another row's, not read here.
 	var missing []int
 	for rows.Next() {
@@ -408,6 +412,9 @@ func (db *DB) liveEvents(ctx context.Context, term string, afterSeq int64, limit
 		var stored sql.RawBytes
 		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &at, &e.Actor, &stored, &e.PrevHash, &e.Hash); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
+		}
+		if need := payloadRoom(stored); cap(buf)-len(buf) < need {
+			buf = make([]byte, 0, max(payloadChunk, need))
 		}
 		start := len(buf)
 		if buf, err = db.appendPayload(buf, stored); err != nil {

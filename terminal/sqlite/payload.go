@@ -196,10 +196,8 @@ func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", errPayload, err)
 	}
 	defer c.readers.Put(r)
-	// A sale's document is some 9 times its stored form: room for 12
-	// times, and for the read that finds the end, grows once at most.
 	start := len(dst)
-	dst = growDoubling(dst, 12*len(stored)+512)
+	dst = growDoubling(dst, payloadRoom(stored))
 	for {
 		if len(dst) == cap(dst) {
 			dst = growDoubling(dst, len(dst)-start+512)
@@ -216,6 +214,20 @@ func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %v", errPayload, err)
 		}
 	}
+}
+
+// payloadChunk is the size of the buffers a batch's payloads are decoded
+// into (the largest of Go's small allocations).
+const payloadChunk = 32 << 10
+
+// payloadRoom is the room appendPayload wants for stored: a sale's
+// document is some 9 times its stored form, so 12 times and the read
+// that finds the end grow the buffer once at most.
+func payloadRoom(stored []byte) int {
+	if len(stored) == 0 || stored[0] != payloadDeflate {
+		return len(stored)
+	}
+	return 12*len(stored) + 512
 }
 
 // growDoubling makes room for n more bytes in b, at least doubling its
