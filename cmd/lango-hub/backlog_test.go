@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,11 +43,18 @@ func envInt(name string, def int) int {
 // sustained rate, and the time the country's backlog (22,000 counters ×
 // 300 events) would take at it.
 //
+// LANGO_BENCH_WARM=1 has each terminal sync twice, its whole site
+// enrolled, before its sales are queued, as the field's terminals did long before
+// the outage: the drain then leaves out what a terminal learns once in its
+// life (every peer's certificate, operators and feed cursor; at 143
+// terminals a site, some 30 µs of terminal CPU per event of the drain).
+//
 // Run: go test ./cmd/lango-hub -run '^$' -bench NationalBacklog -benchtime 1x
 func BenchmarkNationalBacklog(b *testing.B) {
 	terms := envInt("LANGO_BENCH_TERMINALS", 2000)
 	perTerm := envInt("LANGO_BENCH_EVENTS", 500)
 	conc := envInt("LANGO_BENCH_CONCURRENCY", 64)
+	warm := os.Getenv("LANGO_BENCH_WARM") != ""
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
@@ -86,7 +94,11 @@ func BenchmarkNationalBacklog(b *testing.B) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				site := benchSites[i%len(benchSites)]
-				errs <- makeQueuedTerminal(ctx, b, filepath.Join(dir, fmt.Sprintf("t%d.db", i)), site, fmt.Sprintf("counter-%d", i), procs, url, perTerm, payload)
+				queue := perTerm
+				if warm {
+					queue = 0
+				}
+				errs <- makeQueuedTerminal(ctx, b, filepath.Join(dir, fmt.Sprintf("t%d.db", i)), site, fmt.Sprintf("counter-%d", i), procs, url, queue, payload)
 			}()
 		}
 		wg.Wait()
@@ -94,6 +106,43 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		for err := range errs {
 			if err != nil {
 				b.Fatal(err)
+			}
+		}
+		if warm {
+			// Each terminal syncs twice with its whole site enrolled (the
+			// first round uploads every terminal's own operators, the
+			// second brings them to the others), as the field's did long
+			// before the outage, then queues its sales: the drain leaves
+			// out learning the site (the peers' certificates, operators
+			// and cursors, once in a terminal's life).
+			for round := range 2 {
+				errs = make(chan error, terms)
+				var learnt atomic.Int64
+				for i := range terms {
+					wg.Add(1)
+					sem <- struct{}{}
+					go func() {
+						defer wg.Done()
+						defer func() { <-sem }()
+						path := filepath.Join(dir, fmt.Sprintf("t%d.db", i))
+						if err := drainTerminal(ctx, path, procs, uint64(i)+uint64(round+1)<<32, &learnt); err != nil {
+							errs <- err
+							return
+						}
+						if round == 1 {
+							errs <- queueSales(ctx, path, benchSites[i%len(benchSites)], perTerm, payload)
+							return
+						}
+						errs <- nil
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 		}
 		b.Logf("%d terminals with %d queued events each made in %v", terms, perTerm, time.Since(start).Round(time.Second))
@@ -112,6 +161,7 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		}
 		hubCPU0, pgCPU0 := procsCPU(procs), postgresCPU()
 		selfCPU0 := selfCPU()
+		stopProfile := drainProfile(b)
 		b.StartTimer()
 		start = time.Now()
 		var drained atomic.Int64
@@ -129,6 +179,7 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		wg.Wait()
 		d := time.Since(start)
 		b.StopTimer()
+		stopProfile()
 		close(errs)
 		for err := range errs {
 			if err != nil {
@@ -163,6 +214,27 @@ func BenchmarkNationalBacklog(b *testing.B) {
 		b.ReportMetric(6_600_000/rate, "s-country")
 		b.Logf("%d events in %v: %.0f events/s; 22,000 × 300 = 6.6 M events would take %v", n, d.Round(time.Millisecond), rate, time.Duration(6_600_000/rate*float64(time.Second)).Round(time.Second))
 		pg.Close()
+	}
+}
+
+// drainProfile writes a CPU profile of the drain alone (set-up left out)
+// to the file LANGO_BENCH_DRAIN_CPUPROFILE names, if any; the returned
+// function stops it.
+func drainProfile(b *testing.B) func() {
+	path := os.Getenv("LANGO_BENCH_DRAIN_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
@@ -221,8 +293,22 @@ func makeQueuedTerminal(ctx context.Context, b *testing.B, path, site, name stri
 	if _, err := client.Enroll(ctx, db, "http://"+procs[len(name)%2].listen, strings.TrimSpace(out.String())); err != nil {
 		return fmt.Errorf("enroll %s: %w", name, err)
 	}
+	return appendSales(ctx, db, name, site, n, payload)
+}
+
+// queueSales queues n sales in the terminal store at path.
+func queueSales(ctx context.Context, path, site string, n int, payload json.RawMessage) error {
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return appendSales(ctx, db, path, site, n, payload)
+}
+
+func appendSales(ctx context.Context, db *sqlite.DB, name, site string, n int, payload json.RawMessage) error {
 	var perr error
-	err = db.AppendEventsForBenchmark(ctx, n, terminal.EventSaleCreated, func(int) json.RawMessage {
+	err := db.AppendEventsForBenchmark(ctx, n, terminal.EventSaleCreated, func(int) json.RawMessage {
 		p, err := withSaleID(payload)
 		if err != nil {
 			perr = err

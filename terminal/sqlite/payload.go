@@ -164,10 +164,20 @@ var errPayload = errors.New("the stored payload cannot be decoded")
 
 // decodePayload returns the payload's bytes (the ones its event's hash
 // covers) from what the store keeps. It is the one reader of
-// events.payload.
+// events.payload, with appendPayload.
 func (db *DB) decodePayload(stored []byte) ([]byte, error) {
 	if len(stored) == 0 || stored[0] != payloadDeflate {
 		return stored, nil
+	}
+	return db.appendPayload(nil, stored)
+}
+
+// appendPayload appends the payload's bytes decoded from stored to dst
+// and returns the extended slice: a batch of events is decoded into one
+// buffer, not one buffer grown and copied for each.
+func (db *DB) appendPayload(dst, stored []byte) ([]byte, error) {
+	if len(stored) == 0 || stored[0] != payloadDeflate {
+		return append(dst, stored...), nil
 	}
 	id, n := binary.Uvarint(stored[1:])
 	if n <= 0 {
@@ -186,15 +196,51 @@ func (db *DB) decodePayload(stored []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", errPayload, err)
 	}
 	defer c.readers.Put(r)
-	var out bytes.Buffer
-	out.Grow(8 * len(stored))
-	if _, err := out.ReadFrom(io.LimitReader(r, maxPayload+1)); err != nil {
-		return nil, fmt.Errorf("%w: %v", errPayload, err)
+	start := len(dst)
+	dst = growDoubling(dst, payloadRoom(stored))
+	for {
+		if len(dst) == cap(dst) {
+			dst = growDoubling(dst, len(dst)-start+512)
+		}
+		k, err := r.Read(dst[len(dst):min(cap(dst), start+maxPayload+1)])
+		dst = dst[:len(dst)+k]
+		if len(dst)-start > maxPayload {
+			return nil, fmt.Errorf("%w: it inflates past %d bytes", errPayload, maxPayload)
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errPayload, err)
+		}
 	}
-	if out.Len() > maxPayload {
-		return nil, fmt.Errorf("%w: it inflates past %d bytes", errPayload, maxPayload)
+}
+
+// payloadChunk is the size of the buffers a batch's payloads are decoded
+// into (the largest of Go's small allocations).
+const payloadChunk = 32 << 10
+
+// payloadRoom is the room appendPayload wants for stored: a sale's
+// document is some 9 times its stored form, so 12 times and the read
+// that finds the end grow the buffer once at most.
+func payloadRoom(stored []byte) int {
+	if len(stored) == 0 || stored[0] != payloadDeflate {
+		return len(stored)
 	}
-	return out.Bytes(), nil
+	return 12*len(stored) + 512
+}
+
+// growDoubling makes room for n more bytes in b, at least doubling its
+// capacity when it must move it: a batch's buffer grows a few times, not
+// by a quarter at each payload (slices.Grow's step for large slices, which
+// copied the batch over and over).
+func growDoubling(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), max(2*cap(b), len(b)+n))
+	copy(nb, b)
+	return nb
 }
 
 // maxPayload bounds what a stored payload may inflate to: no event is

@@ -164,14 +164,42 @@ func (db *DB) FeedPeers(ctx context.Context) ([]terminal.FeedPeer, error) {
 // made them. Events at or below a terminal's cursor, and this terminal's
 // own, are skipped, so a page applied twice changes nothing. Cursors only
 // move forward. It returns the number of events applied.
+//
+// Only what changes is written: a peer whose name and cursor are as
+// stored is left alone, and a page that brings nothing new writes
+// nothing (every answer lists every peer of the site, 143 at a site of
+// the national backlog, and most exchanges move none of their cursors).
 func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers []terminal.FeedPeer) (int, error) {
 	id, err := db.Identity(ctx)
 	if err != nil {
 		return 0, err
 	}
-	cursors, err := db.FeedCursors(ctx)
+	held, err := db.FeedPeers(ctx)
 	if err != nil {
 		return 0, err
+	}
+	type peerRow struct {
+		name string
+		seq  int64
+	}
+	stored := make(map[string]peerRow, len(held))
+	for _, p := range held {
+		stored[p.TerminalID] = peerRow{p.Name, p.Seq}
+	}
+	fresh := events[:0:0]
+	for i := range events {
+		if e := &events[i]; e.Terminal != id.TerminalID && e.Seq > stored[e.Terminal].seq {
+			fresh = append(fresh, *e)
+		}
+	}
+	moved := peers[:0:0]
+	for _, p := range peers {
+		if was, ok := stored[p.TerminalID]; p.TerminalID != id.TerminalID && (!ok || was.name != p.Name || p.Seq > was.seq) {
+			moved = append(moved, p)
+		}
+	}
+	if len(fresh) == 0 && len(moved) == 0 {
+		return 0, nil
 	}
 	applied := 0
 	err = db.bookkeep(ctx, func(tx *Tx) error {
@@ -180,18 +208,24 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 		for _, p := range peers {
 			names[p.TerminalID] = p.Name
 		}
-		for i := range events {
-			e := &events[i]
-			if e.Terminal == id.TerminalID || e.Seq <= cursors[e.Terminal] {
-				continue
-			}
+		var insert *sql.Stmt
+		for i := range fresh {
+			e := &fresh[i]
 			name := e.Name
 			if name == "" {
 				name = names[e.Terminal]
 			}
-			r, err := tx.ExecContext(ctx, `INSERT INTO sync_feed (terminal, seq, id, type, at, actor, payload, hash, received_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				e.Terminal, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, string(e.Payload), e.Hash, ts(tx.now))
+			if insert == nil {
+				// Prepared once for the page: a terminal new to a site
+				// reads every peer's operators in one.
+				var err error
+				if insert, err = tx.PrepareContext(ctx, `INSERT INTO sync_feed (terminal, seq, id, type, at, actor, payload, hash, received_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
+					return fmt.Errorf("feed event: %w", err)
+				}
+				defer insert.Close()
+			}
+			r, err := insert.ExecContext(ctx, e.Terminal, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, string(e.Payload), e.Hash, ts(tx.now))
 			if err != nil {
 				return fmt.Errorf("feed event: %w", err)
 			}
@@ -217,12 +251,19 @@ func (db *DB) ApplyFeed(ctx context.Context, events []terminal.FeedEvent, peers 
 			}
 			applied++
 		}
-		for _, p := range peers {
-			if p.TerminalID == id.TerminalID {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_peers (terminal, name, seq) VALUES (?, ?, ?)
-				ON CONFLICT (terminal) DO UPDATE SET name = excluded.name, seq = max(seq, excluded.seq)`, p.TerminalID, p.Name, p.Seq); err != nil {
+		if len(moved) == 0 {
+			return nil
+		}
+		// Prepared once for the page: parsing the statement cost more
+		// than running it, once a peer.
+		st, err := tx.PrepareContext(ctx, `INSERT INTO sync_peers (terminal, name, seq) VALUES (?, ?, ?)
+			ON CONFLICT (terminal) DO UPDATE SET name = excluded.name, seq = max(seq, excluded.seq)`)
+		if err != nil {
+			return fmt.Errorf("feed cursor: %w", err)
+		}
+		defer st.Close()
+		for _, p := range moved {
+			if _, err := st.ExecContext(ctx, p.TerminalID, p.Name, p.Seq); err != nil {
 				return fmt.Errorf("feed cursor: %w", err)
 			}
 		}
@@ -387,6 +428,9 @@ func (db *DB) ApplyHubCatalogue(ctx context.Context, cat *terminal.Catalogue, se
 // payloads payload(i) straight to the outbox, bypassing the domain, in
 // transactions of 10,000. It exists for tests and benchmarks that need a
 // large queue quickly (sync/hub's drain benchmark); nothing else calls it.
+// Payloads are stored as the store keeps them (payload.go): sales
+// compressed with a dictionary made of the first, as a shift's are, so
+// that a drain reads and decodes what a terminal in the field holds.
 func (db *DB) AppendEventsForBenchmark(ctx context.Context, n int, typ string, payload func(i int) json.RawMessage) error {
 	for done := 0; done < n; {
 		k := min(10000, n-done)
@@ -401,13 +445,20 @@ func (db *DB) AppendEventsForBenchmark(ctx context.Context, n int, typ string, p
 				return err
 			}
 			defer st.Close()
+			if typ == terminal.EventSaleCreated {
+				tx.dictTag = "benchmark"
+			}
 			e := terminal.Event{Seq: last.Int64, Hash: prev.String, Terminal: tx.terminal, Type: typ}
 			for i := range k {
 				e.Seq, e.PrevHash = e.Seq+1, e.Hash
 				e.ID, e.At = newID(), tx.now.Add(time.Duration(i)*time.Microsecond)
 				e.Payload = payload(done + i)
 				e.Hash = e.ComputeHash()
-				if _, err := st.ExecContext(ctx, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, []byte(e.Payload), e.PrevHash, e.Hash); err != nil {
+				stored, err := tx.payloadFor(ctx, typ, e.Payload)
+				if err != nil {
+					return err
+				}
+				if _, err := st.ExecContext(ctx, e.Seq, e.ID, e.Type, ts(e.At), e.Actor, stored, e.PrevHash, e.Hash); err != nil {
 					return err
 				}
 			}
