@@ -462,18 +462,8 @@ func (p *shapeParser) object(member func(key []byte) bool) bool {
 		if !member(key) {
 			return false
 		}
-		p.space()
-		if p.i >= len(p.b) {
-			return false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
+		if end, ok := p.sep('}'); !ok || end {
+			return ok
 		}
 	}
 }
@@ -600,18 +590,8 @@ func (p *shapeParser) array(elem func() bool) bool {
 		if !elem() {
 			return false
 		}
-		p.space()
-		if p.i >= len(p.b) {
-			return false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return true
-		default:
-			return false
+		if end, ok := p.sep(']'); !ok || end {
+			return ok
 		}
 	}
 }
@@ -714,4 +694,22 @@ func (p *shapeParser) number() bool {
 	}
 	p.i = i
 	return true
+}
+
+// sep reads what follows a member or an element: a comma (more follow)
+// or close (the last); ok is false for anything else.
+func (p *shapeParser) sep(close byte) (end, ok bool) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case close:
+		p.i++
+		return true, true
+	}
+	return false, false
 }

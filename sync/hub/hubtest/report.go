@@ -183,16 +183,7 @@ func ReportJSON(t *testing.T, report func(context.Context) (*hub.Report, error))
 // order and batches the events came in.
 func reportFromState(t *testing.T, s hub.Store) {
 	ReportScenario(t, s)
-	// One clock for both: the unsettled passes' age is the report's.
-	now := time.Now()
-	h := hub.New(s, hub.Options{Now: func() time.Time { return now }})
-	state := ReportJSON(t, h.Report)
-	rescan := ReportJSON(t, h.RescanReport)
-	if !bytes.Equal(state, rescan) {
-		t.Fatalf("report from the state kept at ingest:\n%s\nfrom every event:\n%s", state, rescan)
-	}
-	var r hub.Report
-	must(t, json.Unmarshal(state, &r))
+	r := stateAsRescan(t, s)
 	kinds := map[string]int{}
 	for _, c := range r.Conflicts {
 		kinds[c.Kind]++
@@ -219,4 +210,21 @@ func reportFromState(t *testing.T, s hub.Store) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("takings %v; want %v", got, want)
 	}
+}
+
+// stateAsRescan checks that s's report from the state kept at ingest is
+// byte for byte the one made from every event, and returns it.
+func stateAsRescan(t *testing.T, s hub.Store) hub.Report {
+	t.Helper()
+	// One clock for both: the unsettled passes' age is the report's.
+	now := time.Now()
+	h := hub.New(s, hub.Options{Now: func() time.Time { return now }})
+	state := ReportJSON(t, h.Report)
+	rescan := ReportJSON(t, h.RescanReport)
+	if !bytes.Equal(state, rescan) {
+		t.Fatalf("report from the state kept at ingest:\n%s\nfrom every event:\n%s", state, rescan)
+	}
+	var r hub.Report
+	must(t, json.Unmarshal(state, &r))
+	return r
 }
