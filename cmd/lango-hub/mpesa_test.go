@@ -208,8 +208,8 @@ func TestMpesaPullFindsLostCallback(t *testing.T) {
 	if n, err := st.Counts(ctx); err != nil || n["mpesa_payments"] != 4 {
 		t.Errorf("M-PESA payments held: %v, %v; want the paybill's 4, once each", n["mpesa_payments"], err)
 	}
-	if daraja.Pulls < 3 {
-		t.Errorf("%d pull queries; want the pages of at least one run (3)", daraja.Pulls)
+	if daraja.PullCount() < 3 {
+		t.Errorf("%d pull queries; want the pages of at least one run (3)", daraja.PullCount())
 	}
 }
 

@@ -199,6 +199,14 @@ func (d *Daraja) pullQuery(w http.ResponseWriter, r *http.Request) {
 // Wait waits for the results posted so far.
 func (d *Daraja) Wait() { d.wg.Wait() }
 
+// PullCount is how many pull queries the fake has answered; safe while the
+// hub's puller is still querying.
+func (d *Daraja) PullCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Pulls
+}
+
 func (d *Daraja) token(w http.ResponseWriter, r *http.Request) {
 	if u, p, ok := r.BasicAuth(); !ok || u != ConsumerKey || p != ConsumerSecret || r.URL.Query().Get("grant_type") != "client_credentials" {
 		w.WriteHeader(http.StatusBadRequest)
