@@ -231,9 +231,10 @@ func payloadRoom(stored []byte) int {
 }
 
 // growDoubling makes room for n more bytes in b, at least doubling its
-// capacity when it must move it: a batch's buffer grows a few times, not
-// by a quarter at each payload (slices.Grow's step for large slices, which
-// copied the batch over and over).
+// capacity when it must move it: a payload that inflates past the room
+// payloadRoom guessed moves a few times, not by a quarter at each read
+// (slices.Grow's step for large slices). A batch's payloads share chunks
+// of payloadChunk (liveEvents), so only the one being decoded moves.
 func growDoubling(b []byte, n int) []byte {
 	if cap(b)-len(b) >= n {
 		return b
