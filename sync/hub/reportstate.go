@@ -133,6 +133,11 @@ type ReportDelta struct {
 	// Mpesa are the M-PESA codes that gained facts: the store keeps their
 	// lines again (MpesaChanges), after inserting Facts.
 	Mpesa []string
+	// MpesaFacts are every fact of each code of Mpesa, those held (the
+	// store gave them to Changes: all of each group it names) and the
+	// batch's: what the store holds of them once Facts are in, so that
+	// it need not read them back.
+	MpesaFacts map[string][]ReportFact
 }
 
 // ReportState is what a store holds of the report's state: the takings
@@ -509,6 +514,12 @@ func (b *ReportBatch) Changes(held []ReportFact, sales ...StoredEvent) ReportDel
 	}
 	for _, id := range refusedOrder {
 		d.Refused = append(d.Refused, RefusedRow{Terminal: id, Body: refused[id]})
+	}
+	if len(d.Mpesa) > 0 {
+		d.MpesaFacts = make(map[string][]ReportFact, len(d.Mpesa))
+		for _, code := range d.Mpesa {
+			d.MpesaFacts[code] = groups[ReportKey{FactMpesa, code}]
+		}
 	}
 	return d
 }

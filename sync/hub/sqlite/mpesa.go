@@ -27,7 +27,7 @@ func (s *Store) AddMpesaPayment(ctx context.Context, p mpesa.Payment, now time.T
 		if added = n == 1; err != nil || !added {
 			return err
 		}
-		return keepMpesa(ctx, tx, []string{p.Code})
+		return keepMpesa(ctx, tx, []string{p.Code}, nil)
 	})
 	return added, err
 }
@@ -58,7 +58,7 @@ func (s *Store) AskedMpesa(ctx context.Context, code, conversationID string, now
 		if err != nil {
 			return fmt.Errorf("record M-PESA status query %s: %w", code, err)
 		}
-		return keepMpesa(ctx, tx, []string{code})
+		return keepMpesa(ctx, tx, []string{code}, nil)
 	})
 }
 
@@ -106,7 +106,7 @@ func (s *Store) AnsweredMpesa(ctx context.Context, conversationID string, result
 		if err != nil {
 			return fmt.Errorf("record M-PESA status result %q: %w", conversationID, err)
 		}
-		return keepMpesa(ctx, tx, []string{code})
+		return keepMpesa(ctx, tx, []string{code}, nil)
 	})
 	return code, err
 }

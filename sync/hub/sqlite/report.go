@@ -69,7 +69,7 @@ func keepReportStored(ctx context.Context, tx *sql.Tx, events []hub.StoredEvent)
 		rest = rest[n:]
 	}
 	if len(d.Mpesa) > 0 {
-		if err := keepMpesa(ctx, tx, d.Mpesa); err != nil {
+		if err := keepMpesa(ctx, tx, d.Mpesa, d.MpesaFacts); err != nil {
 			return err
 		}
 	}

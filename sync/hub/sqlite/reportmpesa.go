@@ -12,9 +12,14 @@ import (
 
 // keepMpesa keeps the report's lines of codes again (hub.MpesaChanges),
 // in tx: after Apply inserted their facts, or the ledger changed what it
-// holds of one (migrations/0017_report_mpesa.sql).
-func keepMpesa(ctx context.Context, tx *sql.Tx, codes []string) error {
-	held := hub.MpesaHeld{Facts: map[string][]hub.ReportFact{}, Payments: map[string]mpesa.Payment{}, Queries: map[string]mpesa.Query{}, Kept: map[string]hub.MpesaCode{}}
+// holds of one (migrations/0017_report_mpesa.sql). facts, when Apply
+// has them (hub.ReportDelta.MpesaFacts), are every fact of each code, not
+// read again.
+func keepMpesa(ctx context.Context, tx *sql.Tx, codes []string, facts map[string][]hub.ReportFact) error {
+	held := hub.MpesaHeld{Facts: facts, Payments: map[string]mpesa.Payment{}, Queries: map[string]mpesa.Query{}, Kept: map[string]hub.MpesaCode{}}
+	if facts == nil {
+		held.Facts = map[string][]hub.ReportFact{}
+	}
 	for rest := codes; len(rest) > 0; {
 		n := min(len(rest), reportChunk)
 		args := make([]any, n)
@@ -22,16 +27,18 @@ func keepMpesa(ctx context.Context, tx *sql.Tx, codes []string) error {
 			args[i] = c
 		}
 		in := `(?` + strings.Repeat(", ?", n-1) + `)`
-		rows, err := tx.QueryContext(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = '`+hub.FactMpesa+`' AND key IN `+in, args...)
-		if err != nil {
-			return fmt.Errorf("report state: M-PESA facts: %w", err)
-		}
-		fs, err := scanFacts(rows)
-		if err != nil {
-			return fmt.Errorf("report state: M-PESA facts: %w", err)
-		}
-		for _, f := range fs {
-			held.Facts[f.Key] = append(held.Facts[f.Key], f)
+		if facts == nil {
+			rows, err := tx.QueryContext(ctx, `SELECT grp, key, kind, site, terminal, seq, n, body FROM report_facts WHERE grp = '`+hub.FactMpesa+`' AND key IN `+in, args...)
+			if err != nil {
+				return fmt.Errorf("report state: M-PESA facts: %w", err)
+			}
+			fs, err := scanFacts(rows)
+			if err != nil {
+				return fmt.Errorf("report state: M-PESA facts: %w", err)
+			}
+			for _, f := range fs {
+				held.Facts[f.Key] = append(held.Facts[f.Key], f)
+			}
 		}
 		if err := scanRows(ctx, tx, `SELECT code, amount, account, short_code, at, source FROM mpesa_payments WHERE code IN `+in, args, func(r *sql.Rows) error {
 			var p mpesa.Payment
@@ -76,12 +83,22 @@ func keepMpesa(ctx context.Context, tx *sql.Tx, codes []string) error {
 	if err != nil {
 		return fmt.Errorf("report state: %w", err)
 	}
-	for _, c := range rows {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_mpesa_codes (code, terminal, status, paybill, recorded, paid, line) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET terminal = excluded.terminal, status = excluded.status, paybill = excluded.paybill, recorded = excluded.recorded,
-				paid = excluded.paid, line = excluded.line`, c.Code, c.Terminal, c.Status, c.Paybill, c.Recorded, c.Paid, c.Line); err != nil {
-			return fmt.Errorf("report state: M-PESA line %s: %w", c.Code, err)
+	// The lines in chunks, one statement each: a drain's batch brings a
+	// new code with nearly every sale (one statement a code was a quarter
+	// of the embedded hub's ingest).
+	for rest := rows; len(rest) > 0; {
+		n := min(len(rest), reportChunk)
+		args := make([]any, 0, 7*n)
+		for _, c := range rest[:n] {
+			args = append(args, c.Code, c.Terminal, c.Status, c.Paybill, c.Recorded, c.Paid, c.Line)
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_mpesa_codes (code, terminal, status, paybill, recorded, paid, line) VALUES `+
+			strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", n)[2:]+`
+			ON CONFLICT DO UPDATE SET terminal = excluded.terminal, status = excluded.status, paybill = excluded.paybill, recorded = excluded.recorded,
+				paid = excluded.paid, line = excluded.line`, args...); err != nil {
+			return fmt.Errorf("report state: M-PESA lines: %w", err)
+		}
+		rest = rest[n:]
 	}
 	for _, d := range deltas {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_mpesa_totals (terminal, status, paybill, codes, recorded, paid) VALUES (?, ?, ?, ?, ?, ?)
